@@ -1,0 +1,32 @@
+"""User-facing errors.
+
+Everything a user can cause (a bad file, a malformed line, an unknown charset name) raises a
+``KocrError`` subclass. The CLI turns these into one clear message and a non-zero exit code instead
+of a traceback; library users can catch them by type.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class KocrError(Exception):
+    """Base class for errors caused by user input, not by a bug in kocr."""
+
+
+class InputFileError(KocrError):
+    """A problem in an input file, located as precisely as we can (file, and line when known)."""
+
+    def __init__(self, path: str | Path, message: str, line: int | None = None) -> None:
+        self.path = str(path)
+        self.line = line
+        self.message = message
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        return f"{where}: {self.message}"
+
+
+class CharsetError(KocrError):
+    """An unknown preset, an unreadable charset file, or a symbol that does not fit a charset."""
