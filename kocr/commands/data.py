@@ -1,0 +1,33 @@
+"""``kocr data ...``: the data tools, one module per job.
+
+``kocr/commands/data_<job>.py`` each expose ``register(data_app)``; this module only groups them.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+data_app = typer.Typer(
+    help="Convert label files, build LMDB datasets, render synthetic Korean text lines.",
+    no_args_is_help=True,
+)
+
+DATA_COMMAND_MODULES = (
+    "kocr.commands.data_convert",
+    "kocr.commands.data_lmdb",
+    "kocr.commands.data_synth",
+)
+
+
+def register(app: typer.Typer) -> None:
+    for module_name in DATA_COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:  # not written yet
+                continue
+            raise
+        module.register(data_app)
+    app.add_typer(data_app, name="data")

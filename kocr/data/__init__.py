@@ -1,0 +1,1 @@
+"""Data: label files, converters, LMDB datasets, synthetic text lines, transforms."""
