@@ -10,12 +10,12 @@ Every ``KocrError`` raised by library code becomes one red line on stderr and ex
 
 from __future__ import annotations
 
-import importlib
 import sys
 
 import typer
 
 from kocr import __version__
+from kocr.commands._registry import register_modules
 from kocr.errors import KocrError
 
 app = typer.Typer(
@@ -54,18 +54,7 @@ def _root(
     """Korean handwriting and print text-line recognition."""
 
 
-def _register_commands() -> None:
-    for module_name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:  # that command group is not written yet
-                continue
-            raise
-        module.register(app)
-
-
-_register_commands()
+register_modules(app, COMMAND_MODULES)
 
 
 def main() -> None:

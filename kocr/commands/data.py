@@ -5,9 +5,9 @@
 
 from __future__ import annotations
 
-import importlib
-
 import typer
+
+from kocr.commands._registry import register_modules
 
 data_app = typer.Typer(
     help="Convert label files, build LMDB datasets, render synthetic Korean text lines.",
@@ -22,12 +22,5 @@ DATA_COMMAND_MODULES = (
 
 
 def register(app: typer.Typer) -> None:
-    for module_name in DATA_COMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:  # not written yet
-                continue
-            raise
-        module.register(data_app)
+    register_modules(data_app, DATA_COMMAND_MODULES)
     app.add_typer(data_app, name="data")
