@@ -67,4 +67,3 @@ def label_problem(label: str, charset: Charset, max_length: int | None = None) -
     if any(symbol not in charset for symbol in charset.tokenize(label)):
         return "unknown symbols"
     return None
-

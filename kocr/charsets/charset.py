@@ -19,7 +19,7 @@ from __future__ import annotations
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from functools import cached_property, lru_cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -46,7 +46,9 @@ class Charset:
         for position, symbol in enumerate(self._symbols):
             _check_symbol(symbol)
             if symbol in index:
-                raise CharsetError(f"symbol {symbol!r} appears twice (positions {index[symbol]} and {position})")
+                raise CharsetError(
+                    f"symbol {symbol!r} appears twice (positions {index[symbol]} and {position})"
+                )
             index[symbol] = position
         if not index:
             raise CharsetError("a charset needs at least one symbol")
@@ -298,7 +300,7 @@ def _guess_mode(symbols: Sequence[str]) -> Mode:
     return "jamo" if has_jamo and not has_syllables else "syllable"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _cached_preset(name: str) -> Charset:
     try:
         symbols = preset_symbols(name)

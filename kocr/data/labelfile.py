@@ -74,12 +74,12 @@ def read_label_file(path: str | Path, fmt: LabelFormat = "auto", *, strict: bool
     if fmt not in LABEL_FORMATS:
         raise InputFileError(path, f"unknown label format {fmt!r}; choose one of {', '.join(LABEL_FORMATS)}")
     lines = list(_decoded_lines(path))
-    resolved = _sniff_format([text for _, text, _ in lines if text]) if fmt == "auto" else fmt
+    resolved = _sniff_format([text for _, text, _ in lines if text.strip()]) if fmt == "auto" else fmt
     result = LabelFile(path=path, format=resolved)
     source = str(path)
     for line_number, text, decode_error in lines:
         problem: str | None = decode_error
-        if problem is None and text:
+        if problem is None and text.strip():
             record_or_problem = _parse_line(text, resolved, source, line_number)
             if isinstance(record_or_problem, LabelRecord):
                 result.records.append(record_or_problem)
@@ -94,7 +94,7 @@ def read_label_file(path: str | Path, fmt: LabelFormat = "auto", *, strict: bool
 
 
 def _decoded_lines(path: Path) -> Iterator[tuple[int, str, str | None]]:
-    """(line number, text without line end or trailing blanks, decode error or None)."""
+    """(line number, text without its line end, decode error or None)."""
     with path.open("rb") as handle:
         for line_number, raw in enumerate(handle, start=1):
             raw = raw.rstrip(b"\r\n")
@@ -105,11 +105,11 @@ def _decoded_lines(path: Path) -> Iterator[tuple[int, str, str | None]]:
             except UnicodeDecodeError as exc:
                 yield line_number, "", _describe_decode_error(raw, exc)
                 continue
-            yield line_number, text.rstrip(), None
+            yield line_number, text, None
 
 
 def _describe_decode_error(raw: bytes, exc: UnicodeDecodeError) -> str:
-    message = f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})"
+    message = f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at byte {exc.start + 1} of the line)"
     try:
         raw.decode("cp949")
     except UnicodeDecodeError:
@@ -132,12 +132,14 @@ def _parse_line(text: str, fmt: str, source: str, line_number: int) -> LabelReco
     """A record, or the reason the line is unusable."""
     if fmt == "lines":
         return LabelRecord(text.strip(), None, source, line_number)
-    separator, name = ("\t", "a tab") if fmt == "gt" else (" ", "a space")
+    if fmt == "gt":
+        separator, name, shape = "\t", "tab", "image<TAB>label"
+    else:
+        separator, name, shape = " ", "space", "name label"
+        text = text.strip()
     image, found, label = text.partition(separator)
     if not found:
-        return f"expected 'image{separator!r}label' but the line has no {name}: {_clip(text)!r}"
-    if fmt == "labels":
-        image = image.strip()
+        return f"expected '{shape}' ({fmt} format) but the line has no {name}: {_clip(text)!r}"
     if not image:
         return "empty image path"
     if fmt == "gt" and "\t" in label:
