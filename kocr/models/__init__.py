@@ -1,0 +1,45 @@
+"""Recognition models: clovaai-compatible CRNNs (TPS/VGG/ResNet/BiLSTM/CTC) and strhub-compatible PARSeq.
+
+Build by name with :func:`create_model`, or rebuild from a stored config with :func:`build_model`::
+
+    from kocr.models import create_model, build_model
+    model = create_model("tps-resnet-bilstm-ctc", num_classes=len(charset) + 1)
+    clone = build_model(model.config, model.num_classes)
+"""
+
+from __future__ import annotations
+
+from kocr.models.crnn import CRNN, CRNN_DEFAULTS, crnn_config_from_clovaai, ctc_output_length
+from kocr.models.parseq import PARSEQ_DEFAULTS, PARSeq
+from kocr.models.registry import (
+    ARCHITECTURES,
+    MODEL_REGISTRY,
+    ModelSpec,
+    build_model,
+    create_model,
+    list_models,
+    model_config,
+    num_classes_for_charset,
+    register_model,
+)
+from kocr.models.weights import load_reference_state_dict, strip_prefix
+
+__all__ = [
+    "ARCHITECTURES",
+    "CRNN",
+    "CRNN_DEFAULTS",
+    "MODEL_REGISTRY",
+    "PARSEQ_DEFAULTS",
+    "ModelSpec",
+    "PARSeq",
+    "build_model",
+    "create_model",
+    "crnn_config_from_clovaai",
+    "ctc_output_length",
+    "list_models",
+    "load_reference_state_dict",
+    "model_config",
+    "num_classes_for_charset",
+    "register_model",
+    "strip_prefix",
+]

@@ -1,0 +1,194 @@
+"""clovaai's four-stage CTC recogniser: Transformation -> FeatureExtraction -> SequenceModeling -> Prediction.
+
+Top-level module names (``Transformation``, ``FeatureExtraction``, ``AdaptiveAvgPool``,
+``SequenceModeling``, ``Prediction``) and every parameter name below them match clovaai's ``Model``, so a
+clovaai or EasyOCR checkpoint loads with :func:`kocr.models.weights.load_reference_state_dict` (which strips
+DataParallel's ``module.`` prefix) and produces the same logits.
+
+Only the CTC head is implemented; ``Prediction`` is a plain Linear and class 0 is the CTC blank.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from kocr.errors import KocrError
+from kocr.models.backbones import ResNetFeatureExtractor, VGGFeatureExtractor
+from kocr.models.sequence import BidirectionalLSTM
+from kocr.models.tps import TPSSpatialTransformer
+
+#: Architecture options of a CRNN config. Values use clovaai's spelling of the stage names.
+CRNN_DEFAULTS: dict[str, Any] = {
+    "transformation": "TPS",  # "TPS" | "None"
+    "feature_extraction": "ResNet",  # "ResNet" | "VGG"
+    "sequence_modeling": "BiLSTM",  # "BiLSTM" | "None"
+    "prediction": "CTC",
+    "img_h": 32,
+    "img_w": 100,  # construction width: fixes the TPS output size; without TPS any width runs
+    "input_channel": 1,
+    "output_channel": 512,
+    "hidden_size": 256,
+    "num_fiducial": 20,
+    "align_corners": True,  # TPS grid_sample; clovaai checkpoints from torch 1.10-1.13 need False
+    "resnet_layers": [1, 2, 5, 3],
+}
+
+_CHOICES = {
+    "transformation": ("TPS", "None"),
+    "feature_extraction": ("ResNet", "VGG"),
+    "sequence_modeling": ("BiLSTM", "None"),
+    "prediction": ("CTC",),
+}
+
+
+def _canonical_choice(key: str, value: Any) -> str:
+    for choice in _CHOICES[key]:
+        if str(value).lower() == choice.lower():
+            return choice
+    raise KocrError(f"CRNN {key} must be one of {', '.join(_CHOICES[key])}, got {value!r}")
+
+
+def normalize_crnn_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Fill defaults, canonicalise stage names and check values; returns a new JSON-able dict."""
+    unknown = set(config) - set(CRNN_DEFAULTS) - {"name", "arch"}
+    if unknown:
+        raise KocrError(f"unknown CRNN config keys: {', '.join(sorted(unknown))}")
+    if config.get("arch", "crnn") != "crnn":
+        raise KocrError(f"not a CRNN config: arch is {config['arch']!r}")
+    head = {"name": str(config["name"])} if "name" in config else {}
+    body = {k: v for k, v in config.items() if k not in ("name", "arch")}
+    cfg = {**head, "arch": "crnn", **CRNN_DEFAULTS, **body}
+    for key in _CHOICES:
+        cfg[key] = _canonical_choice(key, cfg[key])
+    for key in ("img_h", "img_w", "input_channel", "output_channel", "hidden_size", "num_fiducial"):
+        cfg[key] = int(cfg[key])
+        if cfg[key] <= 0:
+            raise KocrError(f"CRNN {key} must be positive, got {cfg[key]}")
+    cfg["align_corners"] = bool(cfg["align_corners"])
+    cfg["resnet_layers"] = [int(n) for n in cfg["resnet_layers"]]
+    if len(cfg["resnet_layers"]) != 4 or min(cfg["resnet_layers"]) < 1:
+        raise KocrError(f"CRNN resnet_layers must be four positive block counts, got {cfg['resnet_layers']}")
+    divisor = 16 if cfg["feature_extraction"] == "ResNet" else 8
+    if cfg["output_channel"] % divisor:
+        raise KocrError(f"CRNN output_channel must be divisible by {divisor}, got {cfg['output_channel']}")
+    if cfg["transformation"] == "TPS" and (cfg["num_fiducial"] % 2 or cfg["num_fiducial"] < 4):
+        raise KocrError(f"CRNN num_fiducial must be even and >= 4, got {cfg['num_fiducial']}")
+    return cfg
+
+
+def crnn_config_from_clovaai(opt: Mapping[str, Any]) -> tuple[dict[str, Any], int]:
+    """Translate clovaai ``opt`` fields (``Transformation``, ``imgH``, ``num_class``, ...) to a kocr config.
+
+    Returns ``(config, num_classes)``. ``align_corners`` defaults to True (clovaai under torch >= 2 or
+    < 1.10); pass ``opt["align_corners"] = False`` for checkpoints trained under torch 1.10-1.13.
+    """
+    mapping = {
+        "Transformation": "transformation",
+        "FeatureExtraction": "feature_extraction",
+        "SequenceModeling": "sequence_modeling",
+        "Prediction": "prediction",
+        "imgH": "img_h",
+        "imgW": "img_w",
+        "input_channel": "input_channel",
+        "output_channel": "output_channel",
+        "hidden_size": "hidden_size",
+        "num_fiducial": "num_fiducial",
+        "align_corners": "align_corners",
+    }
+    config = {new: opt[old] for old, new in mapping.items() if old in opt}
+    if "num_class" not in opt:
+        raise KocrError("clovaai options lack num_class (charset size + 1 for the CTC blank)")
+    return normalize_crnn_config(config), int(opt["num_class"])
+
+
+def ctc_output_length(config: Mapping[str, Any], width: int) -> int:
+    """Number of CTC time steps T for an input of ``width`` pixels (TPS models always see ``img_w``)."""
+    if config["transformation"] == "TPS":
+        width = int(config["img_w"])
+    if config["feature_extraction"] == "VGG":
+        return width // 2 // 2 - 1
+    return width // 2 // 2 + 1
+
+
+class CRNN(nn.Module):
+    """clovaai ``Model`` with a CTC head: ``images [B, C, H, W] -> logits [B, T, num_classes]`` (0 = blank).
+
+    Keyword arguments are the config keys of :data:`CRNN_DEFAULTS`; the resolved dict is kept as
+    ``self.config`` so a checkpoint can rebuild the model with :func:`kocr.models.build_model`.
+    """
+
+    def __init__(self, num_classes: int, **config: Any) -> None:
+        super().__init__()
+        cfg = normalize_crnn_config(config)
+        self.config = cfg
+        self.num_classes = int(num_classes)
+        if self.num_classes < 2:
+            raise KocrError(f"num_classes must be >= 2 (charset + CTC blank), got {num_classes}")
+
+        self.Transformation: TPSSpatialTransformer | None = None
+        if cfg["transformation"] == "TPS":
+            self.Transformation = TPSSpatialTransformer(
+                cfg["num_fiducial"], cfg["img_h"], cfg["img_w"], cfg["input_channel"], cfg["align_corners"]
+            )
+        self.FeatureExtraction: nn.Module
+        if cfg["feature_extraction"] == "VGG":
+            self.FeatureExtraction = VGGFeatureExtractor(cfg["input_channel"], cfg["output_channel"])
+        else:
+            self.FeatureExtraction = ResNetFeatureExtractor(
+                cfg["input_channel"], cfg["output_channel"], cfg["resnet_layers"]
+            )
+        # Mean over the feature-map height (clovaai pools the permuted [B, W, C, H] map to width 1).
+        self.AdaptiveAvgPool = nn.AdaptiveAvgPool2d((None, 1))
+        self.SequenceModeling: nn.Sequential | None = None
+        seq_out = cfg["output_channel"]
+        if cfg["sequence_modeling"] == "BiLSTM":
+            hidden = cfg["hidden_size"]
+            self.SequenceModeling = nn.Sequential(
+                BidirectionalLSTM(cfg["output_channel"], hidden, hidden),
+                BidirectionalLSTM(hidden, hidden, hidden),
+            )
+            seq_out = hidden
+        self.Prediction = nn.Linear(seq_out, self.num_classes)
+        init_clovaai_weights(self)
+
+    def transform(self, x: Tensor) -> Tensor:
+        """The TPS-rectified image (``[B, C, img_h, img_w]``), or ``x`` itself without TPS."""
+        return x if self.Transformation is None else self.Transformation(x)
+
+    def features(self, x: Tensor) -> Tensor:
+        """CNN feature map ``[B, output_channel, H', T]`` before height pooling (after TPS if any)."""
+        return self.FeatureExtraction(self.transform(x))
+
+    def forward_after_transform(self, x: Tensor) -> Tensor:
+        """Everything after the Transformation stage: CNN, height pooling, BiLSTM, CTC projection."""
+        visual = self.FeatureExtraction(x)
+        visual = self.AdaptiveAvgPool(visual.permute(0, 3, 1, 2)).squeeze(3)  # [B, T, C]
+        contextual = visual if self.SequenceModeling is None else self.SequenceModeling(visual)
+        return self.Prediction(contextual.contiguous())
+
+    def forward(self, images: Tensor) -> Tensor:
+        return self.forward_after_transform(self.transform(images))
+
+    def output_length(self, width: int) -> int:
+        """CTC time steps T for an input of ``width`` pixels."""
+        return ctc_output_length(self.config, width)
+
+
+@torch.no_grad()
+def init_clovaai_weights(model: nn.Module) -> None:
+    """clovaai train.py init: kaiming-normal weights, zero biases, BN weights 1; ``localization_fc2`` keeps
+    its RARE init (zero weight, initial-fiducial bias) so an untrained TPS starts from a known warp."""
+    for name, param in model.named_parameters():
+        if "localization_fc2" in name:
+            continue
+        if "bias" in name:
+            nn.init.zeros_(param)
+        elif "weight" in name:
+            if param.dim() < 2:
+                param.fill_(1.0)
+            else:
+                nn.init.kaiming_normal_(param)

@@ -1,0 +1,182 @@
+"""Model registry: a name maps to an architecture family and a default config (timm/doctr style).
+
+Configs are plain dicts of JSON-able values (str, int, float, bool, lists) so a checkpoint can store them
+next to the weights and rebuild the model later without asking for hyperparameters again::
+
+    model = create_model("tps-resnet-bilstm-ctc", num_classes=len(charset) + 1, img_w=200)
+    saved = {"config": model.config, "num_classes": model.num_classes, "state_dict": model.state_dict()}
+    again = build_model(saved["config"], saved["num_classes"])
+
+``num_classes`` is the width of the model's output layer, ``len(charset) + 1`` for every family: the
+extra class is the CTC blank (index 0) for CRNNs and ``[E]`` (index 0) for PARSeq, whose tokenizer
+additionally has ``[B]`` and ``[P]`` that are embedded but never predicted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from torch import nn
+
+from kocr.errors import KocrError
+from kocr.models.crnn import CRNN, normalize_crnn_config
+from kocr.models.parseq import PARSeq, normalize_parseq_config
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A registered model: its family (``arch``), config overrides over the family defaults, a summary."""
+
+    name: str
+    arch: str
+    config: Mapping[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+
+def _build_crnn(config: Mapping[str, Any], num_classes: int) -> nn.Module:
+    return CRNN(num_classes, **config)
+
+
+def _build_parseq(config: Mapping[str, Any], num_classes: int) -> nn.Module:
+    return PARSeq(num_tokens=num_classes + 2, **config)
+
+
+#: arch -> (config normaliser, builder(config, num_classes)).
+ARCHITECTURES: dict[str, tuple[Callable[[Mapping[str, Any]], dict[str, Any]], Callable[..., nn.Module]]] = {
+    "crnn": (normalize_crnn_config, _build_crnn),
+    "parseq": (normalize_parseq_config, _build_parseq),
+}
+
+MODEL_REGISTRY: dict[str, ModelSpec] = {}
+
+
+def register_model(name: str, arch: str, description: str = "", **config: Any) -> ModelSpec:
+    """Register ``name`` (overwriting an earlier entry) and return its spec; the config is validated now."""
+    if arch not in ARCHITECTURES:
+        raise KocrError(f"unknown model architecture {arch!r}; known: {', '.join(sorted(ARCHITECTURES))}")
+    ARCHITECTURES[arch][0](config)
+    spec = ModelSpec(name=name, arch=arch, config=dict(config), description=description)
+    MODEL_REGISTRY[name] = spec
+    return spec
+
+
+def list_models(arch: str | None = None) -> list[str]:
+    """Registered model names (optionally of one family), in registration order."""
+    return [n for n, s in MODEL_REGISTRY.items() if arch is None or s.arch == arch]
+
+
+def _spec(name: str) -> ModelSpec:
+    try:
+        return MODEL_REGISTRY[name]
+    except KeyError:
+        raise KocrError(f"unknown model {name!r}; known models: {', '.join(list_models())}") from None
+
+
+def model_config(name: str, **overrides: Any) -> dict[str, Any]:
+    """The fully resolved config of ``name`` with ``overrides`` applied (includes ``name`` and ``arch``)."""
+    spec = _spec(name)
+    normalize = ARCHITECTURES[spec.arch][0]
+    return normalize({**spec.config, **overrides, "name": name, "arch": spec.arch})
+
+
+def build_model(config: Mapping[str, Any], num_classes: int) -> nn.Module:
+    """Build a model from a resolved config (e.g. ``model.config`` stored in a checkpoint).
+
+    The family comes from ``config["arch"]``, or from the registered ``config["name"]`` when ``arch`` is
+    absent; every other value comes from ``config`` itself, so renamed or custom configs rebuild too.
+    """
+    arch = config.get("arch")
+    if arch is None:
+        if "name" not in config:
+            raise KocrError("model config has neither 'arch' nor 'name'")
+        arch = _spec(str(config["name"])).arch
+    if arch not in ARCHITECTURES:
+        raise KocrError(f"unknown model architecture {arch!r}; known: {', '.join(sorted(ARCHITECTURES))}")
+    normalize, build = ARCHITECTURES[arch]
+    return build(normalize({**config, "arch": arch}), int(num_classes))
+
+
+def create_model(name: str, num_classes: int, **overrides: Any) -> nn.Module:
+    """Build registered model ``name`` with ``num_classes`` outputs (= len(charset) + 1) and overrides."""
+    return build_model(model_config(name, **overrides), num_classes)
+
+
+def num_classes_for_charset(charset_size: int) -> int:
+    """Output classes for a charset of ``charset_size`` symbols: + CTC blank, or + PARSeq ``[E]``."""
+    return int(charset_size) + 1
+
+
+# -- registered models ------------------------------------------------------------------------------------
+
+register_model(
+    "tps-resnet-bilstm-ctc",
+    "crnn",
+    "clovaai TRBC defaults (TPS F=20, ResNet 512, BiLSTM 256, 32x100 grey); ~49 M params",
+)
+register_model(
+    "resnet-bilstm-ctc",
+    "crnn",
+    "clovaai None-ResNet-BiLSTM-CTC (no TPS: any width)",
+    transformation="None",
+)
+register_model(
+    "tps-vgg-bilstm-ctc",
+    "crnn",
+    "clovaai TPS-VGG-BiLSTM-CTC (VGG 512, BiLSTM 256, 32x100)",
+    feature_extraction="VGG",
+)
+register_model(
+    "vgg-bilstm-ctc",
+    "crnn",
+    "EasyOCR korean_g2 layout: None-VGG-BiLSTM-CTC, VGG 256, BiLSTM 256, height 64",
+    transformation="None",
+    feature_extraction="VGG",
+    output_channel=256,
+    hidden_size=256,
+    img_h=64,
+    img_w=600,
+)
+register_model(
+    "resnet-ctc",
+    "crnn",
+    "None-ResNet-None-CTC: CNN only, no recurrence (fastest ResNet variant)",
+    transformation="None",
+    sequence_modeling="None",
+)
+register_model(
+    "vgg-bilstm-ctc-small",
+    "crnn",
+    "CPU-fast default candidate: None-VGG-BiLSTM-CTC, VGG 128, BiLSTM 128, height 32",
+    transformation="None",
+    feature_extraction="VGG",
+    output_channel=128,
+    hidden_size=128,
+    img_h=32,
+    img_w=320,
+)
+register_model(
+    "resnet-bilstm-ctc-small",
+    "crnn",
+    "CPU-fast candidate: None-ResNet-BiLSTM-CTC, slim ResNet 128 [1,1,2,1], BiLSTM 128, height 32",
+    transformation="None",
+    output_channel=128,
+    hidden_size=128,
+    resnet_layers=[1, 1, 2, 1],
+    img_h=32,
+    img_w=320,
+)
+register_model(
+    "parseq",
+    "parseq",
+    "strhub PARSeq base: 32x128, patch 4x8, D 384, encoder 12x6 heads, decoder 1x12 heads",
+)
+register_model(
+    "parseq-tiny",
+    "parseq",
+    "strhub PARSeq tiny: D 192, encoder 12x3 heads, decoder 1x6 heads",
+    embed_dim=192,
+    enc_num_heads=3,
+    dec_num_heads=6,
+)
