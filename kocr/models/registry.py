@@ -82,20 +82,24 @@ def model_config(name: str, **overrides: Any) -> dict[str, Any]:
 
 
 def build_model(config: Mapping[str, Any], num_classes: int) -> nn.Module:
-    """Build a model from a resolved config (e.g. ``model.config`` stored in a checkpoint).
+    """Build a model from a config, typically the resolved ``model.config`` stored in a checkpoint.
 
-    The family comes from ``config["arch"]``, or from the registered ``config["name"]`` when ``arch`` is
-    absent; every other value comes from ``config`` itself, so renamed or custom configs rebuild too.
+    A resolved config is self-sufficient: its values win over anything registered, so a checkpoint keeps
+    rebuilding even if a registered default changes later or its name was never registered. A partial
+    config is completed from the registered entry of ``config["name"]`` (when ``arch`` agrees), then from
+    the family defaults of ``config["arch"]``.
     """
     arch = config.get("arch")
+    spec = MODEL_REGISTRY.get(str(config.get("name")))
     if arch is None:
         if "name" not in config:
             raise KocrError("model config has neither 'arch' nor 'name'")
         arch = _spec(str(config["name"])).arch
     if arch not in ARCHITECTURES:
         raise KocrError(f"unknown model architecture {arch!r}; known: {', '.join(sorted(ARCHITECTURES))}")
+    base = dict(spec.config) if spec is not None and spec.arch == arch else {}
     normalize, build = ARCHITECTURES[arch]
-    return build(normalize({**config, "arch": arch}), int(num_classes))
+    return build(normalize({**base, **config, "arch": arch}), int(num_classes))
 
 
 def create_model(name: str, num_classes: int, **overrides: Any) -> nn.Module:
