@@ -1,0 +1,551 @@
+"""Turn dataset label formats into one list of samples, and write clovaai's ``gt.txt``.
+
+Inputs: the AI Hub "한국어 글자체 이미지" JSON (COCO-like ``images[]`` + ``annotations[]``), clovaai
+``gt.txt`` and ``labels.txt``. Output: ``gt.txt`` (``path<TAB>label``, UTF-8, NFC), the input of
+``kocr data lmdb`` and of clovaai's ``create_lmdb_dataset.py``.
+
+Every defect is a :class:`Problem` naming the file and line (or the AI Hub image/annotation id);
+conversion never stops at a bad entry, because the AI Hub releases ship with missing images, labels such
+as ``'국ㅇㄴ'`` and empty texts, and a 700,000-image conversion must not die at entry 412,331.
+
+Choices:
+
+- **Paths in gt.txt are relative to the gt file's folder** (POSIX ``/``) when the image lies inside that
+  folder, so a dataset folder with its gt.txt stays movable; images elsewhere get absolute paths rather
+  than fragile ``../../`` chains. clovaai's ``create_lmdb_dataset.py --inputPath <gt folder>`` reads
+  both, since it ``os.path.join``-s the two, and so does ``kocr data lmdb``.
+- Labels are normalised with :func:`kocr.text.normalize` (NFC, whitespace collapsed); a change beyond
+  trimming the ends is reported as a note, the sample is kept.
+- A label holding Hangul compatibility jamo (``ㄱ``, ``ㅏ``, U+3131–U+318E) is dropped as a typing
+  slip unless ``keep_jamo=True``: in AI Hub these are faults (``'국ㅇㄴ'``), and a model trained on
+  them learns to emit loose jamo.
+- :func:`split_samples` sorts by (image, label) before a seeded shuffle, so the split depends on the
+  set of samples and the seed, not on the order they were listed in.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import tempfile
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, NamedTuple
+
+from kocr.charsets.hangul import is_compatibility_jamo
+from kocr.data.labelfile import read_label_file
+from kocr.errors import InputFileError, KocrError
+from kocr.text import normalize
+
+InputFormat = Literal["auto", "aihub", "gt", "labels"]
+INPUT_FORMATS: tuple[str, ...] = ("auto", "aihub", "gt", "labels")
+
+# AI Hub's Korean annotation types and the English names kocr uses for them.
+AIHUB_TYPES: dict[str, str] = {
+    "글자(음절)": "syllable",
+    "단어(어절)": "word",
+    "문장": "sentence",
+    "글자": "syllable",
+    "음절": "syllable",
+    "단어": "word",
+    "어절": "word",
+}
+SAMPLE_TYPES: tuple[str, ...] = ("syllable", "word", "sentence")
+
+# Characters that would break the one-sample-per-line gt.txt format (str.splitlines() splits on all).
+_LINE_BREAKERS = frozenset("\t\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+
+
+class Sample(NamedTuple):
+    """An image path, its label, and where the pair came from (``file:line`` or AI Hub image id)."""
+
+    image: Path
+    label: str
+    where: str
+
+
+class Kind:
+    """Problem kinds; the report counts problems by these names."""
+
+    MISSING_IMAGE = "missing image"
+    AMBIGUOUS_IMAGE = "ambiguous image"
+    NO_IMAGE_ENTRY = "annotation without image entry"
+    NO_ANNOTATION = "image without annotation"
+    EXTRA_ANNOTATION = "several annotations for one image"
+    REGION = "region annotation (needs cropping)"
+    EMPTY_TEXT = "empty text"
+    STRAY_JAMO = "stray jamo"
+    NORMALISED = "label normalised"
+    UNKNOWN_TYPE = "unknown type"
+    MALFORMED = "malformed entry"
+    BAD_LINE = "unusable line"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One defect in the input. ``dropped`` says whether a sample was lost because of it."""
+
+    kind: str
+    source: str
+    message: str
+    line: int | None = None
+    ref: str | None = None
+    dropped: bool = True
+
+    @property
+    def where(self) -> str:
+        if self.line is not None:
+            return f"{self.source}:{self.line}"
+        return f"{self.source} [{self.ref}]" if self.ref else self.source
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+    def to_error(self) -> InputFileError:
+        message = f"{self.ref}: {self.message}" if self.ref and self.line is None else self.message
+        return InputFileError(self.source, message, self.line)
+
+
+@dataclass
+class Conversion:
+    """The usable samples of one input file and everything that was wrong with it."""
+
+    source: Path
+    format: str
+    samples: list[Sample] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    other_type: int = 0  # AI Hub annotations left out by the type filter (not a problem)
+
+    @property
+    def dropped(self) -> int:
+        return sum(p.dropped for p in self.problems)
+
+    def counts(self) -> dict[str, int]:
+        """Problems per kind, most frequent first."""
+        return dict(Counter(p.kind for p in self.problems).most_common())
+
+    def raise_first(self) -> None:
+        """For ``--strict``: raise the first problem that lost a sample, if any."""
+        for problem in self.problems:
+            if problem.dropped:
+                raise problem.to_error()
+
+
+# --- labels --------------------------------------------------------------------------------------
+
+
+def clean_label(
+    raw: object, *, source: str, line: int | None = None, ref: str | None = None, keep_jamo: bool = False
+) -> tuple[str | None, list[Problem]]:
+    """Normalise one label; return it (None when unusable) and the problems found."""
+    if not isinstance(raw, str):
+        return None, [
+            Problem(Kind.MALFORMED, source, f"text is {type(raw).__name__}, not a string", line, ref)
+        ]
+    label = normalize(raw)
+    problems: list[Problem] = []
+    if not label:
+        return None, [Problem(Kind.EMPTY_TEXT, source, f"empty text {raw!r}", line, ref)]
+    if label != raw.strip():
+        problems.append(Problem(Kind.NORMALISED, source, _what_changed(raw, label), line, ref, dropped=False))
+    jamo = [ch for ch in label if is_compatibility_jamo(ch)]
+    if jamo:
+        message = f"{label!r} contains loose jamo {''.join(jamo)!r}"
+        if keep_jamo:
+            problems.append(Problem(Kind.STRAY_JAMO, source, message + " (kept)", line, ref, dropped=False))
+        else:
+            problems.append(Problem(Kind.STRAY_JAMO, source, message, line, ref))
+            return None, problems
+    return label, problems
+
+
+def _what_changed(raw: str, label: str) -> str:
+    if unicodedata.normalize("NFC", raw) != raw:
+        return f"decomposed (NFD) Hangul recomposed to NFC: {label!r}"
+    return f"whitespace collapsed: {raw!r} → {label!r}"
+
+
+def label_defect(text: str) -> str | None:
+    """Why ``text`` cannot be one field of a gt.txt line, or None."""
+    bad = sorted({ch for ch in text if ch in _LINE_BREAKERS})
+    if bad:
+        names = ", ".join(unicodedata.name(ch, f"U+{ord(ch):04X}") for ch in bad)
+        return f"contains a tab or line break ({names})"
+    return None
+
+
+# --- AI Hub JSON ---------------------------------------------------------------------------------
+
+
+class ImageIndex:
+    """Every file under a root, by name, built with one walk.
+
+    AI Hub archives unpack into nested folders (``1_syllable/``, ``2_word/``, part folders) while the
+    JSON gives bare file names, so images are found by name. Hidden folders are skipped.
+    """
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        if not self.root.is_dir():
+            raise InputFileError(self.root, "image root is not a folder")
+        self._by_name: dict[str, list[Path]] = {}
+        for folder, dirs, files in os.walk(self.root):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in files:
+                self._by_name.setdefault(name, []).append(Path(folder, name))
+
+    def find(self, file_name: str) -> list[Path]:
+        """All files matching ``file_name``: a path relative to the root wins, else the bare name."""
+        if "/" in file_name or "\\" in file_name:
+            direct = self.root / file_name
+            if direct.is_file():
+                return [direct]
+        return self._by_name.get(Path(file_name.replace("\\", "/")).name, [])
+
+    def __len__(self) -> int:
+        return sum(len(paths) for paths in self._by_name.values())
+
+
+def sample_type(name: str) -> str:
+    """``syllable``/``word``/``sentence`` for an English or AI Hub Korean type name."""
+    key = unicodedata.normalize("NFC", name).strip()
+    if key.lower() in SAMPLE_TYPES:
+        return key.lower()
+    if key in AIHUB_TYPES:
+        return AIHUB_TYPES[key]
+    raise KocrError(
+        f"unknown sample type {name!r}; choose from {', '.join(SAMPLE_TYPES)} (or 글자, 단어, 문장)"
+    )
+
+
+def read_aihub(
+    path: str | Path,
+    *,
+    image_root: str | Path | None = None,
+    types: Iterable[str] | None = None,
+    keep_jamo: bool = False,
+) -> Conversion:
+    """Join an AI Hub label JSON's annotations to image files under ``image_root``.
+
+    ``image_root`` defaults to the JSON's folder; ``types`` (syllable, word, sentence, or the Korean
+    names) keeps only those annotation types, all when None.
+    """
+    path = Path(path)
+    data = _load_json(path)
+    wanted = {sample_type(t) for t in types} if types else None
+    source = str(path)
+    result = Conversion(source=path, format="aihub")
+    index = ImageIndex(image_root if image_root is not None else path.parent)
+    images = _image_entries(data["images"], source, result.problems)
+    used: set[Any] = set()  # ids of images some annotation refers to
+    labelled: set[Any] = set()  # images that already gave a sample of the wanted types
+    for position, annotation in enumerate(data["annotations"]):
+        if not isinstance(annotation, dict):
+            result.problems.append(
+                Problem(Kind.MALFORMED, source, "not an object", ref=f"annotation #{position}")
+            )
+            continue
+        image_id = annotation.get("image_id")
+        ref = f"image {image_id}" if image_id is not None else f"annotation {annotation.get('id', position)}"
+        key = _id_key(image_id)
+        used.add(key)
+        raw_type = _raw_type(annotation)
+        kind = _known_type(raw_type)
+        if kind is None:
+            result.problems.append(
+                Problem(Kind.UNKNOWN_TYPE, source, f"annotation type {raw_type!r}", ref=ref)
+            )
+            continue
+        if wanted is not None and kind not in wanted:
+            result.other_type += 1
+            continue
+        entry = images.get(key) if key is not None else None
+        if entry is None:
+            result.problems.append(
+                Problem(
+                    Kind.NO_IMAGE_ENTRY,
+                    source,
+                    "annotation refers to an image that is not in images[]",
+                    ref=ref,
+                )
+            )
+            continue
+        if "bbox" in annotation:
+            result.problems.append(
+                Problem(Kind.REGION, source, "annotation has a bbox; crop the regions first", ref=ref)
+            )
+            continue
+        if key in labelled:
+            result.problems.append(
+                Problem(
+                    Kind.EXTRA_ANNOTATION, source, f"another annotation ({kind}) for the same image", ref=ref
+                )
+            )
+            continue
+        labelled.add(key)
+        label, problems = clean_label(annotation.get("text"), source=source, ref=ref, keep_jamo=keep_jamo)
+        result.problems.extend(problems)
+        if label is None:
+            continue
+        image = _locate(index, entry["file_name"], source, ref, result.problems)
+        if image is not None:
+            result.samples.append(Sample(image, label, f"{source} [{ref}]"))
+    for key, entry in images.items():
+        if key not in used:
+            ref = f"image {entry['id']}"
+            result.problems.append(
+                Problem(
+                    Kind.NO_ANNOTATION,
+                    source,
+                    f"{entry['file_name']} has no annotation",
+                    ref=ref,
+                    dropped=False,
+                )
+            )
+    return result
+
+
+def _load_json(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise InputFileError(path, "file not found" if not path.exists() else "not a file")
+    try:
+        with path.open(encoding="utf-8-sig") as handle:
+            data = json.load(handle)
+    except UnicodeDecodeError as exc:
+        raise InputFileError(path, f"not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise InputFileError(path, f"not valid JSON: {exc.msg} (column {exc.colno})", exc.lineno) from None
+    if not isinstance(data, dict) or not all(
+        isinstance(data.get(k), list) for k in ("images", "annotations")
+    ):
+        raise InputFileError(
+            path, "not an AI Hub label file: expected an object with 'images' and 'annotations' lists"
+        )
+    return data
+
+
+def _id_key(value: object) -> Any:
+    """Image ids are 8-digit strings in the JSON but numbers in some copies; compare them as numbers."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return value if isinstance(value, str) else None
+
+
+def _image_entries(entries: list[Any], source: str, problems: list[Problem]) -> dict[Any, dict[str, Any]]:
+    images: dict[Any, dict[str, Any]] = {}
+    for position, entry in enumerate(entries):
+        ref = f"image #{position}"
+        if not isinstance(entry, dict) or not isinstance(entry.get("file_name"), str):
+            problems.append(Problem(Kind.MALFORMED, source, "image entry without a file_name", ref=ref))
+            continue
+        key = _id_key(entry.get("id"))
+        if key is None:
+            problems.append(
+                Problem(Kind.MALFORMED, source, f"image entry without an id ({entry['file_name']})", ref=ref)
+            )
+            continue
+        if key in images:
+            problems.append(
+                Problem(
+                    Kind.MALFORMED, source, "duplicate image id; first entry kept", ref=f"image {entry['id']}"
+                )
+            )
+            continue
+        images[key] = entry
+    return images
+
+
+def _raw_type(annotation: dict[str, Any]) -> object:
+    attributes = annotation.get("attributes")
+    return attributes.get("type") if isinstance(attributes, dict) else None
+
+
+def _known_type(name: object) -> str | None:
+    if not isinstance(name, str):
+        return None
+    try:
+        return sample_type(name)
+    except KocrError:
+        return None
+
+
+def _locate(index: ImageIndex, file_name: str, source: str, ref: str, problems: list[Problem]) -> Path | None:
+    found = index.find(file_name)
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        problems.append(
+            Problem(Kind.MISSING_IMAGE, source, f"{file_name} not found under {index.root}", ref=ref)
+        )
+    else:
+        shown = ", ".join(str(p.relative_to(index.root)) for p in found[:3])
+        problems.append(
+            Problem(Kind.AMBIGUOUS_IMAGE, source, f"{len(found)} files named {file_name}: {shown}", ref=ref)
+        )
+    return None
+
+
+# --- gt.txt / labels.txt -------------------------------------------------------------------------
+
+
+def read_label_samples(
+    path: str | Path,
+    *,
+    fmt: Literal["auto", "gt", "labels"] = "auto",
+    image_root: str | Path | None = None,
+    check_images: bool = True,
+    keep_jamo: bool = False,
+) -> Conversion:
+    """Samples from a gt.txt or labels.txt; image paths resolve against ``image_root`` (default: its folder).
+
+    With ``check_images`` a missing file is reported here; ``build_lmdb`` passes False because it
+    reads every file anyway and reports missing ones itself.
+    """
+    path = Path(path)
+    parsed = read_label_file(path, fmt)
+    if parsed.format == "lines":
+        raise InputFileError(
+            path, "has no image column: expected gt.txt (path<TAB>label) or labels.txt (name label)"
+        )
+    root = Path(image_root) if image_root is not None else path.parent
+    result = Conversion(source=path, format=parsed.format)
+    result.problems.extend(Problem(Kind.BAD_LINE, p.source, p.message, p.line) for p in parsed.problems)
+    for record in parsed.records:
+        label, problems = clean_label(
+            record.label, source=record.source, line=record.line, keep_jamo=keep_jamo
+        )
+        result.problems.extend(problems)
+        if label is None or record.image is None:
+            continue
+        image = root / record.image
+        if check_images and not image.is_file():
+            result.problems.append(
+                Problem(
+                    Kind.MISSING_IMAGE,
+                    record.source,
+                    f"image {record.image} not found in {root}",
+                    record.line,
+                )
+            )
+            continue
+        result.samples.append(Sample(image, label, record.where))
+    return result
+
+
+def convert(
+    path: str | Path,
+    *,
+    fmt: InputFormat = "auto",
+    image_root: str | Path | None = None,
+    types: Iterable[str] | None = None,
+    keep_jamo: bool = False,
+    check_images: bool = True,
+) -> Conversion:
+    """Read any supported input; ``auto`` treats ``.json`` as AI Hub and sniffs label files."""
+    path = Path(path)
+    if fmt not in INPUT_FORMATS:
+        raise KocrError(f"unknown input format {fmt!r}; choose one of {', '.join(INPUT_FORMATS)}")
+    if fmt == "aihub" or (fmt == "auto" and path.suffix.lower() == ".json"):
+        return read_aihub(path, image_root=image_root, types=types, keep_jamo=keep_jamo)
+    if types:
+        raise KocrError("--type only applies to AI Hub JSON input")
+    return read_label_samples(
+        path, fmt=fmt, image_root=image_root, check_images=check_images, keep_jamo=keep_jamo
+    )
+
+
+# --- writing and splitting -----------------------------------------------------------------------
+
+
+def write_gt(
+    path: str | Path, samples: Iterable[Sample | tuple[Any, str, str]], *, overwrite: bool = False
+) -> int:
+    """Write ``path<TAB>label`` lines (UTF-8, LF); return how many.
+
+    Image paths are relative to the gt file's folder when inside it, else absolute (see the module
+    docstring). A label or path with a tab or line break is refused before anything is written, since
+    it would silently shift every following sample; the file appears atomically, so a failure leaves
+    no partial file.
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise KocrError(f"{path} already exists; pass --overwrite (overwrite=True) to replace it")
+    folder = path.parent if str(path.parent) else Path(".")
+    lines: list[str] = []
+    for sample in samples:
+        image, label, where = sample[0], sample[1], sample[2]
+        shown = _gt_path(Path(image), folder)
+        for what, text in (("label", label), ("image path", shown)):
+            defect = label_defect(text)
+            if defect:
+                raise KocrError(f"{where}: {what} {text!r} {defect}; gt.txt cannot hold it")
+        lines.append(f"{shown}\t{label}\n")
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.writelines(lines)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return len(lines)
+
+
+def _gt_path(image: Path, folder: Path) -> str:
+    absolute = Path(os.path.abspath(image))
+    base = Path(os.path.abspath(folder))
+    if absolute.is_relative_to(base):
+        return absolute.relative_to(base).as_posix()
+    return absolute.as_posix()
+
+
+def split_samples(
+    samples: Sequence[Sample], ratios: Sequence[float] = (0.8, 0.1, 0.1), *, seed: int = 0
+) -> list[list[Sample]]:
+    """Split into ``len(ratios)`` parts; every sample lands in exactly one.
+
+    Deterministic and independent of input order: samples are sorted by (image, label), shuffled with
+    ``random.Random(seed)`` and cut at sizes rounded by largest remainder (so they add up exactly).
+    """
+    if not ratios or any(r < 0 for r in ratios) or abs(sum(ratios) - 1.0) > 1e-6:
+        raise KocrError(
+            f"split ratios must be non-negative and add up to 1, got {', '.join(map(str, ratios))}"
+        )
+    ordered = sorted(samples, key=lambda s: (str(s[0]), s[1]))
+    random.Random(seed).shuffle(ordered)
+    sizes = _part_sizes(len(ordered), ratios)
+    parts: list[list[Sample]] = []
+    start = 0
+    for size in sizes:
+        parts.append(ordered[start : start + size])
+        start += size
+    return parts
+
+
+def _part_sizes(total: int, ratios: Sequence[float]) -> list[int]:
+    exact = [total * r for r in ratios]
+    sizes = [int(x) for x in exact]
+    by_remainder = sorted(range(len(ratios)), key=lambda i: (-(exact[i] - sizes[i]), i))
+    for i in by_remainder[: total - sum(sizes)]:
+        sizes[i] += 1
+    return sizes
+
+
+def parse_ratios(text: str) -> tuple[float, ...]:
+    """``"0.8,0.1,0.1"`` → (0.8, 0.1, 0.1), with a clear error for anything else."""
+    try:
+        ratios = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise KocrError(
+            f"--ratios must be comma-separated numbers such as 0.8,0.1,0.1, not {text!r}"
+        ) from None
+    if len(ratios) < 2:
+        raise KocrError("--ratios needs at least two parts, e.g. 0.9,0.1")
+    return ratios
