@@ -1,0 +1,471 @@
+"""Text for synthetic lines: a user corpus, the built-in word list, random syllables, mixed formats.
+
+Every text is drawn from the *allowed characters* (what the charset can label and at least one
+font can draw), so no generated label needs filtering later. Four kinds are mixed (weights in
+:class:`TextConfig`):
+
+- ``corpus``: chunks of the user's corpus file (long lines are cut at spaces into chunks that fit
+  the length limits), in a seeded shuffled order, so a run walks the whole corpus;
+- ``words``: words from ``wordlist_ko.txt`` (written for kocr, Apache-2.0) with particles chosen by
+  the final consonant (책을, 사과를), names, numbers with counters, separated by spaces;
+- ``syllables``: random syllable "words"; syllables come from a shuffled cycle over all allowed
+  syllables, i.e. always the least recently used ones, so every syllable of an 11,172-symbol charset
+  appears once per ~2,000 such lines instead of rare ones never appearing;
+- ``mixed``: dates, times, phone numbers, prices (₩, 원, $), units, codes, English words, quotes
+  and brackets, next to Korean words; punctuation/Latin/digits come from their own cycle as well.
+
+Generation is sequential and seeded (``random.Random``), so the same seed gives the same texts.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from kocr.charsets import hangul
+from kocr.errors import KocrError
+from kocr.text import normalize
+
+KINDS: tuple[str, ...] = ("corpus", "words", "syllables", "mixed")
+_MAX_ATTEMPTS = 200
+
+
+@dataclass(frozen=True)
+class TextConfig:
+    """Length limits (characters, spaces included) and the mix of text kinds."""
+
+    min_chars: int = 1
+    max_chars: int = 25
+    weights: dict[str, float] = field(
+        default_factory=lambda: {"corpus": 0.5, "words": 0.35, "syllables": 0.3, "mixed": 0.35}
+    )
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.min_chars <= self.max_chars:
+            raise KocrError(f"need 1 <= min_chars <= max_chars, got {self.min_chars} and {self.max_chars}")
+        unknown = set(self.weights) - set(KINDS)
+        if unknown:
+            raise KocrError(f"unknown text kinds {sorted(unknown)}; choose from {', '.join(KINDS)}")
+
+
+@dataclass(frozen=True)
+class WordList:
+    """The built-in word list, by section (noun, predicate, adverb, other, counter, names, latin)."""
+
+    sections: dict[str, tuple[str, ...]]
+
+    def __getitem__(self, section: str) -> tuple[str, ...]:
+        return self.sections.get(section, ())
+
+    def __len__(self) -> int:
+        return sum(len(words) for words in self.sections.values())
+
+
+def parse_word_list(text: str) -> WordList:
+    """Parse the ``[section]`` / one-word-per-line format of ``wordlist_ko.txt``."""
+    sections: dict[str, list[str]] = {}
+    current = "noun"
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            current = line[1:-1].strip()
+            sections.setdefault(current, [])
+            continue
+        sections.setdefault(current, []).append(normalize(line))
+    return WordList({name: tuple(dict.fromkeys(words)) for name, words in sections.items()})
+
+
+@cache
+def builtin_word_list() -> WordList:
+    """The word list shipped in the package (``kocr/data/wordlist_ko.txt``)."""
+    try:
+        text = resources.files("kocr.data").joinpath("wordlist_ko.txt").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise KocrError(
+            "the built-in word list kocr/data/wordlist_ko.txt is missing from this install"
+        ) from None
+    return parse_word_list(text)
+
+
+def corpus_chunks(lines: Iterable[str], min_chars: int, max_chars: int) -> list[str]:
+    """Normalised corpus lines cut at spaces into chunks of ``min_chars..max_chars`` characters.
+
+    A single word longer than ``max_chars`` is cut into pieces (Korean compounds can be long).
+    """
+    chunks: list[str] = []
+    for line in lines:
+        words = normalize(line).split(" ")
+        current = ""
+        for word in words:
+            while len(word) > max_chars:
+                if current:
+                    chunks.append(current)
+                    current = ""
+                chunks.append(word[:max_chars])
+                word = word[max_chars:]
+            candidate = f"{current} {word}" if current else word
+            if len(candidate) <= max_chars:
+                current = candidate
+            else:
+                chunks.append(current)
+                current = word
+        if current:
+            chunks.append(current)
+    return [chunk for chunk in chunks if len(chunk) >= min_chars]
+
+
+def read_corpus(path: str | Path, min_chars: int, max_chars: int) -> list[str]:
+    """Chunks of a UTF-8 text file (one sample per line, or free text: lines are cut to fit)."""
+    from kocr.data.labelfile import read_label_file
+
+    labels = read_label_file(path, "lines").records
+    return corpus_chunks((record.label for record in labels), min_chars, max_chars)
+
+
+class _Cycle:
+    """Symbols in a shuffled order, reshuffled when used up: each draw is a least recently used one."""
+
+    def __init__(self, symbols: Sequence[str], rng: random.Random) -> None:
+        self._symbols = list(symbols)
+        self._rng = rng
+        self._order: list[str] = []
+
+    def __bool__(self) -> bool:
+        return bool(self._symbols)
+
+    def take(self, count: int) -> str:
+        out: list[str] = []
+        for _ in range(count):
+            if not self._order:
+                self._order = self._symbols[:]
+                self._rng.shuffle(self._order)
+            out.append(self._order.pop())
+        return "".join(out)
+
+
+# particles: (after a final consonant, after a vowel)
+_PARTICLES: tuple[tuple[str, str], ...] = (
+    ("은", "는"),
+    ("이", "가"),
+    ("을", "를"),
+    ("과", "와"),
+    ("으로", "로"),
+    ("이나", "나"),
+    ("에", "에"),
+    ("에서", "에서"),
+    ("의", "의"),
+    ("도", "도"),
+    ("만", "만"),
+    ("까지", "까지"),
+    ("부터", "부터"),
+    ("에게", "에게"),
+    ("보다", "보다"),
+    ("처럼", "처럼"),
+    ("이랑", "랑"),
+    ("이에요", "예요"),
+)
+_LATIN_LOWER = "abcdefghijklmnopqrstuvwxyz"
+_WEEKDAYS = "월화수목금토일"
+
+
+def attach_particle(noun: str, rng: random.Random) -> str:
+    """``noun`` plus a particle in the form its last syllable's final consonant calls for."""
+    after_consonant, after_vowel = rng.choice(_PARTICLES)
+    last = noun[-1]
+    if not hangul.is_syllable(last):
+        return noun + after_vowel
+    final = hangul.split_syllable(last)[2]
+    rieul = 8  # ㄹ: takes 로, not 으로
+    if after_consonant == "으로" and final == rieul:
+        return noun + "로"
+    return noun + (after_consonant if final else after_vowel)
+
+
+class TextGenerator:
+    """Seeded stream of texts whose characters are all in ``allowed``."""
+
+    def __init__(
+        self,
+        allowed: Iterable[str],
+        config: TextConfig | None = None,
+        *,
+        corpus: Sequence[str] = (),
+        seed: int = 0,
+        word_list: WordList | None = None,
+    ) -> None:
+        self.config = config or TextConfig()
+        self.allowed = frozenset(allowed)
+        self.rng = random.Random(seed)
+        words = word_list or builtin_word_list()
+        ok = self._allowed_text
+        self._pools = {
+            name: tuple(w for w in words[name] if ok(w))
+            for name in ("noun", "predicate", "adverb", "other", "counter", "surname", "given-name", "latin")
+        }
+        syllables = sorted(ch for ch in self.allowed if hangul.is_syllable(ch))
+        others = sorted(ch for ch in self.allowed if not hangul.is_syllable(ch) and not ch.isspace())
+        self._syllables = _Cycle(syllables, self.rng)
+        self._others = _Cycle(others, self.rng)
+        self._corpus = [chunk for chunk in corpus if ok(chunk)]
+        self.corpus_rejected = len(corpus) - len(self._corpus)
+        self._corpus_order: list[str] = []
+        makers: dict[str, Callable[[int], str]] = {
+            "corpus": self._from_corpus,
+            "words": self._words,
+            "syllables": self._random_syllables,
+            "mixed": self._mixed,
+        }
+        available = {
+            "corpus": bool(self._corpus),
+            "words": bool(self._pools["noun"] or self._pools["latin"]),
+            "syllables": bool(self._syllables),
+            "mixed": bool(self._others),
+        }
+        self._kinds = [kind for kind in KINDS if available[kind] and self.config.weights.get(kind, 0) > 0]
+        if not self._kinds:
+            raise KocrError("no text kind can produce text from the allowed characters (charset × fonts)")
+        self._weights = [self.config.weights[kind] for kind in self._kinds]
+        self._makers = makers
+        self.attempts = 0
+        self.kind_counts: dict[str, int] = dict.fromkeys(self._kinds, 0)
+
+    def _allowed_text(self, text: str) -> bool:
+        allowed = self.allowed
+        return bool(text) and all(ch in allowed for ch in text)
+
+    def __iter__(self) -> TextGenerator:
+        return self
+
+    def __next__(self) -> str:
+        return self.next_text()
+
+    def next_text(self) -> str:
+        """The next text; raises ``KocrError`` when the allowed characters cannot make one."""
+        cfg = self.config
+        for _ in range(_MAX_ATTEMPTS):
+            self.attempts += 1
+            kind = self.rng.choices(self._kinds, self._weights)[0]
+            target = self.rng.randint(cfg.min_chars, cfg.max_chars)
+            text = normalize(self._makers[kind](target))
+            if len(text) > cfg.max_chars:
+                text = text[: cfg.max_chars].rstrip()
+            if cfg.min_chars <= len(text) and self._allowed_text(text):
+                self.kind_counts[kind] += 1
+                return text
+        raise KocrError(
+            f"could not make a text of {cfg.min_chars}-{cfg.max_chars} characters from the allowed "
+            f"characters in {_MAX_ATTEMPTS} attempts"
+        )
+
+    # --- kinds ---------------------------------------------------------------------------------
+
+    def _from_corpus(self, target: int) -> str:
+        if not self._corpus_order:
+            self._corpus_order = self._corpus[:]
+            self.rng.shuffle(self._corpus_order)
+        return self._corpus_order.pop()
+
+    def _pick(self, pool: str) -> str:
+        words = self._pools[pool]
+        return self.rng.choice(words) if words else ""
+
+    def _word(self) -> str:
+        rng = self.rng
+        roll = rng.random()
+        if roll < 0.45:
+            noun = self._pick("noun")
+            return attach_particle(noun, rng) if noun and rng.random() < 0.55 else noun
+        if roll < 0.68:
+            return self._pick("predicate")
+        if roll < 0.78:
+            return self._pick("adverb")
+        if roll < 0.85:
+            return self._pick("other")
+        if roll < 0.90:
+            return f"{self._number()}{self._pick('counter')}"
+        if roll < 0.95:
+            return self._pick("surname") + self._pick("given-name")
+        return self._pick("latin")
+
+    def _words(self, target: int) -> str:
+        return self._fill(target, self._word)
+
+    def _fill(self, target: int, make: Callable[[], str]) -> str:
+        words: list[str] = []
+        length = -1
+        for _ in range(40):
+            word = make()
+            if not word:
+                continue
+            if words and length + 1 + len(word) > target:
+                break
+            words.append(word)
+            length += 1 + len(word)
+            if length >= target:
+                break
+        return " ".join(words)
+
+    def _random_syllables(self, target: int) -> str:
+        rng = self.rng
+
+        def chunk() -> str:
+            return self._syllables.take(rng.choice((1, 2, 2, 3, 3, 3, 4, 4, 5)))
+
+        if rng.random() < 0.15:  # sometimes no spaces at all, as in a name or a code
+            return self._syllables.take(max(1, target))
+        return self._fill(target, chunk)
+
+    def _number(self) -> str:
+        rng = self.rng
+        return str(rng.choice((rng.randint(1, 9), rng.randint(10, 99), rng.randint(100, 9999))))
+
+    def _mixed(self, target: int) -> str:
+        rng = self.rng
+        parts = [rng.choice(_FORMATS)(self)]
+        while sum(len(p) + 1 for p in parts) < target and rng.random() < 0.7:
+            parts.append(self._word() if rng.random() < 0.6 else rng.choice(_FORMATS)(self))
+        rng.shuffle(parts)
+        return " ".join(p for p in parts if p)
+
+    # --- formats for "mixed" --------------------------------------------------------------------
+
+    def _date(self) -> str:
+        rng = self.rng
+        y, m, d = rng.randint(1950, 2035), rng.randint(1, 12), rng.randint(1, 28)
+        return rng.choice(
+            (
+                f"{y}년 {m}월 {d}일",
+                f"{y}.{m:02d}.{d:02d}",
+                f"{y}-{m:02d}-{d:02d}",
+                f"{y % 100:02d}/{m:02d}/{d:02d}",
+                f"{m}월 {d}일 ({rng.choice(_WEEKDAYS)})",
+                f"{y}. {m}. {d}.",
+            )
+        )
+
+    def _time(self) -> str:
+        rng = self.rng
+        h, mi = rng.randint(0, 23), rng.randint(0, 59)
+        return rng.choice(
+            (
+                f"{h:02d}:{mi:02d}",
+                f"{'오전' if h < 12 else '오후'} {h % 12 or 12}시 {mi}분",
+                f"{h}시 {mi:02d}분",
+            )
+        )
+
+    def _phone(self) -> str:
+        rng = self.rng
+        n4 = f"{rng.randint(0, 9999):04d}"
+        return rng.choice(
+            (
+                f"010-{rng.randint(1000, 9999)}-{n4}",
+                f"02-{rng.randint(100, 9999)}-{n4}",
+                f"0{rng.randint(31, 64)}-{rng.randint(100, 999)}-{n4}",
+                f"1588-{n4}",
+                f"({rng.choice(('02', '031', '051'))}) {rng.randint(100, 999)}-{n4}",
+            )
+        )
+
+    def _price(self) -> str:
+        rng = self.rng
+        amount = rng.choice(
+            (rng.randint(1, 99) * 100, rng.randint(1, 999) * 1000, rng.randint(1, 99) * 10000)
+        )
+        grouped = f"{amount:,}"
+        return rng.choice(
+            (
+                f"{grouped}원",
+                f"₩{grouped}",
+                f"₩ {grouped}",
+                f"{amount // 10000}만 {amount % 10000 // 1000}천원" if amount >= 10000 else f"{grouped}원",
+                f"${rng.randint(1, 999)}.{rng.randint(0, 99):02d}",
+                f"가격: {grouped}원",
+                f"{rng.randint(1, 90)}% 할인",
+            )
+        )
+
+    def _measure(self) -> str:
+        rng = self.rng
+        value = rng.choice((str(rng.randint(1, 999)), f"{rng.randint(0, 99)}.{rng.randint(0, 9)}"))
+        unit = rng.choice(
+            ("kg", "g", "cm", "mm", "m", "km", "L", "ml", "%", "℃", "°C", "평", "㎡", "GB", "MB")
+        )
+        return f"{value}{unit}"
+
+    def _code(self) -> str:
+        rng = self.rng
+        letters = "".join(rng.choice(_LATIN_LOWER.upper()) for _ in range(rng.randint(1, 3)))
+        return rng.choice(
+            (
+                f"{letters}-{rng.randint(100, 99999)}",
+                f"No. {rng.randint(1, 9999)}",
+                f"{rng.randint(1, 999)}동 {rng.randint(101, 2504)}호",
+                f"제{rng.randint(1, 99)}조 {rng.randint(1, 9)}항",
+                f"{rng.randint(1, 99)}번 출구",
+                f"{self._email_user()}@{rng.choice(('naver', 'daum', 'mail'))}.com",
+            )
+        )
+
+    def _email_user(self) -> str:
+        word = self._pick("latin").lower().replace(" ", "") or "kim"
+        return f"{word}{self.rng.randint(1, 999)}"
+
+    def _quoted(self) -> str:
+        rng = self.rng
+        left, right = rng.choice(
+            (
+                ("“", "”"),
+                ("‘", "’"),
+                ('"', '"'),
+                ("'", "'"),
+                ("「", "」"),
+                ("『", "』"),
+                ("《", "》"),
+                ("〈", "〉"),
+                ("【", "】"),
+                ("(", ")"),
+                ("[", "]"),
+                ("<", ">"),
+            )
+        )
+        return f"{left}{self._fill(rng.randint(2, 10), self._word)}{right}"
+
+    def _symbols(self) -> str:
+        return self._others.take(self.rng.randint(1, 6))
+
+    def _sentence_mark(self) -> str:
+        rng = self.rng
+        return self._word() + rng.choice((".", ",", "!", "?", "…", "~", ":", ";", "·"))
+
+
+_FORMATS: tuple[Callable[[TextGenerator], str], ...] = (
+    TextGenerator._date,
+    TextGenerator._time,
+    TextGenerator._phone,
+    TextGenerator._price,
+    TextGenerator._measure,
+    TextGenerator._code,
+    TextGenerator._quoted,
+    TextGenerator._symbols,
+    TextGenerator._symbols,
+    TextGenerator._sentence_mark,
+)
+
+
+def allowed_characters(
+    charset_symbols: Iterable[str], covers: Callable[[str], bool] | None = None
+) -> list[str]:
+    """The characters texts may use for a charset: its symbols, or for a jamo charset every
+    syllable whose jamo it covers (``covers`` = ``Charset.covers``) plus its non-jamo symbols."""
+    symbols = list(charset_symbols)
+    if any(hangul.is_conjoining_jamo(s) for s in symbols) and covers is not None:
+        base = [s for s in symbols if not hangul.is_conjoining_jamo(s)]
+        return base + [s for s in hangul.ALL_SYLLABLES if covers(s)]
+    return symbols
