@@ -15,3 +15,15 @@ def print_error(message: str) -> None:
 
 def print_warning(message: str) -> None:
     stderr.print(f"[yellow]warning:[/] {escape(message)}", markup=True, soft_wrap=True)
+
+
+def setup_logging(verbose: bool = False) -> None:
+    """Send kocr's log records (dataset filtering reports, training notes) to stderr through rich."""
+    import logging
+
+    from rich.logging import RichHandler
+
+    handler = RichHandler(console=stderr, show_path=False, show_time=False, markup=False)
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, handlers=[handler], format="%(message)s"
+    )

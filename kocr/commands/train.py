@@ -1,0 +1,239 @@
+"""``kocr train`` and ``kocr finetune``: one option set, one loop (:mod:`kocr.training.trainer`)."""
+
+from __future__ import annotations
+
+import inspect
+import os
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from kocr.commands._console import setup_logging, stderr, stdout
+
+
+def register(app: typer.Typer) -> None:
+    app.command("train", help=TRAIN_HELP)(train)
+    app.command("finetune", help=FINETUNE_HELP)(finetune)
+
+
+TRAIN_HELP = (
+    "Train a recogniser from scratch on LMDBs or label files.\n\n"
+    "Each run writes runs/NAME (never an existing folder: runs/NAME-2, ... instead) with best.pt (best "
+    "validation CER), last.pt, config.json and log.csv. The checkpoint stores the architecture, charset and "
+    "preprocessing, so eval, predict and finetune need none of these options again.\n\n"
+    "Several GPUs or machines: torchrun --nproc_per_node N -m kocr train ..."
+)
+
+FINETUNE_HELP = (
+    "Continue training a kocr, clovaai (.pth) or PARSeq checkpoint on your data.\n\n"
+    "A new --charset keeps the trained rows of every symbol both charsets share and initialises only the new "
+    'ones (no more "size mismatch for module.Prediction.weight"). The learning rate defaults to a tenth of '
+    "training's. clovaai checkpoints store no charset: give the one they were trained with as "
+    "--saved-charset."
+)
+
+
+def train(
+    train_data: list[Path] = typer.Option(
+        ...,
+        "--train-data",
+        "-t",
+        help="Training data: LMDB folders, gt.txt/labels.txt files, or folders of them.",
+    ),
+    valid_data: list[Path] = typer.Option(
+        [], "--valid-data", "-v", help="Validation data (default: 2% held out of the first --train-data)."
+    ),
+    ratios: str | None = typer.Option(
+        None, help="Mixing ratios of the --train-data sets, e.g. 0.7,0.3 (default: by size)."
+    ),
+    charset: str | None = typer.Option(
+        None, "--charset", "-c", help="ko, ko-2350, ko-jamo, en or a charset file [train default: ko]."
+    ),
+    model: str = typer.Option(
+        "tps-resnet-bilstm-ctc", "--model", "-m", help="Architecture (kocr models list)."
+    ),
+    img_h: int | None = typer.Option(None, help="Input height (default: the model's)."),
+    img_w: int | None = typer.Option(None, help="Input width (default: the model's)."),
+    keep_ratio: bool = typer.Option(True, help="Resize keeping the aspect ratio, then pad to the width."),
+    max_length: int | None = typer.Option(
+        None, help="Longest label in charset symbols (default: what the model can emit)."
+    ),
+    case_fold: bool = typer.Option(False, help="Lower-case Latin letters in labels (Hangul is unaffected)."),
+    augment: bool = typer.Option(True, help="Training augmentation (blur, noise, contrast, small warps)."),
+    batch_size: int = typer.Option(64, min=1, help="Samples per step (per process under torchrun)."),
+    iters: int | None = typer.Option(None, min=1, help="Optimiser steps to train for."),
+    epochs: int | None = typer.Option(None, min=1, help="Epochs to train for, if --iters is not given [1]."),
+    optimizer: str = typer.Option("adamw", help="adamw, adam, adadelta (clovaai: with --lr 1) or sgd."),
+    lr: float | None = typer.Option(None, help="Peak learning rate [CRNN 1e-3, PARSeq 7e-4; finetune ÷10]."),
+    weight_decay: float | None = typer.Option(None, help="Weight decay [CRNN 1e-4, PARSeq 0]."),
+    schedule: str = typer.Option("onecycle", help="onecycle (warm-up then cosine), cosine or constant."),
+    grad_clip: float | None = typer.Option(None, help="Gradient-norm clip [CRNN 5, PARSeq 20]."),
+    amp: str = typer.Option(
+        "auto", help="Mixed precision: auto (bf16/fp16 on CUDA, off on CPU), off, bf16, fp16."
+    ),
+    workers: int | None = typer.Option(
+        None, min=0, help="DataLoader worker processes [cores - 1, at most 4]."
+    ),
+    seed: int = typer.Option(1111, help="Random seed (data order, augmentation, initialisation)."),
+    device: str = typer.Option("auto", help="auto, cpu, cuda or cuda:N."),
+    valid_every: int = typer.Option(500, min=1, help="Validate (and write last.pt) every N steps."),
+    valid_max_samples: int = typer.Option(2000, min=1, help="Validate on at most this many samples."),
+    output: Path = typer.Option(Path("runs"), help="Folder that holds the run folders."),
+    name: str | None = typer.Option(None, help="Run folder name [MODEL-CHARSET]."),
+    resume: Path | None = typer.Option(
+        None, help="Continue an interrupted run from its last.pt (same folder, step and schedule)."
+    ),
+    saved_model: Path | None = typer.Option(
+        None, "--saved-model", help="Start from this checkpoint (kocr .pt, clovaai .pth, PARSeq .pt/.ckpt)."
+    ),
+    saved_charset: str | None = typer.Option(
+        None, help="Charset the --saved-model was trained with, when it stores none (clovaai)."
+    ),
+    freeze_features: bool = typer.Option(
+        False, help="Fine-tuning: keep the feature extractor (and TPS / ViT encoder) fixed."
+    ),
+    verbose: bool = typer.Option(False, "--verbose", help="Log every detail."),
+) -> None:
+    from kocr.training.config import TrainConfig, default_workers
+    from kocr.training.trainer import Trainer
+
+    setup_logging(verbose)
+    overrides: dict[str, Any] = {"saved_charset": saved_charset} if saved_charset else {}
+    config = TrainConfig(
+        train_data=[str(p) for p in train_data],
+        valid_data=[str(p) for p in valid_data],
+        data_ratios=_parse_ratios(ratios),
+        charset=charset if charset or saved_model else "ko",
+        model=model,
+        model_overrides=overrides,
+        img_h=img_h,
+        img_w=img_w,
+        keep_ratio=keep_ratio,
+        max_length=max_length,
+        case_fold=case_fold,
+        augment=augment,
+        batch_size=batch_size,
+        iters=iters,
+        epochs=epochs,
+        optimizer=optimizer,
+        lr=lr,
+        weight_decay=weight_decay,
+        schedule=schedule,
+        grad_clip=grad_clip,
+        amp=amp,
+        workers=default_workers() if workers is None else workers,
+        seed=seed,
+        device=device,
+        valid_every=valid_every,
+        valid_max_samples=valid_max_samples,
+        output=str(output),
+        name=name,
+        resume=str(resume) if resume else None,
+        saved_model=str(saved_model) if saved_model else None,
+        freeze_features=freeze_features,
+    )
+    main_process = int(os.environ.get("RANK", "0")) == 0
+    result = Trainer(config, RichReporter() if main_process else None).run()
+    if main_process:
+        best = f"{result.best_cer:.4f}" if result.best_cer != float("inf") else "n/a"
+        stdout.print(
+            f"run folder: {escape(str(result.run_dir))} (step {result.step}, best validation CER {best})"
+        )
+    if result.interrupted:
+        raise typer.Exit(130)
+
+
+def finetune(**kwargs: Any) -> None:
+    if kwargs.get("saved_model") is None:
+        raise typer.BadParameter("finetune needs --saved-model")
+    train(**kwargs)
+
+
+def _finetune_signature() -> inspect.Signature:
+    """``train``'s options, with ``--saved-model`` required."""
+    parameters = []
+    for parameter in inspect.signature(train).parameters.values():
+        if parameter.name == "saved_model":
+            parameter = parameter.replace(
+                default=typer.Option(
+                    ..., "--saved-model", help="Checkpoint to start from (kocr, clovaai, PARSeq)."
+                )
+            )
+        parameters.append(parameter)
+    return inspect.Signature(parameters)
+
+
+finetune.__signature__ = _finetune_signature()  # type: ignore[attr-defined]
+finetune.__annotations__ = train.__annotations__
+
+
+def _parse_ratios(text: str | None) -> list[float] | None:
+    if not text:
+        return None
+    try:
+        return [float(part) for part in text.split(",")]
+    except ValueError:
+        raise typer.BadParameter(f"--ratios must be numbers separated by commas, got {text!r}") from None
+
+
+class RichReporter:
+    """Progress bar with loss, samples/s and ETA; a table row per validation."""
+
+    def __init__(self) -> None:
+        self.progress = Progress(
+            TextColumn("[bold]train"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("loss {task.fields[loss]}"),
+            TextColumn("{task.fields[speed]} samples/s"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=stderr,
+            transient=False,
+        )
+        self.task: Any = None
+
+    def start(self, total_steps: int, first_step: int, run_dir: Path) -> None:
+        stderr.print(f"run folder: [bold]{escape(str(run_dir))}[/]")
+        self.progress.start()
+        self.task = self.progress.add_task(
+            "train", total=total_steps, completed=first_step, loss="…", speed="…"
+        )
+
+    def train_step(self, step: int, loss: float, lr: float, samples_per_s: float) -> None:
+        self.progress.update(self.task, completed=step, loss=f"{loss:.4f}", speed=f"{samples_per_s:.1f}")
+
+    def validation(self, step: int, metrics: dict[str, float], examples: list[tuple[str, str]]) -> None:
+        table = Table(title=f"validation at step {step}", show_edge=False)
+        for column in ("loss", "accuracy", "CER", "1-NED", "jamo ER", "samples"):
+            table.add_column(column, justify="right")
+        table.add_row(
+            f"{metrics['loss']:.4f}",
+            f"{metrics['accuracy']:.2%}",
+            f"{metrics['cer']:.4f}",
+            f"{metrics['one_minus_ned']:.4f}",
+            f"{metrics['jamo_error_rate']:.4f}",
+            f"{int(metrics['samples']):,}",
+        )
+        self.progress.console.print(table)
+        for truth, predicted in examples:
+            mark = "[green]✓[/]" if truth == predicted else "[red]✗[/]"
+            self.progress.console.print(f"  {mark} {escape(truth)!s} → {escape(predicted)!s}")
+
+    def message(self, text: str) -> None:
+        self.progress.console.print(escape(text))
+
+    def close(self) -> None:
+        self.progress.stop()

@@ -1,0 +1,198 @@
+"""Open labelled image data wherever it lives: an LMDB, a label file with image files, or a folder.
+
+``kocr train --train-data``, ``--valid-data`` and ``kocr eval --data`` all accept:
+
+- an LMDB folder (clovaai / PARSeq layout, with ``data.mdb``);
+- a folder holding several LMDBs anywhere below it (PARSeq's ``**/data.mdb`` trees), read as one;
+- a ``gt.txt`` (``path<TAB>label``) or ``labels.txt`` (``name label``) file; image paths are relative to
+  the file's folder, as clovaai's ``create_lmdb_dataset.py`` joins them, or to ``image_root``;
+- a folder holding ``gt.txt`` or ``labels.txt``.
+
+Label files get the same treatment as LMDBs: labels normalised, samples that cannot be used (missing
+image, label outside the charset, too long, empty, malformed line) counted per reason and logged once,
+unreadable images skipped at read time.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+from torch.utils.data import ConcatDataset, Dataset
+
+from kocr.charsets import Charset
+from kocr.data.labelfile import read_label_file
+from kocr.errors import InputFileError, KocrError
+from kocr.text import label_problem, normalize
+
+logger = logging.getLogger(__name__)
+
+LABEL_FILE_NAMES = ("gt.txt", "labels.txt")
+MAX_EXAMPLES = 3
+MAX_SKIP = 100
+
+
+def open_labelled_dataset(
+    path: str | os.PathLike[str],
+    *,
+    charset: Charset | None = None,
+    max_length: int | None = None,
+    case_fold: bool = False,
+    transform: Callable[[Image.Image], Any] | None = None,
+    image_mode: str | None = "RGB",
+    image_root: str | os.PathLike[str] | None = None,
+) -> Dataset:
+    """A dataset of ``(transform(image), label)`` for any supported location (see the module docs)."""
+    from kocr.data.lmdb import LmdbDataset, find_lmdbs
+
+    path = Path(path)
+    options: dict[str, Any] = dict(
+        charset=charset,
+        max_length=max_length,
+        case_fold=case_fold,
+        transform=transform,
+        image_mode=image_mode,
+    )
+    if not path.exists():
+        raise InputFileError(
+            path, "no such dataset (expected an LMDB folder, a gt.txt/labels.txt, or a folder)"
+        )
+    if path.is_file():
+        return LabelFileDataset(path, image_root=image_root, **options)
+    if (path / "data.mdb").is_file():
+        return LmdbDataset(path, **options)
+    for name in LABEL_FILE_NAMES:
+        if (path / name).is_file():
+            return LabelFileDataset(path / name, image_root=image_root, **options)
+    lmdbs = find_lmdbs(path)
+    if lmdbs:
+        return ConcatDataset([LmdbDataset(p, **options) for p in lmdbs])
+    raise InputFileError(path, f"holds no data.mdb, {' or '.join(LABEL_FILE_NAMES)}, nor LMDBs below it")
+
+
+def with_transform(dataset: Dataset, transform: Callable[[Image.Image], Any] | None) -> Dataset:
+    """The same samples with another transform (a validation view of a training set, without
+    augmentation); LMDB environments and label indexes are shared, not re-read."""
+    if isinstance(dataset, ConcatDataset):
+        return ConcatDataset([with_transform(part, transform) for part in dataset.datasets])
+    view = copy.copy(dataset)
+    view.transform = transform  # type: ignore[attr-defined]
+    return view
+
+
+class LabelFilter:
+    """Normalises labels, decides which samples are usable, and counts the rest by reason."""
+
+    def __init__(self, charset: Charset | None, max_length: int | None, case_fold: bool = False) -> None:
+        self.charset = charset
+        self.max_length = max_length
+        self.case_fold = case_fold
+        self.dropped: Counter[str] = Counter()
+        self.examples: dict[str, list[str]] = {}
+
+    def check(self, label: str) -> tuple[str, str | None]:
+        """(normalised label, reason it is unusable or None)."""
+        label = normalize(label, case_fold=self.case_fold)
+        if self.charset is not None:
+            return label, label_problem(label, self.charset, self.max_length)
+        if not label:
+            return label, "empty"
+        if self.max_length is not None and len(label) > self.max_length:
+            return label, "too long"
+        return label, None
+
+    def drop(self, reason: str, example: str) -> None:
+        self.dropped[reason] += 1
+        shown = self.examples.setdefault(reason, [])
+        if len(shown) < MAX_EXAMPLES:
+            shown.append(example)
+
+    def log(self, source: Path | str, kept: int) -> None:
+        """One line: how many samples are used, and how many were dropped for each reason."""
+        total = kept + sum(self.dropped.values())
+        if not self.dropped:
+            logger.info("%s: using all %d samples", source, kept)
+            return
+        reasons = "; ".join(
+            f"{reason}: {count} (e.g. {', '.join(self.examples[reason])})"
+            for reason, count in self.dropped.most_common()
+        )
+        logger.warning(
+            "%s: using %d of %d samples; dropped %d — %s", source, kept, total, total - kept, reasons
+        )
+
+
+class LabelFileDataset(Dataset):
+    """Images on disk listed in a ``gt.txt`` / ``labels.txt``; items are ``(image, label)``.
+
+    An image that cannot be decoded at read time is logged once and the next readable sample is
+    returned instead, as :class:`kocr.data.lmdb.LmdbDataset` does.
+    """
+
+    def __init__(
+        self,
+        label_file: str | os.PathLike[str],
+        *,
+        image_root: str | os.PathLike[str] | None = None,
+        charset: Charset | None = None,
+        max_length: int | None = None,
+        case_fold: bool = False,
+        transform: Callable[[Image.Image], Any] | None = None,
+        image_mode: str | None = "RGB",
+    ) -> None:
+        self.path = Path(label_file)
+        self.root = Path(image_root) if image_root is not None else self.path.parent
+        self.transform = transform
+        self.image_mode = image_mode
+        parsed = read_label_file(self.path)
+        checks = LabelFilter(charset, max_length, case_fold)
+        for problem in parsed.problems:
+            checks.drop("unreadable line", f"line {problem.line}: {problem.message}")
+        self.images: list[Path] = []
+        self.labels: list[str] = []
+        self.wheres: list[str] = []
+        for record in parsed.records:
+            label, reason = checks.check(record.label)
+            image = self.root / (record.image or "")
+            if reason is None and not image.is_file():
+                reason = "missing image"
+            if reason is not None:
+                checks.drop(reason, f"line {record.line} {record.image}")
+                continue
+            self.images.append(image)
+            self.labels.append(label)
+            self.wheres.append(record.where)
+        self.dropped = dict(checks.dropped)
+        self._bad: set[int] = set()
+        checks.log(self.path, len(self.images))
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, index: int) -> tuple[Any, str]:
+        size = len(self.images)
+        for step in range(min(MAX_SKIP, size)):
+            position = (index + step) % size
+            image = self._read(position)
+            if image is not None:
+                return (self.transform(image) if self.transform else image), self.labels[position]
+        raise KocrError(f"{self.path}: no readable image in {min(MAX_SKIP, size)} samples from index {index}")
+
+    def _read(self, position: int) -> Image.Image | None:
+        if position in self._bad:
+            return None
+        try:
+            with Image.open(self.images[position]) as opened:
+                opened.load()
+                return opened.convert(self.image_mode) if self.image_mode else opened.copy()
+        except Exception as exc:  # PIL raises many types for bad files
+            self._bad.add(position)
+            logger.warning("%s (%s): not a readable image (%s); skipped", self.images[position],
+                           self.wheres[position], exc)  # fmt: skip
+            return None

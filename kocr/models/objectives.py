@@ -1,0 +1,103 @@
+"""What each model family trains on and how its output becomes text.
+
+Training, validation, evaluation and prediction all go through an :class:`Objective`, so none of
+them needs to know whether the model is a CTC recogniser or PARSeq:
+
+- ``loss(model, images, labels)``: the training loss for a batch of normalised labels;
+- ``decode(model, images)``: texts with confidences, in eval mode, for a batch of images.
+
+Objectives take the bare model. Under DistributedDataParallel the trainer wraps model + objective in
+one module (:class:`LossModule`) so the loss is computed inside DDP's ``forward``, which is what
+makes DDP synchronise the gradients.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from kocr.charsets import Charset
+from kocr.codecs import CTCCodec, Decoded, PARSeqTokenizer
+from kocr.errors import KocrError
+
+
+class Objective(Protocol):
+    charset: Charset
+
+    def loss(self, model: nn.Module, images: Tensor, labels: Sequence[str]) -> Tensor: ...
+
+    def decode(self, model: nn.Module, images: Tensor) -> list[Decoded]: ...
+
+    def max_label_length(self, model: nn.Module) -> int: ...
+
+
+class CTCObjective:
+    """CTC loss (clovaai: ``CTCLoss(zero_infinity=True)`` on log-softmax over T) and greedy decoding."""
+
+    def __init__(self, charset: Charset) -> None:
+        self.charset = charset
+        self.codec = CTCCodec(charset)
+
+    def loss(self, model: nn.Module, images: Tensor, labels: Sequence[str]) -> Tensor:
+        logits = model(images)
+        # The loss is computed in float32 even under autocast: CTC's log-space sums underflow in half.
+        log_probs = logits.float().log_softmax(2).permute(1, 0, 2)
+        steps, batch = log_probs.shape[:2]
+        targets, target_lengths = self.codec.encode(labels)
+        input_lengths = torch.full((batch,), steps, dtype=torch.long)
+        return F.ctc_loss(
+            log_probs, targets.to(logits.device), input_lengths, target_lengths, blank=0, zero_infinity=True
+        )
+
+    def decode(self, model: nn.Module, images: Tensor) -> list[Decoded]:
+        return self.codec.decode(model(images))
+
+    def max_label_length(self, model: nn.Module) -> int:
+        """Longest label (in symbols) CTC can align: T time steps must fit the label plus blanks
+        between repeated symbols, so half of T is the safe bound for any label."""
+        unwrapped = getattr(model, "module", model)
+        return max(1, unwrapped.output_length(int(unwrapped.config["img_w"])) // 2)
+
+
+class PARSeqObjective:
+    """Permutation language modelling loss and strhub's decoding (AR + refinement by default)."""
+
+    def __init__(self, charset: Charset) -> None:
+        self.charset = charset
+        self.tokenizer = PARSeqTokenizer(charset)
+
+    def loss(self, model: nn.Module, images: Tensor, labels: Sequence[str]) -> Tensor:
+        targets = self.tokenizer.encode(labels, device=images.device)
+        return model.training_loss(images, targets)
+
+    def decode(self, model: nn.Module, images: Tensor) -> list[Decoded]:
+        logits = model(images)
+        return self.tokenizer.decode(logits.float().softmax(-1))
+
+    def max_label_length(self, model: nn.Module) -> int:
+        return int(getattr(model, "module", model).max_label_length)
+
+
+def objective_for(arch: str, charset: Charset) -> Objective:
+    """The objective of a model family (``model.config['arch']``)."""
+    if arch == "crnn":
+        return CTCObjective(charset)
+    if arch == "parseq":
+        return PARSeqObjective(charset)
+    raise KocrError(f"no training objective for model architecture {arch!r}")
+
+
+class LossModule(nn.Module):
+    """``forward(images, labels) -> loss``: the unit DistributedDataParallel wraps during training."""
+
+    def __init__(self, model: nn.Module, objective: Objective) -> None:
+        super().__init__()
+        self.model = model
+        self.objective = objective
+
+    def forward(self, images: Tensor, labels: Sequence[str]) -> Tensor:
+        return self.objective.loss(self.model, images, labels)

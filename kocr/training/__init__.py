@@ -1,0 +1,1 @@
+"""Training: the loop, checkpoints, optimisers, run folders, distributed helpers."""

@@ -1,0 +1,75 @@
+"""Training options as one dataclass: the CLI fills it, the trainer reads it, the checkpoint stores it."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+#: Defaults that differ by model family (clovaai's clip 5, strhub's clip 20 and learning rate).
+FAMILY_DEFAULTS: dict[str, dict[str, float]] = {
+    "crnn": {"lr": 1e-3, "grad_clip": 5.0, "weight_decay": 1e-4},
+    "parseq": {"lr": 7e-4, "grad_clip": 20.0, "weight_decay": 0.0},
+}
+FINETUNE_LR_FACTOR = 0.1
+
+
+def default_workers() -> int:
+    """DataLoader workers: leave one core to the training process, at most 4."""
+    return max(0, min(4, (os.cpu_count() or 1) - 1))
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run depends on. ``None`` means "the model family's default"."""
+
+    train_data: list[str]
+    valid_data: list[str] = field(default_factory=list)
+    data_ratios: list[float] | None = None
+    valid_fraction: float = 0.02  # held out of the training data when no --valid-data is given
+    charset: str = "ko"
+    model: str = "tps-resnet-bilstm-ctc"
+    model_overrides: dict[str, Any] = field(default_factory=dict)
+    img_h: int | None = None
+    img_w: int | None = None
+    keep_ratio: bool = True
+    max_length: int | None = None
+    case_fold: bool = False
+    augment: bool = True
+    batch_size: int = 64
+    iters: int | None = None
+    epochs: int | None = None
+    optimizer: str = "adamw"
+    lr: float | None = None
+    weight_decay: float | None = None
+    schedule: str = "onecycle"
+    warmup: float = 0.075
+    grad_clip: float | None = None
+    amp: str = "auto"  # auto | off | bf16 | fp16
+    workers: int = field(default_factory=default_workers)
+    seed: int = 1111
+    device: str = "auto"
+    valid_every: int = 500
+    valid_max_samples: int | None = 2000
+    log_every: int = 20
+    output: str = "runs"
+    name: str | None = None
+    resume: str | None = None
+    saved_model: str | None = None  # fine-tuning: start from these weights
+    freeze_features: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def resolved(self, arch: str, *, finetuning: bool = False) -> TrainConfig:
+        """A copy with the family defaults filled in (a fine-tune starts at a tenth of the lr)."""
+        defaults = FAMILY_DEFAULTS.get(arch, FAMILY_DEFAULTS["crnn"])
+        values = self.to_dict()
+        if values["lr"] is None:
+            lr = 1.0 if self.optimizer == "adadelta" else defaults["lr"]
+            values["lr"] = lr * (FINETUNE_LR_FACTOR if finetuning else 1.0)
+        if values["grad_clip"] is None:
+            values["grad_clip"] = defaults["grad_clip"]
+        if values["weight_decay"] is None:
+            values["weight_decay"] = defaults["weight_decay"]
+        return TrainConfig(**values)
