@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kocr.charsets import Charset, coverage_report
-from kocr.charsets import hangul
+from kocr.charsets import Charset, coverage_report, hangul
 from kocr.charsets.presets import ASCII_PRINTABLE, KOREAN_PUNCTUATION
 from kocr.errors import CharsetError, InputFileError
 
