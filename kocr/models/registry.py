@@ -161,6 +161,17 @@ register_model(
     img_w=320,
 )
 register_model(
+    "vgg-bilstm-ctc-h32",
+    "crnn",
+    "Step up from -small: EasyOCR korean_g2 widths (VGG 256, BiLSTM 256) at height 32",
+    transformation="None",
+    feature_extraction="VGG",
+    output_channel=256,
+    hidden_size=256,
+    img_h=32,
+    img_w=320,
+)
+register_model(
     "resnet-bilstm-ctc-small",
     "crnn",
     "CPU-fast candidate: None-ResNet-BiLSTM-CTC, slim ResNet 128 [1,1,2,1], BiLSTM 128, height 32",
