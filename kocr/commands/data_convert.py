@@ -1,0 +1,125 @@
+"""``kocr data convert`` (AI Hub JSON / labels.txt / gt.txt → gt.txt) and ``kocr data split``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from kocr.commands._console import print_warning, stderr, stdout
+
+if TYPE_CHECKING:
+    from kocr.data.formats import Conversion
+
+MAX_PROBLEMS_SHOWN = 10
+
+
+def register(data_app: typer.Typer) -> None:
+    data_app.command("convert")(convert_command)
+    data_app.command("split")(split_command)
+
+
+def convert_command(
+    input_path: Path = typer.Argument(
+        ..., metavar="INPUT", help="AI Hub label JSON, labels.txt (name label) or gt.txt (path<TAB>label)."
+    ),
+    output: Path = typer.Option(..., "--output", "-o", help="The gt.txt to write."),
+    fmt: str = typer.Option("auto", "--format", "-f", help="auto, aihub, gt or labels."),
+    types: list[str] | None = typer.Option(
+        None, "--type", "-t", help="AI Hub only: keep syllable, word or sentence samples (repeatable)."
+    ),
+    image_root: Path | None = typer.Option(
+        None, "--image-root", help="Folder the images are under (default: the input file's folder)."
+    ),
+    keep_jamo: bool = typer.Option(
+        False,
+        "--keep-jamo",
+        help="Keep labels with loose compatibility jamo (ㅋㅋ) instead of dropping them.",
+    ),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUTPUT if it exists."),
+    strict: bool = typer.Option(False, "--strict", help="Fail on the first problem that loses a sample."),
+) -> None:
+    """Convert labels to gt.txt, checking each image exists; paths are relative to OUTPUT's folder."""
+    from kocr.data.formats import convert, write_gt
+    from kocr.errors import KocrError
+
+    if output.exists() and not overwrite:
+        raise KocrError(f"{output} already exists; pass --overwrite to replace it")
+    conversion = convert(input_path, fmt=fmt, image_root=image_root, types=types, keep_jamo=keep_jamo)
+    if strict:
+        conversion.raise_first()
+    print_problems(conversion)
+    if not conversion.samples:
+        raise KocrError(f"{input_path}: no usable samples; {output} not written")
+    written = write_gt(output, conversion.samples, overwrite=overwrite)
+    note = f", {conversion.other_type:,} of other types left out" if conversion.other_type else ""
+    stdout.print(
+        f"wrote {written:,} samples to {escape(str(output))} "
+        f"({conversion.dropped:,} dropped{note}; format {conversion.format})"
+    )
+
+
+def print_problems(conversion: Conversion) -> None:
+    """A count per problem kind and the first few problems, on stderr."""
+    if not conversion.problems:
+        return
+    stderr.print(f"problems in {escape(str(conversion.source))}:")
+    table = Table()
+    table.add_column("problem")
+    table.add_column("count", justify="right")
+    table.add_column("effect")
+    kinds = {p.kind: p.dropped for p in conversion.problems}
+    for kind, count in conversion.counts().items():
+        table.add_row(escape(kind), f"{count:,}", "sample dropped" if kinds[kind] else "note")
+    stderr.print(table)
+    for problem in conversion.problems[:MAX_PROBLEMS_SHOWN]:
+        print_warning(f"{problem.kind}: {problem}")
+    hidden = len(conversion.problems) - MAX_PROBLEMS_SHOWN
+    if hidden > 0:
+        stderr.print(f"… and {hidden:,} more")
+
+
+def split_command(
+    gt: Path = typer.Argument(..., help="A gt.txt (path<TAB>label) or labels.txt to split."),
+    output_dir: Path = typer.Option(..., "--output", "-o", help="Folder for train.txt, val.txt, test.txt."),
+    ratios: str = typer.Option("0.8,0.1,0.1", "--ratios", help="Fractions adding up to 1 (2 or 3 parts)."),
+    seed: int = typer.Option(42, "--seed", help="Same seed and same samples give the same split."),
+    image_root: Path | None = typer.Option(
+        None, "--image-root", help="Folder the image paths are relative to (default: GT's folder)."
+    ),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing split files."),
+) -> None:
+    """Split labels into train/val/test gt files, deterministically; paths are rewritten for OUTPUT."""
+    from kocr.data.formats import parse_ratios, read_label_samples, split_samples, write_gt
+    from kocr.errors import KocrError
+
+    parsed = parse_ratios(ratios)
+    names = _split_names(len(parsed))
+    targets = [output_dir / f"{name}.txt" for name in names]
+    existing = [str(t) for t in targets if t.exists()]
+    if existing and not overwrite:
+        raise KocrError(f"{', '.join(existing)} already exist(s); pass --overwrite to replace")
+    conversion = read_label_samples(gt, image_root=image_root, check_images=False)
+    print_problems(conversion)
+    if not conversion.samples:
+        raise KocrError(f"{gt}: no usable samples to split")
+    parts = split_samples(conversion.samples, parsed, seed=seed)
+    table = Table(title=f"split of {escape(str(gt))} (seed {seed})", title_justify="left")
+    table.add_column("part")
+    table.add_column("samples", justify="right")
+    table.add_column("file")
+    for name, target, part in zip(names, targets, parts, strict=True):
+        write_gt(target, part, overwrite=overwrite)
+        table.add_row(name, f"{len(part):,}", escape(str(target)))
+    stdout.print(table)
+
+
+def _split_names(count: int) -> list[str]:
+    if count == 2:
+        return ["train", "val"]
+    if count == 3:
+        return ["train", "val", "test"]
+    return [f"part{i + 1}" for i in range(count)]
