@@ -347,3 +347,34 @@ def test_stats(tmp_path: Path) -> None:
     assert (stats.height.min, stats.height.max) == (8, 12) and stats.formats == {"PNG": 3}
     sampled = lmdb_stats(tmp_path / "db", max_images=2)
     assert sampled.images_checked == 2 and sampled.images_sampled and sampled.coverage is None
+
+
+def test_missing_and_undecodable_labels_are_dropped_and_counted(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    env = lmdb.open(str(tmp_path / "db"), map_size=1 << 24)
+    with env.begin(write=True) as txn:
+        for i in (1, 2, 3):
+            txn.put(b"image-%09d" % i, png_bytes())
+        txn.put(b"label-000000001", "좋음".encode())
+        txn.put(b"label-000000003", "한글".encode("cp949"))  # label-000000002 is missing
+        txn.put(b"num-samples", b"3")
+    env.close()
+    with caplog.at_level(logging.WARNING, logger="kocr.data.lmdb"):
+        dataset = LmdbDataset(tmp_path / "db")
+    assert list(dataset.labels) == ["좋음"]
+    assert dataset.dropped == {"missing label": 1, "label not UTF-8": 1}
+    assert "label-000000002 (none)" in caplog.text and "label-000000003 b'\\xc7\\xd1" in caplog.text
+    stats = lmdb_stats(tmp_path / "db")
+    assert (stats.missing_labels, stats.undecodable_labels, stats.length_histogram) == (1, 1, {2: 1})
+
+
+def test_image_mode_composites_transparency_on_white(tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    Image.new("RGBA", (6, 4), (0, 0, 0, 0)).save(buffer, format="PNG")  # fully transparent "paper"
+    clovaai_style_lmdb(tmp_path / "db", [(buffer.getvalue(), "투명")])
+    assert LmdbDataset(tmp_path / "db")[0][0].mode == "RGBA"  # as stored by default
+    assert LmdbDataset(tmp_path / "db", image_mode="RGB")[0][0].getpixel((0, 0)) == (255, 255, 255)
+    assert LmdbDataset(tmp_path / "db", image_mode="L")[0][0].getpixel((0, 0)) == 255
+    with pytest.raises(KocrError, match="image_mode"):
+        LmdbDataset(tmp_path / "db", image_mode="CMYK")  # type: ignore[arg-type]

@@ -39,6 +39,7 @@ from PIL import Image, UnidentifiedImageError
 from torch.utils.data import Dataset
 
 from kocr.charsets import Charset, CoverageReport, coverage_report
+from kocr.data.transforms import to_mode
 from kocr.errors import InputFileError, KocrError
 from kocr.text import label_problem, normalize
 
@@ -519,8 +520,10 @@ class LmdbDataset(Dataset):
     WARNING, on the ``kocr.data.lmdb`` logger. ``keys`` (LMDB indices) and ``labels`` are the kept
     samples, for statistics.
 
-    ``image`` is a PIL image converted to ``image_mode`` (``"RGB"``, ``"L"``, or None to keep the
-    file's mode), or ``transform(image)`` when a transform is given.
+    ``image`` is the PIL image as stored (``image_mode=None``, the default: a ``Preprocess`` transform
+    does the colour handling), or converted to ``"L"``/``"RGB"`` with :func:`kocr.data.transforms.to_mode`
+    (transparency composited on white, 16-bit scaled: a plain ``convert`` blackens transparent PNGs and
+    whitens 16-bit scans); ``transform(image)`` is returned instead when a transform is given.
 
     An image that fails to decode at read time is logged once, remembered, and the next readable
     sample is returned instead (up to 100 tries). The batch keeps its size and the default collate
@@ -536,58 +539,51 @@ class LmdbDataset(Dataset):
         max_length: int | None = None,
         case_fold: bool = False,
         normalize_labels: bool = True,
-        image_mode: str | None = "RGB",
+        image_mode: Literal["L", "RGB"] | None = None,
         transform: Callable[[Image.Image], Any] | None = None,
     ) -> None:
         self.path = Path(path)
         self.charset = Charset.load(charset) if charset is not None else None
         self.max_length = max_length
+        if image_mode not in (None, "L", "RGB"):
+            raise KocrError(f"image_mode must be 'L', 'RGB' or None, not {image_mode!r}")
         self.image_mode = image_mode
         self.transform = transform
         self._bad: set[int] = set()
         self._env: lmdb.Environment | None = None
         self._env_pid = -1
-        keys, labels, self.total, self.dropped, examples, self.normalised = self._read_index(
-            case_fold, normalize_labels
-        )
-        self._keys = np.asarray(keys, dtype=np.int64)
-        self._labels = _PackedLabels(labels)
-        self._log_filtering(examples)
+        index = self._read_index(case_fold, normalize_labels)
+        self.total = index.total
+        self.dropped = dict(index.dropped.most_common())
+        self.normalised = index.normalised
+        self._keys = np.asarray(index.keys, dtype=np.int64)
+        self._labels = _PackedLabels(index.labels)
+        self._log_filtering(index.examples)
 
     # --- index ----------------------------------------------------------------------------
 
-    def _read_index(self, case_fold: bool, normalize_labels: bool) -> tuple[Any, ...]:
-        keys: list[int] = []
-        labels: list[str] = []
-        dropped: Counter[str] = Counter()
-        examples: dict[str, list[str]] = {}
-        normalised = 0
-        env = self._environment()
-        with env.begin() as txn:
-            total = read_num_samples(txn, self.path)
-            for index, raw in iter_labels(txn, total):
+    def _read_index(self, case_fold: bool, normalize_labels: bool) -> _LabelIndex:
+        index = _LabelIndex()
+        with self._environment().begin() as txn:
+            index.total = read_num_samples(txn, self.path)
+            for key, raw in iter_labels(txn, index.total):
                 label, reason = self._check_label(raw, case_fold, normalize_labels)
-                if reason is None and label is not None:  # label is None only with a reason
-                    normalised += label != _decode(raw)
-                    keys.append(index)
-                    labels.append(label)
-                    continue
-                reason = reason or "empty"
-                dropped[reason] += 1
-                shown = examples.setdefault(reason, [])
-                if len(shown) < MAX_EXAMPLES:
-                    shown.append(f"{label_key(index).decode()} {_describe(raw, label, self.charset)}")
-        return keys, labels, total, dict(dropped.most_common()), examples, normalised
+                if reason is None:
+                    index.keep(key, label, changed=label != _decode(raw))
+                else:
+                    index.drop(key, reason, _describe(raw, label, reason, self.charset))
+        return index
 
     def _check_label(
         self, raw: bytes | None, case_fold: bool, normalize_labels: bool
-    ) -> tuple[str | None, str | None]:
+    ) -> tuple[str, str | None]:
+        """The (normalised) label and why it cannot be used, or None when it can."""
         if raw is None:
-            return None, "missing label"
+            return "", "missing label"
         try:
             label = raw.decode("utf-8")
         except UnicodeDecodeError:
-            return None, "label not UTF-8"
+            return "", "label not UTF-8"
         if normalize_labels:
             label = normalize(label, case_fold=case_fold)
         if self.charset is not None:
@@ -667,9 +663,10 @@ class LmdbDataset(Dataset):
         if data is None:
             return self._mark_bad(key, "image key missing")
         try:
-            with Image.open(io.BytesIO(data)) as opened:
-                opened.load()
-                image = opened.convert(self.image_mode) if self.image_mode else opened.copy()
+            image = Image.open(io.BytesIO(data))  # no file handle to close: the bytes are ours
+            image.load()
+            if self.image_mode is not None:
+                image = to_mode(image, 1 if self.image_mode == "L" else 3)
         except Exception as exc:  # PIL raises many types for bad data
             return self._mark_bad(key, _image_error(exc))
         return image
@@ -698,12 +695,35 @@ class LmdbDataset(Dataset):
         return f"LmdbDataset({str(self.path)!r}, {len(self)} of {self.total} samples)"
 
 
+@dataclass
+class _LabelIndex:
+    """Every label of an LMDB read once: the kept ones, and counts and examples of the dropped ones."""
+
+    total: int = 0
+    keys: list[int] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    normalised: int = 0
+    dropped: Counter[str] = field(default_factory=Counter)
+    examples: dict[str, list[str]] = field(default_factory=dict)
+
+    def keep(self, key: int, label: str, *, changed: bool) -> None:
+        self.keys.append(key)
+        self.labels.append(label)
+        self.normalised += changed
+
+    def drop(self, key: int, reason: str, shown: str) -> None:
+        self.dropped[reason] += 1
+        examples = self.examples.setdefault(reason, [])
+        if len(examples) < MAX_EXAMPLES:
+            examples.append(f"{label_key(key).decode()} {shown}")
+
+
 def _decode(raw: bytes | None) -> str:
     return raw.decode("utf-8", errors="replace") if raw is not None else ""
 
 
-def _describe(raw: bytes | None, label: str | None, charset: Charset | None) -> str:
-    if label is None:
+def _describe(raw: bytes | None, label: str, reason: str, charset: Charset | None) -> str:
+    if reason in ("missing label", "label not UTF-8"):
         return repr(raw[:30]) if raw is not None else "(none)"
     shown = repr(label if len(label) <= 30 else label[:29] + "…")
     if charset is not None:
