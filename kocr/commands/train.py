@@ -109,6 +109,8 @@ def train(
     from kocr.training.trainer import Trainer
 
     setup_logging(verbose)
+    if not train_data and resume is None:
+        raise typer.BadParameter("give --train-data (or --resume a run)", param_hint="--train-data")
     overrides: dict[str, Any] = {"saved_charset": saved_charset} if saved_charset else {}
     config = TrainConfig(
         train_data=[str(p) for p in train_data],

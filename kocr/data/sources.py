@@ -16,10 +16,12 @@ unreadable images skipped at read time.
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import os
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -196,3 +198,96 @@ class LabelFileDataset(Dataset):
             logger.warning("%s (%s): not a readable image (%s); skipped", self.images[position],
                            self.wheres[position], exc)  # fmt: skip
             return None
+
+
+@dataclass(frozen=True)
+class LabelledSample:
+    """One labelled image as evaluation sees it: nothing filtered, nothing decoded yet."""
+
+    name: str  # image path relative to the label file's folder, or the LMDB key (image-000000001)
+    label: str  # normalised
+    where: str  # "gt.txt:12" or "train_lmdb:image-000000001", for messages
+    load: Callable[[], bytes]  # the encoded image; raises InputFileError when it cannot be read
+
+
+def iter_labelled_samples(
+    path: str | os.PathLike[str], *, image_root: str | os.PathLike[str] | None = None
+) -> Iterator[LabelledSample]:
+    """Every sample of a dataset location in order, streamed (constant memory whatever its size).
+
+    Unlike the training datasets nothing is dropped: evaluation must score every labelled image, and
+    an unusable line of a label file is logged once per line.
+    """
+    from kocr.data.lmdb import find_lmdbs
+
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError(
+            path, "no such dataset (expected an LMDB folder, a gt.txt/labels.txt, or a folder)"
+        )
+    if path.is_file():
+        yield from _label_file_samples(path, image_root)
+        return
+    if (path / "data.mdb").is_file():
+        yield from _lmdb_samples(path)
+        return
+    for name in LABEL_FILE_NAMES:
+        if (path / name).is_file():
+            yield from _label_file_samples(path / name, image_root)
+            return
+    lmdbs = find_lmdbs(path)
+    if not lmdbs:
+        raise InputFileError(path, f"holds no data.mdb, {' or '.join(LABEL_FILE_NAMES)}, nor LMDBs below it")
+    for lmdb_path in lmdbs:
+        yield from _lmdb_samples(lmdb_path)
+
+
+def _label_file_samples(
+    label_file: Path, image_root: str | os.PathLike[str] | None
+) -> Iterator[LabelledSample]:
+    root = Path(image_root) if image_root is not None else label_file.parent
+    parsed = read_label_file(label_file)
+    for problem in parsed.problems:
+        logger.warning("%s: skipped", problem)
+    for record in parsed.records:
+        image_path = root / (record.image or "")
+        yield LabelledSample(
+            name=record.image or "",
+            label=normalize(record.label),
+            where=record.where,
+            load=functools.partial(_read_file, image_path, record.where),
+        )
+
+
+def _read_file(path: Path, where: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputFileError(path, f"cannot read image listed at {where}: {exc.strerror or exc}") from None
+
+
+def _lmdb_samples(path: Path) -> Iterator[LabelledSample]:
+    from kocr.data.lmdb import image_key, iter_labels, label_key, open_lmdb, read_num_samples
+
+    env = open_lmdb(path)
+    with env.begin() as txn:
+        total = read_num_samples(txn, path)
+        for index, raw in iter_labels(txn, total):
+            name = image_key(index).decode()
+            if raw is None:
+                logger.warning("%s: %s is missing; sample skipped", path, label_key(index).decode())
+                continue
+            label = normalize(raw.decode("utf-8", errors="replace"))
+            yield LabelledSample(
+                name, label, f"{path}:{name}", functools.partial(_read_lmdb_image, path, index)
+            )
+
+
+def _read_lmdb_image(path: Path, index: int) -> bytes:
+    from kocr.data.lmdb import image_key, open_lmdb
+
+    with open_lmdb(path).begin() as txn:
+        data = txn.get(image_key(index))
+    if data is None:
+        raise InputFileError(path, f"{image_key(index).decode()} is missing")
+    return bytes(data)

@@ -243,7 +243,7 @@ class Trainer:
                 drop_last=True,
                 pin_memory=device.type == "cuda",
                 worker_init_fn=_ignore_sigint,
-                persistent_workers=False,
+                persistent_workers=config.workers > 0,
             )
             context = _Context(
                 config=config,
@@ -274,7 +274,7 @@ class Trainer:
 
         if not config.train_data:
             raise KocrError("no training data given (--train-data)")
-        augment = Augment(seed=config.seed) if config.augment else None
+        augment = Augment() if config.augment else None
         train_transform = _Compose(augment, preprocess)
         opened = [
             open_labelled_dataset(
@@ -283,7 +283,7 @@ class Trainer:
                 max_length=max_length,
                 case_fold=config.case_fold,
                 transform=train_transform,
-                image_mode=preprocess.image_mode,
+                image_mode=None,
             )
             for path in config.train_data
         ]
@@ -300,7 +300,7 @@ class Trainer:
                     max_length=max_length,
                     case_fold=config.case_fold,
                     transform=preprocess,
-                    image_mode=preprocess.image_mode,
+                    image_mode=None,
                 )
                 for path in config.valid_data
             ]
@@ -593,15 +593,24 @@ def collate_batch(items: Sequence[tuple[torch.Tensor, str]]) -> tuple[torch.Tens
 
 
 class _Compose:
-    """Augment (PIL → PIL, optional) then preprocess (PIL → tensor); picklable for DataLoader workers."""
+    """Augment (PIL → PIL, optional) then preprocess (PIL → tensor); picklable for DataLoader workers.
+
+    Augmentation draws from a generator seeded by ``torch.initial_seed()``, which differs per DataLoader
+    worker and per epoch and follows the training seed, so workers never repeat each other's draws.
+    """
 
     def __init__(self, augment: Any, preprocess: Any) -> None:
         self.augment = augment
         self.preprocess = preprocess
+        self._rng_seed: int | None = None
+        self._rng: np.random.Generator | None = None
 
     def __call__(self, image: Any) -> torch.Tensor:
         if self.augment is not None:
-            image = self.augment(image)
+            seed = torch.initial_seed()
+            if self._rng is None or seed != self._rng_seed:
+                self._rng_seed, self._rng = seed, np.random.default_rng(seed)
+            image = self.augment(image, rng=self._rng)
         return self.preprocess(image)
 
 
