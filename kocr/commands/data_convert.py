@@ -83,7 +83,7 @@ def print_problems(conversion: Conversion) -> None:
 
 
 def split_command(
-    gt: Path = typer.Argument(..., help="A gt.txt (path<TAB>label) or labels.txt to split."),
+    gt: Path = typer.Argument(..., metavar="GT", help="A gt.txt (path<TAB>label) or labels.txt to split."),
     output_dir: Path = typer.Option(..., "--output", "-o", help="Folder for train.txt, val.txt, test.txt."),
     ratios: str = typer.Option("0.8,0.1,0.1", "--ratios", help="Fractions adding up to 1 (2 or 3 parts)."),
     seed: int = typer.Option(42, "--seed", help="Same seed and same samples give the same split."),
@@ -102,7 +102,8 @@ def split_command(
     existing = [str(t) for t in targets if t.exists()]
     if existing and not overwrite:
         raise KocrError(f"{', '.join(existing)} already exist(s); pass --overwrite to replace")
-    conversion = read_label_samples(gt, image_root=image_root, check_images=False)
+    # Splitting only partitions: keep jamo labels (convert/lmdb decide about those), skip no image check.
+    conversion = read_label_samples(gt, image_root=image_root, check_images=False, keep_jamo=True)
     print_problems(conversion)
     if not conversion.samples:
         raise KocrError(f"{gt}: no usable samples to split")

@@ -84,7 +84,9 @@ def lmdb_command(
 
 
 def stats_command(
-    path: Path = typer.Argument(..., help="An LMDB folder, or a folder searched for LMDBs (**/data.mdb)."),
+    path: Path = typer.Argument(
+        ..., metavar="PATH", help="An LMDB folder, or a folder searched for LMDBs (**/data.mdb)."
+    ),
     charset: str = typer.Option(
         "ko", "--charset", "-c", help="Charset preset or file for length and coverage."
     ),

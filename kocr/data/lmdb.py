@@ -187,8 +187,9 @@ class LmdbWriter:
         return True
 
 
-def check_replaceable(path: Path, overwrite: bool) -> None:
+def check_replaceable(path: str | os.PathLike[str], overwrite: bool) -> None:
     """Refuse an existing target unless ``overwrite``, and never replace a folder that is not an LMDB."""
+    path = Path(path)
     if not path.exists():
         return
     if not overwrite:
