@@ -201,6 +201,22 @@ def test_build_with_no_readable_image_fails_cleanly(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_build_interrupted_midway_leaves_nothing(tmp_path: Path, workers: int) -> None:
+    images = make_images(tmp_path / "img", 100)
+    samples = [Sample(p, "라벨", f"gt.txt:{i + 1}") for i, p in enumerate(images)]
+    seen = []
+
+    def ctrl_c_at_50(n: int) -> None:
+        seen.append(n)
+        if len(seen) == 50:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        build_lmdb(samples, tmp_path / "db", workers=workers, progress=ctrl_c_at_50)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["img"]
+
+
 def test_build_with_processes_matches_threads(tmp_path: Path) -> None:
     images = make_images(tmp_path / "img", 40)
     samples = [Sample(p, f"라벨{i}", f"gt.txt:{i + 1}") for i, p in enumerate(images)]

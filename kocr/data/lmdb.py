@@ -274,8 +274,9 @@ def build_lmdb(
     started = time.perf_counter()
     report = BuildReport(output=output)
     items = [(os.fspath(image), label, where) for image, label, where in samples]
-    with LmdbWriter(output, overwrite=overwrite, map_size=map_size) as writer:
-        checked = _checked_images((image for image, _, _ in items), workers, pool)
+    checked = _checked_images((image for image, _, _ in items), workers, pool)
+    # closing(): on an error or Ctrl-C the pool is shut down at once, not when the traceback is freed
+    with contextlib.closing(checked), LmdbWriter(output, overwrite=overwrite, map_size=map_size) as writer:
         for (image, label, where), (data, reason) in zip(items, checked, strict=True):
             if data is None:
                 skipped = SkippedSample(where, image, reason or "unreadable")
