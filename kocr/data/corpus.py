@@ -312,14 +312,18 @@ class TextGenerator:
         return " ".join(words)
 
     def _random_syllables(self, target: int) -> str:
+        """Syllable "words" that fit ``target`` exactly, so no drawn syllable is cut off (and lost
+        from the cycle)."""
         rng = self.rng
-
-        def chunk() -> str:
-            return self._syllables.take(rng.choice((1, 2, 2, 3, 3, 3, 4, 4, 5)))
-
         if rng.random() < 0.15:  # sometimes no spaces at all, as in a name or a code
             return self._syllables.take(max(1, target))
-        return self._fill(target, chunk)
+        parts: list[str] = []
+        remaining = max(1, target)
+        while remaining > 0:
+            count = min(rng.choice((1, 2, 2, 3, 3, 3, 4, 4, 5)), remaining)
+            parts.append(self._syllables.take(count))
+            remaining -= count + 1
+        return " ".join(parts)
 
     def _number(self) -> str:
         rng = self.rng

@@ -1,0 +1,236 @@
+"""``kocr data synth`` (render synthetic Korean text lines) and ``kocr data fonts`` (what fonts draw)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from kocr.commands._console import print_warning, stderr, stdout
+
+if TYPE_CHECKING:
+    from kocr.data.fonts import FontFace
+    from kocr.data.synth import Plan, SynthReport
+
+PREVIEW_LINES = 40
+
+
+def register(data_app: typer.Typer) -> None:
+    data_app.command("synth")(synth_command)
+    data_app.command("fonts")(fonts_command)
+
+
+def _faces(
+    fonts: list[Path], font_files: list[Path], system: bool | None, handwriting: list[str]
+) -> list[FontFace]:
+    from kocr.data.fonts import DEFAULT_HANDWRITING_PATTERNS, discover_fonts
+
+    patterns = tuple(handwriting) or DEFAULT_HANDWRITING_PATTERNS
+    return discover_fonts(fonts, font_files, system=system, packaged=system, handwriting_patterns=patterns)
+
+
+FONTS_HELP = "Folder searched recursively for .ttf/.otf/.ttc fonts (repeatable)."
+FONT_HELP = "A font file (repeatable)."
+SYSTEM_HELP = (
+    "Also use fontconfig's Korean fonts and the packaged Noto fonts (default: only when no --fonts/--font)."
+)
+
+
+def synth_command(
+    output: Path = typer.Option(
+        ..., "--output", "-o", help="LMDB folder to create (or a folder with --format images)."
+    ),
+    num: int = typer.Option(1000, "--num", "-n", help="Lines to render."),
+    seed: int = typer.Option(0, "--seed", help="Same seed and fonts give byte-identical output."),
+    workers: int = typer.Option(min(2, os.cpu_count() or 1), "--workers", "-j", help="Rendering processes."),
+    charset: str = typer.Option(
+        "ko-2350", "--charset", "-c", help="Charset preset or file the texts stay within."
+    ),
+    fonts: list[Path] = typer.Option([], "--fonts", help=FONTS_HELP),
+    font_files: list[Path] = typer.Option([], "--font", help=FONT_HELP),
+    system_fonts: bool | None = typer.Option(None, "--system-fonts/--no-system-fonts", help=SYSTEM_HELP),
+    corpus: list[Path] = typer.Option(
+        [], "--corpus", help="UTF-8 text file: one sample per line or free text."
+    ),
+    handwriting: list[str] = typer.Option(
+        [], "--handwriting-fonts", help="Pattern (fnmatch on file or family name) marking handwriting faces."
+    ),
+    handwriting_ratio: float = typer.Option(0.35, "--handwriting-ratio", help="Share of handwriting lines."),
+    min_chars: int = typer.Option(1, "--min-chars", help="Shortest text, characters."),
+    max_chars: int = typer.Option(25, "--max-chars", help="Longest text, characters (clovaai default: 25)."),
+    min_height: int = typer.Option(32, "--min-height", help="Smallest output line height, px."),
+    max_height: int = typer.Option(64, "--max-height", help="Largest output line height, px."),
+    degrade: float = typer.Option(
+        1.0, "--degrade", help="Scale of degradation probabilities; 0 = clean lines."
+    ),
+    rgb: bool = typer.Option(False, "--rgb", help="Colour images (default: greyscale)."),
+    fmt: str = typer.Option(
+        "lmdb", "--format", "-f", help="lmdb, or images (OUT/images/*.png + OUT/gt.txt)."
+    ),
+    preview: Path | None = typer.Option(
+        None, "--preview", help="Write a contact sheet of the first 40 lines."
+    ),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUTPUT if it is a previous output."),
+) -> None:
+    """Render synthetic Korean text lines (print and handwriting fonts, degraded) into an LMDB."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from kocr.data.corpus import TextConfig
+    from kocr.data.synth import Degradations, SynthConfig, generate, plan
+    from kocr.errors import KocrError
+
+    if fmt not in ("lmdb", "images"):
+        raise KocrError(f"--format must be lmdb or images, not {fmt!r}")
+    _check_output(output, fmt, overwrite)
+    faces = _faces(fonts, font_files, system_fonts, handwriting)
+    config = SynthConfig(
+        charset=charset,
+        fonts=tuple(faces),
+        corpus=tuple(str(p) for p in corpus),
+        text=TextConfig(min_chars=min_chars, max_chars=max_chars),
+        seed=seed,
+        height=(min_height, max_height),
+        handwriting_ratio=handwriting_ratio,
+        mode="RGB" if rgb else "L",
+        degradations=Degradations().scaled(degrade),
+    )
+    with stderr.status("checking which glyphs each font really draws (cached after the first run)"):
+        the_plan = plan(config, workers=workers)
+    columns = (TextColumn("rendering"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=stderr, transient=True, disable=not stderr.is_terminal) as progress:
+        task = progress.add_task("synth", total=num)
+        report, kept = generate(
+            config,
+            num,
+            output,
+            format=fmt,  # type: ignore[arg-type]
+            workers=workers,
+            overwrite=overwrite,
+            keep_first=PREVIEW_LINES if preview else 0,
+            the_plan=the_plan,
+            progress=lambda done, total: progress.update(task, completed=done),
+        )
+    _print_summary(report, the_plan)
+    if preview is not None:
+        _write_preview(preview, kept, the_plan)
+
+
+def _check_output(output: Path, fmt: str, overwrite: bool) -> None:
+    """Fail before the (slow) font check when the output cannot be written."""
+    if fmt == "lmdb":
+        from kocr.data.lmdb import check_replaceable
+
+        check_replaceable(output, overwrite)
+    else:
+        from kocr.data.synth import ImageFolderWriter
+
+        ImageFolderWriter(output, overwrite=overwrite).check()
+
+
+def _print_summary(report: SynthReport, the_plan: Plan) -> None:
+    table = Table(title="fonts used", title_justify="left")
+    table.add_column("font")
+    table.add_column("kind")
+    table.add_column("lines", justify="right")
+    hand = {face.name for face in the_plan.faces if face.handwriting}
+    for name, count in report.font_counts.most_common():
+        table.add_row(escape(name), "handwriting" if name in hand else "print", f"{count:,}")
+    stdout.print(table)
+    for name, drawable, requested in report.unusable_fonts:
+        print_warning(f"font {name} not used: it draws only {drawable:,} of the {requested:,} characters")
+    if report.undrawable:
+        shown = " ".join(report.undrawable[:20]) + (" …" if len(report.undrawable) > 20 else "")
+        print_warning(f"{len(report.undrawable):,} charset characters no usable font draws: {shown}")
+    if report.corpus_rejected:
+        print_warning(
+            f"{report.corpus_rejected:,} corpus chunks skipped: characters outside the charset/fonts"
+        )
+    kinds = ", ".join(f"{kind} {count:,}" for kind, count in report.kind_counts.items())
+    stdout.print(
+        f"wrote {report.written:,} lines to {escape(str(report.output))} ({report.format}); "
+        f"{report.skipped_no_font:,} texts skipped because no single font draws them; texts: {kinds}; "
+        f"{report.lines_per_second:,.0f} lines/s"
+    )
+
+
+def _write_preview(path: Path, kept: list[tuple[bytes, str]], the_plan: Plan) -> None:
+    from kocr.data.synth import contact_sheet
+
+    labels = "".join(label for _, label in kept)
+    printed = [c for c in the_plan.coverages if not c.face.handwriting] or list(the_plan.coverages)
+    label_font = next((c.face for c in printed if c.draws(labels)), printed[0].face)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    contact_sheet(kept, label_font).save(path)
+    stdout.print(f"preview of the first {len(kept)} lines: {escape(str(path))}")
+
+
+def fonts_command(
+    fonts: list[Path] = typer.Option([], "--fonts", help=FONTS_HELP),
+    font_files: list[Path] = typer.Option([], "--font", help=FONT_HELP),
+    system_fonts: bool | None = typer.Option(None, "--system-fonts/--no-system-fonts", help=SYSTEM_HELP),
+    charset: str = typer.Option("ko", "--charset", "-c", help="Charset preset or file to check against."),
+    handwriting: list[str] = typer.Option(
+        [], "--handwriting-fonts", help="Pattern marking handwriting faces."
+    ),
+    workers: int = typer.Option(min(2, os.cpu_count() or 1), "--workers", "-j", help="Checking processes."),
+) -> None:
+    """List fonts and how many charset characters each really draws (empty and .notdef glyphs excluded)."""
+    from kocr.charsets import Charset
+    from kocr.charsets.hangul import is_ks_x_1001, is_syllable
+    from kocr.data.corpus import allowed_characters
+    from kocr.data.fonts import font_coverages
+    from kocr.errors import KocrError
+
+    chosen = Charset.load(charset)
+    allowed = allowed_characters(chosen.symbols, chosen.covers)
+    faces = _faces(fonts, font_files, system_fonts, handwriting)
+    if not faces:
+        raise KocrError("no fonts found (pass --fonts DIR or --font FILE)")
+    with stderr.status(
+        f"rendering {len(allowed):,} characters in {len(faces)} faces (cached after the first run)"
+    ):
+        coverages = font_coverages(faces, allowed, workers=workers)
+    ks_total = sum(1 for ch in allowed if is_syllable(ch) and is_ks_x_1001(ch))
+    other_total = sum(1 for ch in allowed if is_syllable(ch) and not is_ks_x_1001(ch))
+    table = Table(
+        title=f"fonts × charset {escape(charset)} ({len(allowed):,} characters)", title_justify="left"
+    )
+    for column, justify in (
+        ("font", "left"),
+        ("file", "left"),
+        ("kind", "left"),
+        ("draws", "right"),
+        (f"KS X 1001 syl. /{ks_total:,}", "right"),
+        (f"other syl. /{other_total:,}", "right"),
+        ("empty", "right"),
+        (".notdef", "right"),
+        ("shared", "right"),
+    ):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for cov in coverages:
+        ks = sum(1 for ch in cov.drawable if is_syllable(ch) and is_ks_x_1001(ch))
+        other = sum(1 for ch in cov.drawable if is_syllable(ch) and not is_ks_x_1001(ch))
+        share = len(cov.drawable) / cov.requested if cov.requested else 0.0
+        style = "" if share > 0.99 else "yellow" if share > 0.5 else "red"
+        table.add_row(
+            escape(cov.face.name),
+            escape(cov.face.path.name),
+            "handwriting" if cov.face.handwriting else "print",
+            f"{len(cov.drawable):,} ({share:.0%})",
+            f"{ks:,}",
+            f"{other:,}",
+            f"{cov.problems.get('EMPTY', 0):,}",
+            f"{cov.problems.get('TOFU', 0):,}",
+            f"{cov.problems.get('SHARED', 0):,}",
+            style=style,
+        )
+    stdout.print(table)
+    stdout.print(
+        "empty = mapped but drawn without ink; .notdef = drawn as the missing-glyph box; shared = drawn "
+        "identically to another character (e.g. '\\' drawn as '₩'). Such characters are never rendered "
+        "with that font."
+    )

@@ -1,0 +1,251 @@
+"""Text sources, the line renderer and ``generate`` (real renders with the packaged Noto fonts)."""
+
+from __future__ import annotations
+
+import io
+import random
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from kocr.charsets import Charset
+from kocr.charsets.hangul import is_syllable
+from kocr.data.corpus import (
+    TextConfig,
+    TextGenerator,
+    allowed_characters,
+    attach_particle,
+    builtin_word_list,
+    corpus_chunks,
+)
+from kocr.data.fonts import FontCoverage, FontFace, clear_memory_cache, faces_in_file, font_coverage
+from kocr.data.synth import (
+    Degradations,
+    Plan,
+    SynthConfig,
+    contact_sheet,
+    generate,
+    render_line,
+    render_sample,
+)
+from kocr.errors import KocrError
+
+noto = pytest.importorskip("pylopdf_fonts_ko", reason="Noto fonts come from the pylopdf-fonts-ko package")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KOCR_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "kocr-cache"))
+
+
+@pytest.fixture(scope="module")
+def faces() -> tuple[FontFace, ...]:
+    return tuple(faces_in_file(noto.sans_path()) + faces_in_file(noto.serif_path()))
+
+
+def _config(faces: tuple[FontFace, ...], **changes: object) -> SynthConfig:
+    return replace(SynthConfig(charset="ko-2350", fonts=faces, seed=11), **changes)
+
+
+# --- texts -------------------------------------------------------------------------------------
+
+
+def test_word_list_is_large_and_korean() -> None:
+    words = builtin_word_list()
+    assert len(words) >= 2000
+    assert len(words["noun"]) > 1000 and "사람" in words["noun"]
+    assert all(" " not in word for word in words["noun"])
+
+
+def test_particles_follow_the_final_consonant() -> None:
+    rng = random.Random(0)
+    after_vowel = {attach_particle("사과", rng) for _ in range(300)}
+    after_consonant = {attach_particle("책", rng) for _ in range(300)}
+    after_rieul = {attach_particle("서울", rng) for _ in range(300)}
+    assert "사과를" in after_vowel and not {"사과을", "사과이", "사과은", "사과으로"} & after_vowel
+    assert "책을" in after_consonant and not {"책를", "책가", "책는", "책로"} & after_consonant
+    assert "서울로" in after_rieul and "서울으로" not in after_rieul
+
+
+def test_texts_respect_charset_and_length_and_are_seeded() -> None:
+    charset = Charset.load("ko-2350")
+    allowed = allowed_characters(charset.symbols, charset.covers)
+    config = TextConfig(min_chars=3, max_chars=12)
+    first = TextGenerator(allowed, config, seed=5)
+    texts = [first.next_text() for _ in range(300)]
+    second = TextGenerator(allowed, config, seed=5)
+    assert texts == [second.next_text() for _ in range(300)]
+    assert all(3 <= len(t) <= 12 and charset.covers(t) for t in texts)
+    assert all(t == t.strip() and "  " not in t for t in texts)
+    assert set(first.kind_counts) == {"words", "syllables", "mixed"}
+    assert any(ch.isdigit() for t in texts for ch in t) and any(" " in t for t in texts)
+
+
+def test_random_syllables_cover_every_allowed_syllable() -> None:
+    syllables = [chr(0xAC00 + 28 * i) for i in range(200)]  # 가, 개, 갸, ...
+    generator = TextGenerator([*syllables, " "], TextConfig(max_chars=10, weights={"syllables": 1.0}), seed=1)
+    seen: set[str] = set()
+    for _ in range(80):  # ~80 texts × ~6 syllables > 200
+        seen.update(generator.next_text())
+    assert set(syllables) <= seen
+
+
+def test_jamo_charsets_allow_composed_syllables() -> None:
+    charset = Charset.load("ko-jamo")
+    allowed = allowed_characters(charset.symbols, charset.covers)
+    assert "한" in allowed and sum(map(is_syllable, allowed)) == 11172
+
+
+def test_corpus_chunks_cut_long_lines_at_spaces() -> None:
+    chunks = corpus_chunks(["가나다 라마바사 아자차카타파하", "  짧은   줄  "], 2, 8)
+    assert chunks == ["가나다 라마바사", "아자차카타파하", "짧은 줄"]
+    assert corpus_chunks(["가" * 20], 1, 8) == ["가" * 8, "가" * 8, "가" * 4]
+
+
+def test_corpus_lines_outside_the_allowed_characters_are_counted() -> None:
+    generator = TextGenerator(
+        "가나다 ", TextConfig(weights={"corpus": 1.0}), corpus=["가나", "다라", "나 다"]
+    )
+    assert generator.corpus_rejected == 1
+    assert {generator.next_text() for _ in range(10)} == {"가나", "나 다"}
+    with pytest.raises(KocrError):
+        TextGenerator("xyz", TextConfig(weights={"corpus": 1.0}))
+
+
+# --- rendering ---------------------------------------------------------------------------------
+
+
+def test_render_line_is_a_modest_greyscale_line_and_deterministic(faces: tuple[FontFace, ...]) -> None:
+    config = _config(faces)
+    images = [render_line("한국어 OCR 2024년", faces[0], np.random.default_rng(3), config) for _ in range(2)]
+    assert images[0].mode == "L" and 32 <= images[0].height <= 64 and images[0].width > 3 * images[0].height
+    assert images[0].tobytes() == images[1].tobytes()
+
+
+def test_clean_rendering_has_dark_ink_on_light_paper(faces: tuple[FontFace, ...]) -> None:
+    config = _config(faces, degradations=Degradations().scaled(0))
+    data, ext = render_sample("가나다라", faces[0], 1, config)
+    assert ext == "png"
+    pixels = np.asarray(Image.open(io.BytesIO(data)))
+    assert pixels.min() < 100 and np.median(pixels) > 160
+
+
+def test_handwriting_and_rgb_paths(faces: tuple[FontFace, ...]) -> None:
+    hand = replace(faces[0], handwriting=True)
+    config = _config(faces, mode="RGB", degradations=Degradations(elastic_handwriting=1.0, jpeg=1.0))
+    image = render_line("손글씨 흉내", hand, np.random.default_rng(0), config)
+    assert image.mode == "RGB" and 32 <= image.height <= 64
+    assert render_sample("손글씨", hand, 4, config)[1] == "jpg"
+
+
+# --- generate ----------------------------------------------------------------------------------
+
+
+def _read_images_output(folder: Path) -> list[tuple[str, bytes]]:
+    rows = (folder / "gt.txt").read_text(encoding="utf-8").splitlines()
+    return [(line.split("\t", 1)[1], (folder / line.split("\t", 1)[0]).read_bytes()) for line in rows]
+
+
+def test_output_is_byte_identical_with_one_or_two_workers(
+    faces: tuple[FontFace, ...], tmp_path: Path
+) -> None:
+    config = _config(faces, handwriting_ratio=0.5)
+    one, _ = generate(config, 20, tmp_path / "one", format="images", workers=1)
+    two, _ = generate(config, 20, tmp_path / "two", format="images", workers=2)
+    assert one.written == two.written == 20
+    assert _read_images_output(tmp_path / "one") == _read_images_output(tmp_path / "two")
+    assert (tmp_path / "one" / "gt.txt").read_bytes() == (tmp_path / "two" / "gt.txt").read_bytes()
+    assert sum(one.font_counts.values()) == 20 and set(one.font_counts) <= {f.name for f in faces}
+
+
+def test_lmdb_output(faces: tuple[FontFace, ...], tmp_path: Path) -> None:
+    lmdb = pytest.importorskip("lmdb")
+    pytest.importorskip("kocr.data.lmdb")
+    seen: list[int] = []
+    _, kept = generate(_config(faces), 6, tmp_path / "db", keep_first=3, progress=lambda d, t: seen.append(d))
+    assert seen == [1, 2, 3, 4, 5, 6] and len(kept) == 3
+    env = lmdb.open(str(tmp_path / "db"), readonly=True, lock=False)
+    with env.begin() as txn:
+        assert txn.get(b"num-samples") == b"6"
+        assert txn.get(b"label-000000001").decode() == kept[0][1]
+        assert txn.get(b"image-000000001") == kept[0][0]
+    env.close()
+
+
+def test_existing_output_needs_overwrite_and_must_be_ours(
+    faces: tuple[FontFace, ...], tmp_path: Path
+) -> None:
+    config = _config(faces, degradations=Degradations().scaled(0))
+    generate(config, 2, tmp_path / "out", format="images")
+    with pytest.raises(KocrError, match="overwrite"):
+        generate(config, 2, tmp_path / "out", format="images")
+    generate(config, 3, tmp_path / "out", format="images", overwrite=True)
+    assert len(_read_images_output(tmp_path / "out")) == 3
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.tex").write_text("precious")
+    with pytest.raises(KocrError, match="not from kocr"):
+        generate(config, 2, tmp_path / "mine", format="images", overwrite=True)
+    assert (tmp_path / "mine" / "thesis.tex").exists()
+
+
+def test_lines_no_single_font_draws_are_skipped_and_counted(
+    faces: tuple[FontFace, ...], tmp_path: Path
+) -> None:
+    clear_memory_cache()
+    real = font_coverage(faces[0], "가나다 ")
+    partial = FontCoverage(faces[0], real.requested, frozenset("가나 "), {})
+    texts = TextGenerator("가나다 ", TextConfig(max_chars=6, weights={"syllables": 1.0}), seed=2)
+    the_plan = Plan((faces[0],), (partial,), texts, (), ())
+    report, _ = generate(_config(faces), 10, tmp_path / "out", format="images", the_plan=the_plan)
+    labels = [label for label, _ in _read_images_output(tmp_path / "out")]
+    assert report.written == 10 and report.skipped_no_font > 0
+    assert all(set(label) <= set("가나 ") for label in labels)
+
+
+def test_corpus_file_feeds_texts(faces: tuple[FontFace, ...], tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("오늘은 날씨가 맑습니다\n내일은 비가 옵니다\n", encoding="utf-8")
+    config = _config(
+        faces,
+        corpus=(str(corpus),),
+        text=TextConfig(max_chars=40, weights={"corpus": 1.0}),
+        degradations=Degradations().scaled(0),
+    )
+    generate(config, 4, tmp_path / "out", format="images")
+    labels = {label for label, _ in _read_images_output(tmp_path / "out")}
+    assert labels == {"오늘은 날씨가 맑습니다", "내일은 비가 옵니다"}
+
+
+def test_contact_sheet(faces: tuple[FontFace, ...]) -> None:
+    config = _config(faces)
+    samples = [
+        (render_sample(text, faces[0], i, config)[0], text) for i, text in enumerate(["가나", "다라마"], 1)
+    ]
+    sheet = contact_sheet(samples, faces[0])
+    assert sheet.mode == "RGB" and sheet.height > 2 * 32
+
+
+# --- command line ------------------------------------------------------------------------------
+
+
+def test_cli_synth_with_preview_then_refuses_to_overwrite(kocr_cli, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("KOCR_CACHE_DIR", str(tmp_path / "cache"))
+    out, sheet = tmp_path / "synth", tmp_path / "sheet.png"
+    args = ["data", "synth", "-o", out, "--num", "12", "--font", noto.sans_path(), "--format", "images"]
+    result = kocr_cli(*args, "--workers", "1", "--seed", "3", "--preview", sheet, "--max-chars", "10")
+    assert result.returncode == 0, result.stderr
+    assert "wrote 12 lines" in result.stdout and "Noto Sans KR" in result.stdout
+    assert len((out / "gt.txt").read_text(encoding="utf-8").splitlines()) == 12
+    assert Image.open(sheet).height > 12 * 32
+    again = kocr_cli(*args)
+    assert again.returncode == 2 and "--overwrite" in again.stderr
+
+
+def test_cli_fonts_lists_coverage(kocr_cli, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("KOCR_CACHE_DIR", str(tmp_path / "cache"))
+    result = kocr_cli("data", "fonts", "--font", noto.sans_path(), "--charset", "ko-2350")
+    assert result.returncode == 0, result.stderr
+    assert "Noto Sans KR" in result.stdout and "2,473 (100%)" in result.stdout
