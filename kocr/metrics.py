@@ -165,3 +165,34 @@ class RunningMetrics:
             "one_minus_ned": self.one_minus_ned_sum / n if n else 1.0,
             "jamo_error_rate": self.jamo.rate,
         }
+
+
+def align(reference: str | Sequence[str], prediction: str | Sequence[str]) -> list[tuple[str, str]]:
+    """A minimum-edit alignment as (reference symbol, predicted symbol) pairs; ``""`` marks a gap.
+
+    Equal pairs are matches, ``(r, "")`` deletions, ``("", p)`` insertions, other pairs substitutions.
+    Ties prefer substitution, then deletion, so the result is deterministic.
+    """
+    n, m = len(reference), len(prediction)
+    cost = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n + 1):
+        cost[i][0] = i
+    for j in range(m + 1):
+        cost[0][j] = j
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            change = 0 if reference[i - 1] == prediction[j - 1] else 1
+            cost[i][j] = min(cost[i - 1][j - 1] + change, cost[i - 1][j] + 1, cost[i][j - 1] + 1)
+    pairs: list[tuple[str, str]] = []
+    i, j = n, m
+    while i or j:
+        if i and j and cost[i][j] == cost[i - 1][j - 1] + (reference[i - 1] != prediction[j - 1]):
+            pairs.append((reference[i - 1], prediction[j - 1]))
+            i, j = i - 1, j - 1
+        elif i and cost[i][j] == cost[i - 1][j] + 1:
+            pairs.append((reference[i - 1], ""))
+            i -= 1
+        else:
+            pairs.append(("", prediction[j - 1]))
+            j -= 1
+    return pairs[::-1]

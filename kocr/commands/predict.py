@@ -1,13 +1,21 @@
-"""``kocr predict``: recognise text lines in images.
-
-Placeholder until the recogniser and the bundled default model land: it says so clearly and exits 1.
-"""
+"""``kocr predict``: recognise text-line images with the bundled model or a checkpoint."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from pathlib import Path
 
 import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from kocr.commands._console import print_warning, stderr, stdout
+
+CHUNK = 256  # images loaded and recognised at a time: memory stays flat on huge folders
+OUTPUT_FORMATS = (".tsv", ".csv", ".json", ".jsonl")
 
 
 def register(app: typer.Typer) -> None:
@@ -15,13 +23,116 @@ def register(app: typer.Typer) -> None:
 
 
 def predict(
-    paths: list[Path] = typer.Argument(..., help="Images or folders of text-line images."),
+    paths: list[str] = typer.Argument(
+        ..., help="Images, folders of images, or glob patterns ('scans/*.png')."
+    ),
+    recursive: bool = typer.Option(False, "--recursive", "-r", help="Also read images in subfolders."),
+    saved_model: str = typer.Option(
+        "default", "--saved-model", "-m", help="Checkpoint to use: 'default' (bundled) or a .pt/.pth file."
+    ),
+    charset: str | None = typer.Option(
+        None, "--charset", "-c", help="Charset of a clovaai checkpoint (kocr checkpoints carry theirs)."
+    ),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write results to a .tsv, .csv, .json or .jsonl file instead of a table."
+    ),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace --output if it exists."),
+    batch_size: int = typer.Option(32, min=1, help="Images per forward pass."),
+    device: str = typer.Option("auto", help="auto, cpu, cuda or cuda:N."),
+    onnx: Path | None = typer.Option(None, "--onnx", help="Run an exported ONNX model with onnxruntime."),
 ) -> None:
-    """Recognise the text in text-line images (needs a trained model)."""
-    from kocr.commands._console import print_error
+    """Recognise the text in text-line images.
 
-    print_error(
-        "no model available yet: the bundled default Korean model has not been trained. "
-        "Train one with `kocr train` and pass it with --saved-model once prediction lands."
+    Unreadable files are reported and skipped; the exit code is 1 only when no image could be read.
+    """
+    from kocr.errors import KocrError
+    from kocr.predict import iter_image_files, load_image
+
+    if output is not None:
+        if output.suffix.lower() not in OUTPUT_FORMATS:
+            raise KocrError(f"--output must end in {', '.join(OUTPUT_FORMATS)}, not {output.name!r}")
+        if output.exists() and not overwrite:
+            raise KocrError(f"{output} exists; pass --overwrite to replace it")
+    files = iter_image_files(paths, recursive=recursive)
+    if not files:
+        raise KocrError(
+            f"no images found in {', '.join(paths)}" + ("" if recursive else " (subfolders need -r)")
+        )
+    recognizer = _load_recognizer(saved_model, onnx, charset, device, batch_size)
+
+    rows: list[tuple[str, str, float]] = []
+    failures = 0
+    with _progress(len(files)) as progress:
+        task = progress.add_task("predict", total=len(files))
+        for start in range(0, len(files), CHUNK):
+            chunk, images = [], []
+            for path, name in files[start : start + CHUNK]:
+                try:
+                    images.append(load_image(path))
+                    chunk.append(name)
+                except KocrError as exc:
+                    failures += 1
+                    print_warning(f"skipped: {exc}")
+            for name, result in zip(chunk, recognizer.predict_images(images) if images else [], strict=True):
+                rows.append((name, result.text, result.confidence))
+            progress.advance(task, len(files[start : start + CHUNK]))
+    if output is not None:
+        _write(output, rows)
+        stderr.print(f"wrote {len(rows):,} predictions to {escape(str(output))}")
+    elif rows:
+        _print_table(rows)
+    if failures:
+        print_warning(f"{failures:,} of {len(files):,} files could not be read")
+    if not rows:
+        raise typer.Exit(1)
+
+
+def _load_recognizer(saved_model: str, onnx: Path | None, charset: str | None, device: str, batch_size: int):
+    if onnx is not None:
+        from kocr.export import OnnxRecognizer
+
+        return OnnxRecognizer.load(onnx, batch_size=batch_size)
+    from kocr.predict import Recognizer
+
+    return Recognizer.load(saved_model, device=device, batch_size=batch_size, charset=charset)
+
+
+def _progress(total: int) -> Progress:
+    return Progress(
+        TextColumn("[bold]predict"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=stderr,
+        transient=True,
+        disable=total < 2 * CHUNK,  # small jobs finish before a bar would help
     )
-    raise typer.Exit(1)
+
+
+def _print_table(rows: list[tuple[str, str, float]]) -> None:
+    table = Table(show_edge=False)
+    table.add_column("image")
+    table.add_column("text")
+    table.add_column("confidence", justify="right")
+    for name, text, confidence in rows:
+        table.add_row(escape(name), escape(text), f"{confidence:.4f}")
+    stdout.print(table)
+
+
+def _write(path: Path, rows: list[tuple[str, str, float]]) -> None:
+    suffix = path.suffix.lower()
+    records = [
+        {"path": name, "text": text, "confidence": round(confidence, 6)} for name, text, confidence in rows
+    ]
+    if suffix == ".json":
+        content = json.dumps(records, ensure_ascii=False, indent=2) + "\n"
+    elif suffix == ".jsonl":
+        content = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    else:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter="\t" if suffix == ".tsv" else ",", lineterminator="\n")
+        writer.writerow(["path", "text", "confidence"])
+        writer.writerows([r["path"], r["text"], f"{r['confidence']:.6f}"] for r in records)
+        content = buffer.getvalue()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(content, encoding="utf-8")

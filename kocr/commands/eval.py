@@ -1,0 +1,145 @@
+"""``kocr eval``: score a checkpoint on labelled data, write ``test_log.txt`` and a summary."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from kocr.commands._console import setup_logging, stderr, stdout
+
+
+def register(app: typer.Typer) -> None:
+    app.command("eval")(evaluate)
+
+
+def evaluate(
+    extra_data: list[Path] = typer.Argument(None, help="More datasets (same as --data).", show_default=False),
+    data: list[Path] = typer.Option(
+        [], "--data", "-d", help="LMDB folder, gt.txt/labels.txt, or a folder holding one (repeatable)."
+    ),
+    saved_model: str = typer.Option(
+        "default", "--saved-model", "-m", help="Checkpoint: 'default' (bundled) or a .pt/.pth file."
+    ),
+    charset: str | None = typer.Option(None, "--charset", "-c", help="Charset of a clovaai checkpoint."),
+    log_file: Path = typer.Option(Path("test_log.txt"), "--log-file", help="Per-image log (tab-separated)."),
+    summary_json: Path | None = typer.Option(None, "--summary-json", help="Also write the summary as JSON."),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace the log / summary files if they exist."
+    ),
+    ignore_space: bool = typer.Option(False, "--ignore-space", help="Accuracy and CER ignore spaces."),
+    case_sensitive: bool = typer.Option(
+        False, "--case-sensitive", help="Latin case counts (default: ignored)."
+    ),
+    image_root: Path | None = typer.Option(None, help="Folder image paths in label files are relative to."),
+    batch_size: int = typer.Option(32, min=1, help="Images per forward pass."),
+    device: str = typer.Option("auto", help="auto, cpu, cuda or cuda:N."),
+    failures: int = typer.Option(0, "--failures", min=0, help="Print the N worst predictions."),
+    confusions: bool = typer.Option(False, "--confusions", help="List the most frequent substitutions."),
+    top: int = typer.Option(15, help="Rows in the --confusions tables."),
+) -> None:
+    """Evaluate a model on labelled images: a summary table and test_log.txt.
+
+    test_log.txt has one row per image (Image Name, Real Text, Predicted Text, Confidence, CER).
+    """
+    from kocr.errors import KocrError
+    from kocr.evaluate import evaluate as run_evaluation
+    from kocr.predict import Recognizer
+
+    setup_logging()
+    datasets = [*data, *(extra_data or [])]
+    if not datasets:
+        raise typer.BadParameter("give at least one dataset with --data", param_hint="--data")
+    for path in (log_file, summary_json):
+        if path is not None and path.exists() and not overwrite:
+            raise KocrError(f"{path} exists; pass --overwrite to replace it (or choose another --log-file)")
+    recognizer = Recognizer.load(saved_model, device=device, batch_size=batch_size, charset=charset)
+    with Progress(
+        TextColumn("[bold]eval"), BarColumn(), MofNCompleteColumn(), TextColumn("images"), TimeRemainingColumn(),
+        console=stderr, transient=True,
+    ) as progress:  # fmt: skip
+        task = progress.add_task("eval", total=None)
+        report = run_evaluation(
+            recognizer,
+            datasets,
+            log_file,
+            ignore_space=ignore_space,
+            case_sensitive=case_sensitive,
+            image_root=image_root,
+            worst=failures,
+            confusions=confusions,
+            progress=lambda n: progress.advance(task, n),
+        )
+    _print_summary(report)
+    if failures:
+        _print_failures(report.worst)
+    if confusions:
+        _print_confusions("syllable substitutions (truth → predicted)", report.confusions, top)
+        _print_confusions("jamo substitutions (truth → predicted)", report.jamo_confusions, top)
+    if summary_json is not None:
+        summary_json.write_text(
+            json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
+    stderr.print(
+        f"wrote {escape(str(log_file))}" + (f" and {escape(str(summary_json))}" if summary_json else "")
+    )
+
+
+def _print_summary(report) -> None:
+    table = Table(title="evaluation" + (" (spaces ignored)" if report.ignore_space else ""))
+    columns = (
+        "dataset",
+        "samples",
+        "accuracy",
+        "CER",
+        "1-NED",
+        "jamo ER",
+        "mean conf.",
+        "mean length",
+        "unreadable",
+    )
+    for column in columns:
+        table.add_column(column, justify="left" if column == "dataset" else "right")
+    rows = report.datasets + ([report.combined] if len(report.datasets) > 1 else [])
+    for summary in rows:
+        f = summary.figures(report.ignore_space)
+        table.add_row(
+            escape(summary.name),
+            f"{int(f['samples']):,}",
+            f"{f['accuracy']:.2%}",
+            f"{f['cer']:.4f}",
+            f"{f['one_minus_ned']:.4f}",
+            f"{f['jamo_error_rate']:.4f}",
+            f"{f['mean_confidence']:.4f}",
+            f"{f['mean_label_length']:.1f}",
+            f"{int(f['unreadable']):,}",
+        )
+    stdout.print(table)
+
+
+def _print_failures(rows) -> None:
+    table = Table(title=f"{len(rows)} worst predictions")
+    for column in ("image", "real text", "predicted text", "confidence", "CER"):
+        table.add_column(column, justify="right" if column in ("confidence", "CER") else "left")
+    for row in rows:
+        table.add_row(escape(row.image), escape(row.truth), escape(row.predicted), f"{row.confidence:.4f}",
+                      f"{row.cer:.4f}")  # fmt: skip
+    stdout.print(table)
+
+
+def _print_confusions(title: str, pairs, top: int) -> None:
+    table = Table(title=title)
+    table.add_column("truth")
+    table.add_column("predicted")
+    table.add_column("count", justify="right")
+    from kocr.charsets.hangul import to_compatibility_jamo  # lone conjoining jamo render badly in terminals
+
+    for (truth, predicted), count in pairs.most_common(top):
+        table.add_row(
+            escape(to_compatibility_jamo(truth)), escape(to_compatibility_jamo(predicted)), f"{count:,}"
+        )
+    stdout.print(table)

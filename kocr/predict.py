@@ -1,0 +1,242 @@
+"""``Recognizer``: a checkpoint turned into a function from text-line images to text.
+
+>>> from kocr import Recognizer
+>>> recognizer = Recognizer.load("default")          # the bundled Korean model, or a path
+>>> recognizer.predict("line.png")                    # Prediction(text='...', confidence=0.98)
+>>> recognizer.predict([pil_image, numpy_array])      # a list in, a list out
+
+Batching: CTC models without TPS read any width, so images are resized to the model height keeping
+their aspect ratio, sorted by width and batched with their neighbours; a batch is padded only to its
+widest line instead of one fixed width. Fixed-size models (TPS, PARSeq) batch in input order.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+from torch import nn
+
+from kocr.charsets import Charset
+from kocr.errors import InputFileError, KocrError
+
+ImageInput = str | os.PathLike | Image.Image | np.ndarray | bytes
+
+DEFAULT_MODEL = Path(__file__).resolve().parent / "weights" / "default.pt"
+MAX_WIDTH_FACTOR = 8  # variable-width inference reads lines up to 8 × the training width
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Recognised text and a confidence in [0, 1] (see :mod:`kocr.codecs` for the formula)."""
+
+    text: str
+    confidence: float
+
+
+class Recognizer:
+    """A loaded model, its charset and preprocessing, on one device."""
+
+    def __init__(
+        self,
+        model: nn.Module,
+        charset: Charset,
+        preprocess: Any,
+        *,
+        device: str | torch.device = "auto",
+        batch_size: int = 32,
+        variable_width: bool | None = None,
+        source: str | None = None,
+    ) -> None:
+        from kocr.models.objectives import objective_for
+        from kocr.training.trainer import resolve_device
+
+        self.device = resolve_device(str(device))
+        self.model = model.to(self.device).eval()
+        self.charset = charset
+        self.objective = objective_for(str(model.config["arch"]), charset)
+        self.batch_size = batch_size
+        self.source = source
+        supports_any_width = model.config["arch"] == "crnn" and model.config["transformation"] == "None"
+        self.variable_width = (
+            supports_any_width if variable_width is None else variable_width and supports_any_width
+        )
+        self.preprocess = _inference_preprocess(preprocess) if self.variable_width else preprocess
+
+    @classmethod
+    def load(
+        cls,
+        source: str | os.PathLike[str] = "default",
+        *,
+        device: str | torch.device = "auto",
+        batch_size: int = 32,
+        charset: Charset | str | None = None,
+        variable_width: bool | None = None,
+    ) -> Recognizer:
+        """Load ``"default"`` (the model shipped with kocr) or a checkpoint file.
+
+        kocr checkpoints carry their charset and preprocessing; clovaai ``.pth`` files need ``charset``.
+        """
+        from kocr.data.transforms import Preprocess
+        from kocr.training.checkpoint import load_checkpoint
+
+        path = default_model_path() if str(source) == "default" else Path(source)
+        checkpoint = load_checkpoint(path, charset=charset)
+        preprocess = Preprocess.from_dict(checkpoint.preprocess or {})
+        return cls(
+            checkpoint.build_model(),
+            checkpoint.require_charset(),
+            preprocess,
+            device=device,
+            batch_size=batch_size,
+            variable_width=variable_width,
+            source=str(path),
+        )
+
+    # --- prediction -------------------------------------------------------------------------------
+
+    def predict(self, images: ImageInput | Sequence[ImageInput]) -> Prediction | list[Prediction]:
+        """Recognise one image (returns a :class:`Prediction`) or a list of them (returns a list)."""
+        if _is_single(images):
+            return self.predict_images([load_image(images)])[0]  # type: ignore[arg-type]
+        return self.predict_images([load_image(image) for image in images])  # type: ignore[union-attr]
+
+    @torch.inference_mode()
+    def predict_images(self, images: Sequence[Image.Image]) -> list[Prediction]:
+        """Recognise already-loaded PIL images, batched by width; results in input order."""
+        from kocr.data.transforms import batches_by_width
+
+        tensors = [self.preprocess(image) for image in images]
+        if self.variable_width:
+            groups = batches_by_width([t.shape[-1] for t in tensors], self.batch_size)
+        else:
+            groups = [
+                list(range(s, min(s + self.batch_size, len(tensors))))
+                for s in range(0, len(tensors), self.batch_size)
+            ]
+        results: list[Prediction | None] = [None] * len(tensors)
+        for group in groups:
+            batch = self.preprocess.pad_batch([tensors[i] for i in group]).to(self.device)
+            for index, decoded in zip(group, self.objective.decode(self.model, batch), strict=True):
+                results[index] = Prediction(decoded.text, decoded.confidence)
+        return results  # type: ignore[return-value]
+
+    def __repr__(self) -> str:
+        return (
+            f"Recognizer({self.source or self.model.config.get('name')!r}, {len(self.charset):,} symbols, "
+            f"device={str(self.device)!r}, variable_width={self.variable_width})"
+        )
+
+
+def default_model_path() -> Path:
+    """The bundled model's file; a clear error when this install has none."""
+    if not DEFAULT_MODEL.is_file():
+        raise KocrError(
+            "no bundled default model in this installation (kocr/weights/default.pt is missing); "
+            "pass --saved-model with a checkpoint trained by `kocr train`"
+        )
+    return DEFAULT_MODEL
+
+
+def _inference_preprocess(preprocess: Any) -> Any:
+    """The training preprocessing with the fixed width lifted: height kept, width as the line needs
+    (at least the height, at most ``MAX_WIDTH_FACTOR`` × the training width)."""
+    train_width = preprocess.width or preprocess.max_width or preprocess.height * 25
+    return replace(
+        preprocess,
+        width=None,
+        keep_ratio=True,
+        min_width=max(preprocess.min_width, preprocess.height),
+        max_width=preprocess.max_width or train_width * MAX_WIDTH_FACTOR,
+    )
+
+
+def _is_single(images: Any) -> bool:
+    return isinstance(images, (str, os.PathLike, Image.Image, np.ndarray, bytes))
+
+
+def load_image(source: ImageInput) -> Image.Image:
+    """A PIL image from a path, encoded bytes, a PIL image or a numpy array (H×W or H×W×C).
+
+    Unreadable files raise :class:`InputFileError` naming the file. numpy arrays may be uint8, uint16
+    (scaled to 8 bit) or float in [0, 1].
+    """
+    if isinstance(source, Image.Image):
+        return source
+    if isinstance(source, np.ndarray):
+        return _from_array(source)
+    if isinstance(source, bytes):
+        return decode_image(source, "<bytes>")
+    return _open(source, str(source))
+
+
+def decode_image(data: bytes, name: str) -> Image.Image:
+    """A PIL image from encoded bytes (an LMDB value, say); errors name ``name``."""
+    return _open(io.BytesIO(data), name)
+
+
+def _open(file: Any, name: str) -> Image.Image:
+    try:
+        with Image.open(file) as opened:
+            opened.load()
+            return opened.copy()
+    except FileNotFoundError:
+        raise InputFileError(name, "image not found") from None
+    except IsADirectoryError:
+        raise InputFileError(name, "is a folder, not an image") from None
+    except UnidentifiedImageError:
+        raise InputFileError(name, "not a readable image (unknown format or corrupt data)") from None
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise InputFileError(name, f"not a readable image ({exc})") from None
+
+
+def _from_array(array: np.ndarray) -> Image.Image:
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
+        raise KocrError(f"expected an H×W, H×W×3 or H×W×4 array, got shape {array.shape}")
+    if array.dtype == np.uint16:
+        array = (array.astype(np.float32) / 257.0).round().astype(np.uint8)
+    elif np.issubdtype(array.dtype, np.floating):
+        array = (np.clip(array, 0.0, 1.0) * 255.0).round().astype(np.uint8)
+    elif array.dtype != np.uint8:
+        raise KocrError(f"unsupported array dtype {array.dtype}; use uint8, uint16 or float in [0, 1]")
+    return Image.fromarray(array)
+
+
+def iter_image_files(
+    paths: Iterable[str | os.PathLike[str]], *, recursive: bool = False
+) -> list[tuple[Path, str]]:
+    """(file, name to show) for images named directly, in folders (``recursive`` walks subfolders) or by
+    glob patterns; names are relative to the folder they were found in. Sorted within each folder."""
+    import glob
+
+    found: list[tuple[Path, str]] = []
+    for item in paths:
+        path = Path(item)
+        if path.is_dir():
+            pattern = "**/*" if recursive else "*"
+            files = sorted(
+                p for p in path.glob(pattern) if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+            )
+            found.extend((p, p.relative_to(path).as_posix()) for p in files)
+        elif path.exists():
+            found.append((path, path.name if path.is_absolute() else path.as_posix()))
+        elif glob.has_magic(str(item)):
+            matches = sorted(Path(p) for p in glob.glob(str(item), recursive=recursive))
+            found.extend((p, p.as_posix()) for p in matches if p.is_file())
+        else:
+            raise InputFileError(path, "no such file or folder")
+    return found
+
+
+IMAGE_SUFFIXES = frozenset(
+    {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".pgm", ".ppm"}
+)
