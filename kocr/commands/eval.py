@@ -58,10 +58,14 @@ def evaluate(
         if path is not None and path.exists() and not overwrite:
             raise KocrError(f"{path} exists; pass --overwrite to replace it (or choose another --log-file)")
     recognizer = Recognizer.load(saved_model, device=device, batch_size=batch_size, charset=charset)
-    with Progress(
-        TextColumn("[bold]eval"), BarColumn(), MofNCompleteColumn(), TextColumn("images"), TimeRemainingColumn(),
-        console=stderr, transient=True,
-    ) as progress:  # fmt: skip
+    columns = (
+        TextColumn("[bold]eval"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("images"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=stderr, transient=True) as progress:
         task = progress.add_task("eval", total=None)
         report = run_evaluation(
             recognizer,
