@@ -42,37 +42,51 @@ SYSTEM_HELP = (
 
 def synth_command(
     output: Path = typer.Option(
-        ..., "--output", "-o", help="LMDB folder to create (or a folder with --format images)."
+        ..., "--output", "-o", metavar="OUT", help="LMDB folder to create (or a folder with --format images)."
     ),
-    num: int = typer.Option(1000, "--num", "-n", help="Lines to render."),
-    seed: int = typer.Option(0, "--seed", help="Same seed and fonts give byte-identical output."),
-    workers: int = typer.Option(min(2, os.cpu_count() or 1), "--workers", "-j", help="Rendering processes."),
+    num: int = typer.Option(1000, "--num", "-n", metavar="N", help="Lines to render."),
+    seed: int = typer.Option(
+        0, "--seed", metavar="S", help="Same seed and fonts give byte-identical output."
+    ),
+    workers: int = typer.Option(
+        min(2, os.cpu_count() or 1), "--workers", "-j", metavar="W", help="Rendering processes."
+    ),
     charset: str = typer.Option(
-        "ko-2350", "--charset", "-c", help="Charset preset or file the texts stay within."
+        "ko-2350", "--charset", "-c", metavar="CHARSET", help="Charset preset or file the texts stay within."
     ),
-    fonts: list[Path] = typer.Option([], "--fonts", help=FONTS_HELP),
-    font_files: list[Path] = typer.Option([], "--font", help=FONT_HELP),
+    fonts: list[Path] = typer.Option([], "--fonts", metavar="DIR", help=FONTS_HELP),
+    font_files: list[Path] = typer.Option([], "--font", metavar="FILE", help=FONT_HELP),
     system_fonts: bool | None = typer.Option(None, "--system-fonts/--no-system-fonts", help=SYSTEM_HELP),
     corpus: list[Path] = typer.Option(
-        [], "--corpus", help="UTF-8 text file: one sample per line or free text."
+        [],
+        "--corpus",
+        metavar="FILE",
+        help="UTF-8 text file: one sample per line or free text (about a third of the texts).",
     ),
     handwriting: list[str] = typer.Option(
-        [], "--handwriting-fonts", help="Pattern (fnmatch on file or family name) marking handwriting faces."
+        [],
+        "--handwriting-fonts",
+        metavar="PATTERN",
+        help="Pattern (fnmatch on file or family name) marking handwriting faces.",
     ),
-    handwriting_ratio: float = typer.Option(0.35, "--handwriting-ratio", help="Share of handwriting lines."),
-    min_chars: int = typer.Option(1, "--min-chars", help="Shortest text, characters."),
-    max_chars: int = typer.Option(25, "--max-chars", help="Longest text, characters (clovaai default: 25)."),
-    min_height: int = typer.Option(32, "--min-height", help="Smallest output line height, px."),
-    max_height: int = typer.Option(64, "--max-height", help="Largest output line height, px."),
+    handwriting_ratio: float = typer.Option(
+        0.35, "--handwriting-ratio", metavar="P", help="Share of handwriting lines."
+    ),
+    min_chars: int = typer.Option(1, "--min-chars", metavar="N", help="Shortest text, characters."),
+    max_chars: int = typer.Option(
+        25, "--max-chars", metavar="N", help="Longest text, characters (clovaai default: 25)."
+    ),
+    min_height: int = typer.Option(32, "--min-height", metavar="PX", help="Smallest output line height, px."),
+    max_height: int = typer.Option(64, "--max-height", metavar="PX", help="Largest output line height, px."),
     degrade: float = typer.Option(
-        1.0, "--degrade", help="Scale of degradation probabilities; 0 = clean lines."
+        1.0, "--degrade", metavar="X", help="Scale of degradation probabilities; 0 = clean lines."
     ),
     rgb: bool = typer.Option(False, "--rgb", help="Colour images (default: greyscale)."),
     fmt: str = typer.Option(
-        "lmdb", "--format", "-f", help="lmdb, or images (OUT/images/*.png + OUT/gt.txt)."
+        "lmdb", "--format", "-f", metavar="FORMAT", help="lmdb, or images (OUT/images/*.png + OUT/gt.txt)."
     ),
     preview: Path | None = typer.Option(
-        None, "--preview", help="Write a contact sheet of the first 40 lines."
+        None, "--preview", metavar="SHEET.png", help="Write a contact sheet of the first 40 lines."
     ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUTPUT if it is a previous output."),
 ) -> None:
@@ -169,14 +183,18 @@ def _write_preview(path: Path, kept: list[tuple[bytes, str]], the_plan: Plan) ->
 
 
 def fonts_command(
-    fonts: list[Path] = typer.Option([], "--fonts", help=FONTS_HELP),
-    font_files: list[Path] = typer.Option([], "--font", help=FONT_HELP),
+    fonts: list[Path] = typer.Option([], "--fonts", metavar="DIR", help=FONTS_HELP),
+    font_files: list[Path] = typer.Option([], "--font", metavar="FILE", help=FONT_HELP),
     system_fonts: bool | None = typer.Option(None, "--system-fonts/--no-system-fonts", help=SYSTEM_HELP),
-    charset: str = typer.Option("ko", "--charset", "-c", help="Charset preset or file to check against."),
-    handwriting: list[str] = typer.Option(
-        [], "--handwriting-fonts", help="Pattern marking handwriting faces."
+    charset: str = typer.Option(
+        "ko", "--charset", "-c", metavar="CHARSET", help="Charset preset or file to check against."
     ),
-    workers: int = typer.Option(min(2, os.cpu_count() or 1), "--workers", "-j", help="Checking processes."),
+    handwriting: list[str] = typer.Option(
+        [], "--handwriting-fonts", metavar="PATTERN", help="Pattern marking handwriting faces."
+    ),
+    workers: int = typer.Option(
+        min(2, os.cpu_count() or 1), "--workers", "-j", metavar="W", help="Checking processes."
+    ),
 ) -> None:
     """List fonts and how many charset characters each really draws (empty and .notdef glyphs excluded)."""
     from kocr.charsets import Charset

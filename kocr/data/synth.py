@@ -373,7 +373,7 @@ def _encode(image: Image.Image, quality: int | None, config: SynthConfig) -> byt
 
 def sample_rng(seed: int, index: int) -> np.random.Generator:
     """The generator for sample ``index`` (1-based) of a run seeded with ``seed``."""
-    return np.random.default_rng([seed & 0xFFFFFFFF, index])
+    return np.random.default_rng([seed & 0xFFFF_FFFF_FFFF_FFFF, index])
 
 
 def render_sample(text: str, font: FontFace, index: int, config: SynthConfig) -> tuple[bytes, str]:
