@@ -20,6 +20,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -73,6 +74,13 @@ def measure(case: Case, batch: int, min_time: float) -> float:
             return n * batch / elapsed
 
 
+def _load_average() -> float:
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):  # not available on Windows
+        return 0.0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -85,6 +93,7 @@ def main() -> None:
     parser.add_argument("--min-time", type=float, default=0.5, help="seconds per measurement")
     args = parser.parse_args()
 
+    load_before = _load_average()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     batches = [int(b) for b in args.batch_sizes.split(",")]
@@ -99,8 +108,17 @@ def main() -> None:
                 for b in batches:
                     case.rates.setdefault(b, []).append(measure(case, b, args.min_time))
 
-    print(f"torch {torch.__version__}, {args.threads} threads, {args.num_classes} classes, "
-          f"median of {args.rounds} interleaved rounds, images/s (forward only)")  # fmt: skip
+    load_after = _load_average()
+    if max(load_before, load_after) > 0.5:
+        # Other processes on the cores make OpenMP threads wait on each other: timings can drop 10-100x.
+        print(
+            f"WARNING: 1-min load average {load_before:.2f} before, {load_after:.2f} after: "
+            "timings are unreliable"
+        )
+    print(
+        f"torch {torch.__version__}, {args.threads} threads, {args.num_classes} classes, "
+        f"median of {args.rounds} interleaved rounds, images/s (forward only)"
+    )
     head = f"| {'model':<26} | params (M) | fp32 MB | input CxHxW | steps |"
     head += "".join(f" b{b} img/s |" for b in batches)
     print(head)
