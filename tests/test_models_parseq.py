@@ -119,6 +119,31 @@ def test_decoding_modes(golden, images, mode):
     )
 
 
+def test_dec2_early_stop_refinement_equals_full_length_context(images):
+    """Where strhub raises (dec_depth 2, AR stopped early, then refinement), kocr slices the cloze mask to
+    the context length L. That is the same as strhub's full-size masks on a context padded to num_steps
+    whose extra positions are hidden by the padding mask: both streams see exactly the L context tokens,
+    as the query stream does in strhub's dec_depth 1 refinement."""
+    fx, meta = _load("parseq_small_dec2")
+    model = PARSeq(num_tokens=33, **meta["config"]).eval()
+    model.load_state_dict(fx["state_dict"])
+    with torch.no_grad():
+        ar = model(images, refine_iters=0)
+        assert ar.shape[1] < 26  # the early stop that breaks strhub
+        refined = model(images, refine_iters=1)
+        tgt_in = torch.full((3, 26), model.pad_id)
+        tgt_in[:, 0] = model.bos_id
+        tgt_in[:, 1 : ar.shape[1]] = ar[:, :-1].argmax(-1)
+        padding = (tgt_in == model.eos_id).int().cumsum(-1) > 0
+        padding[:, ar.shape[1] :] = True  # the context kocr (and strhub at dec_depth 1) refines is L long
+        cloze = torch.zeros(26, 26, dtype=torch.bool)
+        cloze[torch.arange(25), torch.arange(1, 26)] = True
+        memory = model.encode(images)
+        queries = model.pos_queries.expand(3, -1, -1)
+        full = model.head(model.decode(tgt_in, memory, cloze, padding, queries, cloze))
+    assert _maxdiff(refined, full) <= 1e-5
+
+
 def test_config_defaults_drive_forward(images):
     fx, meta = _load("parseq_small")
     model = PARSeq(num_tokens=33, **{**meta["config"], "decode_ar": False, "refine_iters": 2}).eval()
