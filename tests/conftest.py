@@ -44,3 +44,76 @@ def assert_no_traceback(result: subprocess.CompletedProcess[str]) -> None:
     """User errors must be one clear message, never a Python traceback."""
     assert "Traceback" not in result.stderr, result.stderr
     assert "Traceback" not in result.stdout, result.stdout
+
+
+# --- a tiny, learnable recognition task shared by the training / predict / eval tests ----------------
+
+TINY_ALPHABET = "0123456789가나다라마"
+
+
+def render_line(text: str, height: int = 32) -> bytes:
+    """A clean black-on-white PNG of ``text`` in Noto Sans KR (shipped by the dev extra)."""
+    import io
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    pylopdf_fonts_ko = pytest.importorskip("pylopdf_fonts_ko", reason="needs the dev extra's Korean font")
+    font = ImageFont.truetype(str(pylopdf_fonts_ko.sans_path()), 24)
+    image = Image.new("L", (int(font.getlength(text)) + 8, height), 255)
+    ImageDraw.Draw(image).text((4, 0), text, font=font, fill=0)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def random_labels(count: int, seed: int) -> list[str]:
+    import random
+
+    rng = random.Random(seed)
+    return ["".join(rng.choice(TINY_ALPHABET) for _ in range(rng.randint(2, 5))) for _ in range(count)]
+
+
+@pytest.fixture(scope="session")
+def tiny_task(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Train/valid LMDBs of rendered digit/Hangul strings and their charset file."""
+    from kocr.data.lmdb import LmdbWriter
+
+    root = tmp_path_factory.mktemp("tiny_task")
+    for name, count, seed in (("train", 800, 0), ("valid", 100, 1)):
+        with LmdbWriter(root / name) as writer:
+            for label in random_labels(count, seed):
+                writer.add(render_line(label), label)
+    charset = root / "charset.txt"
+    charset.write_text("\n".join(TINY_ALPHABET) + "\n", encoding="utf-8")
+    return {"root": root, "train": root / "train", "valid": root / "valid", "charset": charset}
+
+
+def tiny_train_config(task: dict[str, Path], output: Path, **changes: object):
+    """A CRNN small enough to learn the tiny task in a few hundred CPU steps."""
+    from kocr.training.config import TrainConfig
+
+    options: dict[str, object] = dict(
+        train_data=[str(task["train"])],
+        valid_data=[str(task["valid"])],
+        charset=str(task["charset"]),
+        model="vgg-bilstm-ctc-small",
+        model_overrides={"output_channel": 32, "hidden_size": 32, "img_w": 128},
+        batch_size=32,
+        iters=300,
+        lr=3e-3,
+        valid_every=100,
+        workers=0,
+        augment=False,
+        output=str(output),
+    )
+    options.update(changes)
+    return TrainConfig(**options)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tiny_task: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """best.pt of a tiny CRNN trained on the tiny task (about 10 s on two cores)."""
+    from kocr.training.trainer import Trainer
+
+    result = Trainer(tiny_train_config(tiny_task, tmp_path_factory.mktemp("runs"))).run()
+    return result.run_dir / "best.pt"

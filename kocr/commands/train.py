@@ -46,7 +46,7 @@ FINETUNE_HELP = (
 
 def train(
     train_data: list[Path] = typer.Option(
-        ...,
+        [],
         "--train-data",
         "-t",
         help="Training data: LMDB folders, gt.txt/labels.txt files, or folders of them.",

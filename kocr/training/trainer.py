@@ -186,6 +186,8 @@ class Trainer:
         dist_info = distributed.setup(device)
         device = distributed.device_for(dist_info, device)
         try:
+            # Seed before building: the initial weights follow --seed too, and are equal on every rank.
+            _seed_everything(self.requested.seed)
             model, charset, preprocess_dict, resume_from, finetuning = self._restore_or_build()
             arch = str(model.config["arch"])
             config = (

@@ -1,0 +1,213 @@
+"""Training for real on a tiny task: learning, run folders, interruption, resume, fine-tuning, DDP."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from conftest import REPO_ROOT, assert_no_traceback, run_kocr, tiny_train_config
+from kocr.training.checkpoint import load_checkpoint
+from kocr.training.trainer import LogReporter, Trainer
+
+
+def read_log(run_dir: Path) -> list[dict[str, str]]:
+    with (run_dir / "log.csv").open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_a_tiny_model_really_learns(tiny_model: Path) -> None:
+    run_dir = tiny_model.parent
+    rows = read_log(run_dir)
+    losses = [float(r["loss"]) for r in rows if r["loss"]]
+    accuracies = [float(r["valid_accuracy"]) for r in rows if r["valid_accuracy"]]
+    assert losses[-1] < losses[0] / 10, losses
+    # Chance is 1/15 per symbol and far less per 2-5 symbol string: well above chance means > 50 %.
+    assert accuracies[-1] > 0.5, accuracies
+    checkpoint = load_checkpoint(tiny_model)
+    assert checkpoint.metrics["accuracy"] == max(accuracies)
+    assert {p.name for p in run_dir.iterdir()} == {"best.pt", "last.pt", "config.json", "log.csv"}
+
+
+class StopAt(LogReporter):
+    """Asks the trainer to stop once it reports ``step``, as SIGINT would."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+        self.trainer: Trainer | None = None
+
+    def train_step(self, step: int, loss: float, lr: float, samples_per_s: float) -> None:
+        if step >= self.step and self.trainer is not None:
+            self.trainer._stop_requested = True
+
+
+def test_resume_continues_exactly_where_it_stopped(tiny_task: dict[str, Path], tmp_path: Path) -> None:
+    changes = dict(iters=60, valid_every=1000, log_every=10, name="run")
+    straight = Trainer(tiny_train_config(tiny_task, tmp_path / "a", **changes)).run()
+
+    reporter = StopAt(30)
+    interrupted = Trainer(tiny_train_config(tiny_task, tmp_path / "b", **changes), reporter)
+    reporter.trainer = interrupted
+    first = interrupted.run()
+    assert first.interrupted and first.step == 30
+    last = first.run_dir / "last.pt"
+    assert load_checkpoint(last).train_state["step"] == 30
+
+    resumed = Trainer(tiny_train_config(tiny_task, tmp_path / "b", resume=str(last))).run()
+    assert resumed.run_dir == first.run_dir and resumed.step == 60 and not resumed.interrupted
+    a = load_checkpoint(straight.run_dir / "last.pt")
+    b = load_checkpoint(last)
+    assert a.train_state["scheduler"]["last_epoch"] == b.train_state["scheduler"]["last_epoch"] == 60
+    for key, value in a.state_dict.items():
+        assert torch.allclose(value.float(), b.state_dict[key].float(), atol=1e-5), key
+    assert [p.name for p in (tmp_path / "b").iterdir()] == ["run"]
+
+
+def test_existing_run_folders_are_never_touched(tiny_task: dict[str, Path], tmp_path: Path) -> None:
+    config = tiny_train_config(tiny_task, tmp_path, iters=5, valid_every=5, name="same")
+    first = Trainer(config).run().run_dir
+    snapshot = {p.name: p.read_bytes() for p in first.iterdir()}
+    second = Trainer(config).run().run_dir
+    assert first.name == "same" and second.name == "same-2"
+    assert {p.name: p.read_bytes() for p in first.iterdir()} == snapshot
+
+
+def test_sigint_writes_last_pt_and_resume_finishes(tiny_task: dict[str, Path], tmp_path: Path) -> None:
+    """The real CLI, interrupted with Ctrl-C (SIGINT) mid-run, then resumed from last.pt."""
+    args = [
+        "train",
+        "--train-data",
+        tiny_task["train"],
+        "--valid-data",
+        tiny_task["valid"],
+        "--charset",
+        tiny_task["charset"],
+        "--model",
+        "vgg-bilstm-ctc-small",
+        "--iters",
+        "100000",
+        "--batch-size",
+        "8",
+        "--workers",
+        "1",
+        "--valid-every",
+        "100000",
+        "--output",
+        tmp_path,
+        "--name",
+        "sig",
+        "--no-augment",
+    ]
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), COLUMNS="200")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kocr", *map(str, args)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    log = tmp_path / "sig" / "log.csv"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and (not log.exists() or len(log.read_text().splitlines()) < 2):
+        time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr and "resume with --resume" in stderr
+    stopped = load_checkpoint(tmp_path / "sig" / "last.pt").train_state["step"]
+    assert 20 <= stopped < 100000
+
+    # Resume with a shorter run so it finishes: --iters cannot change on resume, so edit nothing and
+    # check instead that a resumed process starts at the stored step and keeps the same folder.
+    resumed = subprocess.Popen(
+        [sys.executable, "-m", "kocr", "train", "--resume", str(tmp_path / "sig" / "last.pt")],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(read_log(tmp_path / "sig")) < 3:
+        time.sleep(0.5)
+    resumed.send_signal(signal.SIGINT)
+    resumed.communicate(timeout=120)
+    rows = read_log(tmp_path / "sig")
+    steps = [int(r["step"]) for r in rows if r["loss"]]
+    assert steps == sorted(steps) and steps[-1] > stopped  # the log continues, it does not restart
+    assert load_checkpoint(tmp_path / "sig" / "last.pt").train_state["step"] > stopped
+    assert [p.name for p in tmp_path.iterdir()] == ["sig"]
+
+
+def test_finetune_to_a_new_charset_keeps_shared_rows(
+    tiny_model: Path, tiny_task: dict[str, Path], tmp_path: Path
+) -> None:
+    result = run_kocr(
+        "finetune",
+        "--saved-model",
+        tiny_model,
+        "--train-data",
+        tiny_task["train"],
+        "--valid-data",
+        tiny_task["valid"],
+        "--charset",
+        "ko-2350",
+        "--iters",
+        "3",
+        "--batch-size",
+        "8",
+        "--workers",
+        "0",
+        "--output",
+        tmp_path,
+        "--name",
+        "ft",
+        "--freeze-features",
+    )
+    assert result.returncode == 0, result.stderr
+    assert_no_traceback(result)
+    assert "kept the trained weights of 15 symbols" in result.stdout + result.stderr
+    checkpoint = load_checkpoint(tmp_path / "ft" / "last.pt")
+    assert checkpoint.charset.name == "ko-2350"
+    assert checkpoint.train_config["lr"] == pytest.approx(1e-4)  # a tenth of training's default
+
+
+def test_train_cli_reports_bad_input_cleanly(tmp_path: Path) -> None:
+    missing = run_kocr("train", "--train-data", tmp_path / "nope", "--output", tmp_path)
+    assert missing.returncode == 2 and "no such dataset" in missing.stderr
+    assert_no_traceback(missing)
+    not_a_checkpoint = tmp_path / "model.pt"
+    not_a_checkpoint.write_text("hello", encoding="utf-8")
+    bad = run_kocr("finetune", "--saved-model", not_a_checkpoint, "--train-data", tmp_path)
+    assert bad.returncode == 2 and str(not_a_checkpoint) in bad.stderr
+    assert_no_traceback(bad)
+
+
+@pytest.mark.skipif(
+    shutil.which("torchrun") is None and not (Path(sys.executable).parent / "torchrun").exists(),
+    reason="torchrun not installed",
+)
+def test_torchrun_two_cpu_processes_write_one_checkpoint(tiny_task: dict[str, Path], tmp_path: Path) -> None:
+    torchrun = Path(sys.executable).parent / "torchrun"
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), COLUMNS="200", OMP_NUM_THREADS="1")
+    result = subprocess.run(
+        [str(torchrun if torchrun.exists() else "torchrun"), "--nproc_per_node", "2", "--master_port", "29533",
+         "-m", "kocr", "train", "--train-data", str(tiny_task["train"]), "--valid-data", str(tiny_task["valid"]),
+         "--charset", str(tiny_task["charset"]), "--model", "vgg-bilstm-ctc-small", "--iters", "20",
+         "--batch-size", "8", "--valid-every", "10", "--workers", "0", "--output", str(tmp_path), "--name", "ddp"],
+        env=env, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert [p.name for p in tmp_path.iterdir()] == ["ddp"]
+    checkpoint = load_checkpoint(tmp_path / "ddp" / "last.pt")
+    assert checkpoint.train_state["step"] == 20
+    assert checkpoint.metrics["samples"] == 100  # both ranks' validation shards were summed
