@@ -17,6 +17,16 @@ from kocr.models.tps import build_P_hat
 REF = Path(__file__).resolve().parent / "fixtures" / "reference"
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _single_thread():
+    """Other jobs share this machine's 2 cores; two multi-threaded torch processes then make OpenMP threads
+    wait on each other and these small ops run ~100x slower. One thread keeps the tests fast either way."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 def _load(stem: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return torch.load(REF / f"{stem}.pt", weights_only=True), json.loads(
         (REF / f"{stem}.json").read_text("utf-8")

@@ -22,6 +22,18 @@ from kocr.models import (
 )
 
 REF = Path(__file__).resolve().parent / "fixtures" / "reference"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _single_thread():
+    """Other jobs share this machine's 2 cores; two multi-threaded torch processes then make OpenMP threads
+    wait on each other and these small ops run ~100x slower. One thread keeps the tests fast either way."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 EXPECTED = {
     "tps-resnet-bilstm-ctc",
     "resnet-bilstm-ctc",
