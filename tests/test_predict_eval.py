@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import assert_no_traceback, random_labels, render_line, run_kocr
 from PIL import Image
 
-from conftest import assert_no_traceback, random_labels, render_line, run_kocr
 from kocr import metrics
 from kocr.evaluate import read_test_log
 from kocr.predict import Prediction, Recognizer

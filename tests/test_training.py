@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from conftest import REPO_ROOT, assert_no_traceback, run_kocr, tiny_train_config
+
 from kocr.training.checkpoint import load_checkpoint
 from kocr.training.trainer import LogReporter, Trainer
 
@@ -200,12 +200,42 @@ def test_torchrun_two_cpu_processes_write_one_checkpoint(tiny_task: dict[str, Pa
     torchrun = Path(sys.executable).parent / "torchrun"
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), COLUMNS="200", OMP_NUM_THREADS="1")
     result = subprocess.run(
-        [str(torchrun if torchrun.exists() else "torchrun"), "--nproc_per_node", "2", "--master_port", "29533",
-         "-m", "kocr", "train", "--train-data", str(tiny_task["train"]), "--valid-data", str(tiny_task["valid"]),
-         "--charset", str(tiny_task["charset"]), "--model", "vgg-bilstm-ctc-small", "--iters", "20",
-         "--batch-size", "8", "--valid-every", "10", "--workers", "0", "--output", str(tmp_path), "--name", "ddp"],
-        env=env, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            str(torchrun if torchrun.exists() else "torchrun"),
+            "--nproc_per_node",
+            "2",
+            "--master_port",
+            "29533",
+            "-m",
+            "kocr",
+            "train",
+            "--train-data",
+            str(tiny_task["train"]),
+            "--valid-data",
+            str(tiny_task["valid"]),
+            "--charset",
+            str(tiny_task["charset"]),
+            "--model",
+            "vgg-bilstm-ctc-small",
+            "--iters",
+            "20",
+            "--batch-size",
+            "8",
+            "--valid-every",
+            "10",
+            "--workers",
+            "0",
+            "--output",
+            str(tmp_path),
+            "--name",
+            "ddp",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert [p.name for p in tmp_path.iterdir()] == ["ddp"]
     checkpoint = load_checkpoint(tmp_path / "ddp" / "last.pt")
