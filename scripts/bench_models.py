@@ -7,6 +7,8 @@ forward passes only (no decoding), under ``torch.inference_mode`` with a fixed t
 
 Shared machines skew CPU timings badly, so the models are measured in interleaved rounds (every model
 once per round) and the median per model is reported; compare rows of one run, not numbers across runs.
+Run it on an otherwise idle machine: when another multi-threaded torch process shares the cores, OpenMP
+threads wait on each other and small forward passes slow down 10-100x (``--threads 1`` suffers less).
 
 Untrained PARSeq rarely emits [E], so its AR loop runs all max_label_length + 1 steps: a worst case.
 Append ``:nar`` to a PARSeq name to time non-autoregressive decoding instead (e.g. ``parseq-tiny:nar``).
@@ -20,7 +22,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import time
 from collections.abc import Callable
@@ -74,13 +75,6 @@ def measure(case: Case, batch: int, min_time: float) -> float:
             return n * batch / elapsed
 
 
-def _load_average() -> float:
-    try:
-        return os.getloadavg()[0]
-    except (AttributeError, OSError):  # not available on Windows
-        return 0.0
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -93,7 +87,6 @@ def main() -> None:
     parser.add_argument("--min-time", type=float, default=0.5, help="seconds per measurement")
     args = parser.parse_args()
 
-    load_before = _load_average()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     batches = [int(b) for b in args.batch_sizes.split(",")]
@@ -108,13 +101,6 @@ def main() -> None:
                 for b in batches:
                     case.rates.setdefault(b, []).append(measure(case, b, args.min_time))
 
-    load_after = _load_average()
-    if max(load_before, load_after) > 0.5:
-        # Other processes on the cores make OpenMP threads wait on each other: timings can drop 10-100x.
-        print(
-            f"WARNING: 1-min load average {load_before:.2f} before, {load_after:.2f} after: "
-            "timings are unreliable"
-        )
     print(
         f"torch {torch.__version__}, {args.threads} threads, {args.num_classes} classes, "
         f"median of {args.rounds} interleaved rounds, images/s (forward only)"
