@@ -34,6 +34,7 @@ COMMAND_MODULES = (
     "kocr.commands.eval",
     "kocr.commands.train",
     "kocr.commands.export",
+    "kocr.commands.models",
     "kocr.commands.data",
     "kocr.commands.charset",
 )

@@ -61,7 +61,7 @@ def train(
         None, "--charset", "-c", help="ko, ko-2350, ko-jamo, en or a charset file [train default: ko]."
     ),
     model: str = typer.Option(
-        "tps-resnet-bilstm-ctc", "--model", "-m", help="Architecture (kocr models list)."
+        "tps-resnet-bilstm-ctc", "--model", "-m", help="Architecture (see `kocr models`)."
     ),
     img_h: int | None = typer.Option(None, help="Input height (default: the model's)."),
     img_w: int | None = typer.Option(None, help="Input width (default: the model's)."),
