@@ -39,9 +39,10 @@ from PIL import Image, UnidentifiedImageError
 from torch.utils.data import Dataset
 
 from kocr.charsets import Charset, CoverageReport, coverage_report
+from kocr.data.filtering import LabelFilter
 from kocr.data.transforms import to_mode
 from kocr.errors import InputFileError, KocrError
-from kocr.text import label_problem, normalize
+from kocr.text import normalize
 
 logger = logging.getLogger(__name__)
 
@@ -509,7 +510,6 @@ class _PackedLabels(Sequence[str]):
         return self._blob[start:end].decode("utf-8")
 
 
-MAX_EXAMPLES = 3
 MAX_SKIP = 100
 
 
@@ -556,72 +556,37 @@ class LmdbDataset(Dataset):
         self._env_pid = -1
         index = self._read_index(case_fold, normalize_labels)
         self.total = index.total
-        self.dropped = dict(index.dropped.most_common())
+        self.dropped = index.dropped
         self.normalised = index.normalised
         self._keys = np.asarray(index.keys, dtype=np.int64)
         self._labels = _PackedLabels(index.labels)
-        self._log_filtering(index.examples)
 
     # --- index ----------------------------------------------------------------------------
 
     def _read_index(self, case_fold: bool, normalize_labels: bool) -> _LabelIndex:
         index = _LabelIndex()
+        checks = LabelFilter(self.charset, self.max_length, case_fold, normalize_labels, logger=logger)
         with self._environment().begin() as txn:
             index.total = read_num_samples(txn, self.path)
             for key, raw in iter_labels(txn, index.total):
-                label, reason = self._check_label(raw, case_fold, normalize_labels)
+                where = label_key(key).decode()
+                if raw is None:
+                    checks.drop("missing label", f"{where} (none)")
+                    continue
+                try:
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    checks.drop("label not UTF-8", f"{where} {raw[:30]!r}")
+                    continue
+                label, reason = checks.check(text)
                 if reason is None:
-                    index.keep(key, label, changed=label != _decode(raw))
+                    index.keys.append(key)
+                    index.labels.append(label)
                 else:
-                    index.drop(key, reason, _describe(raw, label, reason, self.charset))
+                    checks.drop(reason, where, label)
+        checks.log(self.path, len(index.keys))
+        index.dropped, index.normalised = dict(checks.dropped.most_common()), checks.normalised
         return index
-
-    def _check_label(
-        self, raw: bytes | None, case_fold: bool, normalize_labels: bool
-    ) -> tuple[str, str | None]:
-        """The (normalised) label and why it cannot be used, or None when it can."""
-        if raw is None:
-            return "", "missing label"
-        try:
-            label = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return "", "label not UTF-8"
-        if normalize_labels:
-            label = normalize(label, case_fold=case_fold)
-        if self.charset is not None:
-            return label, label_problem(label, self.charset, self.max_length)
-        if not label:
-            return label, "empty"
-        if self.max_length is not None and len(label) > self.max_length:
-            return label, "too long"
-        return label, None
-
-    def _log_filtering(self, examples: dict[str, list[str]]) -> None:
-        kept = len(self._keys)
-        note = f"; {self.normalised} labels normalised (NFC/whitespace)" if self.normalised else ""
-        if not self.dropped:
-            logger.info("%s: using all %d samples%s", self.path, kept, note)
-            return
-        reasons = "; ".join(
-            f"{reason}: {count} (e.g. {', '.join(examples[reason])})"
-            for reason, count in self.dropped.items()
-        )
-        limits = []
-        if self.charset is not None:
-            limits.append(f"charset {self.charset.name or len(self.charset)}")
-        if self.max_length is not None:
-            limits.append(f"max length {self.max_length}")
-        context = f" ({', '.join(limits)})" if limits else ""
-        logger.warning(
-            "%s: using %d of %d samples%s; dropped %d — %s%s",
-            self.path,
-            kept,
-            self.total,
-            context,
-            self.total - kept,
-            reasons,
-            note,
-        )
 
     @property
     def keys(self) -> np.ndarray:
@@ -699,40 +664,13 @@ class LmdbDataset(Dataset):
 
 @dataclass
 class _LabelIndex:
-    """Every label of an LMDB read once: the kept ones, and counts and examples of the dropped ones."""
+    """Every label of an LMDB read once: the kept ones, and counts of the dropped ones by reason."""
 
     total: int = 0
     keys: list[int] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
     normalised: int = 0
-    dropped: Counter[str] = field(default_factory=Counter)
-    examples: dict[str, list[str]] = field(default_factory=dict)
-
-    def keep(self, key: int, label: str, *, changed: bool) -> None:
-        self.keys.append(key)
-        self.labels.append(label)
-        self.normalised += changed
-
-    def drop(self, key: int, reason: str, shown: str) -> None:
-        self.dropped[reason] += 1
-        examples = self.examples.setdefault(reason, [])
-        if len(examples) < MAX_EXAMPLES:
-            examples.append(f"{label_key(key).decode()} {shown}")
-
-
-def _decode(raw: bytes | None) -> str:
-    return raw.decode("utf-8", errors="replace") if raw is not None else ""
-
-
-def _describe(raw: bytes | None, label: str, reason: str, charset: Charset | None) -> str:
-    if reason in ("missing label", "label not UTF-8"):
-        return repr(raw[:30]) if raw is not None else "(none)"
-    shown = repr(label if len(label) <= 30 else label[:29] + "…")
-    if charset is not None:
-        missing = "".join(dict.fromkeys(charset.missing(label)))
-        if missing:
-            shown += f" [not in charset: {missing!r}]"
-    return shown
+    dropped: dict[str, int] = field(default_factory=dict)
 
 
 # --- statistics ----------------------------------------------------------------------------------

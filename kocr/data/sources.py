@@ -19,7 +19,6 @@ import copy
 import functools
 import logging
 import os
-from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,14 +28,14 @@ from PIL import Image
 from torch.utils.data import ConcatDataset, Dataset
 
 from kocr.charsets import Charset
+from kocr.data.filtering import LabelFilter
 from kocr.data.labelfile import read_label_file
 from kocr.errors import InputFileError, KocrError
-from kocr.text import label_problem, normalize
+from kocr.text import normalize
 
 logger = logging.getLogger(__name__)
 
 LABEL_FILE_NAMES = ("gt.txt", "labels.txt")
-MAX_EXAMPLES = 3
 MAX_SKIP = 100
 
 
@@ -88,48 +87,6 @@ def with_transform(dataset: Dataset, transform: Callable[[Image.Image], Any] | N
     return view
 
 
-class LabelFilter:
-    """Normalises labels, decides which samples are usable, and counts the rest by reason."""
-
-    def __init__(self, charset: Charset | None, max_length: int | None, case_fold: bool = False) -> None:
-        self.charset = charset
-        self.max_length = max_length
-        self.case_fold = case_fold
-        self.dropped: Counter[str] = Counter()
-        self.examples: dict[str, list[str]] = {}
-
-    def check(self, label: str) -> tuple[str, str | None]:
-        """(normalised label, reason it is unusable or None)."""
-        label = normalize(label, case_fold=self.case_fold)
-        if self.charset is not None:
-            return label, label_problem(label, self.charset, self.max_length)
-        if not label:
-            return label, "empty"
-        if self.max_length is not None and len(label) > self.max_length:
-            return label, "too long"
-        return label, None
-
-    def drop(self, reason: str, example: str) -> None:
-        self.dropped[reason] += 1
-        shown = self.examples.setdefault(reason, [])
-        if len(shown) < MAX_EXAMPLES:
-            shown.append(example)
-
-    def log(self, source: Path | str, kept: int) -> None:
-        """One line: how many samples are used, and how many were dropped for each reason."""
-        total = kept + sum(self.dropped.values())
-        if not self.dropped:
-            logger.info("%s: using all %d samples", source, kept)
-            return
-        reasons = "; ".join(
-            f"{reason}: {count} (e.g. {', '.join(self.examples[reason])})"
-            for reason, count in self.dropped.most_common()
-        )
-        logger.warning(
-            "%s: using %d of %d samples; dropped %d — %s", source, kept, total, total - kept, reasons
-        )
-
-
 class LabelFileDataset(Dataset):
     """Images on disk listed in a ``gt.txt`` / ``labels.txt``; items are ``(image, label)``.
 
@@ -153,7 +110,7 @@ class LabelFileDataset(Dataset):
         self.transform = transform
         self.image_mode = image_mode
         parsed = read_label_file(self.path)
-        checks = LabelFilter(charset, max_length, case_fold)
+        checks = LabelFilter(charset, max_length, case_fold, logger=logger)
         for problem in parsed.problems:
             checks.drop("unreadable line", f"line {problem.line}: {problem.message}")
         self.images: list[Path] = []
@@ -165,7 +122,7 @@ class LabelFileDataset(Dataset):
             if reason is None and not image.is_file():
                 reason = "missing image"
             if reason is not None:
-                checks.drop(reason, f"line {record.line} {record.image}")
+                checks.drop(reason, f"line {record.line} {record.image}", label)
                 continue
             self.images.append(image)
             self.labels.append(label)
