@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from PIL import Image, UnidentifiedImageError
 from torch import nn
 
 from kocr.charsets import Charset
+from kocr.codecs import Decoded
 from kocr.errors import InputFileError, KocrError
 
 ImageInput = str | os.PathLike | Image.Image | np.ndarray | bytes
@@ -64,10 +65,8 @@ class Recognizer:
         self.objective = objective_for(str(model.config["arch"]), charset)
         self.batch_size = batch_size
         self.source = source
-        supports_any_width = model.config["arch"] == "crnn" and model.config["transformation"] == "None"
-        self.variable_width = (
-            supports_any_width if variable_width is None else variable_width and supports_any_width
-        )
+        any_width = reads_any_width(model.config)
+        self.variable_width = any_width if variable_width is None else variable_width and any_width
         self.preprocess = _inference_preprocess(preprocess) if self.variable_width else preprocess
 
     @classmethod
@@ -111,28 +110,54 @@ class Recognizer:
     @torch.inference_mode()
     def predict_images(self, images: Sequence[Image.Image]) -> list[Prediction]:
         """Recognise already-loaded PIL images, batched by width; results in input order."""
-        from kocr.data.transforms import batches_by_width
-
-        tensors = [self.preprocess(image) for image in images]
-        if self.variable_width:
-            groups = batches_by_width([t.shape[-1] for t in tensors], self.batch_size)
-        else:
-            groups = [
-                list(range(s, min(s + self.batch_size, len(tensors))))
-                for s in range(0, len(tensors), self.batch_size)
-            ]
-        results: list[Prediction | None] = [None] * len(tensors)
-        for group in groups:
-            batch = self.preprocess.pad_batch([tensors[i] for i in group]).to(self.device)
-            for index, decoded in zip(group, self.objective.decode(self.model, batch), strict=True):
-                results[index] = Prediction(decoded.text, decoded.confidence)
-        return results  # type: ignore[return-value]
+        return predict_batched(
+            [self.preprocess(image) for image in images],
+            self.preprocess,
+            lambda batch: self.objective.decode(self.model, batch.to(self.device)),
+            batch_size=self.batch_size,
+            variable_width=self.variable_width,
+        )
 
     def __repr__(self) -> str:
         return (
             f"Recognizer({self.source or self.model.config.get('name')!r}, {len(self.charset):,} symbols, "
             f"device={str(self.device)!r}, variable_width={self.variable_width})"
         )
+
+
+def reads_any_width(config: Mapping[str, Any]) -> bool:
+    """Whether a model reads lines of any width: CTC models without TPS (TPS and PARSeq have a fixed input
+    size baked into their grids and position embeddings)."""
+    return config["arch"] == "crnn" and config["transformation"] == "None"
+
+
+def predict_batched(
+    tensors: Sequence[torch.Tensor],
+    preprocess: Any,
+    decode: Callable[[torch.Tensor], Sequence[Decoded]],
+    *,
+    batch_size: int,
+    variable_width: bool,
+) -> list[Prediction]:
+    """Preprocessed lines -> predictions in input order: batches of similar width when the model reads any
+    width (each padded only to its widest line), input order otherwise; ``decode`` maps a padded batch to
+    decoded rows. Shared by :class:`Recognizer` and :class:`kocr.export.OnnxRecognizer` so PyTorch and ONNX
+    Runtime see identical batches."""
+    results: list[Prediction | None] = [None] * len(tensors)
+    for group in batch_groups([t.shape[-1] for t in tensors], batch_size, variable_width=variable_width):
+        batch = preprocess.pad_batch([tensors[i] for i in group])
+        for index, decoded in zip(group, decode(batch), strict=True):
+            results[index] = Prediction(decoded.text, decoded.confidence)
+    return results  # type: ignore[return-value]
+
+
+def batch_groups(widths: Sequence[int], batch_size: int, *, variable_width: bool) -> list[list[int]]:
+    """Indices of each batch: neighbours in width when the model reads any width, else input order."""
+    from kocr.data.transforms import batches_by_width
+
+    if variable_width:
+        return batches_by_width(widths, batch_size)
+    return [list(range(s, min(s + batch_size, len(widths)))) for s in range(0, len(widths), batch_size)]
 
 
 def default_model_path() -> Path:
