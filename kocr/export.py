@@ -72,6 +72,10 @@ EXPORTER = "torch.onnx.export (TorchScript tracer, dynamo=False)"
 TRACE_BATCH = 2  # tracing at batch 1 could let the exporter treat the batch size as a constant
 PARITY_WIDTH_FACTORS = (0.5, 2.3)  # variable-width checks run widths other than the traced one
 INSTALL_HINT = "pip install 'kocr-hangul[onnx]'"
+MAX_OPSET = 20  # the TorchScript exporter's newest; asked for more, it silently exports opset 20
+# Oldest opset of an op each model family needs (GridSample for TPS, scaled_dot_product_attention for
+# PARSeq's encoder), checked up front: when the exporter fails it dumps the whole TorchScript graph.
+MIN_OPSET = {"TPS": 16, "PARSeq": 14}
 
 
 @dataclass(frozen=True)
@@ -192,6 +196,7 @@ def export_onnx(
         variable_width=reads_any_width(model.config),
         source=path.name,
     )
+    _check_opset(opset, model.config)
     channels, height, width = _input_size(model.config)
     axes = _dynamic_axes(metadata.variable_width)
 
@@ -334,6 +339,16 @@ def _parity(
             raise KocrError(f"ONNX output shape {tuple(got.shape)} != PyTorch's {tuple(expected.shape)}")
         worst = max(worst, float((got - expected).abs().max()))
     return worst, sum(len(b) for b in batches), tuple(tuple(b.shape) for b in batches)
+
+
+def _check_opset(opset: int, config: dict[str, Any]) -> None:
+    family = (
+        "PARSeq" if config["arch"] == "parseq" else "TPS" if config.get("transformation") == "TPS" else ""
+    )
+    if opset > MAX_OPSET:
+        raise KocrError(f"opset {opset} is newer than the exporter supports (at most {MAX_OPSET})")
+    if opset < MIN_OPSET.get(family, 0):
+        raise KocrError(f"{family} models need opset {MIN_OPSET[family]} or later, not opset {opset}")
 
 
 def _decoding_kind(config: dict[str, Any]) -> str:

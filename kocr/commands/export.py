@@ -30,7 +30,7 @@ def export(
         "onnx", "--format", "-f", metavar="FORMAT", help="Export format (only 'onnx' for now)."
     ),
     opset: int = typer.Option(
-        17, "--opset", min=7, metavar="N", help="ONNX opset (TPS models need 16 or later)."
+        17, "--opset", min=7, metavar="N", help="ONNX opset, 16-20 for TPS models, 14-20 for PARSeq."
     ),
     charset: str | None = typer.Option(
         None,
