@@ -68,6 +68,11 @@ OUTPUT_NAME = "logits"
 METADATA_FORMAT = "kocr.onnx"
 METADATA_VERSION = 1
 DEFAULT_TOLERANCE = 1e-3
+# TPS: bilinear resampling turns float32 rounding differences of ~1e-6 in the sampling grid (onnxruntime's
+# MatMul and MKL's bmm accumulate differently) into ~1e-3 in the logits; an untrained 32x100 TRBC measured
+# 1.3e-3 on rendered lines and 3.2e-3 on noise. 5e-3 is the bound kocr's golden TRBC test uses for the same
+# effect (tests/fixtures/reference/PROVENANCE.md).
+TPS_TOLERANCE = 5e-3
 EXPORTER = "torch.onnx.export (TorchScript tracer, dynamo=False)"
 TRACE_BATCH = 2  # tracing at batch 1 could let the exporter treat the batch size as a constant
 PARITY_WIDTH_FACTORS = (0.5, 2.3)  # variable-width checks run widths other than the traced one
@@ -161,7 +166,7 @@ def export_onnx(
     sample_images: Sequence[ImageInput] | None = None,
     batch_sizes: Sequence[int] = (1, 4),
     check: bool = True,
-    tolerance: float = DEFAULT_TOLERANCE,
+    tolerance: float | None = None,
     overwrite: bool = False,
     charset: Charset | str | None = None,
 ) -> ExportReport:
@@ -170,7 +175,7 @@ def export_onnx(
     With ``check`` (the default) ONNX Runtime's logits are compared with PyTorch's before anything is
     written: on ``sample_images`` (preprocessed and batched as ``kocr predict`` would) or on random inputs
     in [-1, 1], at each of ``batch_sizes`` and, for variable-width models, several widths. A difference
-    above ``tolerance`` raises :class:`KocrError` and leaves no file behind.
+    above ``tolerance`` (default 1e-3, 5e-3 for TPS models) raises :class:`KocrError` and leaves no file.
     """
     from kocr.data.transforms import Preprocess
     from kocr.predict import default_model_path
@@ -208,6 +213,8 @@ def export_onnx(
     onnx.checker.check_model(proto)
     data = proto.SerializeToString()
 
+    if tolerance is None:
+        tolerance = TPS_TOLERANCE if model.config.get("transformation") == "TPS" else DEFAULT_TOLERANCE
     max_diff, rows, shapes = None, 0, ()
     if check:
         batches = _parity_batches(metadata, sample_images, batch_sizes, (channels, height, width))

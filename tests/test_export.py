@@ -55,6 +55,7 @@ def tiny_onnx(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Exp
 
 def test_parity_at_two_batch_sizes_and_widths(tiny_onnx: ExportReport) -> None:
     assert tiny_onnx.max_abs_diff is not None and tiny_onnx.max_abs_diff < 1e-3
+    assert tiny_onnx.tolerance == 1e-3
     assert {shape[0] for shape in tiny_onnx.parity_shapes} == {1, 4}
     assert len({shape[-1] for shape in tiny_onnx.parity_shapes}) >= 2
     assert tiny_onnx.dynamic_axes["images"] == {0: "batch", 3: "width"}
@@ -141,6 +142,7 @@ def test_tps_crnn_exports_with_a_fixed_input_size(tmp_path: Path) -> None:
         export_onnx(checkpoint, tmp_path / "old.onnx", opset=15)
     report = export_onnx(checkpoint, tmp_path / "tps.onnx")
     assert report.max_abs_diff is not None and report.max_abs_diff < 1e-3
+    assert report.tolerance == 5e-3  # resampling amplifies grid rounding; this tiny one is still ~1e-6
     assert report.dynamic_axes["images"] == {0: "batch"} and report.input_shape == ("batch", 1, 32, 64)
     images = rendered(random_labels(6, seed=41))
     assert_same_predictions(

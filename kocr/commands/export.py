@@ -48,8 +48,13 @@ def export(
         metavar="IMAGES",
         help="Images, folders or globs to run the check on (default: random inputs).",
     ),
-    tolerance: float = typer.Option(
-        1e-3, "--tolerance", min=0.0, metavar="T", help="Largest logit difference allowed."
+    tolerance: float | None = typer.Option(
+        None,
+        "--tolerance",
+        min=0.0,
+        metavar="T",
+        help="Largest logit difference allowed [default: 1e-3; 5e-3 for TPS, whose resampling amplifies "
+        "rounding].",
     ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace --output if it exists."),
 ) -> None:
