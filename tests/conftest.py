@@ -10,6 +10,10 @@ from pathlib import Path
 
 import pytest
 
+# Spin-waiting OpenMP threads starve each other when anything else shares the CPU (a busy CI runner, a
+# parallel job): a training fixture that takes 10 s alone took minutes. Passive waiting costs little.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
