@@ -31,7 +31,6 @@ from __future__ import annotations
 import os
 import pickle
 import tempfile
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -143,14 +142,18 @@ def read_torch_file(path: str | Path) -> Any:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if "weights only" in str(exc).lower() or "weights_only" in str(exc):
+            raise InputFileError(
+                path,
+                "not a weights-only checkpoint: it contains pickled code or objects, which kocr refuses to "
+                f"execute (torch said: {first_line})",
+            ) from None
+        raise InputFileError(path, f"not a readable PyTorch checkpoint ({first_line})") from None
+    except Exception as exc:  # a text file, a truncated zip, random bytes: torch raises many types
         raise InputFileError(
             path,
-            "not a weights-only checkpoint: it contains pickled code or objects, which kocr refuses to "
-            f"execute (torch said: {str(exc).splitlines()[0]})",
-        ) from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise InputFileError(
-            path, f"not a readable PyTorch checkpoint (truncated or another kind of file): {exc}"
+            f"not a readable PyTorch checkpoint (truncated or another kind of file: {type(exc).__name__})",
         ) from None
 
 
