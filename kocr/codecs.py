@@ -57,10 +57,7 @@ class CTCCodec:
 
     def encode_one(self, label: str) -> list[int]:
         """Class indices of one label; raises CharsetError naming the first unknown symbol."""
-        try:
-            return [self._index[symbol] for symbol in self.charset.tokenize(label)]
-        except KeyError as exc:
-            raise CharsetError(f"label {label!r} has symbol {exc.args[0]!r} outside the charset") from None
+        return _symbol_ids(self._index, self.charset, label)
 
     def encode(self, labels: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
         """Padded targets [B, S] (pad = blank, never read by CTCLoss) and their lengths [B]."""
@@ -91,6 +88,14 @@ class CTCCodec:
             text = self.decode_indices(row_index)
             results.append(Decoded(text, _ctc_confidence(row_index, row_prob, self.blank)))
         return results
+
+
+def _symbol_ids(index: dict[str, int], charset: Charset, label: str) -> list[int]:
+    """Ids of a label's symbols (both codecs number symbol i as i + 1)."""
+    try:
+        return [index[symbol] for symbol in charset.tokenize(label)]
+    except KeyError as exc:
+        raise CharsetError(f"label {label!r} has symbol {exc.args[0]!r} outside the charset") from None
 
 
 def _ctc_confidence(indices: list[int], frame_probs: torch.Tensor, blank: int) -> float:
@@ -141,10 +146,7 @@ class PARSeqTokenizer:
 
     def encode_one(self, label: str) -> list[int]:
         """Symbol ids of one label, without specials."""
-        try:
-            return [self._index[symbol] for symbol in self.charset.tokenize(label)]
-        except KeyError as exc:
-            raise CharsetError(f"label {label!r} has symbol {exc.args[0]!r} outside the charset") from None
+        return _symbol_ids(self._index, self.charset, label)
 
     def encode(self, labels: Sequence[str], device: torch.device | str | None = None) -> torch.Tensor:
         """``[B] ids [E] [P]...`` for each label, padded to the longest: LongTensor [B, S + 2]."""

@@ -3,26 +3,19 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
+from conftest import FIXTURES
 
 from kocr.errors import KocrError
 from kocr.models import PARSeq, create_model, load_reference_state_dict
 
-REF = Path(__file__).resolve().parent / "fixtures" / "reference"
+REF = FIXTURES / "reference"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _single_thread():
-    """Other jobs share this machine's 2 cores; two multi-threaded torch processes then make OpenMP threads
-    wait on each other and these small ops run ~100x slower. One thread keeps the tests fast either way."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 # mode -> (decode_ar, refine_iters, max_length); the first four are the README's, the rest extras.

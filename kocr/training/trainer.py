@@ -277,35 +277,22 @@ class Trainer:
         if not config.train_data:
             raise KocrError("no training data given (--train-data)")
         augment = Augment() if config.augment else None
-        train_transform = _Compose(augment, preprocess)
-        opened = [
-            open_labelled_dataset(
-                path,
-                charset=charset,
-                max_length=max_length,
-                case_fold=config.case_fold,
-                transform=train_transform,
-                image_mode=None,
+
+        def open_set(path: str, transform: Any) -> Any:
+            options = dict(
+                charset=charset, max_length=max_length, case_fold=config.case_fold, image_mode=None
             )
-            for path in config.train_data
-        ]
+            return open_labelled_dataset(path, transform=transform, **options)
+
+        train_transform = _Compose(augment, preprocess)
+        opened = [open_set(path, train_transform) for path in config.train_data]
         for path, dataset in zip(config.train_data, opened, strict=True):
             if len(dataset) == 0:
                 raise KocrError(f"{path}: no usable training samples (see the warnings above for why)")
         parts = [list(range(len(d))) for d in opened]
         sizes = [len(d) for d in opened]
         if config.valid_data:
-            valid_sets = [
-                open_labelled_dataset(
-                    path,
-                    charset=charset,
-                    max_length=max_length,
-                    case_fold=config.case_fold,
-                    transform=preprocess,
-                    image_mode=None,
-                )
-                for path in config.valid_data
-            ]
+            valid_sets = [open_set(path, preprocess) for path in config.valid_data]
             valid_set: Any = ConcatDataset(valid_sets)
         else:
             held, parts[0] = _hold_out(len(opened[0]), config)
