@@ -70,9 +70,3 @@ def test_check_missing_file_is_a_clean_error(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "label file not found" in result.stderr
     assert_no_traceback(result)
-
-
-def test_predict_without_a_model_says_so() -> None:
-    result = run_kocr("predict", "data/samples")
-    assert result.returncode != 0
-    assert_no_traceback(result)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import assert_no_traceback, random_labels, render_line, run_kocr
+from conftest import REPO_ROOT, assert_no_traceback, random_labels, render_line, run_kocr
 from PIL import Image
 
 from kocr import metrics
@@ -155,3 +155,18 @@ def test_predict_without_bundled_model_or_with_bad_checkpoint(tmp_path: Path) ->
     result = run_kocr("predict", image, "--saved-model", bogus)
     assert result.returncode == 2 and "bogus.pt" in result.stderr
     assert_no_traceback(result)
+
+
+def test_bundled_model_reads_the_readme_samples(tmp_path: Path) -> None:
+    """The README's main job: `kocr predict data/samples` with no flag, offline, on the shipped model."""
+    samples = REPO_ROOT / "data" / "samples"
+    truths = dict(line.split("\t") for line in (samples / "gt.txt").read_text(encoding="utf-8").splitlines())
+    out = tmp_path / "samples.json"
+    result = run_kocr("predict", samples, "-o", out)
+    assert result.returncode == 0, result.stderr
+    records = json.loads(out.read_text(encoding="utf-8"))
+    assert sorted(r["path"] for r in records) == sorted(truths)
+    predictions = [r["text"] for r in records]
+    references = [truths[r["path"]] for r in records]
+    assert metrics.cer(references, predictions) < 0.2, predictions
+    assert Recognizer.load("default").predict(samples / "06.png").text == truths["06.png"]
