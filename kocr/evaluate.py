@@ -17,6 +17,7 @@ import heapq
 import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -122,11 +123,11 @@ def evaluate(
     image_root: str | Path | None = None,
     worst: int = 0,
     confusions: bool = False,
+    workers: int = 2,
     progress: Callable[[int], None] | None = None,
 ) -> EvalReport:
     """Recognise every labelled image of ``datasets`` and write ``log_path``; returns the summary."""
     from kocr.data.sources import iter_labelled_samples
-    from kocr.predict import decode_image
 
     log_path = Path(log_path)
     prefix_names = len(datasets) > 1
@@ -137,20 +138,23 @@ def evaluate(
     jamo_pairs: Counter[tuple[str, str]] = Counter()
     counter = 0
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("w", encoding="utf-8", newline="") as handle:
+    # Image decoding (PIL releases the GIL) runs in threads next to the model.
+    with (
+        ThreadPoolExecutor(max(1, workers)) as pool,
+        log_path.open("w", encoding="utf-8", newline="") as handle,
+    ):
         log = TestLogWriter(handle)
         for dataset, summary in zip(datasets, summaries, strict=True):
             samples = iter_labelled_samples(dataset, image_root=image_root)
             for chunk in _chunks(samples, CHUNK):
                 names, truths, images = [], [], []
-                for sample in chunk:
-                    try:
-                        images.append(decode_image(sample.load(), sample.where))
-                    except KocrError as exc:
+                for sample, image in zip(chunk, pool.map(_load, chunk), strict=True):
+                    if isinstance(image, KocrError):
                         summary.unreadable += 1
                         combined.unreadable += 1
-                        logger.warning("%s: %s; not scored", sample.where, exc)
+                        logger.warning("%s: %s; not scored", sample.where, image)
                         continue
+                    images.append(image)
                     names.append(f"{dataset}/{sample.name}" if prefix_names else sample.name)
                     truths.append(sample.label)
                 for name, truth, result in zip(names, truths, recognizer.predict_images(images), strict=True):
@@ -172,6 +176,16 @@ def evaluate(
                     progress(len(chunk))
     ranked = [row for _, _, row in sorted(worst_heap, key=lambda item: (-item[0], item[1]))]
     return EvalReport(summaries, combined, ignore_space, ranked, syllable_pairs, jamo_pairs, log_path)
+
+
+def _load(sample: Any) -> Any:
+    """The decoded image of a sample, or the error that says why it cannot be read."""
+    from kocr.predict import decode_image
+
+    try:
+        return decode_image(sample.load(), sample.where)
+    except KocrError as exc:
+        return exc
 
 
 def _chunks(items: Any, size: int) -> Any:

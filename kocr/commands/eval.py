@@ -38,6 +38,7 @@ def evaluate(
     image_root: Path | None = typer.Option(None, help="Folder image paths in label files are relative to."),
     batch_size: int = typer.Option(32, min=1, help="Images per forward pass."),
     device: str = typer.Option("auto", help="auto, cpu, cuda or cuda:N."),
+    workers: int = typer.Option(2, min=1, help="Threads decoding images while the model runs."),
     failures: int = typer.Option(0, "--failures", min=0, help="Print the N worst predictions."),
     confusions: bool = typer.Option(False, "--confusions", help="List the most frequent substitutions."),
     top: int = typer.Option(15, help="Rows in the --confusions tables."),
@@ -76,6 +77,7 @@ def evaluate(
             image_root=image_root,
             worst=failures,
             confusions=confusions,
+            workers=workers,
             progress=lambda n: progress.advance(task, n),
         )
     _print_summary(report)
