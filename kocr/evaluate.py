@@ -24,6 +24,7 @@ from typing import Any, TextIO
 
 from kocr.charsets.hangul import decompose
 from kocr.errors import KocrError
+from kocr.iterutils import chunked
 from kocr.metrics import RunningMetrics, align, sample_cer
 from kocr.text import fold_latin_case
 
@@ -146,7 +147,7 @@ def evaluate(
         log = TestLogWriter(handle)
         for dataset, summary in zip(datasets, summaries, strict=True):
             samples = iter_labelled_samples(dataset, image_root=image_root)
-            for chunk in _chunks(samples, CHUNK):
+            for chunk in chunked(samples, CHUNK):
                 names, truths, images = [], [], []
                 for sample, image in zip(chunk, pool.map(_load, chunk), strict=True):
                     if isinstance(image, KocrError):
@@ -186,17 +187,6 @@ def _load(sample: Any) -> Any:
         return decode_image(sample.load(), sample.where)
     except KocrError as exc:
         return exc
-
-
-def _chunks(items: Any, size: int) -> Any:
-    chunk: list[Any] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def _keep_worst(heap: list[tuple[float, int, EvalRow]], limit: int, row: EvalRow, order: int) -> None:

@@ -42,6 +42,7 @@ from kocr.charsets import Charset, CoverageReport, coverage_report
 from kocr.data.filtering import LabelFilter
 from kocr.data.transforms import to_mode
 from kocr.errors import InputFileError, KocrError
+from kocr.iterutils import chunked
 from kocr.text import normalize
 
 logger = logging.getLogger(__name__)
@@ -332,7 +333,7 @@ def _checked_images(
     executor: Executor = ThreadPoolExecutor(workers) if pool == "thread" else ProcessPoolExecutor(workers)
     in_flight: deque[Any] = deque()
     try:
-        for batch in _batches(paths, _BATCH):
+        for batch in chunked(paths, _BATCH):
             in_flight.append(executor.submit(_check_batch, batch))
             if len(in_flight) >= 4 * workers:
                 yield from in_flight.popleft().result()
@@ -340,17 +341,6 @@ def _checked_images(
             yield from in_flight.popleft().result()
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
-
-
-def _batches(items: Iterable[str], size: int) -> Iterator[list[str]]:
-    batch: list[str] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def _image_error(exc: Exception) -> str:
