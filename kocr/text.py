@@ -49,11 +49,6 @@ def remove_spaces(text: str) -> str:
     return text.replace(" ", "")
 
 
-def unknown_symbols(text: str, charset: Charset) -> list[str]:
-    """The symbols of ``text`` (as the charset tokenises it) that the charset lacks, in order."""
-    return [symbol for symbol in charset.tokenize(text) if symbol not in charset]
-
-
 def label_problem(label: str, charset: Charset, max_length: int | None = None) -> str | None:
     """Why a (normalised) label cannot be used for training with ``charset``, or None if it can.
 
@@ -62,8 +57,9 @@ def label_problem(label: str, charset: Charset, max_length: int | None = None) -
     """
     if not label:
         return "empty"
-    if max_length is not None and len(charset.tokenize(label)) > max_length:
+    symbols = charset.tokenize(label)
+    if max_length is not None and len(symbols) > max_length:
         return "too long"
-    if any(symbol not in charset for symbol in charset.tokenize(label)):
+    if any(symbol not in charset for symbol in symbols):
         return "unknown symbols"
     return None
