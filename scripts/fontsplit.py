@@ -1,8 +1,10 @@
 """Which fonts the default model trains on and which the dev benchmark holds out.
 
-Shared by ``scripts/make_devset.py`` and ``scripts/train_default.sh`` (through ``--print``), so the two
-can never disagree. Font files come from Debian's fonts-nanum, fonts-nanum-extra, fonts-unfonts-core and
-fonts-noto-cjk, plus the Noto Sans/Serif KR of the ``fonts`` extra.
+Shared by ``scripts/make_devset.py`` and ``scripts/train_default.sh`` (through ``--as-options``), so the
+two can never disagree. The dev benchmark's fonts come from Debian's fonts-nanum, fonts-nanum-extra,
+fonts-unfonts-core and fonts-noto-cjk. Training also uses fonts the dev set never draws with: Debian's
+fonts-unfonts-extra and the Google Fonts families that ``scripts/fetch_fonts.py`` puts in data/fonts
+(both optional: missing folders are skipped). Adding training fonts therefore never changes the dev set.
 
 Held out entirely from training:
 - print: NanumMyeongjo (all weights), UnDotum, NanumSquareRound;
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
+import os
 from pathlib import Path
 
 FONT_DIRS = (
@@ -20,19 +23,23 @@ FONT_DIRS = (
     Path("/usr/share/fonts/truetype/unfonts-core"),
     Path("/usr/share/fonts/opentype/noto"),
 )
-HANDWRITING = ("NanumPen*", "NanumBrush*", "NanumBarunpen*", "UnPilgi*")
-HELD_OUT = ("NanumMyeongjo*", "UnDotum*", "NanumSquareRound*", "UnPilgi*")
-IGNORED = ("*YetHangul*",)  # old-Hangul variants of faces already in the list
+TRAIN_ONLY_DIRS = (
+    Path("/usr/share/fonts/truetype/unfonts-extra"),
+    Path(__file__).resolve().parent.parent / "data" / "fonts",
+)
+HANDWRITING = ("NanumPen*", "NanumBrush*", "NanumBarunpen*", "UnPilgi*", "UnPen*", "Hand-*")
+HELD_OUT = ("NanumMyeongjo*", "UnDotum*", "NanumSquareRound*", "UnPilgi*")  # UnPilgi* takes UnPilgia too
+IGNORED = ("*YetHangul*", "UnYetgul*", "UnJamo*")  # old-Hangul / jamo-composing faces
 
 
 def _matches(name: str, patterns: tuple[str, ...]) -> bool:
     return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
 
 
-def font_files() -> list[Path]:
-    """Every usable Korean font file on this machine (sorted), excluding the ignored ones."""
+def font_files(folders: tuple[Path, ...] = FONT_DIRS) -> list[Path]:
+    """Every usable Korean font file in ``folders`` (sorted), excluding the ignored ones."""
     files = []
-    for folder in FONT_DIRS:
+    for folder in folders:
         if folder.is_dir():
             files.extend(p for p in folder.iterdir() if p.suffix.lower() in (".ttf", ".otf", ".ttc"))
     return sorted(p for p in files if not _matches(p.name, IGNORED))
@@ -43,8 +50,11 @@ def split(kind: str) -> list[Path]:
     files = font_files()
     held = [p for p in files if _matches(p.name, HELD_OUT)]
     seen = [p for p in files if p not in held]
+    # FONTSPLIT_TRAIN_ONLY=0: the Debian fonts of the dev set only (stage 1 of scripts/train_default.sh)
+    with_extra = os.environ.get("FONTSPLIT_TRAIN_ONLY", "1") != "0"
+    extra = [p for p in font_files(TRAIN_ONLY_DIRS) if not _matches(p.name, HELD_OUT)] if with_extra else []
     choose = {
-        "train": seen,
+        "train": seen + extra,
         "print-seen": [p for p in seen if not _matches(p.name, HANDWRITING)],
         "hand-seen": [p for p in seen if _matches(p.name, HANDWRITING)],
         "print-heldout": [p for p in held if not _matches(p.name, HANDWRITING)],
@@ -59,8 +69,14 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("kind", help="train, print-seen, print-heldout, hand-seen or hand-heldout")
+    parser.add_argument(
+        "kind", nargs="?", default="train", help="train, print-seen, print-heldout, hand-seen or hand-heldout"
+    )
     parser.add_argument("--as-options", action="store_true", help="print as repeated --font options")
+    parser.add_argument("--handwriting-patterns", action="store_true", help="print the handwriting patterns")
     args = parser.parse_args()
+    if args.handwriting_patterns:
+        print(" ".join(f"--handwriting-fonts {pattern}" for pattern in HANDWRITING))
+        raise SystemExit(0)
     for path in split(args.kind):
         print(f"--font {path}" if args.as_options else path)

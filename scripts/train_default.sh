@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # Reproduce the bundled default model (kocr/weights/default.pt) with kocr's own tools only.
 #
-#   bash scripts/train_default.sh            # data, then training (resumes if a run exists)
+#   bash scripts/train_default.sh            # fonts, data, then both training stages (each resumes)
 #
-# Needs Debian's fonts-nanum fonts-nanum-extra fonts-unfonts-core fonts-noto-cjk (the training fonts,
-# scripts/fontsplit.py) and the `fonts` extra. Settings can be overridden through the environment.
+# Needs Debian's fonts-nanum fonts-nanum-extra fonts-unfonts-core fonts-unfonts-extra fonts-noto-cjk,
+# npm and the `recipe` extra (fonttools) for scripts/fetch_fonts.py, and the `fonts` extra. Which fonts
+# train and which the dev benchmark holds out: scripts/fontsplit.py. Settings can be overridden through
+# the environment.
+#
+#   stage 1 (v0):  80k lines, Debian fonts, 4,500 steps from scratch              -> runs/default
+#   stage 2 (v1): 240k lines, + unfonts-extra and 27 Google Fonts faces, half
+#                 handwriting, up to 25 characters; fine-tunes stage 1's best.pt  -> runs/default-ft
+# scripts/package_default.py then copies runs/default-ft/best.pt into kocr/weights/default.pt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,28 +22,45 @@ export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 KOCR=${KOCR:-.venv/bin/kocr}
 PY=${PY:-.venv/bin/python}
 DATA=${DATA:-data/default}
-NUM_TRAIN=${NUM_TRAIN:-80000}
-NUM_VALID=${NUM_VALID:-2000}
-ITERS=${ITERS:-4500}
 BATCH=${BATCH:-64}
 WORKERS=${WORKERS:-2}
 RUN=${RUN:-runs/default}
+ITERS=${ITERS:-4500}
+FT_RUN=${FT_RUN:-runs/default-ft}
+FT_ITERS=${FT_ITERS:-10000}
 
-mapfile -t FONTS < <("$PY" scripts/fontsplit.py train --as-options | tr ' ' '\n')
-
-synth() {  # synth OUT NUM SEED
-    if [ ! -d "$1" ]; then
-        "$KOCR" data synth -o "$1" --num "$2" --seed "$3" --charset ko-2350 --max-chars 20 \
-            --workers "$WORKERS" "${FONTS[@]}"
+synth() {  # synth OUT NUM SEED [options...]
+    local out=$1 num=$2 seed=$3
+    shift 3
+    if [ ! -d "$out" ]; then
+        "$KOCR" data synth -o "$out" --num "$num" --seed "$seed" --charset ko-2350 --workers "$WORKERS" "$@"
     fi
 }
-synth "$DATA/train" "$NUM_TRAIN" 1
-synth "$DATA/valid" "$NUM_VALID" 2
 
+# --- stage 1: Debian fonts only ---------------------------------------------------------------------
+# (run before data/fonts exists, so fontsplit's train list is the Debian fonts of the dev benchmark)
+mapfile -t STAGE1_FONTS < <(FONTSPLIT_TRAIN_ONLY=0 "$PY" scripts/fontsplit.py train --as-options | tr ' ' '\n')
+synth "$DATA/train" 80000 1 --max-chars 20 "${STAGE1_FONTS[@]}"
+synth "$DATA/valid" 2000 2 --max-chars 20 "${STAGE1_FONTS[@]}"
 if [ -f "$RUN/last.pt" ]; then
-    exec "$KOCR" train --resume "$RUN/last.pt" --workers 1
+    "$KOCR" train --resume "$RUN/last.pt" --workers 1
+else
+    "$KOCR" train --train-data "$DATA/train" --valid-data "$DATA/valid" --charset ko-2350 \
+        --model vgg-bilstm-ctc-small --img-w 400 --batch-size "$BATCH" --iters "$ITERS" --lr 1e-3 \
+        --valid-every 500 --valid-max-samples 1000 --no-augment --workers 1 --seed 1 \
+        --output "$(dirname "$RUN")" --name "$(basename "$RUN")"
 fi
-exec "$KOCR" train --train-data "$DATA/train" --valid-data "$DATA/valid" --charset ko-2350 \
-    --model vgg-bilstm-ctc-small --img-w 400 --batch-size "$BATCH" --iters "$ITERS" --lr 1e-3 \
-    --valid-every 500 --valid-max-samples 1000 --no-augment --workers 1 --seed 1 \
-    --output "$(dirname "$RUN")" --name "$(basename "$RUN")"
+
+# --- stage 2: many more faces, longer lines ---------------------------------------------------------
+"$PY" scripts/fetch_fonts.py -o data/fonts
+mapfile -t FONTS < <("$PY" scripts/fontsplit.py train --as-options | tr ' ' '\n')
+mapfile -t HANDWRITING < <("$PY" scripts/fontsplit.py --handwriting-patterns | tr ' ' '\n')
+synth "$DATA/train2" 240000 11 --max-chars 25 --handwriting-ratio 0.5 "${FONTS[@]}" "${HANDWRITING[@]}"
+synth "$DATA/valid2" 2000 12 --max-chars 25 --handwriting-ratio 0.5 "${FONTS[@]}" "${HANDWRITING[@]}"
+if [ -f "$FT_RUN/last.pt" ]; then
+    exec "$KOCR" finetune --resume "$FT_RUN/last.pt" --workers 1
+fi
+exec "$KOCR" finetune --saved-model "$RUN/best.pt" --train-data "$DATA/train2" --valid-data "$DATA/valid2" \
+    --img-w 400 --batch-size "$BATCH" --iters "$FT_ITERS" --lr 5e-4 --valid-every 1000 \
+    --valid-max-samples 1000 --no-augment --workers 1 --seed 2 \
+    --output "$(dirname "$FT_RUN")" --name "$(basename "$FT_RUN")"
