@@ -58,7 +58,7 @@ mapfile -t HANDWRITING < <("$PY" scripts/fontsplit.py --handwriting-patterns | t
 synth "$DATA/train2" 240000 11 --max-chars 25 --handwriting-ratio 0.5 "${FONTS[@]}" "${HANDWRITING[@]}"
 synth "$DATA/valid2" 2000 12 --max-chars 25 --handwriting-ratio 0.5 "${FONTS[@]}" "${HANDWRITING[@]}"
 if [ -f "$FT_RUN/last.pt" ]; then
-    exec "$KOCR" finetune --resume "$FT_RUN/last.pt" --workers 1
+    exec "$KOCR" finetune --resume "$FT_RUN/last.pt" --workers 1  # --saved-model is in the run
 fi
 exec "$KOCR" finetune --saved-model "$RUN/best.pt" --train-data "$DATA/train2" --valid-data "$DATA/valid2" \
     --img-w 400 --batch-size "$BATCH" --iters "$FT_ITERS" --lr 5e-4 --valid-every 1000 \

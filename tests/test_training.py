@@ -180,6 +180,15 @@ def test_finetune_to_a_new_charset_keeps_shared_rows(
     assert checkpoint.charset.name == "ko-2350"
     assert checkpoint.train_config["lr"] == pytest.approx(1e-4)  # a tenth of training's default
 
+    # The command an interrupted fine-tune suggests works without repeating --saved-model.
+    resumed = run_kocr("finetune", "--resume", tmp_path / "ft" / "last.pt", "--workers", "0")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "run folder" in resumed.stdout and "ft" in resumed.stdout
+    assert not (tmp_path / "ft-2").exists()
+    neither = run_kocr("finetune", "--train-data", tiny_task["train"])
+    assert neither.returncode == 2 and "--saved-model" in neither.stderr
+    assert_no_traceback(neither)
+
 
 def test_train_cli_reports_bad_input_cleanly(tmp_path: Path) -> None:
     missing = run_kocr("train", "--train-data", tmp_path / "nope", "--output", tmp_path)

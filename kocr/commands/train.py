@@ -157,19 +157,25 @@ def train(
 
 
 def finetune(**kwargs: Any) -> None:
-    if kwargs.get("saved_model") is None:
-        raise typer.BadParameter("finetune needs --saved-model")
+    # An interrupted fine-tune prints "resume with --resume RUN/last.pt": the run's checkpoint already
+    # records where it started from, so --saved-model is only needed for a new run.
+    if kwargs.get("saved_model") is None and kwargs.get("resume") is None:
+        raise typer.BadParameter(
+            "give the checkpoint to start from (or --resume a run)", param_hint="--saved-model"
+        )
     train(**kwargs)
 
 
 def _finetune_signature() -> inspect.Signature:
-    """``train``'s options, with ``--saved-model`` required."""
+    """``train``'s options, with ``--saved-model`` described as required for a new run."""
     parameters = []
     for parameter in inspect.signature(train).parameters.values():
         if parameter.name == "saved_model":
             parameter = parameter.replace(
                 default=typer.Option(
-                    ..., "--saved-model", help="Checkpoint to start from (kocr, clovaai, PARSeq)."
+                    None,
+                    "--saved-model",
+                    help="Checkpoint to start from (kocr, clovaai, PARSeq); required unless --resume.",
                 )
             )
         parameters.append(parameter)
