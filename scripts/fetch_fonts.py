@@ -66,7 +66,7 @@ def npm_pack(family: str, version: str, cache: Path) -> Path:
     return tarball
 
 
-def merge_slices(tarball: Path, family: str, weight: int, output: Path) -> int:
+def merge_slices(tarball: Path, weight: int, output: Path) -> int:
     """Merge every ``.woff`` slice of one weight into ``output``; returns the number of mapped characters."""
     from fontTools.merge import Merger, Options
     from fontTools.ttLib import TTFont
@@ -114,7 +114,7 @@ def main() -> None:
             target = args.output / output_name(family, weight)
             if target.exists():
                 continue
-            count = merge_slices(tarball, family, weight, target)
+            count = merge_slices(tarball, weight, target)
             print(f"{target}: {count} characters", flush=True)
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
-import os
 from pathlib import Path
 
 FONT_DIRS = (
@@ -45,14 +44,14 @@ def font_files(folders: tuple[Path, ...] = FONT_DIRS) -> list[Path]:
     return sorted(p for p in files if not _matches(p.name, IGNORED))
 
 
-def split(kind: str) -> list[Path]:
+def split(kind: str, *, train_only_fonts: bool = True) -> list[Path]:
     """``train``, ``print-seen``, ``print-heldout``, ``hand-seen`` or ``hand-heldout`` font files."""
     files = font_files()
     held = [p for p in files if _matches(p.name, HELD_OUT)]
     seen = [p for p in files if p not in held]
-    # FONTSPLIT_TRAIN_ONLY=0: the Debian fonts of the dev set only (stage 1 of scripts/train_default.sh)
-    with_extra = os.environ.get("FONTSPLIT_TRAIN_ONLY", "1") != "0"
-    extra = [p for p in font_files(TRAIN_ONLY_DIRS) if not _matches(p.name, HELD_OUT)] if with_extra else []
+    # without train-only fonts: the dev set's Debian fonts alone (stage 1 of scripts/train_default.sh)
+    extra = font_files(TRAIN_ONLY_DIRS) if train_only_fonts else []
+    extra = [p for p in extra if not _matches(p.name, HELD_OUT)]
     choose = {
         "train": seen + extra,
         "print-seen": [p for p in seen if not _matches(p.name, HANDWRITING)],
@@ -74,9 +73,12 @@ if __name__ == "__main__":
     )
     parser.add_argument("--as-options", action="store_true", help="print as repeated --font options")
     parser.add_argument("--handwriting-patterns", action="store_true", help="print the handwriting patterns")
+    parser.add_argument(
+        "--no-train-only-fonts", action="store_true", help="train: leave out unfonts-extra and data/fonts"
+    )
     args = parser.parse_args()
     if args.handwriting_patterns:
         print(" ".join(f"--handwriting-fonts {pattern}" for pattern in HANDWRITING))
         raise SystemExit(0)
-    for path in split(args.kind):
+    for path in split(args.kind, train_only_fonts=not args.no_train_only_fonts):
         print(f"--font {path}" if args.as_options else path)

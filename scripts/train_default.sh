@@ -38,8 +38,7 @@ synth() {  # synth OUT NUM SEED [options...]
 }
 
 # --- stage 1: Debian fonts only ---------------------------------------------------------------------
-# (run before data/fonts exists, so fontsplit's train list is the Debian fonts of the dev benchmark)
-mapfile -t STAGE1_FONTS < <(FONTSPLIT_TRAIN_ONLY=0 "$PY" scripts/fontsplit.py train --as-options | tr ' ' '\n')
+mapfile -t STAGE1_FONTS < <("$PY" scripts/fontsplit.py train --no-train-only-fonts --as-options | tr ' ' '\n')
 synth "$DATA/train" 80000 1 --max-chars 20 "${STAGE1_FONTS[@]}"
 synth "$DATA/valid" 2000 2 --max-chars 20 "${STAGE1_FONTS[@]}"
 if [ -f "$RUN/last.pt" ]; then
