@@ -7,7 +7,9 @@ For each model (charset ko-2350, 2,473 symbols) and batch size, a fresh process 
 - training samples/s at batch 32 and 64: the real training step (``objective.loss``, backward, AdamW,
   gradient clipping) on random images with random 10-symbol labels, after warm-up; data loading excluded;
 - peak RSS of that process (MiB);
-- inference images/s at batch 1 and 64 (forward + decoding, ``torch.inference_mode``).
+- inference images/s at batch 1 and 64 (forward + decoding, ``torch.inference_mode``);
+- with ``--bf16``, also training at batch 64 under bf16 autocast (what ``kocr train --amp bf16`` does), to
+  see whether a CPU with AVX512-BF16/AMX trains faster that way.
 
 Models run in alternating rounds so a busy machine skews them alike; medians are printed, with the
 clovaai TPS-ResNet-BiLSTM-CTC as the baseline the ratios refer to. CUDA is measured too when present.
@@ -56,11 +58,13 @@ def sync():
     if device.startswith("cuda"):
         torch.cuda.synchronize()
 
-if mode == "train":
+autocast = torch.autocast(device.split(":")[0], dtype=torch.bfloat16, enabled=mode == "train-bf16")
+if mode.startswith("train"):
     model.train()
     optimizer = build_optimizer("adamw", parameter_groups(model, 1e-4), 1e-3, 1e-4)
     def step():
-        loss = objective.loss(model, images, labels)
+        with autocast:
+            loss = objective.loss(model, images, labels)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
@@ -103,6 +107,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=8.0, help="measuring time per case")
     parser.add_argument("--json", help="also write the medians here")
+    parser.add_argument("--bf16", action="store_true", help="also train at batch 64 under bf16 autocast")
     args = parser.parse_args()
 
     import torch
@@ -110,7 +115,7 @@ def main() -> None:
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     cases = [
         (mode, batch) for mode, batches in (("train", (32, 64)), ("infer", (1, 64))) for batch in batches
-    ]
+    ] + ([("train-bf16", 64)] if args.bf16 else [])
     samples: dict[tuple[str, str, str, int], list[dict[str, float]]] = {}
     for round_index in range(args.rounds):
         for device in devices:
@@ -132,7 +137,7 @@ def main() -> None:
     print(f"{'device':<6} {'model':<24} {'case':<14} {'per s':>9} {'ratio':>7} {'peak RSS MiB':>13}")
     for (device, name, mode, batch), figures in medians.items():
         base = medians[(device, baseline, mode, batch)]["per_s"]
-        unit = "samples" if mode == "train" else "images"
+        unit = "samples" if mode.startswith("train") else "images"
         print(f"{device:<6} {name:<24} {mode + ' b' + str(batch):<14} {figures['per_s']:>9.1f} "
               f"{figures['per_s'] / base:>6.1f}x {figures['rss_mib']:>13.0f}  {unit}/s")  # fmt: skip
     if args.json:

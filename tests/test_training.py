@@ -71,6 +71,32 @@ def test_resume_continues_exactly_where_it_stopped(tiny_task: dict[str, Path], t
     assert [p.name for p in (tmp_path / "b").iterdir()] == ["run"]
 
 
+def test_cpu_bf16_autocast_trains_and_a_resume_keeps_it(tiny_task: dict[str, Path], tmp_path: Path) -> None:
+    """--amp bf16 on the CPU: real steps under autocast, fp32 weights saved; the printed resume command
+    (no --amp) keeps the run bf16, an explicit --amp overrides it."""
+    changes = dict(iters=40, valid_every=1000, log_every=5, amp="bf16", name="r")
+    config = tiny_train_config(tiny_task, tmp_path, **changes)
+    reporter = StopAt(20)
+    trainer = Trainer(config, reporter)
+    reporter.trainer = trainer
+    first = trainer.run()
+    assert first.interrupted and first.step == 20
+    losses = [float(r["loss"]) for r in read_log(first.run_dir) if r["loss"]]
+    assert len(losses) == 4 and all(0 < loss < 100 for loss in losses), losses
+    last = load_checkpoint(first.run_dir / "last.pt")
+    assert last.train_config["amp"] == "bf16"
+    assert {v.dtype for v in last.state_dict.values() if v.is_floating_point()} == {torch.float32}
+
+    resume = str(first.run_dir / "last.pt")
+    kept = Trainer(tiny_train_config(tiny_task, tmp_path, resume=resume, iters=30))
+    assert kept.run().step == 40  # the run's own settings, iterations included, win over the defaults
+    assert kept.requested.amp == "bf16"
+    assert load_checkpoint(resume).train_config["amp"] == "bf16"
+    changed = Trainer(tiny_train_config(tiny_task, tmp_path, resume=resume, amp="off"))
+    changed.run()
+    assert changed.requested.amp == "off"
+
+
 def test_existing_run_folders_are_never_touched(tiny_task: dict[str, Path], tmp_path: Path) -> None:
     config = tiny_train_config(tiny_task, tmp_path, iters=5, valid_every=5, name="same")
     first = Trainer(config).run().run_dir

@@ -53,7 +53,7 @@ def export(
         "--tolerance",
         min=0.0,
         metavar="T",
-        help="Largest logit difference allowed [default: 1e-3; 5e-3 for TPS, whose resampling amplifies "
+        help="Largest logit difference allowed \\[default: 1e-3; 5e-3 for TPS, whose resampling amplifies "
         "rounding].",
     ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace --output if it exists."),

@@ -45,7 +45,7 @@ class TrainConfig:
     schedule: str = "onecycle"
     warmup: float = 0.075
     grad_clip: float | None = None
-    amp: str = "auto"  # auto | off | bf16 | fp16
+    amp: str | None = None  # auto | off | bf16 | fp16; None: auto for a new run, the run's own on resume
     workers: int = field(default_factory=default_workers)
     seed: int = 1111
     device: str = "auto"

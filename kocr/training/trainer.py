@@ -119,8 +119,10 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
-def amp_dtype(amp: str, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype for ``--amp``: bf16 where the GPU supports it, else fp16; none on CPU by default."""
+def amp_dtype(amp: str | None, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype for ``--amp`` (None = auto): bf16 where the GPU supports it, else fp16; none on
+    CPU unless asked (``bf16`` trains faster on CPUs with AVX512-BF16 or AMX)."""
+    amp = amp or "auto"
     if amp == "off" or (amp == "auto" and device.type != "cuda"):
         return None
     if amp == "auto":
@@ -152,8 +154,10 @@ class Trainer:
             if checkpoint.train_state is None:
                 raise KocrError(f"{config.resume} holds no training state to resume (was it exported?)")
             stored = TrainConfig(**{**checkpoint.train_config, "resume": config.resume})
-            # What may change on resume: where and how fast it runs, not what it learns.
-            self.requested = replace(stored, workers=config.workers, device=config.device, amp=config.amp)
+            # What may change on resume: where and how fast it runs, not what it learns. Mixed precision
+            # stays the run's own unless asked: resuming with the printed command keeps a bf16 run bf16.
+            amp = config.amp if config.amp is not None else stored.amp
+            self.requested = replace(stored, workers=config.workers, device=config.device, amp=amp)
             charset = checkpoint.require_charset()
             return checkpoint.build_model(), charset, dict(checkpoint.preprocess or {}), checkpoint, False
         if config.saved_model:
