@@ -424,14 +424,18 @@ class OnnxRecognizer:
         path: str | os.PathLike[str],
         *,
         batch_size: int = 32,
-        providers: Sequence[str] | None = None,
+        device: str = "auto",
+        providers: Sequence[Any] | None = None,
         threads: int | None = None,
     ) -> OnnxRecognizer:
-        """Open an exported file. ``providers`` default to CUDA when onnxruntime-gpu offers it, then CPU;
-        ``threads`` caps onnxruntime's intra-op threads (default: one per physical core)."""
+        """Open an exported file on ``device`` (auto, cpu, cuda or cuda:N, as for :class:`Recognizer`):
+        auto takes CUDA when onnxruntime-gpu offers it, then CPU. ``providers`` (onnxruntime's own list)
+        override ``device``; ``threads`` caps onnxruntime's intra-op threads (default: one per core)."""
         path = Path(path)
         if not path.is_file():
             raise InputFileError(path, "ONNX model not found" if not path.exists() else "not a file")
+        if providers is None:
+            providers = onnx_providers(device)
         session = _session(str(path), providers, source=path, threads=threads)
         metadata = OnnxMetadata.from_props(dict(session.get_modelmeta().custom_metadata_map), path)
         return cls(session, metadata, batch_size=batch_size, source=str(path))
@@ -493,9 +497,29 @@ def _decoder(kind: str, charset: Charset) -> Any:
     raise KocrError(f"unknown decoding {kind!r} in ONNX metadata (this kocr knows ctc and parseq)")
 
 
+def onnx_providers(device: str) -> list[Any] | None:
+    """onnxruntime execution providers for a kocr ``--device``; None (auto) = CUDA if offered, then CPU.
+
+    A device onnxruntime cannot serve is an error, not a silent fall-back to the CPU."""
+    device = device.strip().lower()
+    if device == "auto":
+        return None
+    if device == "cpu":
+        return ["CPUExecutionProvider"]
+    name, _, index = device.partition(":")
+    if name != "cuda" or (index and not index.isdigit()):
+        raise KocrError(f"unknown device {device!r}: use auto, cpu, cuda or cuda:N")
+    if "CUDAExecutionProvider" not in _require("onnxruntime").get_available_providers():
+        raise KocrError(
+            f"--device {device}: this onnxruntime has no CUDA provider (pip install onnxruntime-gpu), "
+            "or use --device cpu"
+        )
+    return [("CUDAExecutionProvider", {"device_id": int(index or 0)}), "CPUExecutionProvider"]
+
+
 def _session(
     model: str | bytes,
-    providers: Sequence[str] | None,
+    providers: Sequence[Any] | None,
     source: str | Path = "<model>",
     threads: int | None = None,
 ) -> Any:

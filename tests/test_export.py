@@ -14,13 +14,13 @@ import torch
 from conftest import TINY_ALPHABET, assert_no_traceback, random_labels, render_line, run_kocr
 from PIL import Image
 
-pytest.importorskip("onnxruntime")
+onnxruntime = pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
 
 from kocr.charsets import Charset  # noqa: E402
 from kocr.data.transforms import Preprocess  # noqa: E402
 from kocr.errors import InputFileError, KocrError  # noqa: E402
-from kocr.export import ExportReport, OnnxRecognizer, export_onnx  # noqa: E402
+from kocr.export import ExportReport, OnnxRecognizer, export_onnx, onnx_providers  # noqa: E402
 from kocr.models import create_model  # noqa: E402
 from kocr.predict import Prediction, Recognizer  # noqa: E402
 from kocr.training.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
@@ -106,12 +106,22 @@ def test_cli_export_then_predict_onnx_gives_the_same_texts(
     assert "images [batch, 1, 32, width]" in result.stdout
 
     outputs = {}
-    for name, args in (("onnx", ["--onnx", model]), ("torch", ["--saved-model", tiny_model])):
+    for name, args in (
+        ("onnx", ["--onnx", model, "--device", "cpu"]),
+        ("torch", ["--saved-model", tiny_model]),
+    ):
         outputs[name] = tmp_path / f"{name}.json"
         run = run_kocr("predict", folder, *args, "--batch-size", "4", "-o", outputs[name])
         assert run.returncode == 0, run.stderr
     onnx_rows, torch_rows = (json.loads(outputs[n].read_text(encoding="utf-8")) for n in ("onnx", "torch"))
     assert [(r["path"], r["text"]) for r in onnx_rows] == [(r["path"], r["text"]) for r in torch_rows]
+    if (
+        "CUDAExecutionProvider" not in onnxruntime.get_available_providers()
+    ):  # --device is obeyed, not ignored
+        on_gpu = run_kocr("predict", folder, "--onnx", model, "--device", "cuda", "-o", tmp_path / "gpu.json")
+        assert on_gpu.returncode != 0 and "no CUDA provider" in on_gpu.stderr, on_gpu.stderr
+        assert_no_traceback(on_gpu)
+        assert not (tmp_path / "gpu.json").exists()
 
     again = run_kocr("export", "--saved-model", tiny_model, "-o", model)
     assert again.returncode == 2 and "--overwrite" in again.stderr
@@ -254,3 +264,11 @@ def test_bad_inputs_are_clean_errors(
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # as if the extra were not installed
     with pytest.raises(KocrError, match=re.escape("kocr-hangul[onnx]")):
         OnnxRecognizer.load(tiny_onnx.output)
+
+
+def test_onnx_providers_follow_the_device_option() -> None:
+    assert onnx_providers("auto") is None  # CUDA when offered, then CPU
+    assert onnx_providers("CPU") == ["CPUExecutionProvider"]
+    for bad in ("gpu", "cuda:x", "mps"):
+        with pytest.raises(KocrError, match="unknown device"):
+            onnx_providers(bad)

@@ -39,7 +39,11 @@ def predict(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace --output if it exists."),
     batch_size: int = typer.Option(32, min=1, help="Images per forward pass."),
     device: str = typer.Option("auto", help="auto, cpu, cuda or cuda:N."),
-    onnx: Path | None = typer.Option(None, "--onnx", help="Run an exported ONNX model with onnxruntime."),
+    onnx: Path | None = typer.Option(
+        None,
+        "--onnx",
+        help="Run an exported ONNX model with onnxruntime (on --device: cuda needs onnxruntime-gpu).",
+    ),
 ) -> None:
     """Recognise the text in text-line images.
 
@@ -91,7 +95,7 @@ def _load_recognizer(saved_model: str, onnx: Path | None, charset: str | None, d
     if onnx is not None:
         from kocr.export import OnnxRecognizer
 
-        return OnnxRecognizer.load(onnx, batch_size=batch_size)
+        return OnnxRecognizer.load(onnx, batch_size=batch_size, device=device)
     from kocr.predict import Recognizer
 
     return Recognizer.load(saved_model, device=device, batch_size=batch_size, charset=charset)
