@@ -33,7 +33,9 @@ from PIL import Image, ImageDraw
 from torch.utils.data import DataLoader
 
 from kocr.data.formats import Sample
-from kocr.data.lmdb import LmdbDataset, LmdbWriter, build_lmdb
+from kocr.data.lmdb import LmdbWriter
+from kocr.data.lmdb_build import build_lmdb
+from kocr.data.lmdb_dataset import LmdbDataset
 
 SYLLABLES = [chr(c) for c in range(0xAC00, 0xAC00 + 2000, 7)]
 

@@ -13,7 +13,7 @@ from rich.table import Table
 from kocr.commands._console import print_warning, stderr, stdout
 
 if TYPE_CHECKING:
-    from kocr.data.lmdb import LmdbStats, SizeStats
+    from kocr.data.lmdb_stats import LmdbStats, SizeStats
 
 MAX_SKIPPED_SHOWN = 10
 SKIPPED_FILE = "skipped.txt"
@@ -45,7 +45,8 @@ def lmdb_command(
 
     from kocr.commands.data_convert import print_problems
     from kocr.data.formats import convert
-    from kocr.data.lmdb import build_lmdb, check_replaceable
+    from kocr.data.lmdb import check_replaceable
+    from kocr.data.lmdb_build import build_lmdb
     from kocr.errors import KocrError
 
     check_replaceable(output, overwrite)  # fail before reading anything
@@ -94,7 +95,8 @@ def stats_command(
 ) -> None:
     """Samples, label lengths, charset coverage and image sizes of LMDB datasets."""
     from kocr.charsets import Charset
-    from kocr.data.lmdb import find_lmdbs, lmdb_stats
+    from kocr.data.lmdb import find_lmdbs
+    from kocr.data.lmdb_stats import lmdb_stats
     from kocr.errors import InputFileError
 
     chosen = Charset.load(charset)

@@ -50,7 +50,8 @@ def open_labelled_dataset(
     image_root: str | os.PathLike[str] | None = None,
 ) -> Dataset:
     """A dataset of ``(transform(image), label)`` for any supported location (see the module docs)."""
-    from kocr.data.lmdb import LmdbDataset, find_lmdbs
+    from kocr.data.lmdb import find_lmdbs
+    from kocr.data.lmdb_dataset import LmdbDataset
 
     path = Path(path)
     options: dict[str, Any] = dict(
@@ -91,7 +92,7 @@ class LabelFileDataset(Dataset):
     """Images on disk listed in a ``gt.txt`` / ``labels.txt``; items are ``(image, label)``.
 
     An image that cannot be decoded at read time is logged once and the next readable sample is
-    returned instead, as :class:`kocr.data.lmdb.LmdbDataset` does.
+    returned instead, as :class:`kocr.data.lmdb_dataset.LmdbDataset` does.
     """
 
     def __init__(
