@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from kocr.commands._console import print_warning, stderr, stdout
+from kocr.commands._console import print_warning, stderr, stdout, task_progress
 
 if TYPE_CHECKING:
     from kocr.data.formats import Conversion
@@ -39,18 +39,42 @@ def convert_command(
         "--keep-jamo",
         help="Keep labels with loose compatibility jamo (ㅋㅋ) instead of dropping them.",
     ),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUTPUT if it exists."),
+    crop_dir: Path | None = typer.Option(
+        None,
+        "--crop-dir",
+        help="AI Hub Text in the wild: cut each labelled box out of its photo into this folder "
+        "(ignored boxes are skipped).",
+    ),
+    workers: int = typer.Option(2, "--workers", "-j", min=1, help="Photos decoded at once (--crop-dir)."),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace OUTPUT if it exists (and crop into a non-empty --crop-dir)."
+    ),
     strict: bool = typer.Option(False, "--strict", help="Fail on the first problem that loses a sample."),
 ) -> None:
     """Convert labels to gt.txt, checking each image exists; paths are relative to OUTPUT's folder."""
     from kocr.data.formats import convert, write_gt
+    from kocr.data.regions import check_crop_dir
     from kocr.errors import KocrError
 
     if output.exists() and not overwrite:
         raise KocrError(f"{output} already exists; pass --overwrite to replace it")
-    conversion = convert(input_path, fmt=fmt, image_root=image_root, types=types, keep_jamo=keep_jamo)
+    if crop_dir is not None:
+        check_crop_dir(crop_dir, overwrite)
+    conversion = convert(
+        input_path,
+        fmt=fmt,
+        image_root=image_root,
+        types=types,
+        keep_jamo=keep_jamo,
+        regions=crop_dir is not None,
+    )
     if strict:
         conversion.raise_first()
+    if conversion.regions:
+        assert crop_dir is not None
+        _crop(conversion, crop_dir, workers, overwrite)
+        if strict:
+            conversion.raise_first()
     print_problems(conversion)
     if not conversion.samples:
         raise KocrError(f"{input_path}: no usable samples; {output} not written")
@@ -60,6 +84,25 @@ def convert_command(
         f"wrote {written:,} samples to {escape(str(output))} "
         f"({conversion.dropped:,} dropped{note}; format {conversion.format})"
     )
+
+
+def _crop(conversion: Conversion, crop_dir: Path, workers: int, overwrite: bool) -> None:
+    """Cut the regions out into ``crop_dir``: the crops join the samples, the failures the problems."""
+
+    from kocr.data.regions import crop_regions
+
+    with task_progress("cropping regions") as progress:
+        task = progress.add_task("crop", total=len(conversion.regions))
+        samples, problems = crop_regions(
+            conversion.regions,
+            crop_dir,
+            workers=workers,
+            overwrite=overwrite,
+            progress=lambda n: progress.advance(task, n),
+        )
+    conversion.samples.extend(samples)
+    conversion.problems.extend(problems)
+    stdout.print(f"cut {len(samples):,} of {len(conversion.regions):,} regions into {escape(str(crop_dir))}")
 
 
 def print_problems(conversion: Conversion) -> None:

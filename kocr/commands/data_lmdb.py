@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from kocr.commands._console import print_warning, stderr, stdout
+from kocr.commands._console import print_warning, stderr, stdout, task_progress
 
 if TYPE_CHECKING:
     from kocr.data.lmdb_stats import LmdbStats, SizeStats
@@ -41,7 +41,6 @@ def lmdb_command(
     strict: bool = typer.Option(False, "--strict", help="Fail (writing nothing) on the first bad sample."),
 ) -> None:
     """Build an LMDB in clovaai's layout; unreadable images are skipped and listed in OUTPUT/skipped.txt."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from kocr.commands.data_convert import print_problems
     from kocr.data.formats import convert
@@ -56,8 +55,7 @@ def lmdb_command(
     print_problems(conversion)
     if not conversion.samples:
         raise KocrError(f"{input_path}: no usable samples; {output} not written")
-    columns = (TextColumn("checking images"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=stderr, transient=True, disable=not stderr.is_terminal) as progress:
+    with task_progress("checking images") as progress:
         task = progress.add_task("lmdb", total=len(conversion.samples))
         report = build_lmdb(
             conversion.samples,

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from kocr.commands._console import print_warning, stderr, stdout
+from kocr.commands._console import print_warning, stderr, stdout, task_progress
 
 if TYPE_CHECKING:
     from kocr.data.fonts import FontFace
@@ -91,7 +91,6 @@ def synth_command(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUTPUT if it is a previous output."),
 ) -> None:
     """Render synthetic Korean text lines (print and handwriting fonts, degraded) into an LMDB."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from kocr.data.corpus import TextConfig
     from kocr.data.synth import Degradations, SynthConfig, generate, plan
@@ -114,8 +113,7 @@ def synth_command(
     )
     with stderr.status("checking which glyphs each font really draws (cached after the first run)"):
         the_plan = plan(config, workers=workers)
-    columns = (TextColumn("rendering"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=stderr, transient=True, disable=not stderr.is_terminal) as progress:
+    with task_progress("rendering") as progress:
         task = progress.add_task("synth", total=num)
         report, kept = generate(
             config,

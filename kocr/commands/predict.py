@@ -9,10 +9,10 @@ from pathlib import Path
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import Progress
 from rich.table import Table
 
-from kocr.commands._console import print_warning, stderr, stdout
+from kocr.commands._console import print_warning, stderr, stdout, task_progress
 
 CHUNK = 256  # images loaded and recognised at a time: memory stays flat on huge folders
 OUTPUT_FORMATS = (".tsv", ".csv", ".json", ".jsonl")
@@ -102,15 +102,7 @@ def _load_recognizer(saved_model: str, onnx: Path | None, charset: str | None, d
 
 
 def _progress(total: int) -> Progress:
-    return Progress(
-        TextColumn("[bold]predict"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=stderr,
-        transient=True,
-        disable=total < 2 * CHUNK,  # small jobs finish before a bar would help
-    )
+    return task_progress("[bold]predict", disable=total < 2 * CHUNK)  # small jobs finish before a bar helps
 
 
 def _print_table(rows: list[tuple[str, str, float]]) -> None:

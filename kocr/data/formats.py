@@ -26,6 +26,7 @@ Choices:
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import tempfile
@@ -53,7 +54,9 @@ AIHUB_TYPES: dict[str, str] = {
     "음절": "syllable",
     "단어": "word",
     "어절": "word",
+    "character": "syllable",  # Text in the wild's attributes.class
 }
+IGNORED_CLASS = "ignored"  # Text in the wild: a box around text nobody could read
 SAMPLE_TYPES: tuple[str, ...] = ("syllable", "word", "sentence")
 
 # Characters that would break the one-sample-per-line gt.txt format (str.splitlines() splits on all).
@@ -68,6 +71,21 @@ class Sample(NamedTuple):
     where: str
 
 
+class Region(NamedTuple):
+    """A labelled box in a scene image (AI Hub Text in the wild); :mod:`kocr.data.regions` cuts it out."""
+
+    image: Path
+    box: tuple[int, int, int, int]  # left, top, right, bottom in pixels, clipped to the image
+    label: str
+    source: str  # the label file
+    ref: str  # "image 00000001, annotation 17"
+    name: str  # file-name stem for the crop: "<image id>_<annotation id>"
+
+    @property
+    def where(self) -> str:
+        return f"{self.source} [{self.ref}]"
+
+
 class Kind:
     """Problem kinds; the report counts problems by these names."""
 
@@ -77,6 +95,9 @@ class Kind:
     NO_ANNOTATION = "image without annotation"
     EXTRA_ANNOTATION = "several annotations for one image"
     REGION = "region annotation (needs cropping)"
+    IGNORED_REGION = "ignored region (no text)"
+    BAD_BOX = "unusable bbox"
+    UNREADABLE_IMAGE = "unreadable image"
     EMPTY_TEXT = "empty text"
     STRAY_JAMO = "stray jamo"
     NORMALISED = "label normalised"
@@ -119,6 +140,7 @@ class Conversion:
     samples: list[Sample] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     other_type: int = 0  # AI Hub annotations left out by the type filter (not a problem)
+    regions: list[Region] = field(default_factory=list)  # boxes still to cut out (read_aihub(regions=True))
 
     @property
     def dropped(self) -> int:
@@ -228,11 +250,14 @@ def read_aihub(
     image_root: str | Path | None = None,
     types: Iterable[str] | None = None,
     keep_jamo: bool = False,
+    regions: bool = False,
 ) -> Conversion:
     """Join an AI Hub label JSON's annotations to image files under ``image_root``.
 
     ``image_root`` defaults to the JSON's folder; ``types`` (syllable, word, sentence, or the Korean
-    names) keeps only those annotation types, all when None.
+    names) keeps only those annotation types, all when None. Text in the wild annotates boxes in scene
+    photos (``bbox``, ``attributes.class`` word/character/ignored): with ``regions`` they become
+    :class:`Region` entries to crop (:func:`kocr.data.regions.crop_regions`), else problems saying so.
     """
     path = Path(path)
     data = _load_json(path)
@@ -251,9 +276,18 @@ def read_aihub(
             continue
         image_id = annotation.get("image_id")
         ref = f"image {image_id}" if image_id is not None else f"annotation {annotation.get('id', position)}"
+        if "bbox" in annotation:  # many boxes per image: name the annotation too
+            ref += f", annotation {annotation.get('id', f'#{position}')}"
         key = _id_key(image_id)
         used.add(key)
         raw_type = _raw_type(annotation)
+        if raw_type == IGNORED_CLASS:
+            result.problems.append(
+                Problem(
+                    Kind.IGNORED_REGION, source, "class 'ignored': no text to learn", ref=ref, dropped=False
+                )
+            )
+            continue
         kind = _known_type(raw_type)
         if kind is None:
             result.problems.append(
@@ -275,9 +309,11 @@ def read_aihub(
             )
             continue
         if "bbox" in annotation:
-            result.problems.append(
-                Problem(Kind.REGION, source, "annotation has a bbox; crop the regions first", ref=ref)
-            )
+            if regions:
+                _add_region(result, index, annotation, entry, ref, keep_jamo)
+            else:
+                message = "a box in a photo (Text in the wild): crop it with kocr data convert --crop-dir"
+                result.problems.append(Problem(Kind.REGION, source, message, ref=ref))
             continue
         if key in labelled:
             result.problems.append(
@@ -307,6 +343,54 @@ def read_aihub(
                 )
             )
     return result
+
+
+def _add_region(
+    result: Conversion,
+    index: ImageIndex,
+    annotation: dict[str, Any],
+    entry: dict[str, Any],
+    ref: str,
+    keep_jamo: bool,
+) -> None:
+    """One Text-in-the-wild box: checked, labelled and located, or a problem saying why not."""
+    source = str(result.source)
+    box = parse_box(annotation["bbox"], entry.get("width"), entry.get("height"))
+    if isinstance(box, str):
+        result.problems.append(Problem(Kind.BAD_BOX, source, box, ref=ref))
+        return
+    label, problems = clean_label(annotation.get("text"), source=source, ref=ref, keep_jamo=keep_jamo)
+    result.problems.extend(problems)
+    if label is None:
+        return
+    image = _locate(index, entry["file_name"], source, ref, result.problems)
+    if image is not None:
+        name = f"{entry['id']}_{annotation.get('id', len(result.regions))}"
+        result.regions.append(Region(image, box, label, source, ref, name))
+
+
+def parse_box(raw: object, width: object = None, height: object = None) -> tuple[int, int, int, int] | str:
+    """``[x, y, w, h]`` -> (left, top, right, bottom), rounded outwards and clipped to the image size
+    when known; a string saying what is wrong otherwise."""
+    numbers = (int, float)
+    if (
+        not isinstance(raw, (list, tuple))
+        or len(raw) != 4
+        or not all(isinstance(v, numbers) and not isinstance(v, bool) and math.isfinite(v) for v in raw)
+    ):
+        return f"bbox {raw!r} is not [x, y, width, height]"
+    x, y, w, h = raw
+    if w <= 0 or h <= 0:
+        return f"bbox {list(raw)} has no area"
+    left, top, right, bottom = math.floor(x), math.floor(y), math.ceil(x + w), math.ceil(y + h)
+    left, top = max(left, 0), max(top, 0)
+    if isinstance(width, int) and width > 0:
+        right = min(right, width)
+    if isinstance(height, int) and height > 0:
+        bottom = min(bottom, height)
+    if right - left < 2 or bottom - top < 2:
+        return f"bbox {list(raw)} lies outside the {width}x{height} image"
+    return left, top, right, bottom
 
 
 def _load_json(path: Path) -> dict[str, Any]:
@@ -362,8 +446,11 @@ def _image_entries(entries: list[Any], source: str, problems: list[Problem]) -> 
 
 
 def _raw_type(annotation: dict[str, Any]) -> object:
+    """``attributes.type`` (handwriting, printed) or, in Text in the wild, ``attributes.class``."""
     attributes = annotation.get("attributes")
-    return attributes.get("type") if isinstance(attributes, dict) else None
+    if not isinstance(attributes, dict):
+        return None
+    return attributes["type"] if "type" in attributes else attributes.get("class")
 
 
 def _known_type(name: object) -> str | None:
@@ -446,15 +533,19 @@ def convert(
     types: Iterable[str] | None = None,
     keep_jamo: bool = False,
     check_images: bool = True,
+    regions: bool = False,
 ) -> Conversion:
-    """Read any supported input; ``auto`` treats ``.json`` as AI Hub and sniffs label files."""
+    """Read any supported input; ``auto`` treats ``.json`` as AI Hub and sniffs label files.
+    ``regions``: collect Text-in-the-wild boxes to crop (AI Hub only)."""
     path = Path(path)
     if fmt not in INPUT_FORMATS:
         raise KocrError(f"unknown input format {fmt!r}; choose one of {', '.join(INPUT_FORMATS)}")
     if fmt == "aihub" or (fmt == "auto" and path.suffix.lower() == ".json"):
-        return read_aihub(path, image_root=image_root, types=types, keep_jamo=keep_jamo)
+        return read_aihub(path, image_root=image_root, types=types, keep_jamo=keep_jamo, regions=regions)
     if types:
         raise KocrError("--type only applies to AI Hub JSON input")
+    if regions:
+        raise KocrError("--crop-dir only applies to AI Hub JSON input (Text in the wild)")
     return read_label_samples(
         path, fmt=fmt, image_root=image_root, check_images=check_images, keep_jamo=keep_jamo
     )
