@@ -141,3 +141,26 @@ def test_crops_keep_the_photo_kind(tmp_path: Path, suffix: str) -> None:
     assert problems == []
     assert [s.image.name for s in samples] == [f"1_1_x{suffix}", f"1_1_x-2{suffix}"]  # clashes numbered
     assert Image.open(samples[0].image).size == (20, 10)
+
+
+def test_a_phone_photo_is_turned_only_when_the_label_file_saw_it_turned(tmp_path: Path) -> None:
+    from kocr.data.formats import Region
+    from kocr.data.regions import crop_regions
+
+    shown = Image.new("RGB", (60, 40), "white")  # as a viewer shows it: a red square top left
+    shown.paste((220, 0, 0), (4, 4, 16, 16))
+    photo = tmp_path / "phone.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored turned: viewers rotate it 90° clockwise
+    shown.transpose(Image.Transpose.ROTATE_90).save(photo, quality=95, exif=exif.tobytes())
+    assert Image.open(photo).size == (40, 60)
+
+    def red_share(photo_size: tuple[int, int]) -> float:
+        region = Region(photo, (4, 4, 16, 16), "글", "l.json", "image 1", f"r{photo_size[0]}", photo_size)
+        samples, problems = crop_regions([region], tmp_path / f"crops{photo_size[0]}")
+        assert problems == []
+        pixels = np.asarray(Image.open(samples[0].image), dtype=np.int16)
+        return float(((pixels[..., 0] - pixels[..., 1]) > 100).mean())
+
+    assert red_share((60, 40)) > 0.9  # the label file's size is the turned one: boxes are on the turned photo
+    assert red_share((40, 60)) < 0.1  # the stored size: boxes are on the stored pixels

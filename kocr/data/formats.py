@@ -80,6 +80,7 @@ class Region(NamedTuple):
     source: str  # the label file
     ref: str  # "image 00000001, annotation 17"
     name: str  # file-name stem for the crop: "<image id>_<annotation id>"
+    photo_size: tuple[int, int] | None = None  # width, height the label file gives for the photo
 
     @property
     def where(self) -> str:
@@ -366,7 +367,9 @@ def _add_region(
     image = _locate(index, entry["file_name"], source, ref, result.problems)
     if image is not None:
         name = f"{entry['id']}_{annotation.get('id', len(result.regions))}"
-        result.regions.append(Region(image, box, label, source, ref, name))
+        size = (entry.get("width"), entry.get("height"))
+        photo_size = size if all(isinstance(v, int) and v > 0 for v in size) else None
+        result.regions.append(Region(image, box, label, source, ref, name, photo_size))  # type: ignore[arg-type]
 
 
 def parse_box(raw: object, width: object = None, height: object = None) -> tuple[int, int, int, int] | str:

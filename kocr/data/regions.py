@@ -4,6 +4,10 @@ Each source photo is decoded once for all of its boxes, photos in parallel threa
 GIL while decoding). Crops keep the source's kind: JPEG photos give JPEG crops (quality 95, so a
 million word crops stay small), anything else PNG. Box coordinates are the annotation's pixels; they are
 clipped again to the decoded size, since the JSON's width/height are not always right.
+
+Phone photos often carry an EXIF orientation. Whether the annotators saw them turned is not written
+down, so the label file's own width/height decide: a photo whose stored size is the label file's only
+after applying its EXIF orientation is turned before cropping; otherwise its stored pixels are used.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from PIL import Image
+from PIL import Image, ImageOps
 
 from kocr.data.formats import Kind, Problem, Region, Sample
 from kocr.data.lmdb import image_error
@@ -22,6 +26,7 @@ from kocr.errors import KocrError
 
 JPEG_SUFFIXES = frozenset({".jpg", ".jpeg"})
 JPEG_QUALITY = 95
+ORIENTATION_TAG = 0x0112
 _UNSAFE = re.compile(r"[^0-9A-Za-z_.-]+")
 
 
@@ -83,10 +88,18 @@ def _crop_photo(image: Path, jobs: list[tuple[int, Region, Path]]) -> Iterator[t
         reason = image_error(exc)
     else:
         with photo:
-            yield from _crops(photo, image, jobs)
+            yield from _crops(_as_annotated(photo, jobs[0][1].photo_size), image, jobs)
         return
     for position, region, _ in jobs:
         yield position, Problem(Kind.UNREADABLE_IMAGE, region.source, f"{image}: {reason}", ref=region.ref)
+
+
+def _as_annotated(photo: Image.Image, size: tuple[int, int] | None) -> Image.Image:
+    """The photo as the boxes were drawn on it: EXIF-turned when only that matches the label file's size."""
+    if size is None or photo.size == size or photo.getexif().get(ORIENTATION_TAG, 1) == 1:
+        return photo
+    turned = ImageOps.exif_transpose(photo)
+    return turned if turned.size == size else photo
 
 
 def _crops(
