@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future
 from typing import TypeVar
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -18,3 +21,23 @@ def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
             chunk = []
     if chunk:
         yield chunk
+
+
+def ordered_map(
+    executor: Executor, function: Callable[[T], R], items: Iterable[T], *, read_ahead: int
+) -> Iterator[R]:
+    """``map(function, items)`` on ``executor``, in order, with at most ``read_ahead`` calls in flight.
+
+    Unlike ``Executor.map`` it reads ``items`` lazily, and it shuts the executor down with pending
+    calls cancelled when the consumer stops (Ctrl-C, an error), instead of finishing them all first.
+    """
+    in_flight: deque[Future[R]] = deque()
+    try:
+        for item in items:
+            in_flight.append(executor.submit(function, item))
+            if len(in_flight) >= read_ahead:
+                yield in_flight.popleft().result()
+        while in_flight:
+            yield in_flight.popleft().result()
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)

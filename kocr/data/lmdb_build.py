@@ -8,18 +8,17 @@ import contextlib
 import io
 import os
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from PIL import Image
 
 from kocr.data.lmdb import LmdbWriter, image_error
 from kocr.errors import KocrError
-from kocr.iterutils import chunked
+from kocr.iterutils import chunked, ordered_map
 
 
 @dataclass(frozen=True)
@@ -135,13 +134,5 @@ def _checked_images(
         yield from map(check_image, paths)
         return
     executor: Executor = ThreadPoolExecutor(workers) if pool == "thread" else ProcessPoolExecutor(workers)
-    in_flight: deque[Any] = deque()
-    try:
-        for batch in chunked(paths, _BATCH):
-            in_flight.append(executor.submit(_check_batch, batch))
-            if len(in_flight) >= 4 * workers:
-                yield from in_flight.popleft().result()
-        while in_flight:
-            yield from in_flight.popleft().result()
-    finally:
-        executor.shutdown(wait=True, cancel_futures=True)
+    for checked in ordered_map(executor, _check_batch, chunked(paths, _BATCH), read_ahead=4 * workers):
+        yield from checked

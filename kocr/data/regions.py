@@ -23,6 +23,7 @@ from PIL import Image, ImageOps
 from kocr.data.formats import Kind, Problem, Region, Sample
 from kocr.data.lmdb import image_error
 from kocr.errors import KocrError
+from kocr.iterutils import ordered_map
 
 JPEG_SUFFIXES = frozenset({".jpg", ".jpeg"})
 JPEG_QUALITY = 95
@@ -65,11 +66,11 @@ def crop_regions(
         return list(_crop_photo(image, [(p, regions[p], folder / names[p]) for p in positions]))
 
     done: list[tuple[int, Sample | Problem]] = []
-    with ThreadPoolExecutor(max(1, workers)) as pool:
-        for results in pool.map(crop_one_photo, by_image):
-            done.extend(results)
-            if progress is not None:
-                progress(len(results))
+    pool = ThreadPoolExecutor(max(1, workers))
+    for results in ordered_map(pool, crop_one_photo, by_image, read_ahead=4 * max(1, workers)):
+        done.extend(results)
+        if progress is not None:
+            progress(len(results))
     done.sort(key=lambda item: item[0])
     samples = [item for _, item in done if isinstance(item, Sample)]
     problems = [item for _, item in done if isinstance(item, Problem)]
