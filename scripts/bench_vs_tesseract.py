@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 from kocr import metrics
@@ -78,6 +79,12 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2, help="parallel Tesseract processes")
     parser.add_argument("--no-tesseract", action="store_true", help="measure kocr only")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--max-width",
+        type=int,
+        help="squeeze kocr's input lines to at most this many pixels wide, as training does (default: "
+        "read each line at its natural width)",
+    )
     args = parser.parse_args()
 
     use_tesseract = not args.no_tesseract
@@ -86,6 +93,8 @@ def main() -> None:
             "tesseract not found: apt-get install tesseract-ocr tesseract-ocr-kor (or --no-tesseract)"
         )
     recognizer = Recognizer.load(args.saved_model, device="cpu", batch_size=args.batch_size)
+    if args.max_width:
+        recognizer.preprocess = replace(recognizer.preprocess, max_width=args.max_width)
     recognizer.predict_images([load_image(read_split(args.devset / SPLITS[0])[0][0])])  # warm-up
 
     results: dict[str, dict[str, dict[str, float]]] = {}
