@@ -324,13 +324,9 @@ def read_aihub(
             )
             continue
         labelled.add(key)
-        label, problems = clean_label(annotation.get("text"), source=source, ref=ref, keep_jamo=keep_jamo)
-        result.problems.extend(problems)
-        if label is None:
-            continue
-        image = _locate(index, entry["file_name"], source, ref, result.problems)
-        if image is not None:
-            result.samples.append(Sample(image, label, f"{source} [{ref}]"))
+        found = _label_and_image(result, index, annotation, entry, ref, keep_jamo)
+        if found is not None:
+            result.samples.append(Sample(found[1], found[0], f"{source} [{ref}]"))
     for key, entry in images.items():
         if key not in used:
             ref = f"image {entry['id']}"
@@ -360,16 +356,32 @@ def _add_region(
     if isinstance(box, str):
         result.problems.append(Problem(Kind.BAD_BOX, source, box, ref=ref))
         return
+    found = _label_and_image(result, index, annotation, entry, ref, keep_jamo)
+    if found is None:
+        return
+    label, image = found
+    name = f"{entry['id']}_{annotation.get('id', len(result.regions))}"
+    size = (entry.get("width"), entry.get("height"))
+    photo_size = size if all(isinstance(v, int) and v > 0 for v in size) else None
+    result.regions.append(Region(image, box, label, source, ref, name, photo_size))  # type: ignore[arg-type]
+
+
+def _label_and_image(
+    result: Conversion,
+    index: ImageIndex,
+    annotation: dict[str, Any],
+    entry: dict[str, Any],
+    ref: str,
+    keep_jamo: bool,
+) -> tuple[str, Path] | None:
+    """An annotation's cleaned label and its image file, or None with the reasons added to ``result``."""
+    source = str(result.source)
     label, problems = clean_label(annotation.get("text"), source=source, ref=ref, keep_jamo=keep_jamo)
     result.problems.extend(problems)
     if label is None:
-        return
+        return None
     image = _locate(index, entry["file_name"], source, ref, result.problems)
-    if image is not None:
-        name = f"{entry['id']}_{annotation.get('id', len(result.regions))}"
-        size = (entry.get("width"), entry.get("height"))
-        photo_size = size if all(isinstance(v, int) and v > 0 for v in size) else None
-        result.regions.append(Region(image, box, label, source, ref, name, photo_size))  # type: ignore[arg-type]
+    return None if image is None else (label, image)
 
 
 def parse_box(raw: object, width: object = None, height: object = None) -> tuple[int, int, int, int] | str:
