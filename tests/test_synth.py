@@ -20,6 +20,7 @@ from kocr.data.corpus import (
     attach_particle,
     builtin_word_list,
     corpus_chunks,
+    parse_text_mix,
 )
 from kocr.data.fonts import FontCoverage, FontFace, clear_memory_cache, faces_in_file, font_coverage
 from kocr.data.synth import (
@@ -82,6 +83,33 @@ def test_texts_respect_charset_and_length_and_are_seeded() -> None:
     assert all(t == t.strip() and "  " not in t for t in texts)
     assert set(first.kind_counts) == {"words", "syllables", "mixed"}
     assert any(ch.isdigit() for t in texts for ch in t) and any(" " in t for t in texts)
+
+
+def test_latin_kind_mixes_every_letter_into_korean_lines_and_is_off_by_default() -> None:
+    charset = Charset.load("ko-2350")
+    allowed = allowed_characters(charset.symbols, charset.covers)
+    weights = parse_text_mix("words=0,syllables=0,mixed=0,latin=1")
+    generator = TextGenerator(allowed, TextConfig(max_chars=25, weights=weights), seed=3)
+    texts = [generator.next_text() for _ in range(400)]
+    assert generator.kind_counts == {"latin": 400}
+    letters = {ch for t in texts for ch in t if ch.isascii() and ch.isalpha()}
+    assert letters == set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    both = [t for t in texts if any(map(is_syllable, t)) and any(ch.isascii() and ch.isalpha() for ch in t)]
+    assert len(both) > 100 and all(charset.covers(t) for t in texts)
+    default = TextGenerator(allowed, TextConfig(), seed=3)
+    [default.next_text() for _ in range(300)]
+    assert "latin" not in default.kind_counts
+
+
+def test_text_mix_updates_the_default_weights_and_names_bad_items() -> None:
+    mix = parse_text_mix(" latin=0.2, syllables=0 ")
+    assert mix == {**TextConfig().weights, "latin": 0.2, "syllables": 0.0}
+    assert parse_text_mix("") == TextConfig().weights
+    for bad, words in (("latn=1", "latn=1"), ("latin", "KIND=WEIGHT"), ("words=lots", "'lots'")):
+        with pytest.raises(KocrError, match=words):
+            parse_text_mix(bad)
+    with pytest.raises(KocrError, match="negative"):
+        TextConfig(weights=parse_text_mix("words=-1"))
 
 
 def test_random_syllables_cover_every_allowed_syllable() -> None:
@@ -242,6 +270,18 @@ def test_cli_synth_with_preview_then_refuses_to_overwrite(kocr_cli, tmp_path: Pa
     assert Image.open(sheet).height > 12 * 32
     again = kocr_cli(*args)
     assert again.returncode == 2 and "--overwrite" in again.stderr
+
+
+def test_cli_text_mix_reweights_kinds_and_rejects_bad_items(kocr_cli, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("KOCR_CACHE_DIR", str(tmp_path / "cache"))
+    out = tmp_path / "latin"
+    args = ["data", "synth", "-o", out, "--num", "8", "--font", noto.sans_path(), "--format", "images"]
+    result = kocr_cli(*args, "--workers", "1", "--text-mix", "latin=1,words=0,syllables=0,mixed=0")
+    assert result.returncode == 0, result.stderr
+    labels = (out / "gt.txt").read_text(encoding="utf-8")
+    assert sum(ch.isascii() and ch.isalpha() for ch in labels) > 20
+    bad = kocr_cli(*args, "--overwrite", "--text-mix", "latin=1,roman=2")
+    assert bad.returncode == 2 and "roman=2" in bad.stderr and "Traceback" not in bad.stderr
 
 
 def test_cli_fonts_lists_coverage(kocr_cli, tmp_path: Path, monkeypatch) -> None:

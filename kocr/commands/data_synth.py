@@ -63,6 +63,15 @@ def synth_command(
         metavar="FILE",
         help="UTF-8 text file: one sample per line or free text (about a third of the texts).",
     ),
+    text_mix: str = typer.Option(
+        "",
+        "--text-mix",
+        metavar="KIND=W,...",
+        help=(
+            "Reweight the text kinds: corpus (0.5), words (0.35), syllables (0.3), mixed (0.35), "
+            "latin (0: Latin tokens among Korean words). Example: --text-mix latin=0.2,syllables=0.1"
+        ),
+    ),
     handwriting: list[str] = typer.Option(
         [],
         "--handwriting-fonts",
@@ -92,7 +101,7 @@ def synth_command(
 ) -> None:
     """Render synthetic Korean text lines (print and handwriting fonts, degraded) into an LMDB."""
 
-    from kocr.data.corpus import TextConfig
+    from kocr.data.corpus import TextConfig, parse_text_mix
     from kocr.data.synth import Degradations, SynthConfig, generate, plan
     from kocr.errors import KocrError
 
@@ -104,7 +113,7 @@ def synth_command(
         charset=charset,
         fonts=tuple(faces),
         corpus=tuple(str(p) for p in corpus),
-        text=TextConfig(min_chars=min_chars, max_chars=max_chars),
+        text=TextConfig(min_chars=min_chars, max_chars=max_chars, weights=parse_text_mix(text_mix)),
         seed=seed,
         height=(min_height, max_height),
         handwriting_ratio=handwriting_ratio,

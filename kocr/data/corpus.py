@@ -1,8 +1,8 @@
 """Text for synthetic lines: a user corpus, the built-in word list, random syllables, mixed formats.
 
 Every text is drawn from the *allowed characters* (what the charset can label and at least one
-font can draw), so no generated label needs filtering later. Four kinds are mixed (weights in
-:class:`TextConfig`):
+font can draw), so no generated label needs filtering later. Five kinds are mixed (weights in
+:class:`TextConfig`, set from the command line with ``--text-mix``):
 
 - ``corpus``: chunks of the user's corpus file (long lines are cut at spaces into chunks that fit
   the length limits), in a seeded shuffled order, so a run walks the whole corpus;
@@ -12,7 +12,11 @@ font can draw), so no generated label needs filtering later. Four kinds are mixe
   syllables, i.e. always the least recently used ones, so every syllable of an 11,172-symbol charset
   appears once per ~2,000 such lines instead of rare ones never appearing;
 - ``mixed``: dates, times, phone numbers, prices (₩, 원, $), units, codes, English words, quotes
-  and brackets, next to Korean words; punctuation/Latin/digits come from their own cycle as well.
+  and brackets, next to Korean words; punctuation/Latin/digits come from their own cycle as well;
+- ``latin``: Latin-script tokens among Korean words (acronyms, capitalised and lower-case
+  letter strings, letters with digits, words of the list), letters drawn from a cycle so every
+  letter of both cases is seen evenly. Off by default (weight 0), so the default mix, and with it
+  the texts of a given seed, stay what they were.
 
 Generation is sequential and seeded (``random.Random``), so the same seed gives the same texts.
 """
@@ -30,7 +34,7 @@ from kocr.charsets import hangul
 from kocr.errors import KocrError
 from kocr.text import normalize
 
-KINDS: tuple[str, ...] = ("corpus", "words", "syllables", "mixed")
+KINDS: tuple[str, ...] = ("corpus", "words", "syllables", "mixed", "latin")
 _MAX_ATTEMPTS = 200
 
 
@@ -50,6 +54,27 @@ class TextConfig:
         unknown = set(self.weights) - set(KINDS)
         if unknown:
             raise KocrError(f"unknown text kinds {sorted(unknown)}; choose from {', '.join(KINDS)}")
+        negative = sorted(kind for kind, weight in self.weights.items() if weight < 0)
+        if negative:
+            raise KocrError(f"text kind weights must not be negative: {', '.join(negative)}")
+
+
+def parse_text_mix(spec: str) -> dict[str, float]:
+    """Weights from ``"words=0.4,latin=0.2"``; kinds not named keep their default weight.
+
+    The result is the full mix (defaults updated), ready for :class:`TextConfig`.
+    """
+    weights = dict(TextConfig().weights)
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        kind, sep, value = item.partition("=")
+        kind = kind.strip()
+        if not sep or kind not in KINDS:
+            raise KocrError(f"bad text mix item {item!r}: write KIND=WEIGHT, KIND one of {', '.join(KINDS)}")
+        try:
+            weights[kind] = float(value)
+        except ValueError:
+            raise KocrError(f"bad text mix item {item!r}: {value.strip()!r} is not a number") from None
+    return weights
 
 
 @dataclass(frozen=True)
@@ -212,6 +237,8 @@ class TextGenerator:
         others = sorted(ch for ch in self.allowed if not hangul.is_syllable(ch) and not ch.isspace())
         self._syllables = _Cycle(syllables, self.rng)
         self._others = _Cycle(others, self.rng)
+        self._upper = _Cycle([ch for ch in others if ch.isascii() and ch.isupper()], self.rng)
+        self._lower = _Cycle([ch for ch in others if ch.isascii() and ch.islower()], self.rng)
         self._corpus = [chunk for chunk in corpus if ok(chunk)]
         self.corpus_rejected = len(corpus) - len(self._corpus)
         self._corpus_order: list[str] = []
@@ -220,12 +247,14 @@ class TextGenerator:
             "words": self._words,
             "syllables": self._random_syllables,
             "mixed": self._mixed,
+            "latin": self._latin,
         }
         available = {
             "corpus": bool(self._corpus),
             "words": bool(self._pools["noun"] or self._pools["latin"]),
             "syllables": bool(self._syllables),
             "mixed": bool(self._others),
+            "latin": bool(self._upper and self._lower),
         }
         self._kinds = [kind for kind in KINDS if available[kind] and self.config.weights.get(kind, 0) > 0]
         if not self._kinds:
@@ -336,6 +365,30 @@ class TextGenerator:
             parts.append(self._word() if rng.random() < 0.6 else rng.choice(_FORMATS)(self))
         rng.shuffle(parts)
         return " ".join(p for p in parts if p)
+
+    def _latin(self, target: int) -> str:
+        """Latin tokens, about half of the words, among Korean ones ("USB 메모리를 Open")."""
+        return self._fill(target, lambda: self._latin_token() if self.rng.random() < 0.55 else self._word())
+
+    def _latin_token(self) -> str:
+        rng = self.rng
+        roll = rng.random()
+        if roll < 0.25:
+            word = self._pick("latin")
+            return rng.choice((word, word, word.upper(), word.lower()))
+        if roll < 0.5:  # acronym
+            return self._upper.take(rng.randint(2, 5))
+        if roll < 0.85:  # word-like letter string, often capitalised
+            word = self._lower.take(rng.randint(2, 9))
+            return word.capitalize() if rng.random() < 0.4 else word
+        letters = self._upper.take(rng.randint(1, 3)) if rng.random() < 0.5 else self._lower.take(1)
+        return rng.choice(
+            (
+                f"{letters}{rng.randint(1, 999)}",
+                f"{letters}-{rng.randint(1, 99)}",
+                f"v{rng.randint(1, 9)}.{rng.randint(0, 9)}",
+            )
+        )
 
     # --- formats for "mixed" --------------------------------------------------------------------
 
