@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduce the bundled default model (kocr/weights/default.pt) with kocr's own tools only.
 #
-#   bash scripts/train_default.sh            # fonts, data, then both training stages (each resumes)
+#   bash scripts/train_default.sh            # fonts, data, then four training stages (each resumes)
 #
 # Needs Debian's fonts-nanum fonts-nanum-extra fonts-unfonts-core fonts-unfonts-extra fonts-noto-cjk,
 # npm and the `recipe` extra (fonttools) for scripts/fetch_fonts.py, and the `fonts` extra. Which fonts
