@@ -48,6 +48,19 @@ synth() {  # synth OUT NUM SEED [options...]
     fi
 }
 
+# Resuming a finished run only reloads it, so each stage can always be "resumed".
+finetune_stage() {  # finetune_stage RUN FROM ITERS LR SEED [options...]: resume RUN, or start it from FROM
+    local run=$1 from=$2 iters=$3 lr=$4 seed=$5
+    shift 5
+    if [ -f "$run/last.pt" ]; then
+        "$KOCR" finetune --resume "$run/last.pt" --workers 1  # the run keeps its --saved-model and --amp
+    else
+        "$KOCR" finetune --saved-model "$from" "$@" --valid-data "$DATA/valid2" --img-w 400 \
+            --batch-size "$BATCH" --iters "$iters" --lr "$lr" --valid-every 1000 --valid-max-samples 1000 \
+            --no-augment --workers 1 --seed "$seed" --output "$(dirname "$run")" --name "$(basename "$run")"
+    fi
+}
+
 # --- stage 1: Debian fonts only ---------------------------------------------------------------------
 mapfile -t STAGE1_FONTS < <("$PY" scripts/fontsplit.py train --no-train-only-fonts --as-options | tr ' ' '\n')
 synth "$DATA/train" 80000 1 --max-chars 20 "${STAGE1_FONTS[@]}"
@@ -67,36 +80,17 @@ mapfile -t FONTS < <("$PY" scripts/fontsplit.py train --as-options | tr ' ' '\n'
 mapfile -t HANDWRITING < <("$PY" scripts/fontsplit.py --handwriting-patterns | tr ' ' '\n')
 synth "$DATA/train2" 240000 11 --max-chars 25 --handwriting-ratio 0.5 "${FONTS[@]}" "${HANDWRITING[@]}"
 synth "$DATA/valid2" 2000 12 --max-chars 25 --handwriting-ratio 0.5 "${FONTS[@]}" "${HANDWRITING[@]}"
-# Resuming a finished run only reloads it, so each stage can always be "resumed".
-if [ -f "$FT_RUN/last.pt" ]; then
-    "$KOCR" finetune --resume "$FT_RUN/last.pt" --workers 1  # --saved-model is in the run
-else
-    "$KOCR" finetune --saved-model "$RUN/best.pt" --train-data "$DATA/train2" --valid-data "$DATA/valid2" \
-        --img-w 400 --batch-size "$BATCH" --iters "$FT_ITERS" --lr 5e-4 --valid-every 1000 \
-        --valid-max-samples 1000 --no-augment --workers 1 --seed 2 \
-        --output "$(dirname "$FT_RUN")" --name "$(basename "$FT_RUN")"
-fi
+finetune_stage "$FT_RUN" "$RUN/best.pt" "$FT_ITERS" 5e-4 2 --train-data "$DATA/train2"
 
 # --- stage 3: twice the lines, bf16 autocast --------------------------------------------------------
 synth "$DATA/train3" 240000 21 --max-chars 25 --handwriting-ratio 0.5 "${FONTS[@]}" "${HANDWRITING[@]}"
-if [ -f "$FT2_RUN/last.pt" ]; then
-    "$KOCR" finetune --resume "$FT2_RUN/last.pt" --workers 1  # keeps the run's --amp
-else
-    "$KOCR" finetune --saved-model "$FT_RUN/best.pt" --train-data "$DATA/train2" --train-data "$DATA/train3" \
-        --valid-data "$DATA/valid2" --img-w 400 --batch-size "$BATCH" --iters "$FT2_ITERS" --lr 3e-4 \
-        --valid-every 1000 --valid-max-samples 1000 --no-augment --workers 1 --seed 3 --amp "$FT2_AMP" \
-        --output "$(dirname "$FT2_RUN")" --name "$(basename "$FT2_RUN")"
-fi
+finetune_stage "$FT2_RUN" "$FT_RUN/best.pt" "$FT2_ITERS" 3e-4 3 \
+    --train-data "$DATA/train2" --train-data "$DATA/train3" --amp "$FT2_AMP"
 
 # --- stage 4: Latin letters among Korean words, more handwriting ------------------------------------
 # Stages 1-3 saw Latin only as 112 listed words and random symbols; upper/lower case and letters in
 # unfamiliar words were the weakest characters (27 % of them wrong on the dev benchmark with v2).
 synth "$DATA/train4" 240000 41 --max-chars 25 --handwriting-ratio 0.6 \
     --text-mix words=0.4,syllables=0.15,mixed=0.3,latin=0.15 "${FONTS[@]}" "${HANDWRITING[@]}"
-if [ -f "$FT3_RUN/last.pt" ]; then
-    exec "$KOCR" finetune --resume "$FT3_RUN/last.pt" --workers 1
-fi
-exec "$KOCR" finetune --saved-model "$FT2_RUN/best.pt" --train-data "$DATA/train3" --train-data "$DATA/train4" \
-    --valid-data "$DATA/valid2" --img-w 400 --batch-size "$BATCH" --iters "$FT3_ITERS" --lr 2e-4 \
-    --valid-every 1000 --valid-max-samples 1000 --no-augment --workers 1 --seed 4 --amp "$FT2_AMP" \
-    --output "$(dirname "$FT3_RUN")" --name "$(basename "$FT3_RUN")"
+finetune_stage "$FT3_RUN" "$FT2_RUN/best.pt" "$FT3_ITERS" 2e-4 4 \
+    --train-data "$DATA/train3" --train-data "$DATA/train4" --amp "$FT2_AMP"
