@@ -14,6 +14,7 @@ from PIL import Image
 from kocr.charsets import Charset
 from kocr.charsets.hangul import is_syllable
 from kocr.data.corpus import (
+    KINDS,
     TextConfig,
     TextGenerator,
     allowed_characters,
@@ -110,6 +111,17 @@ def test_text_mix_updates_the_default_weights_and_names_bad_items() -> None:
             parse_text_mix(bad)
     with pytest.raises(KocrError, match="negative"):
         TextConfig(weights=parse_text_mix("words=-1"))
+
+
+def test_text_mix_help_states_the_real_default_weights() -> None:
+    """The help spells the defaults out (importing corpus.py at CLI start-up for it is not worth it)."""
+    import inspect
+
+    from kocr.commands.data_synth import synth_command
+
+    help_text = inspect.signature(synth_command).parameters["text_mix"].default.help
+    for kind in KINDS:
+        assert f"{kind} ({TextConfig().weights.get(kind, 0):g}" in help_text
 
 
 def test_random_syllables_cover_every_allowed_syllable() -> None:
