@@ -62,7 +62,7 @@ finetune_stage() {  # finetune_stage RUN FROM ITERS LR SEED [options...]: resume
 }
 
 # --- stage 1: Debian fonts only ---------------------------------------------------------------------
-mapfile -t STAGE1_FONTS < <("$PY" scripts/fontsplit.py train --no-train-only-fonts --as-options | tr ' ' '\n')
+mapfile -t STAGE1_FONTS < <("$PY" scripts/fontsplit.py train --no-train-only-fonts --no-collection --as-options | tr ' ' '\n')
 synth "$DATA/train" 80000 1 --max-chars 20 "${STAGE1_FONTS[@]}"
 synth "$DATA/valid" 2000 2 --max-chars 20 "${STAGE1_FONTS[@]}"
 if [ -f "$RUN/last.pt" ]; then
@@ -76,7 +76,7 @@ fi
 
 # --- stage 2: many more faces, longer lines ---------------------------------------------------------
 "$PY" scripts/fetch_fonts.py -o data/fonts
-mapfile -t FONTS < <("$PY" scripts/fontsplit.py train --as-options | tr ' ' '\n')
+mapfile -t FONTS < <("$PY" scripts/fontsplit.py train --no-collection --as-options | tr ' ' '\n')
 mapfile -t HANDWRITING < <("$PY" scripts/fontsplit.py --handwriting-patterns | tr ' ' '\n')
 synth "$DATA/train2" 240000 11 --max-chars 25 --handwriting-ratio 0.5 "${FONTS[@]}" "${HANDWRITING[@]}"
 synth "$DATA/valid2" 2000 12 --max-chars 25 --handwriting-ratio 0.5 "${FONTS[@]}" "${HANDWRITING[@]}"
