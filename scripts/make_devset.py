@@ -4,13 +4,15 @@
 
 Splits (folders with PNG/JPEG images and a gt.txt each, readable by `kocr eval` and by the Tesseract
 bench): ``print-seen``, ``print-heldout``, ``hand-seen``, ``hand-heldout``. "seen" fonts are among the
-training fonts, "heldout" fonts never appear in training (``scripts/fontsplit.py``).
+training fonts, "heldout" fonts never appear in training (``scripts/fontsplit.py``: NanumMyeongjo,
+UnDotum, NanumSquareRound for print; UnPilgi and ten Clova hands of the handwriting collection).
 
 Text comes from a source the training data never uses: the Korean translations of the programs installed
 on this Debian machine (gettext catalogs under /usr/share/locale/ko/LC_MESSAGES) — menu items, messages,
 error texts written by people. Format placeholders and keyboard mnemonics are removed; lines must fit
-the ko-2350 charset and 3–25 characters. Training texts come from kocr's word list, random syllables and
-mixed numbers/Latin instead, so no dev line was seen in training. Degradations (blur, noise, JPEG, low
+the ko-2350 charset and 3–25 characters. Training texts come from kocr's word list, random syllables,
+mixed numbers/Latin and Debian's Korean documentation (``scripts/make_corpus.py``) instead, never from
+program translations. Degradations (blur, noise, JPEG, low
 resolution, slight rotation, tinted and textured paper) come from kocr's renderer with its defaults.
 
 The output is deterministic for a given seed, catalog set and font set; ``manifest.json`` records them.
@@ -26,11 +28,12 @@ import random
 import re
 import sys
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fontsplit import split
+from fontsplit import handwriting_dir, split
 
 from kocr.charsets import Charset
 from kocr.data.fonts import FontFace, faces_in_file, font_coverage, mark_handwriting
@@ -38,18 +41,95 @@ from kocr.data.synth import SynthConfig, render_sample
 from kocr.text import normalize
 
 CATALOGS = Path("/usr/share/locale/ko/LC_MESSAGES")
+# The catalogs of the machine the benchmark was first built on (Debian 12 base image). Pinned, so that
+# installing more programs (LibreOffice pulls in GTK 3's) cannot change the dev texts.
+CATALOG_DOMAINS = (
+    "Linux-PAM",
+    "PackageKit",
+    "adduser",
+    "appstream",
+    "apt",
+    "at-spi2-core",
+    "avahi",
+    "bash",
+    "coreutils",
+    "dpkg",
+    "findutils",
+    "gdk-pixbuf",
+    "gettext-runtime",
+    "gettext-tools",
+    "git",
+    "glib20",
+    "grep",
+    "gstreamer-1.0",
+    "gtk20-properties",
+    "gtk20",
+    "initdb-15",
+    "iso_15924",
+    "iso_3166-1",
+    "iso_3166-2",
+    "iso_3166-3",
+    "iso_3166",
+    "iso_3166_2",
+    "iso_4217",
+    "iso_639-2",
+    "iso_639-3",
+    "iso_639",
+    "iso_639_3",
+    "libapt-pkg6.0",
+    "libc",
+    "libpq5-15",
+    "make",
+    "man-db-gnulib",
+    "man-db",
+    "pg_amcheck-15",
+    "pg_archivecleanup-15",
+    "pg_basebackup-15",
+    "pg_checksums-15",
+    "pg_config-15",
+    "pg_controldata-15",
+    "pg_ctl-15",
+    "pg_dump-15",
+    "pg_resetwal-15",
+    "pg_rewind-15",
+    "pg_test_fsync-15",
+    "pg_test_timing-15",
+    "pg_upgrade-15",
+    "pg_verifybackup-15",
+    "pg_waldump-15",
+    "pgscripts-15",
+    "plpgsql-15",
+    "postgres-15",
+    "procps-ng",
+    "psql-15",
+    "python-apt",
+    "sed",
+    "shadow",
+    "shared-mime-info",
+    "software-properties",
+    "systemd",
+    "tar",
+    "wget-gnulib",
+    "wget",
+    "xdg-user-dirs",
+    "xkeyboard-config",
+    "xz",
+)
 SPLITS = ("print-seen", "print-heldout", "hand-seen", "hand-heldout")
 PLACEHOLDER = re.compile(
-    r"%(\d+\$)?[-+ #0]*\d*(\.\d+)?[hlLqjzt]*[diouxXeEfFgGcsp%]|\{[^}]*\}|\$\{[^}]*\}|<[^>]+>"
+    r"%(\d+\$)?[-+ #0]*\d*(\.\d+)?[hlLqjzt]*[diouxXeEfFgGcspm%]|\{[^}]*\}|\$\{[^}]*\}|<[^>]+>"
 )
 MNEMONIC = re.compile(r"\(_?&?[A-Za-z]\)|[_&](?=\w)")
 EMPTY_QUOTES = re.compile(r"(['\"“‘「«]) *(['\"”’」»])")  # what a removed placeholder leaves: '%s' -> ''
 
 
-def catalog_texts(folder: Path) -> list[str]:
-    """Cleaned Korean strings from every gettext catalog in ``folder``, sorted and unique."""
+def catalog_texts(folder: Path, domains: tuple[str, ...] = CATALOG_DOMAINS) -> list[str]:
+    """Cleaned Korean strings from the gettext catalogs ``domains`` in ``folder``, sorted and unique."""
     texts: set[str] = set()
-    for path in sorted(folder.glob("*.mo")):
+    missing = [d for d in domains if not (folder / f"{d}.mo").is_file()]
+    if missing:
+        print(f"warning: {len(missing)} pinned catalogs missing: {' '.join(missing)}", file=sys.stderr)
+    for path in sorted(folder / f"{d}.mo" for d in domains if d not in missing):
         try:
             with path.open("rb") as handle:
                 catalog = gettext.GNUTranslations(handle)._catalog
@@ -77,8 +157,15 @@ def usable(text: str, charset: Charset) -> bool:
 
 
 def faces(files: list[Path]) -> list[FontFace]:
-    return [mark_handwriting(face, ("NanumPen*", "NanumBrush*", "NanumBarunpen*", "UnPilgi*"))
-            for file in files for face in faces_in_file(file)]  # fmt: skip
+    """Faces of ``files``; Debian's pen and brush faces and the whole handwriting collection are
+    handwriting (drawn with per-character jitter)."""
+    collection = handwriting_dir()
+    marked = []
+    for file in files:
+        for face in faces_in_file(file):
+            face = mark_handwriting(face, ("NanumPen*", "NanumBrush*", "NanumBarunpen*", "UnPilgi*"))
+            marked.append(replace(face, handwriting=True) if file.parent == collection else face)
+    return marked
 
 
 def main() -> None:
@@ -109,6 +196,7 @@ def main() -> None:
     manifest: dict[str, object] = {
         "seed": args.seed,
         "text_source": str(args.texts or args.catalogs),
+        "catalogs": [] if args.texts else list(CATALOG_DOMAINS),
         "texts_sha256": hashlib.sha256("\n".join(sorted(pool)).encode()).hexdigest(),
         "splits": {},
     }
