@@ -117,7 +117,7 @@ CATALOG_DOMAINS = (
 )
 SPLITS = ("print-seen", "print-heldout", "hand-seen", "hand-heldout")
 PLACEHOLDER = re.compile(
-    r"%(\d+\$)?[-+ #0]*\d*(\.\d+)?[hlLqjzt]*[diouxXeEfFgGcspm%]|\{[^}]*\}|\$\{[^}]*\}|<[^>]+>"
+    r"%(\d+\$)?[-+ #0]*(\d+|\*)?(\.(\d+|\*))?[hlLqjzt]*[A-Za-z%]|\{[^}]*\}|\$\{[^}]*\}|<[^>]+>"
 )
 MNEMONIC = re.compile(r"\(_?&?[A-Za-z]\)|[_&](?=\w)")
 EMPTY_QUOTES = re.compile(r"(['\"“‘「«]) *(['\"”’」»])")  # what a removed placeholder leaves: '%s' -> ''
