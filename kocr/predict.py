@@ -78,10 +78,13 @@ class Recognizer:
         batch_size: int = 32,
         charset: Charset | str | None = None,
         variable_width: bool | None = None,
+        normalize: bool | None = None,
     ) -> Recognizer:
         """Load ``"default"`` (the model shipped with kocr) or a checkpoint file.
 
         kocr checkpoints carry their charset and preprocessing; clovaai ``.pth`` files need ``charset``.
+        ``normalize`` turns input normalisation (:mod:`kocr.data.line_normalize`) on or off whatever the
+        checkpoint says (``None``: as it says; checkpoints from before it existed say off).
         """
         from kocr.data.transforms import Preprocess
         from kocr.training.checkpoint import load_checkpoint
@@ -89,6 +92,8 @@ class Recognizer:
         path = default_model_path() if str(source) == "default" else Path(source)
         checkpoint = load_checkpoint(path, charset=charset)
         preprocess = Preprocess.from_dict(checkpoint.preprocess or {})
+        if normalize is not None:
+            preprocess = replace(preprocess, normalize=normalize)
         return cls(
             checkpoint.build_model(),
             checkpoint.require_charset(),
@@ -118,11 +123,32 @@ class Recognizer:
             variable_width=self.variable_width,
         )
 
+    def describe(self) -> dict[str, Any]:
+        """What runs: the model, its charset size, the device and the input preprocessing (for
+        ``kocr predict --verbose`` and output metadata)."""
+        return describe_preprocess(self.preprocess) | {
+            "model": self.source or str(self.model.config.get("name")),
+            "symbols": len(self.charset),
+            "device": str(self.device),
+        }
+
     def __repr__(self) -> str:
         return (
             f"Recognizer({self.source or self.model.config.get('name')!r}, {len(self.charset):,} symbols, "
             f"device={str(self.device)!r}, variable_width={self.variable_width})"
         )
+
+
+def describe_preprocess(preprocess: Any) -> dict[str, Any]:
+    """Whether input normalisation runs, in words, and the whole preprocessing (also for ONNX models)."""
+    from kocr.data.line_normalize import DESCRIPTION
+
+    enabled = bool(getattr(preprocess, "normalize", False))
+    return {
+        "normalize": enabled,
+        "normalization": DESCRIPTION if enabled else "off",
+        "preprocess": preprocess.to_dict(),
+    }
 
 
 def reads_any_width(config: Mapping[str, Any]) -> bool:

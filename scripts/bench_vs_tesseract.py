@@ -2,6 +2,15 @@
 
     python scripts/make_devset.py -o devset          # once
     python scripts/bench_vs_tesseract.py devset [--saved-model default] [--json out.json]
+    python scripts/bench_vs_tesseract.py devset --variant plain --variant loose --variant inverted \\
+        --variant red --normalize both               # crops as they come from elsewhere
+
+Variants (``--variant``, repeatable; made from the dev images, deterministically, into a temporary
+folder that both engines read): ``plain`` the images as they are; ``loose`` each line centred in a canvas
+4× its height and 3 heights wider, filled with the median of the line's border (text in the middle
+quarter, as a detector or a hand crop gives); ``inverted`` 255 − every pixel; ``red`` white text on a red
+sign (the line's paper → (200, 35, 40), its ink → (245, 245, 245), anti-aliasing kept). ``--normalize``
+reads with kocr's input normalisation on, off, as the model says (default), or ``both`` (two kocr rows).
 
 Per split and overall: exact-match accuracy, CER, CER ignoring spaces, and images/s. Tesseract runs the
 way a user runs it, one `tesseract IMG stdout -l kor --psm 7` process per line, two at a time so both
@@ -20,10 +29,15 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+
+import numpy as np
+from PIL import Image
 
 from kocr import metrics
 from kocr.data.labelfile import read_label_file
@@ -31,6 +45,54 @@ from kocr.predict import Recognizer, load_image
 from kocr.text import normalize
 
 SPLITS = ("print-seen", "print-heldout", "hand-seen", "hand-heldout")
+VARIANTS = ("plain", "loose", "inverted", "red")
+SIGN_RED = np.array([200, 35, 40], np.float32)
+SIGN_WHITE = np.array([245, 245, 245], np.float32)
+
+
+def _border_median(grey: np.ndarray) -> float:
+    return float(np.median(np.concatenate([grey[0], grey[-1], grey[1:-1, 0], grey[1:-1, -1]])))
+
+
+def loose(image: Image.Image) -> Image.Image:
+    """The line in the middle quarter of a canvas 4× its height (1.5 heights of margin all round)."""
+    grey = np.asarray(image.convert("L"))
+    height, width = grey.shape
+    margin = round(1.5 * height)
+    canvas = np.full((height + 2 * margin, width + 2 * margin), round(_border_median(grey)), np.uint8)
+    canvas[margin : margin + height, margin : margin + width] = grey
+    return Image.fromarray(canvas)
+
+
+def inverted(image: Image.Image) -> Image.Image:
+    return Image.fromarray(255 - np.asarray(image.convert("L")))
+
+
+def red(image: Image.Image) -> Image.Image:
+    """White text on a red sign: paper (the border median) → red, ink (the far 1st/99th percentile) →
+    white, linearly in between so anti-aliasing stays."""
+    grey = np.asarray(image.convert("L")).astype(np.float32)
+    paper = _border_median(grey)
+    ink = float(np.percentile(grey, 1 if paper >= 128 else 99))
+    strength = np.clip((grey - paper) / (ink - paper if abs(ink - paper) >= 1 else 1.0), 0, 1)[..., None]
+    colour = (1 - strength) * SIGN_RED + strength * SIGN_WHITE
+    return Image.fromarray((colour + 0.5).astype(np.uint8), mode="RGB")
+
+
+MAKERS: dict[str, Callable[[Image.Image], Image.Image]] = {"loose": loose, "inverted": inverted, "red": red}
+
+
+def variant_images(images: list[Path], variant: str, folder: Path) -> list[Path]:
+    """``images`` as ``variant`` (PNG files under ``folder``); ``plain`` is the files themselves."""
+    if variant == "plain":
+        return images
+    folder.mkdir(parents=True, exist_ok=True)
+    made = []
+    for number, path in enumerate(images):
+        target = folder / f"{number:05d}.png"
+        MAKERS[variant](load_image(path)).save(target)
+        made.append(target)
+    return made
 
 
 def read_split(folder: Path) -> tuple[list[Path], list[str]]:
@@ -85,6 +147,16 @@ def main() -> None:
         help="squeeze kocr's input lines to at most this many pixels wide, as training does (default: "
         "read each line at its natural width)",
     )
+    parser.add_argument(
+        "--variant", action="append", choices=VARIANTS, help="image variants to read (repeatable) [plain]"
+    )
+    parser.add_argument(
+        "--normalize",
+        choices=("model", "on", "off", "both"),
+        default="model",
+        help="kocr's input normalisation: as the model says, on, off, or both (one kocr row each)",
+    )
+    parser.add_argument("--limit", type=int, help="only the first N lines of each split (quick checks)")
     args = parser.parse_args()
 
     use_tesseract = not args.no_tesseract
@@ -92,41 +164,76 @@ def main() -> None:
         raise SystemExit(
             "tesseract not found: apt-get install tesseract-ocr tesseract-ocr-kor (or --no-tesseract)"
         )
-    recognizer = Recognizer.load(args.saved_model, device="cpu", batch_size=args.batch_size)
-    if args.max_width:
-        recognizer.preprocess = replace(recognizer.preprocess, max_width=args.max_width)
-    recognizer.predict_images([load_image(read_split(args.devset / SPLITS[0])[0][0])])  # warm-up
+    settings = {"model": [None], "on": [True], "off": [False], "both": [True, False]}[args.normalize]
+    recognizers: dict[str, Recognizer] = {}
+    for setting in settings:
+        recognizer = Recognizer.load(
+            args.saved_model, device="cpu", batch_size=args.batch_size, normalize=setting
+        )
+        if args.max_width:
+            recognizer.preprocess = replace(recognizer.preprocess, max_width=args.max_width)
+        engine = "kocr" if len(settings) == 1 else f"kocr {'norm' if setting else 'raw'}"
+        recognizers[engine] = recognizer
+        recognizer.predict_images([load_image(read_split(args.devset / SPLITS[0])[0][0])])  # warm-up
+    engines = [*recognizers, *(["tesseract"] if use_tesseract else [])]
 
-    results: dict[str, dict[str, dict[str, float]]] = {}
-    every: dict[str, list] = {"truth": [], "kocr": [], "tesseract": [], "kocr_s": [0.0], "tesseract_s": [0.0]}
-    for split in SPLITS:
-        images, truths = read_split(args.devset / split)
-        kocr_texts, kocr_seconds = run_kocr(recognizer, images)
-        results[split] = {"kocr": scores(truths, kocr_texts, kocr_seconds)}
-        every["truth"] += truths
-        every["kocr"] += kocr_texts
-        every["kocr_s"][0] += kocr_seconds
-        if use_tesseract:
-            tess_texts, tess_seconds = run_tesseract(images, args.jobs)
-            results[split]["tesseract"] = scores(truths, tess_texts, tess_seconds)
-            every["tesseract"] += tess_texts
-            every["tesseract_s"][0] += tess_seconds
-    results["overall"] = {"kocr": scores(every["truth"], every["kocr"], every["kocr_s"][0])}
-    if use_tesseract:
-        results["overall"]["tesseract"] = scores(every["truth"], every["tesseract"], every["tesseract_s"][0])
+    results: dict[str, dict[str, dict[str, dict[str, float]]]] = {}
+    with tempfile.TemporaryDirectory(prefix="kocr-variants-") as scratch:
+        for variant in args.variant or ["plain"]:
+            results[variant] = {}
+            every: dict[str, list[str]] = {"truth": [], **{engine: [] for engine in engines}}
+            seconds = dict.fromkeys(engines, 0.0)
+            for split in SPLITS:
+                images, truths = read_split(args.devset / split)
+                images, truths = images[: args.limit], truths[: args.limit]
+                images = variant_images(images, variant, Path(scratch) / variant / split)
+                results[variant][split] = {}
+                every["truth"] += truths
+                for engine in engines:
+                    if engine == "tesseract":
+                        texts, elapsed = run_tesseract(images, args.jobs)
+                    else:
+                        texts, elapsed = run_kocr(recognizers[engine], images)
+                    results[variant][split][engine] = scores(truths, texts, elapsed)
+                    every[engine] += texts
+                    seconds[engine] += elapsed
+            results[variant]["overall"] = {
+                engine: scores(every["truth"], every[engine], seconds[engine]) for engine in engines
+            }
 
-    header = f"{'split':<14} {'engine':<10} {'accuracy':>9} {'CER':>8} {'CER-nosp':>9} {'img/s':>9}"
+    header = (
+        f"{'variant':<9} {'split':<14} {'engine':<10} {'accuracy':>9} {'CER':>8} {'CER-nosp':>9} {'img/s':>9}"
+    )
     print(header)
     print("-" * len(header))
-    for split, engines in results.items():
-        for engine, figures in engines.items():
-            print(f"{split:<14} {engine:<10} {figures['accuracy']:>9.2%} {figures['cer']:>8.4f} "
-                  f"{figures['cer_ignore_space']:>9.4f} {figures['images_per_s']:>9.1f}")  # fmt: skip
+    for variant, splits in results.items():
+        for split, by_engine in splits.items():
+            for engine, figures in by_engine.items():
+                print(f"{variant:<9} {split:<14} {engine:<10} {figures['accuracy']:>9.2%} "
+                      f"{figures['cer']:>8.4f} {figures['cer_ignore_space']:>9.4f} "
+                      f"{figures['images_per_s']:>9.1f}")  # fmt: skip
+    if len(results) > 1 and "plain" in results:
+        print("\noverall CER by variant (change from plain, CER points):")
+        for engine in engines:
+            plain = results["plain"]["overall"][engine]["cer"]
+            cells = [
+                f"{variant} {splits['overall'][engine]['cer']:.4f} "
+                f"({100 * (splits['overall'][engine]['cer'] - plain):+.1f})"
+                for variant, splits in results.items()
+            ]
+            print(f"  {engine:<10} " + ", ".join(cells))
     if use_tesseract:
-        overall = results["overall"]
-        ratio = overall["kocr"]["images_per_s"] / max(overall["tesseract"]["images_per_s"], 1e-9)
-        print(f"\nkocr throughput / Tesseract throughput: {ratio:.1f}x")
-    print(f"model: {recognizer.source}; device: cpu; torch threads: {__import__('torch').get_num_threads()}")
+        for variant, splits in results.items():
+            overall = splits["overall"]
+            kocr = overall[engines[0]]["images_per_s"]
+            ratio = kocr / max(overall["tesseract"]["images_per_s"], 1e-9)
+            print(f"{variant}: {engines[0]} throughput / Tesseract throughput: {ratio:.1f}x")
+    first = next(iter(recognizers.values()))
+    normalization = ", ".join(
+        f"{engine}: {r.describe()['normalization']}" for engine, r in recognizers.items()
+    )
+    print(f"model: {first.source}; device: cpu; torch threads: {__import__('torch').get_num_threads()}")
+    print(f"input normalisation: {normalization}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 

@@ -42,6 +42,13 @@ def evaluate(
     failures: int = typer.Option(0, "--failures", min=0, help="Print the N worst predictions."),
     confusions: bool = typer.Option(False, "--confusions", help="List the most frequent substitutions."),
     top: int = typer.Option(15, help="Rows in the --confusions tables."),
+    normalize: bool | None = typer.Option(
+        None,
+        "--normalize/--no-normalize",
+        help="Trim each line to its text and make it dark-on-light before reading it, or not "
+        "\\[default: as the model was trained].",
+        show_default=False,
+    ),
 ) -> None:
     """Evaluate a model on labelled images: a summary table and test_log.txt.
 
@@ -58,7 +65,9 @@ def evaluate(
     for path in (log_file, summary_json):
         if path is not None and path.exists() and not overwrite:
             raise KocrError(f"{path} exists; pass --overwrite to replace it (or choose another --log-file)")
-    recognizer = Recognizer.load(saved_model, device=device, batch_size=batch_size, charset=charset)
+    recognizer = Recognizer.load(
+        saved_model, device=device, batch_size=batch_size, charset=charset, normalize=normalize
+    )
     columns = (
         TextColumn("[bold]eval"),
         BarColumn(),
@@ -87,9 +96,8 @@ def evaluate(
         _print_confusions("syllable substitutions (truth → predicted)", report.confusions, top)
         _print_confusions("jamo substitutions (truth → predicted)", report.jamo_confusions, top)
     if summary_json is not None:
-        summary_json.write_text(
-            json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-        )
+        summary = report.to_dict() | {"normalize": recognizer.preprocess.normalize}
+        summary_json.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     stderr.print(
         f"wrote {escape(str(log_file))}" + (f" and {escape(str(summary_json))}" if summary_json else "")
     )

@@ -44,13 +44,23 @@ def predict(
         "--onnx",
         help="Run an exported ONNX model with onnxruntime (on --device: cuda needs onnxruntime-gpu).",
     ),
+    normalize: bool | None = typer.Option(
+        None,
+        "--normalize/--no-normalize",
+        help="Trim each line to its text and make it dark-on-light before reading it, or not "
+        "\\[default: as the model was trained].",
+        show_default=False,
+    ),
+    verbose: bool = typer.Option(
+        False, "--verbose", help="Say which model and which input normalisation are used (on stderr)."
+    ),
 ) -> None:
     """Recognise the text in text-line images.
 
     Unreadable files are reported and skipped; the exit code is 1 only when no image could be read.
     """
     from kocr.errors import KocrError
-    from kocr.predict import iter_image_files, load_image
+    from kocr.predict import describe_preprocess, iter_image_files, load_image
 
     if output is not None:
         if output.suffix.lower() not in OUTPUT_FORMATS:
@@ -62,7 +72,12 @@ def predict(
         raise KocrError(
             f"no images found in {', '.join(paths)}" + ("" if recursive else " (subfolders need -r)")
         )
-    recognizer = _load_recognizer(saved_model, onnx, charset, device, batch_size)
+    recognizer = _load_recognizer(saved_model, onnx, charset, device, batch_size, normalize)
+    setup = describe_preprocess(recognizer.preprocess)
+    if verbose:
+        origin = "the model's setting" if normalize is None else f"--{'' if normalize else 'no-'}normalize"
+        stderr.print(f"model: {escape(str(recognizer.source))}")
+        stderr.print(f"input normalisation ({origin}): {setup['normalization']}")
 
     rows: list[tuple[str, str, float]] = []
     failures = 0
@@ -81,7 +96,7 @@ def predict(
                 rows.append((name, result.text, result.confidence))
             progress.advance(task, len(files[start : start + CHUNK]))
     if output is not None:
-        _write(output, rows)
+        _write(output, rows, normalize=setup["normalize"])
         stderr.print(f"wrote {len(rows):,} predictions to {escape(str(output))}")
     elif rows:
         _print_table(rows)
@@ -91,14 +106,28 @@ def predict(
         raise typer.Exit(1)
 
 
-def _load_recognizer(saved_model: str, onnx: Path | None, charset: str | None, device: str, batch_size: int):
+def _load_recognizer(
+    saved_model: str,
+    onnx: Path | None,
+    charset: str | None,
+    device: str,
+    batch_size: int,
+    normalize: bool | None,
+):
     if onnx is not None:
+        from dataclasses import replace
+
         from kocr.export import OnnxRecognizer
 
-        return OnnxRecognizer.load(onnx, batch_size=batch_size, device=device)
+        recognizer = OnnxRecognizer.load(onnx, batch_size=batch_size, device=device)
+        if normalize is not None:
+            recognizer.preprocess = replace(recognizer.preprocess, normalize=normalize)
+        return recognizer
     from kocr.predict import Recognizer
 
-    return Recognizer.load(saved_model, device=device, batch_size=batch_size, charset=charset)
+    return Recognizer.load(
+        saved_model, device=device, batch_size=batch_size, charset=charset, normalize=normalize
+    )
 
 
 def _progress(total: int) -> Progress:
@@ -115,10 +144,13 @@ def _print_table(rows: list[tuple[str, str, float]]) -> None:
     stdout.print(table)
 
 
-def _write(path: Path, rows: list[tuple[str, str, float]]) -> None:
+def _write(path: Path, rows: list[tuple[str, str, float]], *, normalize: bool) -> None:
+    """TSV/CSV: path, text, confidence. JSON/JSONL records also say whether the input was normalised
+    (``normalize``), an added key that readers of the older three-key records can ignore."""
     suffix = path.suffix.lower()
     records = [
-        {"path": name, "text": text, "confidence": round(confidence, 6)} for name, text, confidence in rows
+        {"path": name, "text": text, "confidence": round(confidence, 6), "normalize": normalize}
+        for name, text, confidence in rows
     ]
     if suffix == ".json":
         content = json.dumps(records, ensure_ascii=False, indent=2) + "\n"

@@ -71,6 +71,11 @@ def train(
     ),
     case_fold: bool = typer.Option(False, help="Lower-case Latin letters in labels (Hangul is unaffected)."),
     augment: bool = typer.Option(True, help="Training augmentation (blur, noise, contrast, small warps)."),
+    normalize: bool = typer.Option(
+        True,
+        help="Normalise every line before the model (trim to the text plus a margin, dark-on-light, contrast "
+        "stretch), in training and, through the checkpoint, in eval and predict.",
+    ),
     batch_size: int = typer.Option(64, min=1, help="Samples per step (per process under torchrun)."),
     iters: int | None = typer.Option(None, min=1, help="Optimiser steps to train for."),
     epochs: int | None = typer.Option(None, min=1, help="Epochs to train for, if --iters is not given [1]."),
@@ -128,6 +133,7 @@ def train(
         max_length=max_length,
         case_fold=case_fold,
         augment=augment,
+        normalize=normalize,
         batch_size=batch_size,
         iters=iters,
         epochs=epochs,

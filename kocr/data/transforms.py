@@ -2,6 +2,9 @@
 
 :class:`Preprocess` turns any PIL image into a normalised ``[C, H, W]`` float tensor in [-1, 1]:
 
+0. with ``normalize=True`` (new training runs; checkpoints without the key keep ``False``), the line
+   is trimmed to its text plus a margin, turned dark-on-light whatever its polarity and colours, and
+   contrast-stretched (:mod:`kocr.data.line_normalize`); 3-channel models get that grey result as RGB;
 1. colour handling (:func:`to_mode`): RGBA/LA/PA and palette images with transparency are composited
    on white (transparent areas of scanned or exported text are paper), 16-bit (``I;16*``/``I``) is
    scaled to 8 bit instead of clipped (PIL's ``convert('L')`` would turn most of it white), CMYK,
@@ -37,6 +40,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageEnhance, ImageFilter
 
+from kocr.data.line_normalize import analysis_channels, normalize_line
 from kocr.errors import KocrError
 
 PadMode = Literal["edge", "constant"]
@@ -135,6 +139,7 @@ class Preprocess:
     max_width: int | None = None
     width_multiple: int = 4
     interpolation: Literal["bicubic", "bilinear"] = "bicubic"
+    normalize: bool = False  # kocr.data.line_normalize first; False for checkpoints that predate it
 
     def __post_init__(self) -> None:
         if self.height < 1 or (self.width is not None and self.width < 1):
@@ -188,7 +193,8 @@ class Preprocess:
         return resized, output
 
     def output_width(self, image_width: int, image_height: int) -> int:
-        """Width of the tensor :meth:`__call__` returns for an image of this size (for batching)."""
+        """Width of the tensor :meth:`__call__` returns for an image of this size (for batching; with
+        ``normalize`` the size is the normalised image's)."""
         return self.sizes(image_width, image_height)[1]
 
     # --- transform --------------------------------------------------------------------------------
@@ -197,6 +203,8 @@ class Preprocess:
         """``[C, H, W]`` float tensor in [-1, 1]."""
         if isinstance(image, np.ndarray):
             image = Image.fromarray(image)
+        if self.normalize:
+            image = normalize_line(to_mode(image, analysis_channels(image.mode)))
         image = to_mode(image, self.channels)
         resized, output = self.sizes(*image.size)
         image = image.resize((resized, self.height), _RESAMPLE[self.interpolation])

@@ -36,6 +36,7 @@ class TrainConfig:
     max_length: int | None = None
     case_fold: bool = False
     augment: bool = True
+    normalize: bool = True  # input normalisation (kocr.data.line_normalize), stored in the preprocessing
     batch_size: int = 64
     iters: int | None = None
     epochs: int | None = None

@@ -555,11 +555,12 @@ def default_preprocess(model_config: dict[str, Any], config: TrainConfig) -> dic
         "width": int(width),
         "channels": int(channels),
         "keep_ratio": config.keep_ratio,
+        "normalize": config.normalize,
     }
 
 
 def _preprocess_overrides(config: TrainConfig) -> dict[str, Any]:
-    overrides: dict[str, Any] = {}
+    overrides: dict[str, Any] = {"normalize": config.normalize}  # a fine-tune decides for itself
     if config.img_h:
         overrides["height"] = config.img_h
     if config.img_w:
