@@ -58,7 +58,8 @@ MIN_CONTRAST = 20.0  # grey levels between paper and ink below which a crop coun
 CORE_MASS = 0.7  # the text band's core: the fewest rows holding this share of the ink
 ANALYSIS_HEIGHT = 64  # taller inputs are analysed box-reduced to about this height
 ANALYSIS_MAX_WIDTH = 3000
-REGION_PIXELS = 60_000  # the text's surroundings are re-analysed at full resolution up to this size
+REGION_PIXELS = 40_000  # the text's surroundings are re-analysed at full resolution up to this size,
+REGION_ROWS = 32  # or bigger while that keeps fewer rows of text than this
 _GREY_SPREAD = 6  # an RGB image whose channels never differ by more than this is analysed as grey
 
 Box = tuple[int, int, int, int]
@@ -95,7 +96,7 @@ def normalize_line(image: Image.Image) -> Image.Image:
     layout = analyse_line(image)
     if layout is None or len(layout.background) == 1:
         image = image if image.mode == "L" else image.convert("L")
-    return image if layout is None else _render(np.asarray(image), layout)
+    return image if layout is None else _render(image, layout)
 
 
 def analyse_line(image: Image.Image) -> LineLayout | None:
@@ -111,40 +112,57 @@ def analyse_line(image: Image.Image) -> LineLayout | None:
     if width < 2 or height < 2:
         return None
     factor = _analysis_factor(width, height)
-    small = np.asarray(image.reduce(factor) if factor > 1 else image)
-    grey = small.ndim == 2 or int(np.ptp(small.astype(np.int16), axis=2).max()) <= _GREY_SPREAD
-    if grey and small.ndim == 3:
+    planes = _planes(image.reduce(factor) if factor > 1 else image)
+    if len(planes) == 3 and _spread(planes) <= _GREY_SPREAD:
         image = image.convert("L")
-        small = np.asarray(image.reduce(factor) if factor > 1 else image)
-    coarse = _analyse(small, factor, (0, 0), image.size, MIN_CONTRAST / factor)
+        planes = _planes(image.reduce(factor) if factor > 1 else image)
+    coarse = _analyse(planes, factor, (0, 0), image.size, MIN_CONTRAST / factor)
     if coarse is None or factor == 1:
         return coarse
     x0, y0, x1, y1 = coarse.box
     pad_y = round(MARGIN_Y * (y1 - y0)) + factor
     pad_x = round(MARGIN_X * (y1 - y0)) + factor
     region = (max(0, x0 - pad_x), max(0, y0 - pad_y), min(width, x1 + pad_x), min(height, y1 + pad_y))
-    step = max(1, math.ceil(math.sqrt((region[2] - region[0]) * (region[3] - region[1]) / REGION_PIXELS)))
-    pixels = np.asarray(image.crop(region))[::step, ::step]
-    return _analyse(pixels, step, region[:2], image.size, MIN_CONTRAST)
+    crop = image.crop(region)
+    # Sampled when big, but keeping at least REGION_ROWS rows of text so the box stays within a few %.
+    step = min(math.ceil(math.sqrt(crop.width * crop.height / REGION_PIXELS)), (y1 - y0) // REGION_ROWS)
+    step = max(1, step)
+    if step > 1:  # every step-th pixel: sharp values, where averaging would thin the ink
+        size = (math.ceil(crop.width / step), math.ceil(crop.height / step))
+        crop = crop.resize(size, Image.Resampling.NEAREST)
+    return _analyse(_planes(crop), step, region[:2], image.size, MIN_CONTRAST)
 
 
 # --- analysis --------------------------------------------------------------------------------------
 
 
 def _analyse(
-    pixels: np.ndarray, scale: int, offset: tuple[int, int], size: tuple[int, int], min_contrast: float
+    planes: list[np.ndarray], scale: int, offset: tuple[int, int], size: tuple[int, int], min_contrast: float
 ) -> LineLayout | None:
-    """:class:`LineLayout` of ``pixels``, a sampled part of an image of ``size`` (every ``scale``-th
+    """:class:`LineLayout` of ``planes``, a sampled part of an image of ``size`` (every ``scale``-th
     pixel from ``offset``), in that image's coordinates; ``None`` if paper and ink differ by less than
     ``min_contrast`` (box-reducing by ``f`` divides a thin stroke's contrast by up to ``f``)."""
-    classes = _classify(pixels, min_contrast)
-    if classes is None:
+    separated = _separate(planes, min_contrast)
+    if separated is None:
         return None
-    ink_mask, background, ink = classes
-    box = _text_box(ink_mask)
+    background, raw, distance, threshold = separated
+    mask = distance > threshold
+    _drop_solid_lines(mask)
+    box = _text_box(mask)
     if box is None:
         return None
-    x0, y0, x1, y1 = box
+    x0, y0, x1, y1 = box = _tighten(box, raw > threshold)
+    # The ink colour: the median of the text's tenth furthest from the paper (stroke cores; unsmoothed,
+    # where smoothing would favour broad blotches of textured paper over thin strokes).
+    inside = [plane[y0:y1, x0:x1] for plane in planes]
+    ink = (raw[y0:y1, x0:x1] > threshold) & mask[y0:y1, x0:x1]
+    if not ink.any():
+        return None
+    far = raw[y0:y1, x0:x1]
+    strong = ink & (far >= _quantile(_histogram(far[ink]), 0.9))
+    ink_colour = _median_colour([plane[strong] for plane in inside])
+    if float(np.abs(ink_colour - background).max()) < min_contrast:
+        return None
     left, top = offset
     full = (
         min(size[0], left + x0 * scale),
@@ -152,7 +170,7 @@ def _analyse(
         min(size[0], left + x1 * scale),
         min(size[1], top + y1 * scale),
     )
-    return LineLayout(full, tuple(float(v) for v in background), tuple(float(v) for v in ink))
+    return LineLayout(full, tuple(float(v) for v in background), tuple(float(v) for v in ink_colour))
 
 
 def _check_mode(image: Image.Image) -> None:
@@ -166,31 +184,60 @@ def _analysis_factor(width: int, height: int) -> int:
     return max(factor, math.ceil(width / ANALYSIS_MAX_WIDTH), 1)
 
 
-def _border(pixels: np.ndarray) -> np.ndarray:
-    return np.concatenate([pixels[0], pixels[-1], pixels[1:-1, 0], pixels[1:-1, -1]])
+def _planes(image: Image.Image) -> list[np.ndarray]:
+    """The image's channels as 2-D uint8 arrays (one for ``L``, three for ``RGB``)."""
+    return [np.asarray(image)] if image.mode == "L" else [np.asarray(band) for band in image.split()]
 
 
-def _distance(pixels: np.ndarray, colour: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Colour distance from ``colour`` as uint8: as it is, and smoothed 3×3 (specks and noise fade)."""
-    diff = pixels.astype(np.float32) - colour.astype(np.float32)
-    distance = np.abs(diff) if diff.ndim == 2 else np.sqrt((diff * diff).sum(axis=2))
-    raw = np.clip(distance + 0.5, 0, 255).astype(np.uint8)
+def _spread(planes: list[np.ndarray]) -> int:
+    """The largest difference between the channels of any pixel (0 for grey content)."""
+    red, green, blue = planes
+    high = np.maximum(np.maximum(red, green), blue)
+    low = np.minimum(np.minimum(red, green), blue)
+    return int((high - low).max())
+
+
+def _border(plane: np.ndarray) -> np.ndarray:
+    return np.concatenate([plane[0], plane[-1], plane[1:-1, 0], plane[1:-1, -1]])
+
+
+def _distance(planes: list[np.ndarray], colour: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Colour distance from ``colour`` (the largest channel difference) as uint8: as it is, and
+    smoothed 3×3 so specks and noise fade."""
+    levels = np.arange(256, dtype=np.int16)
+    raw = np.abs(levels - round(float(colour[0]))).astype(np.uint8)[planes[0]]
+    for plane, value in zip(planes[1:], colour[1:], strict=True):
+        np.maximum(raw, np.abs(levels - round(float(value))).astype(np.uint8)[plane], out=raw)
     return raw, np.asarray(Image.fromarray(raw).filter(ImageFilter.BoxBlur(1)))
 
 
-def _otsu(values: np.ndarray) -> tuple[int, float, float, float]:
-    """(threshold, mean below-or-at, mean above, share above) of uint8 ``values`` (Otsu's method)."""
-    hist = np.bincount(values.ravel(), minlength=256).astype(np.float64)
+def _histogram(values: np.ndarray) -> np.ndarray:
+    return np.bincount(values.ravel(), minlength=256)
+
+
+def _quantile(histogram: np.ndarray, share: float) -> int:
+    """The lowest level at or below which ``share`` of a 256-bin histogram lies."""
+    cumulative = np.cumsum(histogram)
+    return int(np.searchsorted(cumulative, share * cumulative[-1]))
+
+
+def _median_colour(channels: list[np.ndarray]) -> np.ndarray:
+    """Per-channel median of uint8 values, from histograms."""
+    return np.array([_quantile(_histogram(values), 0.5) for values in channels], np.float32)
+
+
+def _otsu(histogram: np.ndarray) -> tuple[int, float, float, float]:
+    """(threshold, mean at or below, mean above, share above) of a 256-bin histogram (Otsu's method)."""
+    hist = histogram.astype(np.float64)
     total = hist.sum()
-    levels = np.arange(256, dtype=np.float64)
     weight = np.cumsum(hist)
-    mass = np.cumsum(hist * levels)
+    mass = np.cumsum(hist * np.arange(256))
     low_w, high_w = weight[:-1], total - weight[:-1]
     with np.errstate(divide="ignore", invalid="ignore"):
         low_mean = mass[:-1] / low_w
         high_mean = (mass[-1] - mass[:-1]) / high_w
         between = low_w * high_w * (low_mean - high_mean) ** 2
-    between = np.nan_to_num(between, nan=-1.0)
+    between[~np.isfinite(between)] = -1.0
     threshold = int(np.argmax(between))
     if between[threshold] <= 0:
         return 255, float(mass[-1] / total), 0.0, 0.0
@@ -198,31 +245,52 @@ def _otsu(values: np.ndarray) -> tuple[int, float, float, float]:
     return threshold, float(low_mean[threshold]), float(high_mean[threshold]), share
 
 
-def _classify(small: np.ndarray, min_contrast: float) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """(ink mask, background colour, ink colour), or ``None`` for a crop without contrast.
-
-    The ink colour is the median of the ink's tenth furthest from the paper (stroke cores; unsmoothed,
-    where smoothing would favour broad blotches of textured paper over thin strokes)."""
-    background = np.median(_border(small), axis=0)
-    _, distance = _distance(small, background)
-    threshold, _, _, share = _otsu(distance)
-    ink = distance > threshold
+def _separate(
+    planes: list[np.ndarray], min_contrast: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int] | None:
+    """(paper colour, raw distance, smoothed distance, Otsu threshold), or ``None`` without contrast."""
+    first_guess = _median_colour([_border(plane) for plane in planes])
+    raw, distance = _distance(planes, first_guess)
+    threshold, near, far, share = _otsu(_histogram(distance))
     # Refine the paper colour from every non-ink pixel; if "ink" is the majority, the border was ink
     # (a frame, a bold tight crop) and the paper is the other class.
-    paper = ~ink if share <= 0.6 else ink
+    paper = distance <= threshold if share <= 0.6 else distance > threshold
     if not paper.any():
         return None
-    background = np.median(small[paper], axis=0)
-    raw, distance = _distance(small, background)
-    threshold, near, far, share = _otsu(distance)
+    background = _median_colour([plane[paper] for plane in planes])
+    if np.abs(background - first_guess).max() > 2:
+        raw, distance = _distance(planes, background)
+        threshold, near, far, share = _otsu(_histogram(distance))
+    else:
+        background = first_guess
     if far - near < min_contrast / 2 or share <= 0:  # smoothing halves thin strokes' contrast
         return None
-    ink = distance > threshold
-    strong = ink & (raw >= np.percentile(raw[ink], 90))
-    ink_colour = np.median(small[strong], axis=0)
-    if float(np.linalg.norm(np.atleast_1d(ink_colour - background))) < min_contrast:
-        return None
-    return ink, np.atleast_1d(background), np.atleast_1d(ink_colour)
+    return background, raw, distance, threshold
+
+
+def _drop_solid_lines(mask: np.ndarray) -> None:
+    """Clear rows and columns that are almost all "ink": no text fills a whole row or column of a
+    crop, but dark surroundings of a sign (or a frame) do."""
+    height, width = mask.shape
+    if height > 2 and width > 2:
+        rows, columns = mask.sum(axis=1) > 0.9 * width, mask.sum(axis=0) > 0.9 * height
+        mask[rows] = False
+        mask[:, columns] = False
+
+
+def _tighten(box: Box, ink: np.ndarray) -> Box:
+    """Shrink ``box`` by the smoothing's halo: edge rows and columns with no unsmoothed ink (2 at most)."""
+    x0, y0, x1, y1 = box
+    for _ in range(2):
+        if y1 - y0 > 1 and not ink[y0, x0:x1].any():
+            y0 += 1
+        if y1 - y0 > 1 and not ink[y1 - 1, x0:x1].any():
+            y1 -= 1
+        if x1 - x0 > 1 and not ink[y0:y1, x0].any():
+            x0 += 1
+        if x1 - x0 > 1 and not ink[y0:y1, x1 - 1].any():
+            x1 -= 1
+    return x0, y0, x1, y1
 
 
 def _core(profile: np.ndarray, share: float) -> tuple[int, int]:
@@ -300,30 +368,26 @@ def _text_box(mask: np.ndarray) -> Box | None:
 # --- output ----------------------------------------------------------------------------------------
 
 
-def _render(pixels: np.ndarray, layout: LineLayout) -> Image.Image:
+def _render(image: Image.Image, layout: LineLayout) -> Image.Image:
     """The text box plus margins, paper → white and ink → black along the paper→ink colour axis."""
-    height, width = pixels.shape[:2]
+    width, height = image.size
     x0, y0, x1, y1 = layout.box
     text_height = max(1, y1 - y0)
     margin_y, margin_x = round(MARGIN_Y * text_height), round(MARGIN_X * text_height)
     left, top, right, bottom = x0 - margin_x, y0 - margin_y, x1 + margin_x, y1 + margin_y
-    crop = pixels[max(0, top) : min(height, bottom), max(0, left) : min(width, right)]
-    background = np.asarray(layout.background, np.float32)
-    axis = np.asarray(layout.ink, np.float32) - background
-    if crop.ndim == 2:
-        lut = np.arange(256, dtype=np.float32)
-        grey = _to_grey((lut - background[0]) / axis[0])[crop]
-    else:
-        strength = (crop.astype(np.float32) - background) @ (axis / float(axis @ axis))
-        grey = _to_grey(strength)
-    canvas = np.full((bottom - top, right - left), 255, np.uint8)
-    canvas[max(0, -top) : max(0, -top) + grey.shape[0], max(0, -left) : max(0, -left) + grey.shape[1]] = grey
-    return Image.fromarray(canvas, mode="L")
-
-
-def _to_grey(strength: np.ndarray) -> np.ndarray:
-    """Ink strength (0 paper, 1 typical ink) → grey (255 white, 0 black), uint8."""
-    return (255.0 - np.clip(strength, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    crop = image.crop((max(0, left), max(0, top), min(width, right), min(height, bottom)))
+    background = np.asarray(layout.background, np.float64)
+    axis = np.asarray(layout.ink, np.float64) - background
+    weights = axis / float(axis @ axis)  # ink strength = weights · (pixel - background): 0 paper, 1 ink
+    if crop.mode == "L":
+        strength = (np.arange(256) - background[0]) * weights[0]
+        lut = (255.0 - np.clip(strength, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+        grey = Image.fromarray(lut[np.asarray(crop)])
+    else:  # grey = 255 - 255 · strength, clipped, in one pass of PIL's matrix conversion
+        grey = crop.convert("L", (*(-255.0 * weights), 255.0 + 255.0 * float(weights @ background)))
+    canvas = Image.new("L", (right - left, bottom - top), 255)
+    canvas.paste(grey, (max(0, -left), max(0, -top)))
+    return canvas
 
 
 def analysis_channels(mode: str) -> int:

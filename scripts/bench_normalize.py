@@ -1,0 +1,100 @@
+"""What input normalisation costs: ms per line for ``normalize_line`` next to the rest of preprocessing.
+
+    python scripts/bench_normalize.py devset [--lines 200] [--repeats 3]
+
+Inputs, made from the first ``--lines`` dev lines of each split (decoded once, before timing):
+
+- ``dev line``: the lines as they are (grey, 32–64 px high, most 300–500 px wide);
+- ``32×300``: the same resized to 32 × 300 px, a typical small line;
+- ``loose``: each line in the middle quarter of a canvas 4× its height (``bench_vs_tesseract.py``'s
+  variant);
+- ``photo crop``: each line scaled to 100 px high, white on red, in a 400 × 2000 px RGB canvas (text in
+  the middle quarter; a crop from a phone photo).
+
+Columns: ``normalize_line`` alone; the rest of preprocessing (colour mode, resize to the model height,
+tensor, as the bundled model's ``Preprocess`` with normalisation off); and both together (``Preprocess``
+with ``normalize=True``, which resizes the smaller normalised image). Median of ``--repeats`` passes over
+all inputs, one thread, per line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_vs_tesseract import SIGN_RED, SPLITS, loose, read_split, red
+
+from kocr.data.line_normalize import normalize_line
+from kocr.predict import Recognizer, load_image
+
+
+def photo_crop(image: Image.Image) -> Image.Image:
+    """The line 100 px high, white on red, centred in a 400 × 2000 canvas of the same red."""
+    line = red(image)
+    line = line.resize((max(1, round(line.width * 100 / line.height)), 100), Image.Resampling.BICUBIC)
+    line = line.crop((0, 0, min(line.width, 1900), 100))
+    canvas = Image.new("RGB", (2000, 400), tuple(int(v) for v in SIGN_RED))
+    canvas.paste(line, ((2000 - line.width) // 2, 150))
+    return canvas
+
+
+def per_line_ms(function: Callable[[Image.Image], object], images: list[Image.Image], repeats: int) -> float:
+    passes = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for image in images:
+            function(image)
+        passes.append((time.perf_counter() - start) / len(images) * 1000)
+    return float(np.median(passes))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("devset", type=Path)
+    parser.add_argument("--lines", type=int, default=50, help="lines per split")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+
+    lines = []
+    for split in SPLITS:
+        paths, _ = read_split(args.devset / split)
+        lines += [load_image(path).convert("L") for path in paths[: args.lines]]
+    inputs = {
+        "dev line": lines,
+        "32×300": [line.resize((300, 32), Image.Resampling.BICUBIC) for line in lines],
+        "loose": [loose(line) for line in lines],
+        "photo crop": [photo_crop(line) for line in lines],
+    }
+    plain = replace(Recognizer.load("default", device="cpu", normalize=False).preprocess, normalize=False)
+    normalised = replace(plain, normalize=True)
+
+    header = (
+        f"{'input':<12} {'size (median)':>15} {'normalize_line':>15} {'rest':>8} {'together':>9}  (ms/line)"
+    )
+    print(header)
+    print("-" * len(header))
+    for name, images in inputs.items():
+        sizes = np.median([image.size for image in images], axis=0).astype(int)
+        alone = per_line_ms(normalize_line, images, args.repeats)
+        rest = per_line_ms(plain, images, args.repeats)
+        together = per_line_ms(normalised, images, args.repeats)
+        size = f"{sizes[1]}×{sizes[0]}"
+        print(f"{name:<12} {size:>15} {alone:>15.3f} {rest:>8.3f} {together:>9.3f}")
+    print(f"{len(lines)} lines per input; {args.repeats} passes, median; torch threads: 1")
+
+
+if __name__ == "__main__":
+    main()
