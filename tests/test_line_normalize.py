@@ -21,7 +21,9 @@ noto = pytest.importorskip("pylopdf_fonts_ko", reason="Noto fonts come from the 
 TEXT = "한국어 문자 인식을 시험합니다."
 
 
-def draw_line(text: str = TEXT, size: int = 28, pad: tuple[int, int] = (6, 4), stroke: int = 0) -> Image.Image:
+def draw_line(
+    text: str = TEXT, size: int = 28, pad: tuple[int, int] = (6, 4), stroke: int = 0
+) -> Image.Image:
     """Black text on white, ``pad`` (x, y) pixels of paper around the ink."""
     font = ImageFont.truetype(str(noto.sans_path()), size)
     left, top, right, bottom = font.getbbox(text, stroke_width=stroke)
@@ -100,7 +102,7 @@ def test_a_final_full_stop_stays_and_a_far_speck_does_not_widen_the_crop() -> No
     assert with_stop is not None and without is not None
     assert with_stop.box[2] > without.box[2] + 3  # the full stop is part of the line
 
-    loose, offset = place(draw_line())
+    loose, _ = place(draw_line())
     clean = analyse_line(loose)
     assert clean is not None
     height = clean.text_height
