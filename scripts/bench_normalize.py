@@ -13,13 +13,15 @@ Inputs, made from the first ``--lines`` dev lines of each split (decoded once, b
 
 Columns: ``normalize_line`` alone; the rest of preprocessing (colour mode, resize to the model height,
 tensor, as the bundled model's ``Preprocess`` with normalisation off); and both together (``Preprocess``
-with ``normalize=True``, which resizes the smaller normalised image). Median of ``--repeats`` passes over
-all inputs, one thread, per line.
+with ``normalize=True``, which resizes the smaller normalised image). Each is the CPU time of this
+process per line (one thread; other jobs on a shared machine do not inflate it), median of
+``--repeats`` passes over all inputs; the last column is the wall-clock time of "together".
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -48,14 +50,18 @@ def photo_crop(image: Image.Image) -> Image.Image:
     return canvas
 
 
-def per_line_ms(function: Callable[[Image.Image], object], images: list[Image.Image], repeats: int) -> float:
-    passes = []
+def per_line_ms(
+    function: Callable[[Image.Image], object], images: list[Image.Image], repeats: int
+) -> tuple[float, float]:
+    """(CPU ms, wall-clock ms) per image, each the median over ``repeats`` passes."""
+    cpu, wall = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         for image in images:
             function(image)
-        passes.append((time.perf_counter() - start) / len(images) * 1000)
-    return float(np.median(passes))
+        cpu.append((time.process_time() - start_cpu) / len(images) * 1000)
+        wall.append((time.perf_counter() - start) / len(images) * 1000)
+    return float(np.median(cpu)), float(np.median(wall))
 
 
 def main() -> None:
@@ -82,18 +88,23 @@ def main() -> None:
     normalised = replace(plain, normalize=True)
 
     header = (
-        f"{'input':<12} {'size (median)':>15} {'normalize_line':>15} {'rest':>8} {'together':>9}  (ms/line)"
+        f"{'input':<12} {'size (median)':>14} {'normalize_line':>15} {'rest':>7} {'together':>9} "
+        f"{'together, wall':>15}"
     )
+    print("ms per line (CPU time of this process unless marked wall)")
     print(header)
     print("-" * len(header))
     for name, images in inputs.items():
         sizes = np.median([image.size for image in images], axis=0).astype(int)
-        alone = per_line_ms(normalize_line, images, args.repeats)
-        rest = per_line_ms(plain, images, args.repeats)
-        together = per_line_ms(normalised, images, args.repeats)
+        alone, _ = per_line_ms(normalize_line, images, args.repeats)
+        rest, _ = per_line_ms(plain, images, args.repeats)
+        together, together_wall = per_line_ms(normalised, images, args.repeats)
         size = f"{sizes[1]}×{sizes[0]}"
-        print(f"{name:<12} {size:>15} {alone:>15.3f} {rest:>8.3f} {together:>9.3f}")
-    print(f"{len(lines)} lines per input; {args.repeats} passes, median; torch threads: 1")
+        print(f"{name:<12} {size:>14} {alone:>15.3f} {rest:>7.3f} {together:>9.3f} {together_wall:>15.3f}")
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(
+        f"{len(lines)} lines per input; {args.repeats} passes, median; torch threads: 1; load average {load}"
+    )
 
 
 if __name__ == "__main__":

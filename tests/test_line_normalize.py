@@ -306,3 +306,11 @@ def test_predict_normalize_flags_on_a_loose_crop_with_the_bundled_model(tmp_path
     default = run_kocr("predict", image, "--verbose")  # the bundled model's own setting
     assert default.returncode == 0 and "input normalisation (the model's setting)" in default.stderr
     assert_no_traceback(default)
+
+    (tmp_path / "gt.txt").write_text(f"loose.png\t{truths['06.png']}\n", encoding="utf-8")
+    summary = tmp_path / "summary.json"
+    log = tmp_path / "log.txt"
+    scored = run_kocr("eval", tmp_path, "--normalize", "--summary-json", summary, "--log-file", log)
+    assert scored.returncode == 0, scored.stderr
+    figures = json.loads(summary.read_text(encoding="utf-8"))
+    assert figures["normalize"] is True and figures["combined"]["cer"] == 0
