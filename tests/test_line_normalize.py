@@ -314,3 +314,22 @@ def test_predict_normalize_flags_on_a_loose_crop_with_the_bundled_model(tmp_path
     assert scored.returncode == 0, scored.stderr
     figures = json.loads(summary.read_text(encoding="utf-8"))
     assert figures["normalize"] is True and figures["combined"]["cer"] == 0
+
+
+def test_tiny_model_records_it_and_onnx_predict_follows_or_overrides(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    """A model trained now stores normalize=True; its ONNX export carries it; the flags override it."""
+    pytest.importorskip("onnxruntime")
+    from kocr.training.checkpoint import load_checkpoint
+
+    assert (load_checkpoint(tiny_model).preprocess or {})["normalize"] is True
+    onnx = tmp_path / "tiny.onnx"
+    exported = run_kocr("export", "--saved-model", tiny_model, "--format", "onnx", "-o", onnx)
+    assert exported.returncode == 0, exported.stderr
+    image = tmp_path / "line.png"
+    place(draw_line("12가나", size=20))[0].save(image)
+    for flags, said in (([], "(the model's setting): on"), (["--no-normalize"], "(--no-normalize): off")):
+        result = run_kocr("predict", image, "--onnx", onnx, "--verbose", *flags)
+        assert result.returncode == 0, result.stderr
+        assert said in " ".join(result.stderr.split())

@@ -12,33 +12,38 @@ How established pipelines do it, and why kocr differs:
 
 - Tesseract's LSTM line recogniser stretches contrast between black and white points taken from the
   local minima and maxima of the line's middle row, and handles polarity by recognising a line again
-  inverted when its mean confidence is below 0.5, keeping the better read. It finds the text inside a
-  crop with its own layout analysis (Otsu binarisation, connected components).
+  inverted when its mean confidence is low (below 0.5 in ``LSTMRecognizer::RecognizeLine``), keeping
+  the better read. It finds the text inside a crop with its own layout analysis (Otsu binarisation,
+  connected components).
 - PaddleOCR leaves polarity to training (``RecAug``: 40 % of crops inverted) and margins to its
   detector: DB boxes are grown by ``unclip_ratio`` 1.5, a margin that scales with the text height.
 
 kocr recognises crops from anywhere, with no detector of its own and small models, so it decides once,
 before the model, and the same way in training: no second forward pass, nothing the model must learn.
 
-The steps (numpy + PIL; about 0.2 ms for a 32×300 line, a few ms for a 400×2000 photo crop, which is
-analysed at a reduced size):
+The steps (numpy + PIL; about 0.5 ms of CPU for a 32×300 line and 3 ms for a 400×2000 photo crop,
+``scripts/bench_normalize.py``):
 
-1. **Background**: the median colour of the border ring, refined to the median of every pixel not
-   classed as ink (or to the other class when "ink" is the majority: a border of ink, a bold tight
-   crop). Ink strength is each pixel's colour distance from it, smoothed 3×3 so specks and noise fade;
-   Otsu's threshold on that separates ink. Works for any ink colour and either polarity alike.
-2. **Ink colour**: the median colour of the strongest tenth of the ink pixels (stroke cores). A crop
-   whose ink differs from its paper by less than ``MIN_CONTRAST`` grey levels is treated as blank and
-   only turned grey.
-3. **Trim**: the text band is the shortest run of rows holding 70 % of the ink, grown over neighbouring
+1. **Paper and ink**: the paper colour is the median of the border ring, refined to the median of
+   every pixel not classed as ink (or of the other class when "ink" is the majority: a border of ink,
+   a bold tight crop). A pixel's ink strength is its colour distance from the paper (the largest
+   channel difference), smoothed 3×3 so specks and noise fade; Otsu's threshold on it separates ink,
+   for any ink colour and either polarity alike. Rows and columns that are nearly all "ink" (a sign's
+   dark surroundings, a frame) are set aside. A crop whose ink differs from its paper by less than
+   ``MIN_CONTRAST`` grey levels counts as blank and is only turned grey.
+2. **Trim**: the text band is the shortest run of rows holding 70 % of the ink, grown over neighbouring
    inked rows (ascenders, descenders, brackets) across gaps of at most 15 % of its height; horizontally,
    inked columns are grouped across gaps of up to ``GAP`` text heights and the heaviest group kept
    (with any other group at least half as heavy). A stray dot or a speck further away is left out, a
-   final full stop is not. The band is recomputed over the kept columns, then a margin in proportion to
-   the text height is added (``MARGIN_Y``, ``MARGIN_X``: the middle of the renderer's random margins).
-4. **Dark on light**: each pixel is projected onto the paper→ink colour axis, so the paper becomes
-   white, the typical ink black and anti-aliasing stays graded, whatever the colours were. Margin beyond
-   the input's edge is white.
+   final full stop is not. The band is recomputed over the kept columns and the box shrunk by the
+   smoothing's halo. Big crops are analysed box-reduced first, then the text's surroundings again at
+   full resolution (sampled when still big): averaging thins ink colours and coarsens edges.
+3. **Ink colour**: the median colour of the tenth of the text's ink furthest from the paper (stroke
+   cores, measured unsmoothed so broad blotches of textured paper do not outweigh thin strokes).
+4. **Dark on light**: the box plus a margin in proportion to the text height (``MARGIN_Y``,
+   ``MARGIN_X``: the middle of the renderer's random margins) is cut out and every pixel projected
+   onto the paper→ink colour axis, so the paper becomes white, the typical ink black and anti-aliasing
+   stays graded, whatever the colours were. Margin beyond the input's edge is white.
 """
 
 from __future__ import annotations
