@@ -6,7 +6,9 @@
 - a folder holding several LMDBs anywhere below it (PARSeq's ``**/data.mdb`` trees), read as one;
 - a ``gt.txt`` (``path<TAB>label``) or ``labels.txt`` (``name label``) file; image paths are relative to
   the file's folder, as clovaai's ``create_lmdb_dataset.py`` joins them, or to ``image_root``;
-- a folder holding ``gt.txt`` or ``labels.txt``.
+- a folder holding ``gt.txt`` or ``labels.txt``;
+- for training, ``synth:RECIPE.toml`` (or a ``.toml`` file): lines rendered on the fly
+  (:mod:`kocr.data.synth_stream`).
 
 Label files get the same treatment as LMDBs: labels normalised, samples that cannot be used (missing
 image, label outside the charset, too long, empty, malformed line) counted per reason and logged once,
@@ -52,7 +54,12 @@ def open_labelled_dataset(
     """A dataset of ``(transform(image), label)`` for any supported location (see the module docs)."""
     from kocr.data.lmdb import find_lmdbs
     from kocr.data.lmdb_dataset import LmdbDataset
+    from kocr.data.synth_stream import is_synth_source, open_synth_source
 
+    if is_synth_source(path):
+        return open_synth_source(
+            path, charset=charset, max_length=max_length, case_fold=case_fold, transform=transform
+        )
     path = Path(path)
     options: dict[str, Any] = dict(
         charset=charset,

@@ -21,6 +21,9 @@ from kocr.models.backbones import ResNetFeatureExtractor, VGGFeatureExtractor
 from kocr.models.sequence import BidirectionalLSTM
 from kocr.models.tps import TPSSpatialTransformer
 
+#: Classes of the auxiliary jamo head: blank, 19 initials, 21 medials, 27 finals, and "not Hangul".
+JAMO_HEAD_CLASSES = 1 + 19 + 21 + 27 + 1
+
 #: Architecture options of a CRNN config. Values use clovaai's spelling of the stage names.
 CRNN_DEFAULTS: dict[str, Any] = {
     "transformation": "TPS",  # "TPS" | "None"
@@ -35,6 +38,10 @@ CRNN_DEFAULTS: dict[str, Any] = {
     "num_fiducial": 20,
     "align_corners": True,  # TPS grid_sample; clovaai checkpoints from torch 1.10-1.13 need False
     "resnet_layers": [1, 2, 5, 3],
+    # Weight of an auxiliary CTC loss over the labels' jamo (kocr's own, not clovaai's): a second head
+    # learns initial/medial/final consonant and vowel per frame, sharing what 2,350 syllable classes
+    # have in common (를/름/릅 differ in one final). 0 = no head; inference never uses it.
+    "jamo_head": 0.0,
 }
 
 _CHOICES = {
@@ -69,6 +76,9 @@ def normalize_crnn_config(config: Mapping[str, Any]) -> dict[str, Any]:
         if cfg[key] <= 0:
             raise KocrError(f"CRNN {key} must be positive, got {cfg[key]}")
     cfg["align_corners"] = bool(cfg["align_corners"])
+    cfg["jamo_head"] = float(cfg["jamo_head"])
+    if cfg["jamo_head"] < 0:
+        raise KocrError(f"CRNN jamo_head (an auxiliary loss weight) must be >= 0, got {cfg['jamo_head']}")
     cfg["resnet_layers"] = [int(n) for n in cfg["resnet_layers"]]
     if len(cfg["resnet_layers"]) != 4 or min(cfg["resnet_layers"]) < 1:
         raise KocrError(f"CRNN resnet_layers must be four positive block counts, got {cfg['resnet_layers']}")
@@ -153,6 +163,9 @@ class CRNN(nn.Module):
             )
             seq_out = hidden
         self.Prediction = nn.Linear(seq_out, self.num_classes)
+        self.JamoPrediction: nn.Linear | None = None
+        if cfg["jamo_head"] > 0:
+            self.JamoPrediction = nn.Linear(seq_out, JAMO_HEAD_CLASSES)
         init_clovaai_weights(self)
 
     def transform(self, x: Tensor) -> Tensor:
@@ -163,12 +176,22 @@ class CRNN(nn.Module):
         """CNN feature map ``[B, output_channel, H', T]`` before height pooling (after TPS if any)."""
         return self.FeatureExtraction(self.transform(x))
 
-    def forward_after_transform(self, x: Tensor) -> Tensor:
-        """Everything after the Transformation stage: CNN, height pooling, BiLSTM, CTC projection."""
+    def contextual(self, x: Tensor) -> Tensor:
+        """Per-frame features ``[B, T, C]`` after the sequence model (input after the Transformation)."""
         visual = self.FeatureExtraction(x)
         visual = self.AdaptiveAvgPool(visual.permute(0, 3, 1, 2)).squeeze(3)  # [B, T, C]
         contextual = visual if self.SequenceModeling is None else self.SequenceModeling(visual)
-        return self.Prediction(contextual.contiguous())
+        return contextual.contiguous()
+
+    def forward_after_transform(self, x: Tensor) -> Tensor:
+        """Everything after the Transformation stage: CNN, height pooling, BiLSTM, CTC projection."""
+        return self.Prediction(self.contextual(x))
+
+    def forward_with_jamo(self, images: Tensor) -> tuple[Tensor, Tensor | None]:
+        """Syllable logits and, with a jamo head, its logits ``[B, T, JAMO_HEAD_CLASSES]`` (training)."""
+        contextual = self.contextual(self.transform(images))
+        jamo = None if self.JamoPrediction is None else self.JamoPrediction(contextual)
+        return self.Prediction(contextual), jamo
 
     def forward(self, images: Tensor) -> Tensor:
         return self.forward_after_transform(self.transform(images))

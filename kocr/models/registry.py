@@ -161,6 +161,18 @@ register_model(
     img_w=320,
 )
 register_model(
+    "vgg-bilstm-ctc-small-jamo",
+    "crnn",
+    "vgg-bilstm-ctc-small trained with an auxiliary jamo CTC head (weight 0.5); same inference cost",
+    transformation="None",
+    feature_extraction="VGG",
+    output_channel=128,
+    hidden_size=128,
+    img_h=32,
+    img_w=320,
+    jamo_head=0.5,
+)
+register_model(
     "vgg-bilstm-ctc-h32",
     "crnn",
     "Step up from -small: EasyOCR korean_g2 widths (VGG 256, BiLSTM 256) at height 32",

@@ -41,7 +41,7 @@ from kocr.training.checkpoint import Checkpoint, load_checkpoint, save_checkpoin
 from kocr.training.config import TrainConfig
 from kocr.training.optim import build_optimizer, build_scheduler, parameter_groups
 from kocr.training.rundir import new_run_dir
-from kocr.training.sampling import MixedEpochSampler
+from kocr.training.sampling import MixedEpochSampler, StreamPart
 
 logger = logging.getLogger(__name__)
 
@@ -276,6 +276,7 @@ class Trainer:
         self, config: TrainConfig, charset: Charset, max_length: int, preprocess: Any
     ) -> tuple[ConcatDataset, list[list[int]], list[int], Any]:
         from kocr.data.sources import open_labelled_dataset, with_transform
+        from kocr.data.synth_stream import SynthStream
         from kocr.data.transforms import Augment
 
         if not config.train_data:
@@ -293,11 +294,23 @@ class Trainer:
         for path, dataset in zip(config.train_data, opened, strict=True):
             if len(dataset) == 0:
                 raise KocrError(f"{path}: no usable training samples (see the warnings above for why)")
-        parts = [list(range(len(d))) for d in opened]
+        parts: list[Any] = [
+            StreamPart(d.lines_per_epoch) if isinstance(d, SynthStream) else list(range(len(d)))
+            for d in opened
+        ]
         sizes = [len(d) for d in opened]
         if config.valid_data:
-            valid_sets = [open_set(path, preprocess) for path in config.valid_data]
+            valid_sets = [
+                _stream_validation(dataset, config) if isinstance(dataset, SynthStream) else dataset
+                for dataset in (open_set(path, preprocess) for path in config.valid_data)
+            ]
             valid_set: Any = ConcatDataset(valid_sets)
+        elif isinstance(opened[0], SynthStream):
+            valid_set = _stream_validation(with_transform(opened[0], preprocess), config)
+            self.reporter.message(
+                f"no --valid-data: validating on {len(valid_set):,} lines of {config.train_data[0]} "
+                "that training never draws"
+            )
         else:
             held, parts[0] = _hold_out(len(opened[0]), config)
             valid_set = Subset(with_transform(opened[0], preprocess), held)  # no augmentation
@@ -605,6 +618,11 @@ class _Compose:
                 self._rng_seed, self._rng = seed, np.random.default_rng(seed)
             image = self.augment(image, rng=self._rng)
         return self.preprocess(image)
+
+
+def _stream_validation(stream: Any, config: TrainConfig) -> Any:
+    """Fixed validation lines of a synthetic stream (``--valid-max-samples``, else 2,000)."""
+    return stream.validation(config.valid_max_samples or 2000)
 
 
 def _hold_out(size: int, config: TrainConfig) -> tuple[list[int], list[int]]:
