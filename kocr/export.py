@@ -38,7 +38,6 @@ import io
 import json
 import math
 import os
-import tempfile
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -54,6 +53,7 @@ from kocr import __version__
 from kocr.charsets import Charset
 from kocr.codecs import CTCCodec, Decoded, PARSeqTokenizer
 from kocr.errors import InputFileError, KocrError
+from kocr.fileio import atomic_write_bytes
 from kocr.predict import (
     ImageInput,
     Prediction,
@@ -224,7 +224,7 @@ def export_onnx(
                 f"ONNX Runtime logits differ from PyTorch's by {max_diff:.3g} (tolerance {tolerance:g}); "
                 f"{output} was not written"
             )
-    _atomic_write(output, data)
+    atomic_write_bytes(output, data)
     variable = metadata.variable_width
     return ExportReport(
         output=output,
@@ -382,19 +382,6 @@ def _fixed_steps(model: nn.Module, width: int) -> int:
     if model.config["arch"] == "parseq":
         return int(model.max_label_length) + 1
     return int(model.output_length(width))
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path``, then rename: an interrupted export leaves no half file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
 
 
 # --- inference ------------------------------------------------------------------------------------------

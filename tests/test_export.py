@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
+import stat
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -207,6 +209,16 @@ def test_parseq_exports_with_full_decoding_and_matches_early_stopping_pytorch(tm
         OnnxRecognizer.load(report.output, batch_size=4).predict_images(images),
         Recognizer.load(checkpoint, device="cpu", batch_size=4).predict_images(images),
     )
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+def test_exported_file_gets_the_umask_mode(tiny_model: Path, tmp_path: Path) -> None:
+    previous = os.umask(0o022)
+    try:
+        report = export_onnx(tiny_model, tmp_path / "mode.onnx", batch_sizes=(1,))
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(report.output.stat().st_mode) == 0o644  # not mkstemp's 0600
 
 
 # --- errors ------------------------------------------------------------------------------------------------

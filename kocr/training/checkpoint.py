@@ -19,8 +19,8 @@ key                  contents
 ``metrics``          the last validation figures
 ===================  =====================================================================================
 
-Writes are atomic (temporary file in the same folder, then ``os.replace``), so an interrupted save
-never leaves a truncated ``best.pt``.
+Writes are atomic (temporary file in the same folder, fsync, then ``os.replace``; :mod:`kocr.fileio`), so an
+interrupted save never leaves a truncated ``best.pt``.
 
 Foreign checkpoints (clovaai ``.pth`` state_dicts, strhub PARSeq ``.pt``/``.ckpt``) are read by
 :mod:`kocr.training.imports` into the same :class:`Checkpoint` shape.
@@ -28,9 +28,7 @@ Foreign checkpoints (clovaai ``.pth`` state_dicts, strhub PARSeq ``.pt``/``.ckpt
 
 from __future__ import annotations
 
-import os
 import pickle
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +39,7 @@ from torch import nn
 from kocr import __version__
 from kocr.charsets import Charset
 from kocr.errors import InputFileError, KocrError
+from kocr.fileio import atomic_write
 
 CHECKPOINT_FORMAT = "kocr.checkpoint"
 FORMAT_VERSION = 1
@@ -116,18 +115,8 @@ def save_checkpoint(
 
 
 def atomic_torch_save(payload: Any, path: str | Path) -> Path:
-    """``torch.save`` to a temporary file beside ``path``, then rename it over ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    try:
-        torch.save(payload, tmp_name)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return path
+    """``torch.save`` to a temporary file beside ``path``, then rename it over ``path`` (kocr.fileio)."""
+    return atomic_write(path, lambda temporary: torch.save(payload, temporary))
 
 
 def read_torch_file(path: str | Path) -> Any:
