@@ -56,8 +56,8 @@ class Recognizer:
         variable_width: bool | None = None,
         source: str | None = None,
     ) -> None:
+        from kocr.devices import resolve_device
         from kocr.models.objectives import objective_for
-        from kocr.training.trainer import resolve_device
 
         self.device = resolve_device(str(device))
         self.model = model.to(self.device).eval()

@@ -33,6 +33,7 @@ from torch import nn
 from torch.utils.data import ConcatDataset, DataLoader, Subset
 
 from kocr.charsets import Charset
+from kocr.devices import resolve_device
 from kocr.errors import KocrError
 from kocr.metrics import RunningMetrics
 from kocr.models.objectives import LossModule, Objective, objective_for
@@ -107,16 +108,6 @@ class _State:
     step: int = 0
     best_cer: float = math.inf
     last_metrics: dict[str, float] = field(default_factory=dict)
-
-
-def resolve_device(name: str) -> torch.device:
-    """``auto`` picks CUDA when available, else the CPU; ``cuda`` without a GPU is a clear error."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise KocrError("--device cuda was asked for but no CUDA GPU is available (use --device cpu or auto)")
-    return device
 
 
 def amp_dtype(amp: str | None, device: torch.device) -> torch.dtype | None:
