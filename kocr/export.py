@@ -177,9 +177,9 @@ def export_onnx(
     in [-1, 1], at each of ``batch_sizes`` and, for variable-width models, several widths. A difference
     above ``tolerance`` (default 1e-3, 5e-3 for TPS models) raises :class:`KocrError` and leaves no file.
     """
+    from kocr.checkpoints import load_checkpoint
     from kocr.data.transforms import Preprocess
     from kocr.predict import default_model_path
-    from kocr.training.checkpoint import load_checkpoint
 
     onnx = _require("onnx")
     output = Path(output)

@@ -83,8 +83,8 @@ class Recognizer:
 
         kocr checkpoints carry their charset and preprocessing; clovaai ``.pth`` files need ``charset``.
         """
+        from kocr.checkpoints import load_checkpoint
         from kocr.data.transforms import Preprocess
-        from kocr.training.checkpoint import load_checkpoint
 
         path = default_model_path() if str(source) == "default" else Path(source)
         checkpoint = load_checkpoint(path, charset=charset)

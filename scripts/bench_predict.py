@@ -100,9 +100,9 @@ def untrained_checkpoint(folder: Path) -> Path:
     import torch
 
     from kocr.charsets import Charset
+    from kocr.checkpoints import save_checkpoint
     from kocr.data.transforms import Preprocess
     from kocr.models import create_model
-    from kocr.training.checkpoint import save_checkpoint
 
     charset = Charset.load("ko-2350")
     torch.manual_seed(0)

@@ -12,10 +12,10 @@ import torch
 from conftest import FIXTURES
 
 from kocr.charsets import Charset
+from kocr.checkpoints import load_checkpoint, save_checkpoint
 from kocr.codecs import CTCCodec
 from kocr.errors import InputFileError, KocrError
 from kocr.models import create_model
-from kocr.training.checkpoint import load_checkpoint, save_checkpoint
 from kocr.training.remap import model_for_charset
 
 REFERENCE = FIXTURES / "reference"

@@ -20,12 +20,12 @@ onnxruntime = pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
 
 from kocr.charsets import Charset  # noqa: E402
+from kocr.checkpoints import load_checkpoint, save_checkpoint  # noqa: E402
 from kocr.data.transforms import Preprocess  # noqa: E402
 from kocr.errors import InputFileError, KocrError  # noqa: E402
 from kocr.export import ExportReport, OnnxRecognizer, export_onnx, onnx_providers  # noqa: E402
 from kocr.models import create_model  # noqa: E402
 from kocr.predict import Prediction, Recognizer  # noqa: E402
-from kocr.training.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
 
 
 @pytest.fixture(autouse=True, scope="module")

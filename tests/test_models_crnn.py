@@ -10,8 +10,9 @@ import torch
 import torch.nn.functional as F
 from conftest import FIXTURES
 
+from kocr.checkpoints.foreign import crnn_config_from_clovaai, load_reference_state_dict
 from kocr.errors import KocrError
-from kocr.models import CRNN, create_model, crnn_config_from_clovaai, load_reference_state_dict
+from kocr.models import CRNN, create_model
 from kocr.models.tps import build_P_hat
 
 REF = FIXTURES / "reference"

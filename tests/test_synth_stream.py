@@ -11,10 +11,10 @@ import torch
 from conftest import assert_no_traceback, run_kocr, tiny_train_config
 
 from kocr.charsets import Charset
+from kocr.checkpoints import load_checkpoint
 from kocr.data.synth_config import load_recipe
 from kocr.data.synth_stream import BLOCK, VALIDATION_BASE, VIRTUAL_SIZE, SynthStream, is_synth_source
 from kocr.errors import KocrError
-from kocr.training.checkpoint import load_checkpoint
 from kocr.training.sampling import MixedEpochSampler, StreamPart
 from kocr.training.trainer import Trainer
 

@@ -9,7 +9,7 @@ Build by name with :func:`create_model`, or rebuild from a stored config with :f
 
 from __future__ import annotations
 
-from kocr.models.crnn import CRNN, CRNN_DEFAULTS, crnn_config_from_clovaai, ctc_output_length
+from kocr.models.crnn import CRNN, CRNN_DEFAULTS, ctc_output_length
 from kocr.models.parseq import PARSEQ_DEFAULTS, PARSeq
 from kocr.models.registry import (
     ARCHITECTURES,
@@ -22,7 +22,6 @@ from kocr.models.registry import (
     num_classes_for_charset,
     register_model,
 )
-from kocr.models.weights import load_reference_state_dict, strip_prefix
 
 __all__ = [
     "ARCHITECTURES",
@@ -34,12 +33,9 @@ __all__ = [
     "PARSeq",
     "build_model",
     "create_model",
-    "crnn_config_from_clovaai",
     "ctc_output_length",
     "list_models",
-    "load_reference_state_dict",
     "model_config",
     "num_classes_for_charset",
     "register_model",
-    "strip_prefix",
 ]

@@ -2,8 +2,8 @@
 
 Top-level module names (``Transformation``, ``FeatureExtraction``, ``AdaptiveAvgPool``,
 ``SequenceModeling``, ``Prediction``) and every parameter name below them match clovaai's ``Model``, so a
-clovaai or EasyOCR checkpoint loads with :func:`kocr.models.weights.load_reference_state_dict` (which strips
-DataParallel's ``module.`` prefix) and produces the same logits.
+clovaai or EasyOCR checkpoint loads through :mod:`kocr.checkpoints.foreign` (which strips DataParallel's
+``module.`` prefix) and produces the same logits.
 
 Only the CTC head is implemented; ``Prediction`` is a plain Linear and class 0 is the CTC blank.
 """
@@ -88,31 +88,6 @@ def normalize_crnn_config(config: Mapping[str, Any]) -> dict[str, Any]:
     if cfg["transformation"] == "TPS" and (cfg["num_fiducial"] % 2 or cfg["num_fiducial"] < 4):
         raise KocrError(f"CRNN num_fiducial must be even and >= 4, got {cfg['num_fiducial']}")
     return cfg
-
-
-def crnn_config_from_clovaai(opt: Mapping[str, Any]) -> tuple[dict[str, Any], int]:
-    """Translate clovaai ``opt`` fields (``Transformation``, ``imgH``, ``num_class``, ...) to a kocr config.
-
-    Returns ``(config, num_classes)``. ``align_corners`` defaults to True (clovaai under torch >= 2 or
-    < 1.10); pass ``opt["align_corners"] = False`` for checkpoints trained under torch 1.10-1.13.
-    """
-    mapping = {
-        "Transformation": "transformation",
-        "FeatureExtraction": "feature_extraction",
-        "SequenceModeling": "sequence_modeling",
-        "Prediction": "prediction",
-        "imgH": "img_h",
-        "imgW": "img_w",
-        "input_channel": "input_channel",
-        "output_channel": "output_channel",
-        "hidden_size": "hidden_size",
-        "num_fiducial": "num_fiducial",
-        "align_corners": "align_corners",
-    }
-    config = {new: opt[old] for old, new in mapping.items() if old in opt}
-    if "num_class" not in opt:
-        raise KocrError("clovaai options lack num_class (charset size + 1 for the CTC blank)")
-    return normalize_crnn_config(config), int(opt["num_class"])
 
 
 def ctc_output_length(config: Mapping[str, Any], width: int) -> int:

@@ -16,8 +16,8 @@ import torch
 from torch import nn
 
 from kocr.charsets import Charset
+from kocr.checkpoints import Checkpoint
 from kocr.errors import KocrError
-from kocr.training.checkpoint import Checkpoint
 
 #: Tensors whose first dimension is indexed by class / token, per architecture.
 CHARSET_TENSORS = {

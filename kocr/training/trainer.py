@@ -33,12 +33,12 @@ from torch import nn
 from torch.utils.data import ConcatDataset, DataLoader, Subset
 
 from kocr.charsets import Charset
+from kocr.checkpoints import Checkpoint, load_checkpoint, save_checkpoint
 from kocr.devices import resolve_device
 from kocr.errors import KocrError
 from kocr.metrics import RunningMetrics
 from kocr.models.objectives import LossModule, Objective, objective_for
 from kocr.training import distributed
-from kocr.training.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from kocr.training.config import TrainConfig
 from kocr.training.optim import build_optimizer, build_scheduler, parameter_groups
 from kocr.training.rundir import new_run_dir
