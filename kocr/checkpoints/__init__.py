@@ -4,7 +4,8 @@
 - :mod:`~kocr.checkpoints.format`: the kocr format, :func:`save_checkpoint` and :func:`load_checkpoint`
   (``torch.load(weights_only=True)`` always);
 - :mod:`~kocr.checkpoints.foreign`: clovaai, EasyOCR and strhub PARSeq files, the one path by which
-  foreign weights enter kocr.
+  foreign weights enter kocr;
+- :mod:`~kocr.checkpoints.train_state`: the optimiser, schedule and RNG state ``--resume`` restores.
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ from torch.utils.data import ConcatDataset, DataLoader, Subset
 
 from kocr.charsets import Charset
 from kocr.checkpoints import Checkpoint, load_checkpoint, save_checkpoint
+from kocr.checkpoints.train_state import capture_train_state, restore_train_state
 from kocr.devices import resolve_device
 from kocr.errors import KocrError
 from kocr.metrics import RunningMetrics
@@ -228,7 +229,10 @@ class Trainer:
             scaler = torch.amp.GradScaler("cuda", enabled=dtype == torch.float16)
             state = _State()
             if resume_from is not None:
-                state = _restore_train_state(resume_from.train_state or {}, optimizer, scheduler, scaler)
+                step, best_cer = restore_train_state(
+                    resume_from.train_state or {}, optimizer, scheduler, scaler
+                )
+                state = _State(step=step, best_cer=best_cer)
 
             run_dir = self._run_dir(config, dist_info, resume_from, charset)
             loader = DataLoader(
@@ -431,7 +435,14 @@ class Trainer:
                     elapsed_s=time.monotonic() - started,
                     **{f"valid_{k}": v for k, v in metrics.items() if f"valid_{k}" in LOG_COLUMNS},
                 )
-            train_state = _train_state(ctx, state, epoch)
+            train_state = capture_train_state(
+                ctx.optimizer,
+                ctx.scheduler,
+                ctx.scaler,
+                step=state.step,
+                epoch=epoch,
+                best_cer=state.best_cer,
+            )
             save = dict(
                 model=ctx.model,
                 charset=ctx.charset,
@@ -521,26 +532,9 @@ def validate(ctx: _Context) -> tuple[dict[str, float], list[tuple[str, str]]]:
             running.update(label, result.text)
             if len(examples) < NUM_EXAMPLES:
                 examples.append((label, result.text))
-    sums = [
-        running.samples,
-        running.exact,
-        running.exact_no_space,
-        running.one_minus_ned_sum,
-        running.chars.errors,
-        running.chars.length,
-        running.chars_no_space.errors,
-        running.chars_no_space.length,
-        running.jamo.errors,
-        running.jamo.length,
-        loss_sum,
-        batches,
-    ]
-    sums = distributed.all_reduce_sum([float(v) for v in sums], ctx.device)
-    total = RunningMetrics(int(sums[0]), int(sums[1]), int(sums[2]), sums[3])
-    total.chars.errors, total.chars.length = int(sums[4]), int(sums[5])
-    total.chars_no_space.errors, total.chars_no_space.length = int(sums[6]), int(sums[7])
-    total.jamo.errors, total.jamo.length = int(sums[8]), int(sums[9])
-    metrics = {"loss": sums[10] / max(sums[11], 1.0), **total.summary()}
+    sums = distributed.all_reduce_sum([*running.to_sums(), loss_sum, float(batches)], ctx.device)
+    total = RunningMetrics.from_sums(sums[:-2])
+    metrics = {"loss": sums[-2] / max(sums[-1], 1.0), **total.summary()}
     return metrics, examples
 
 
@@ -642,49 +636,6 @@ def _seed_everything(seed: int) -> None:
 def _ignore_sigint(_worker_id: int) -> None:
     """DataLoader workers leave Ctrl-C to the main process, which saves last.pt before stopping."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _train_state(ctx: _Context, state: _State, epoch: int) -> dict[str, Any]:
-    return {
-        "step": state.step,
-        "epoch": epoch,
-        "best_cer": state.best_cer,
-        "optimizer": ctx.optimizer.state_dict(),
-        "scheduler": ctx.scheduler.state_dict(),
-        "scaler": ctx.scaler.state_dict(),
-        "rng": {
-            "torch": torch.get_rng_state(),
-            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-            "python": list(random.getstate()[1]),
-            "numpy": _numpy_rng_state(),
-        },
-    }
-
-
-def _restore_train_state(
-    saved: dict[str, Any], optimizer: torch.optim.Optimizer, scheduler: Any, scaler: torch.amp.GradScaler
-) -> _State:
-    optimizer.load_state_dict(saved["optimizer"])
-    scheduler.load_state_dict(saved["scheduler"])
-    if saved.get("scaler"):
-        scaler.load_state_dict(saved["scaler"])
-    rng = saved.get("rng") or {}
-    if "torch" in rng:
-        torch.set_rng_state(rng["torch"])
-    if rng.get("cuda") and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(rng["cuda"])
-    if "python" in rng:
-        random.setstate((3, tuple(int(v) for v in rng["python"]), None))
-    if "numpy" in rng:
-        keys, position = rng["numpy"]
-        np.random.set_state(("MT19937", keys.numpy().astype(np.uint32), int(position), 0, 0.0))
-    return _State(step=int(saved["step"]), best_cer=float(saved.get("best_cer", math.inf)))
-
-
-def _numpy_rng_state() -> tuple[torch.Tensor, int]:
-    """NumPy's global RNG as a tensor and an int, which ``torch.load(weights_only=True)`` accepts."""
-    _, keys, position, _, _ = np.random.get_state()
-    return torch.from_numpy(keys.astype(np.int64)), int(position)
 
 
 class _CsvLog:
