@@ -52,16 +52,10 @@ from torch import Tensor, nn
 from kocr import __version__
 from kocr.charsets import Charset
 from kocr.codecs import CTCCodec, Decoded, PARSeqTokenizer
+from kocr.data.images import ImageInput, load_image
 from kocr.errors import InputFileError, KocrError
 from kocr.fileio import atomic_write_bytes
-from kocr.predict import (
-    ImageInput,
-    Prediction,
-    batch_groups,
-    load_image,
-    predict_batched,
-    reads_any_width,
-)
+from kocr.predict import Prediction, batch_groups, predict_batched, reads_any_width
 
 INPUT_NAME = "images"
 OUTPUT_NAME = "logits"

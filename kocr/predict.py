@@ -12,23 +12,21 @@ widest line instead of one fixed width. Fixed-size models (TPS, PARSeq) batch in
 
 from __future__ import annotations
 
-import io
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 from torch import nn
 
 from kocr.charsets import Charset
 from kocr.codecs import Decoded
-from kocr.errors import InputFileError, KocrError
-
-ImageInput = str | os.PathLike | Image.Image | np.ndarray | bytes
+from kocr.data.images import ImageInput, load_image
+from kocr.errors import KocrError
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "weights" / "default.pt"
 MAX_WIDTH_FACTOR = 8  # variable-width inference reads lines up to 8 × the training width
@@ -185,83 +183,3 @@ def _inference_preprocess(preprocess: Any) -> Any:
 
 def _is_single(images: Any) -> bool:
     return isinstance(images, (str, os.PathLike, Image.Image, np.ndarray, bytes))
-
-
-def load_image(source: ImageInput) -> Image.Image:
-    """A PIL image from a path, encoded bytes, a PIL image or a numpy array (H×W or H×W×C).
-
-    Unreadable files raise :class:`InputFileError` naming the file. numpy arrays may be uint8, uint16
-    (scaled to 8 bit) or float in [0, 1].
-    """
-    if isinstance(source, Image.Image):
-        return source
-    if isinstance(source, np.ndarray):
-        return _from_array(source)
-    if isinstance(source, bytes):
-        return decode_image(source, "<bytes>")
-    return _open(source, str(source))
-
-
-def decode_image(data: bytes, name: str) -> Image.Image:
-    """A PIL image from encoded bytes (an LMDB value, say); errors name ``name``."""
-    return _open(io.BytesIO(data), name)
-
-
-def _open(file: Any, name: str) -> Image.Image:
-    try:
-        with Image.open(file) as opened:
-            opened.load()
-            return opened.copy()
-    except FileNotFoundError:
-        raise InputFileError(name, "image not found") from None
-    except IsADirectoryError:
-        raise InputFileError(name, "is a folder, not an image") from None
-    except UnidentifiedImageError:
-        raise InputFileError(name, "not a readable image (unknown format or corrupt data)") from None
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise InputFileError(name, f"not a readable image ({exc})") from None
-
-
-def _from_array(array: np.ndarray) -> Image.Image:
-    if array.ndim == 3 and array.shape[2] == 1:
-        array = array[:, :, 0]
-    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
-        raise KocrError(f"expected an H×W, H×W×3 or H×W×4 array, got shape {array.shape}")
-    if array.dtype == np.uint16:
-        array = (array.astype(np.float32) / 257.0).round().astype(np.uint8)
-    elif np.issubdtype(array.dtype, np.floating):
-        array = (np.clip(array, 0.0, 1.0) * 255.0).round().astype(np.uint8)
-    elif array.dtype != np.uint8:
-        raise KocrError(f"unsupported array dtype {array.dtype}; use uint8, uint16 or float in [0, 1]")
-    return Image.fromarray(array)
-
-
-def iter_image_files(
-    paths: Iterable[str | os.PathLike[str]], *, recursive: bool = False
-) -> list[tuple[Path, str]]:
-    """(file, name to show) for images named directly, in folders (``recursive`` walks subfolders) or by
-    glob patterns; names are relative to the folder they were found in. Sorted within each folder."""
-    import glob
-
-    found: list[tuple[Path, str]] = []
-    for item in paths:
-        path = Path(item)
-        if path.is_dir():
-            pattern = "**/*" if recursive else "*"
-            files = sorted(
-                p for p in path.glob(pattern) if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-            )
-            found.extend((p, p.relative_to(path).as_posix()) for p in files)
-        elif path.exists():
-            found.append((path, path.name if path.is_absolute() else path.as_posix()))
-        elif glob.has_magic(str(item)):
-            matches = sorted(Path(p) for p in glob.glob(str(item), recursive=recursive))
-            found.extend((p, p.as_posix()) for p in matches if p.is_file())
-        else:
-            raise InputFileError(path, "no such file or folder")
-    return found
-
-
-IMAGE_SUFFIXES = frozenset(
-    {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".pgm", ".ppm"}
-)

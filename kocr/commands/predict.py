@@ -49,8 +49,8 @@ def predict(
 
     Unreadable files are reported and skipped; the exit code is 1 only when no image could be read.
     """
+    from kocr.data.images import iter_image_files, load_image
     from kocr.errors import KocrError
-    from kocr.predict import iter_image_files, load_image
 
     if output is not None:
         if output.suffix.lower() not in OUTPUT_FORMATS:
