@@ -40,7 +40,41 @@ class Prediction:
     confidence: float
 
 
-class Recognizer:
+class RecognizerBase:
+    """What every recogniser shares: ``predict`` on any image input, ``predict_images`` batched by width.
+
+    Subclasses set ``preprocess``, ``batch_size`` and ``variable_width`` and implement ``decode_batch``:
+    :class:`Recognizer` runs PyTorch, :class:`kocr.onnx_runtime.OnnxRecognizer` ONNX Runtime, and both
+    see identical batches.
+    """
+
+    preprocess: Any
+    batch_size: int
+    variable_width: bool
+
+    def decode_batch(self, batch: torch.Tensor) -> list[Decoded]:
+        """Texts and confidences of a preprocessed, padded batch ``[B, C, H, W]``."""
+        raise NotImplementedError
+
+    def predict(self, images: ImageInput | Sequence[ImageInput]) -> Prediction | list[Prediction]:
+        """Recognise one image (returns a :class:`Prediction`) or a list of them (returns a list)."""
+        if _is_single(images):
+            return self.predict_images([load_image(images)])[0]  # type: ignore[arg-type]
+        return self.predict_images([load_image(image) for image in images])  # type: ignore[union-attr]
+
+    @torch.inference_mode()
+    def predict_images(self, images: Sequence[Image.Image]) -> list[Prediction]:
+        """Recognise already-loaded PIL images, batched by width; results in input order."""
+        return predict_batched(
+            [self.preprocess(image) for image in images],
+            self.preprocess,
+            self.decode_batch,
+            batch_size=self.batch_size,
+            variable_width=self.variable_width,
+        )
+
+
+class Recognizer(RecognizerBase):
     """A loaded model, its charset and preprocessing, on one device."""
 
     def __init__(
@@ -65,7 +99,7 @@ class Recognizer:
         self.source = source
         any_width = reads_any_width(model.config)
         self.variable_width = any_width if variable_width is None else variable_width and any_width
-        self.preprocess = _inference_preprocess(preprocess) if self.variable_width else preprocess
+        self.preprocess = inference_preprocess(preprocess) if self.variable_width else preprocess
 
     @classmethod
     def load(
@@ -99,22 +133,9 @@ class Recognizer:
 
     # --- prediction -------------------------------------------------------------------------------
 
-    def predict(self, images: ImageInput | Sequence[ImageInput]) -> Prediction | list[Prediction]:
-        """Recognise one image (returns a :class:`Prediction`) or a list of them (returns a list)."""
-        if _is_single(images):
-            return self.predict_images([load_image(images)])[0]  # type: ignore[arg-type]
-        return self.predict_images([load_image(image) for image in images])  # type: ignore[union-attr]
-
-    @torch.inference_mode()
-    def predict_images(self, images: Sequence[Image.Image]) -> list[Prediction]:
-        """Recognise already-loaded PIL images, batched by width; results in input order."""
-        return predict_batched(
-            [self.preprocess(image) for image in images],
-            self.preprocess,
-            lambda batch: self.objective.decode(self.model, batch.to(self.device)),
-            batch_size=self.batch_size,
-            variable_width=self.variable_width,
-        )
+    def decode_batch(self, batch: torch.Tensor) -> list[Decoded]:
+        """Texts and confidences of a preprocessed, padded batch ``[B, C, H, W]``."""
+        return self.objective.decode(self.model, batch.to(self.device))
 
     def __repr__(self) -> str:
         return (
@@ -139,8 +160,8 @@ def predict_batched(
 ) -> list[Prediction]:
     """Preprocessed lines -> predictions in input order: batches of similar width when the model reads any
     width (each padded only to its widest line), input order otherwise; ``decode`` maps a padded batch to
-    decoded rows. Shared by :class:`Recognizer` and :class:`kocr.export.OnnxRecognizer` so PyTorch and ONNX
-    Runtime see identical batches."""
+    decoded rows. Shared by every :class:`RecognizerBase` so PyTorch and ONNX Runtime see identical
+    batches."""
     results: list[Prediction | None] = [None] * len(tensors)
     for group in batch_groups([t.shape[-1] for t in tensors], batch_size, variable_width=variable_width):
         batch = preprocess.pad_batch([tensors[i] for i in group])
@@ -168,7 +189,7 @@ def default_model_path() -> Path:
     return DEFAULT_MODEL
 
 
-def _inference_preprocess(preprocess: Any) -> Any:
+def inference_preprocess(preprocess: Any) -> Any:
     """The training preprocessing with the fixed width lifted: height kept, width as the line needs
     (at least the height, at most ``MAX_WIDTH_FACTOR`` × the training width)."""
     train_width = preprocess.width or preprocess.max_width or preprocess.height * 25

@@ -129,7 +129,8 @@ def main() -> None:
     import onnxruntime
     import torch
 
-    from kocr.export import OnnxRecognizer, export_onnx
+    from kocr.export import export_onnx
+    from kocr.onnx_runtime import OnnxRecognizer
     from kocr.predict import Recognizer
 
     torch.set_num_threads(args.threads)

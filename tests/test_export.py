@@ -23,8 +23,9 @@ from kocr.charsets import Charset  # noqa: E402
 from kocr.checkpoints import load_checkpoint, save_checkpoint  # noqa: E402
 from kocr.data.transforms import Preprocess  # noqa: E402
 from kocr.errors import InputFileError, KocrError  # noqa: E402
-from kocr.export import ExportReport, OnnxRecognizer, export_onnx, onnx_providers  # noqa: E402
+from kocr.export import ExportReport, export_onnx  # noqa: E402
 from kocr.models import create_model  # noqa: E402
+from kocr.onnx_runtime import OnnxRecognizer, onnx_providers  # noqa: E402
 from kocr.predict import Prediction, Recognizer  # noqa: E402
 
 
@@ -238,8 +239,8 @@ def test_failed_parity_writes_nothing(
         def run(self, names: list[str], feeds: dict[str, object]) -> list[object]:
             return [out + 0.01 for out in self.session.run(names, feeds)]  # type: ignore[attr-defined]
 
-    real = kocr.export._session
-    monkeypatch.setattr(kocr.export, "_session", lambda *args, **kwargs: Skewed(real(*args, **kwargs)))
+    real = kocr.export.open_session
+    monkeypatch.setattr(kocr.export, "open_session", lambda *args, **kwargs: Skewed(real(*args, **kwargs)))
     with pytest.raises(KocrError, match="differ from PyTorch's"):
         export_onnx(tiny_model, tmp_path / "bad.onnx", batch_sizes=(2,))
     assert list(tmp_path.iterdir()) == []

@@ -85,7 +85,7 @@ def predict(
 
 def _load_recognizer(saved_model: str, onnx: Path | None, charset: str | None, device: str, batch_size: int):
     if onnx is not None:
-        from kocr.export import OnnxRecognizer
+        from kocr.onnx_runtime import OnnxRecognizer
 
         return OnnxRecognizer.load(onnx, batch_size=batch_size, device=device)
     from kocr.predict import Recognizer
