@@ -16,7 +16,9 @@ Exporter: the TorchScript-based ``torch.onnx.export(..., dynamo=False)``. It is 
 but still works in torch 2.13, handles the LSTMs and the unrolled PARSeq decoder, and needs nothing beyond
 the ``onnx`` extra; the torch.export-based exporter additionally requires ``onnxscript``.
 
-Two export-only rewrites, both verified by the parity check against the *unmodified* model:
+Family-specific rewrites are the families' export hooks (:class:`kocr.models.family.ModelFamily`:
+``export_module``, ``export_forward``); today's two, both verified by the parity check against the
+*unmodified* model:
 
 - CRNN height pooling is ``AdaptiveAvgPool2d((None, 1))`` on a permuted map; the TorchScript exporter has
   no symbolic for adaptive pooling once the batch or width is symbolic. The exported copy uses the
@@ -30,7 +32,6 @@ Two export-only rewrites, both verified by the parity check against the *unmodif
 
 from __future__ import annotations
 
-import copy
 import io
 import math
 import os
@@ -48,22 +49,17 @@ from kocr.charsets import Charset
 from kocr.data.images import ImageInput, load_image
 from kocr.errors import KocrError
 from kocr.fileio import atomic_write_bytes
+from kocr.models.registry import family_of
 from kocr.onnx_runtime import INPUT_NAME, OUTPUT_NAME, OnnxMetadata, open_session, require_module
 from kocr.predict import batch_groups, reads_any_width
 
-DEFAULT_TOLERANCE = 1e-3
-# TPS: bilinear resampling turns float32 rounding differences of ~1e-6 in the sampling grid (onnxruntime's
-# MatMul and MKL's bmm accumulate differently) into ~1e-3 in the logits; an untrained 32x100 TRBC measured
-# 1.3e-3 on rendered lines and 3.2e-3 on noise. 5e-3 is the bound kocr's golden TRBC test uses for the same
-# effect (tests/fixtures/reference/PROVENANCE.md).
-TPS_TOLERANCE = 5e-3
+DEFAULT_TOLERANCE = 1e-3  # families may ask for more (ModelFamily.parity_tolerance: 5e-3 for TPS)
 EXPORTER = "torch.onnx.export (TorchScript tracer, dynamo=False)"
 TRACE_BATCH = 2  # tracing at batch 1 could let the exporter treat the batch size as a constant
 PARITY_WIDTH_FACTORS = (0.5, 2.3)  # variable-width checks run widths other than the traced one
 MAX_OPSET = 20  # the TorchScript exporter's newest; asked for more, it silently exports opset 20
-# Oldest opset of an op each model family needs (GridSample for TPS, scaled_dot_product_attention for
-# PARSeq's encoder), checked up front: when the exporter fails it dumps the whole TorchScript graph.
-MIN_OPSET = {"TPS": 16, "PARSeq": 14}
+# The oldest opset a model needs (ModelFamily.min_opset: GridSample for TPS, scaled_dot_product_attention
+# for PARSeq's encoder) is checked up front: when the exporter fails it dumps the whole TorchScript graph.
 
 
 @dataclass(frozen=True)
@@ -143,7 +139,8 @@ def export_onnx(
     data = proto.SerializeToString()
 
     if tolerance is None:
-        tolerance = TPS_TOLERANCE if model.config.get("transformation") == "TPS" else DEFAULT_TOLERANCE
+        tolerance = family_of(model.config).parity_tolerance(model.config)
+        tolerance = DEFAULT_TOLERANCE if tolerance is None else tolerance
     max_diff, rows, shapes = None, 0, ()
     if check:
         batches = _parity_batches(metadata, sample_images, batch_sizes, (channels, height, width))
@@ -170,32 +167,21 @@ def export_onnx(
     )
 
 
-class _HeightMean(nn.Module):
-    """``AdaptiveAvgPool2d((None, 1))`` on ``[B, T, C, H]``, written as a mean the exporter can trace."""
-
-    def forward(self, x: Tensor) -> Tensor:
-        return x.mean(dim=-1, keepdim=True)
-
-
 class _ExportGraph(nn.Module):
     """The function the ONNX graph computes: images -> logits with a trace-friendly, fixed control flow."""
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
-        self.model = model
-        if model.config["arch"] == "crnn":
-            self.model = copy.deepcopy(model)  # the caller's model keeps its pooling (the parity reference)
-            self.model.AdaptiveAvgPool = _HeightMean()
+        self.family = family_of(model.config)
+        self.model = self.family.export_module(model)  # the caller's model stays the parity reference
 
     def forward(self, images: Tensor) -> Tensor:
-        return _reference_forward(self.model, images)
+        return self.family.export_forward(self.model, images)
 
 
 def _reference_forward(model: nn.Module, images: Tensor) -> Tensor:
     """PyTorch logits of what the graph exports (PARSeq: every decoding step, no early stop)."""
-    if model.config["arch"] == "parseq":
-        return model(images, max_length=model.max_label_length)
-    return model(images)
+    return family_of(model.config).export_forward(model, images)
 
 
 def _trace(model: nn.Module, shape: tuple[int, ...], axes: dict[str, dict[int, str]], opset: int) -> bytes:
@@ -278,27 +264,23 @@ def _parity(
 
 
 def _check_opset(opset: int, config: dict[str, Any]) -> None:
-    family = (
-        "PARSeq" if config["arch"] == "parseq" else "TPS" if config.get("transformation") == "TPS" else ""
-    )
     if opset > MAX_OPSET:
         raise KocrError(f"opset {opset} is newer than the exporter supports (at most {MAX_OPSET})")
-    if opset < MIN_OPSET.get(family, 0):
-        raise KocrError(f"{family} models need opset {MIN_OPSET[family]} or later, not opset {opset}")
+    needed = family_of(config).min_opset(config)
+    if needed is not None and opset < needed[1]:
+        raise KocrError(f"{needed[0]} models need opset {needed[1]} or later, not opset {opset}")
 
 
 def _decoding_kind(config: dict[str, Any]) -> str:
-    kinds = {"crnn": "ctc", "parseq": "parseq"}
-    if config["arch"] not in kinds:
+    kind = family_of(config).decoding
+    if not kind:
         raise KocrError(f"ONNX export does not support model architecture {config['arch']!r}")
-    return kinds[config["arch"]]
+    return kind
 
 
 def _input_size(config: dict[str, Any]) -> tuple[int, int, int]:
     """(channels, height, width) the model was built for (the traced width for variable-width models)."""
-    if config["arch"] == "parseq":
-        return int(config["in_channels"]), int(config["img_size"][0]), int(config["img_size"][1])
-    return int(config["input_channel"]), int(config["img_h"]), int(config["img_w"])
+    return family_of(config).input_size(config)
 
 
 def _dynamic_axes(variable_width: bool) -> dict[str, dict[int, str]]:
@@ -308,6 +290,4 @@ def _dynamic_axes(variable_width: bool) -> dict[str, dict[int, str]]:
 
 
 def _fixed_steps(model: nn.Module, width: int) -> int:
-    if model.config["arch"] == "parseq":
-        return int(model.max_label_length) + 1
-    return int(model.output_length(width))
+    return family_of(model.config).output_steps(model, width)

@@ -5,9 +5,10 @@
 
 The ``.onnx`` file written by :func:`kocr.export.export_onnx` is self-contained: the charset, the
 preprocessing, the model config and the decoding kind are stored as JSON strings in its
-``metadata_props`` (keys ``kocr.*``, :class:`OnnxMetadata`), so predicting needs neither the checkpoint
-nor kocr's model code. Preprocessing, batching and decoding are kocr's own
-(:class:`kocr.predict.RecognizerBase`, :mod:`kocr.codecs`), so ONNX and PyTorch predictions agree.
+``metadata_props`` (keys ``kocr.*``, :class:`OnnxMetadata`), so predicting needs no checkpoint and runs
+none of kocr's model code. Preprocessing, batching and decoding are kocr's own
+(:class:`kocr.predict.RecognizerBase`; ``decode_logits`` of the objective of the family that decodes
+this way), so ONNX and PyTorch predictions agree.
 
 Graph: input ``images`` ``[batch, C, H, W]`` float32 in [-1, 1]; output ``logits`` ``[batch, T, classes]``.
 """
@@ -28,7 +29,7 @@ from torch import Tensor
 
 from kocr import __version__
 from kocr.charsets import Charset
-from kocr.codecs import CTCCodec, Decoded, PARSeqTokenizer
+from kocr.codecs import Decoded
 from kocr.errors import InputFileError, KocrError
 from kocr.predict import RecognizerBase, inference_preprocess
 
@@ -158,17 +159,15 @@ class OnnxRecognizer(RecognizerBase):
 
 
 def _decoder(kind: str, charset: Charset) -> Any:
-    """logits [B, T, C] -> decoded rows, with the same codecs the PyTorch objectives use."""
-    if kind == "ctc":
-        return CTCCodec(charset).decode
-    if kind == "parseq":
-        tokenizer = PARSeqTokenizer(charset)
+    """logits [B, T, C] -> decoded rows: ``decode_logits`` of the objective of the (first registered)
+    family that decodes this way, so ONNX and PyTorch decode with the same code."""
+    from kocr.models.registry import FAMILIES
 
-        def decode(logits: Tensor) -> list[Decoded]:
-            return tokenizer.decode(logits.float().softmax(-1))
-
-        return decode
-    raise KocrError(f"unknown decoding {kind!r} in ONNX metadata (this kocr knows ctc and parseq)")
+    for family in FAMILIES.values():
+        if family.decoding == kind:
+            return family.objective(charset).decode_logits
+    known = " and ".join(sorted({family.decoding for family in FAMILIES.values() if family.decoding}))
+    raise KocrError(f"unknown decoding {kind!r} in ONNX metadata (this kocr knows {known})")
 
 
 def onnx_providers(device: str) -> list[Any] | None:

@@ -89,7 +89,7 @@ class Recognizer(RecognizerBase):
         source: str | None = None,
     ) -> None:
         from kocr.devices import resolve_device
-        from kocr.models.objectives import objective_for
+        from kocr.models.registry import objective_for
 
         self.device = resolve_device(str(device))
         self.model = model.to(self.device).eval()
@@ -145,9 +145,11 @@ class Recognizer(RecognizerBase):
 
 
 def reads_any_width(config: Mapping[str, Any]) -> bool:
-    """Whether a model reads lines of any width: CTC models without TPS (TPS and PARSeq have a fixed input
-    size baked into their grids and position embeddings)."""
-    return config["arch"] == "crnn" and config["transformation"] == "None"
+    """Whether a model reads lines of any width (its family says: CTC models without TPS do; TPS and PARSeq
+    have a fixed input size baked into their grids and position embeddings)."""
+    from kocr.models.registry import family_of
+
+    return family_of(config).reads_any_width(config)
 
 
 def predict_batched(

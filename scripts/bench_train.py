@@ -36,7 +36,7 @@ import json, resource, sys, time
 import torch
 from kocr.charsets import Charset
 from kocr.models import create_model
-from kocr.models.objectives import objective_for
+from kocr.models.registry import objective_for
 from kocr.training.optim import build_optimizer, parameter_groups
 
 name, mode, device = sys.argv[1], sys.argv[2], sys.argv[4]

@@ -59,29 +59,20 @@ def import_foreign_checkpoint(
     if "Prediction.weight" in state:
         config, num_classes = infer_crnn_config(state, img_h=hyper.get("img_h"))
         source = "clovaai"
-        preprocess = {
-            "height": config["img_h"],
-            "width": config["img_w"],
-            "channels": config["input_channel"],
-            "keep_ratio": False,
-        }
     elif "pos_queries" in state:
         config, num_classes = infer_parseq_config(state, hyper)
         source = "parseq"
         if charset is None and hyper.get("charset_train"):
             charset = Charset(str(hyper["charset_train"]), name="charset_train")
-        preprocess = {
-            "height": config["img_size"][0],
-            "width": config["img_size"][1],
-            "channels": config["in_channels"],
-            "keep_ratio": False,
-        }
     elif any(k.startswith("Prediction.attention_cell") for k in state):
         raise InputFileError(path, "clovaai Attn-prediction checkpoints are not supported yet (CTC only)")
     else:
         raise InputFileError(
             path, "state_dict matches neither clovaai's model nor PARSeq (unknown key names)"
         )
+    from kocr.models.registry import family_of
+
+    preprocess = family_of(config).preprocess(config, keep_ratio=False)
     if charset is not None and len(charset) + 1 != num_classes:
         raise InputFileError(
             path,

@@ -10,16 +10,22 @@ Only the CTC head is implemented; ``Prediction`` is a plain Linear and class 0 i
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 from torch import Tensor, nn
 
 from kocr.errors import KocrError
 from kocr.models.backbones import ResNetFeatureExtractor, VGGFeatureExtractor
+from kocr.models.family import ModelFamily
+from kocr.models.objectives import CTCObjective
 from kocr.models.sequence import BidirectionalLSTM
 from kocr.models.tps import TPSSpatialTransformer
+
+if TYPE_CHECKING:  # pragma: no cover
+    from kocr.charsets import Charset
 
 #: Classes of the auxiliary jamo head: blank, 19 initials, 21 medials, 27 finals, and "not Hangul".
 JAMO_HEAD_CLASSES = 1 + 19 + 21 + 27 + 1
@@ -190,3 +196,67 @@ def init_clovaai_weights(model: nn.Module) -> None:
                 param.fill_(1.0)
             else:
                 nn.init.kaiming_normal_(param)
+
+
+# --- the family: what the rest of kocr needs to know about CRNNs --------------------------------------------
+
+# TPS: bilinear resampling turns float32 rounding differences of ~1e-6 in the sampling grid (onnxruntime's
+# MatMul and MKL's bmm accumulate differently) into ~1e-3 in the logits; an untrained 32x100 TRBC measured
+# 1.3e-3 on rendered lines and 3.2e-3 on noise. 5e-3 is the bound kocr's golden TRBC test uses for the same
+# effect (tests/fixtures/reference/PROVENANCE.md).
+TPS_TOLERANCE = 5e-3
+
+
+class _HeightMean(nn.Module):
+    """``AdaptiveAvgPool2d((None, 1))`` on ``[B, T, C, H]``, written as a mean the exporter can trace."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.mean(dim=-1, keepdim=True)
+
+
+class CRNNFamily(ModelFamily):
+    """clovaai's CTC recognisers (:class:`CRNN`): any width without TPS, CTC loss and greedy decoding."""
+
+    arch = "crnn"
+    decoding = "ctc"
+    train_defaults: ClassVar[Mapping[str, float]] = {"lr": 1e-3, "grad_clip": 5.0, "weight_decay": 1e-4}
+    freeze_prefixes = ("Transformation", "FeatureExtraction")
+    charset_tensors = ("Prediction.weight", "Prediction.bias")
+
+    def normalize_config(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        return normalize_crnn_config(config)
+
+    def build(self, config: Mapping[str, Any], num_classes: int) -> nn.Module:
+        return CRNN(num_classes, **config)
+
+    def objective(self, charset: Charset) -> CTCObjective:
+        return CTCObjective(charset)
+
+    def input_size(self, config: Mapping[str, Any]) -> tuple[int, int, int]:
+        return int(config["input_channel"]), int(config["img_h"]), int(config["img_w"])
+
+    def size_overrides(self, img_h: int | None, img_w: int | None) -> dict[str, Any]:
+        return {key: value for key, value in (("img_h", img_h), ("img_w", img_w)) if value}
+
+    def reads_any_width(self, config: Mapping[str, Any]) -> bool:
+        """Without TPS; a TPS grid is built for one input size."""
+        return config["transformation"] == "None"
+
+    def output_steps(self, model: nn.Module, width: int) -> int:
+        return int(model.output_length(width))
+
+    def min_opset(self, config: Mapping[str, Any]) -> tuple[str, int] | None:
+        return ("TPS", 16) if config.get("transformation") == "TPS" else None  # GridSample: opset 16
+
+    def parity_tolerance(self, config: Mapping[str, Any]) -> float | None:
+        return TPS_TOLERANCE if config.get("transformation") == "TPS" else None
+
+    def export_module(self, model: nn.Module) -> nn.Module:
+        """A copy whose height pooling is a mean: the TorchScript exporter has no symbolic for adaptive
+        pooling once the batch or width is symbolic."""
+        exported = copy.deepcopy(model)
+        exported.AdaptiveAvgPool = _HeightMean()
+        return exported
+
+
+CRNN_FAMILY = CRNNFamily()

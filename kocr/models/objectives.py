@@ -4,7 +4,11 @@ Training, validation, evaluation and prediction all go through an :class:`Object
 them needs to know whether the model is a CTC recogniser or PARSeq:
 
 - ``loss(model, images, labels)``: the training loss for a batch of normalised labels;
-- ``decode(model, images)``: texts with confidences, in eval mode, for a batch of images.
+- ``decode(model, images)``: texts with confidences, in eval mode, for a batch of images;
+- ``decode_logits(logits)``: the same from the model's output, which is all an exported ONNX model gives.
+
+Each :class:`kocr.models.family.ModelFamily` names its objective (``family.objective(charset)``);
+:func:`kocr.models.registry.objective_for` finds it from ``model.config['arch']``.
 
 Objectives take the bare model. Under DistributedDataParallel the trainer wraps model + objective in
 one module (:class:`LossModule`) so the loss is computed inside DDP's ``forward``, which is what
@@ -22,7 +26,6 @@ from torch import Tensor, nn
 
 from kocr.charsets import Charset
 from kocr.codecs import CTCCodec, Decoded, PARSeqTokenizer
-from kocr.errors import KocrError
 
 
 class Objective(Protocol):
@@ -31,6 +34,8 @@ class Objective(Protocol):
     def loss(self, model: nn.Module, images: Tensor, labels: Sequence[str]) -> Tensor: ...
 
     def decode(self, model: nn.Module, images: Tensor) -> list[Decoded]: ...
+
+    def decode_logits(self, logits: Tensor) -> list[Decoded]: ...
 
     def max_label_length(self, model: nn.Module) -> int: ...
 
@@ -54,7 +59,10 @@ class CTCObjective:
         return loss
 
     def decode(self, model: nn.Module, images: Tensor) -> list[Decoded]:
-        return self.codec.decode(model(images))
+        return self.decode_logits(model(images))
+
+    def decode_logits(self, logits: Tensor) -> list[Decoded]:
+        return self.codec.decode(logits)
 
     def max_label_length(self, model: nn.Module) -> int:
         """Longest label (in symbols) CTC can align: T time steps must fit the label plus blanks
@@ -108,20 +116,13 @@ class PARSeqObjective:
         return model.training_loss(images, targets)
 
     def decode(self, model: nn.Module, images: Tensor) -> list[Decoded]:
-        logits = model(images)
+        return self.decode_logits(model(images))
+
+    def decode_logits(self, logits: Tensor) -> list[Decoded]:
         return self.tokenizer.decode(logits.float().softmax(-1))
 
     def max_label_length(self, model: nn.Module) -> int:
         return int(getattr(model, "module", model).max_label_length)
-
-
-def objective_for(arch: str, charset: Charset) -> Objective:
-    """The objective of a model family (``model.config['arch']``)."""
-    if arch == "crnn":
-        return CTCObjective(charset)
-    if arch == "parseq":
-        return PARSeqObjective(charset)
-    raise KocrError(f"no training objective for model architecture {arch!r}")
 
 
 class LossModule(nn.Module):

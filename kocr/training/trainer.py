@@ -38,7 +38,8 @@ from kocr.checkpoints.train_state import capture_train_state, restore_train_stat
 from kocr.devices import resolve_device
 from kocr.errors import KocrError
 from kocr.metrics import RunningMetrics
-from kocr.models.objectives import LossModule, Objective, objective_for
+from kocr.models.objectives import LossModule, Objective
+from kocr.models.registry import family_of, get_family, objective_for
 from kocr.training import distributed
 from kocr.training.config import TrainConfig
 from kocr.training.optim import build_optimizer, build_scheduler, parameter_groups
@@ -168,8 +169,8 @@ class Trainer:
         from kocr.models import model_config
 
         charset = Charset.load(config.charset)
-        arch = model_config(config.model)["arch"]
-        overrides = {**_size_overrides(arch, config.img_h, config.img_w), **config.model_overrides}
+        family = get_family(model_config(config.model)["arch"])
+        overrides = {**family.size_overrides(config.img_h, config.img_w), **config.model_overrides}
         model = create_model(config.model, len(charset) + 1, **overrides)
         return model, charset, default_preprocess(model.config, config), None, False
 
@@ -543,17 +544,7 @@ def validate(ctx: _Context) -> tuple[dict[str, float], list[tuple[str, str]]]:
 
 def default_preprocess(model_config: dict[str, Any], config: TrainConfig) -> dict[str, Any]:
     """Image preprocessing that fits the model: its input size and channels, ratio kept and padded."""
-    if model_config["arch"] == "parseq":
-        height, width = model_config["img_size"]
-        channels = model_config["in_channels"]
-    else:
-        height, width, channels = model_config["img_h"], model_config["img_w"], model_config["input_channel"]
-    return {
-        "height": int(height),
-        "width": int(width),
-        "channels": int(channels),
-        "keep_ratio": config.keep_ratio,
-    }
+    return family_of(model_config).preprocess(model_config, keep_ratio=config.keep_ratio)
 
 
 def _preprocess_overrides(config: TrainConfig) -> dict[str, Any]:
@@ -563,18 +554,6 @@ def _preprocess_overrides(config: TrainConfig) -> dict[str, Any]:
     if config.img_w:
         overrides["width"] = config.img_w
     return overrides
-
-
-def _size_overrides(arch: str, img_h: int | None, img_w: int | None) -> dict[str, Any]:
-    """Model config keys for ``--img-h``/``--img-w``: ``img_h``/``img_w`` (CRNN) or ``img_size`` (PARSeq)."""
-    if arch == "parseq":
-        if img_h is None and img_w is None:
-            return {}
-        from kocr.models.parseq import PARSEQ_DEFAULTS
-
-        default_h, default_w = PARSEQ_DEFAULTS["img_size"]
-        return {"img_size": [img_h or default_h, img_w or default_w]}
-    return {key: value for key, value in (("img_h", img_h), ("img_w", img_w)) if value}
 
 
 def collate_batch(items: Sequence[tuple[torch.Tensor, str]]) -> tuple[torch.Tensor, list[str]]:
@@ -621,7 +600,7 @@ def _hold_out(size: int, config: TrainConfig) -> tuple[list[int], list[int]]:
 
 def _freeze_feature_extractor(model: nn.Module) -> None:
     """Fine-tuning on little data: keep the visual features, train the sequence model and head."""
-    frozen = ("Transformation", "FeatureExtraction") if model.config["arch"] == "crnn" else ("encoder",)
+    frozen = family_of(model.config).freeze_prefixes
     for name, param in model.named_parameters():
         if name.startswith(frozen):
             param.requires_grad_(False)
