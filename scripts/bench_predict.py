@@ -102,11 +102,11 @@ def untrained_checkpoint(folder: Path) -> Path:
     from kocr.charsets import Charset
     from kocr.checkpoints import save_checkpoint
     from kocr.data.transforms import Preprocess
-    from kocr.models import create_model
+    from kocr.models import create_model, num_classes_for_charset
 
     charset = Charset.load("ko-2350")
     torch.manual_seed(0)
-    model = create_model("vgg-bilstm-ctc-small", len(charset) + 1)
+    model = create_model("vgg-bilstm-ctc-small", num_classes_for_charset(len(charset)))
     cfg = model.config
     preprocess = Preprocess(height=cfg["img_h"], width=cfg["img_w"], channels=cfg["input_channel"])
     return save_checkpoint(

@@ -70,10 +70,10 @@ def import_foreign_checkpoint(
         raise InputFileError(
             path, "state_dict matches neither clovaai's model nor PARSeq (unknown key names)"
         )
-    from kocr.models.registry import family_of
+    from kocr.models.registry import family_of, num_classes_for_charset
 
     preprocess = family_of(config).preprocess(config, keep_ratio=False)
-    if charset is not None and len(charset) + 1 != num_classes:
+    if charset is not None and num_classes_for_charset(len(charset)) != num_classes:
         raise InputFileError(
             path,
             f"the checkpoint predicts {num_classes:,} classes, i.e. a charset of {num_classes - 1:,} "

@@ -2,8 +2,8 @@
 
 Build by name with :func:`create_model`, or rebuild from a stored config with :func:`build_model`::
 
-    from kocr.models import create_model, build_model
-    model = create_model("tps-resnet-bilstm-ctc", num_classes=len(charset) + 1)
+    from kocr.models import build_model, create_model, num_classes_for_charset
+    model = create_model("tps-resnet-bilstm-ctc", num_classes_for_charset(len(charset)))
     clone = build_model(model.config, model.num_classes)
 
 A model family (:class:`ModelFamily`: CRNN, PARSeq) carries everything else kocr needs to know about its

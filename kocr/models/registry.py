@@ -4,13 +4,13 @@
 Configs are plain dicts of JSON-able values (str, int, float, bool, lists) so a checkpoint can store them
 next to the weights and rebuild the model later without asking for hyperparameters again::
 
-    model = create_model("tps-resnet-bilstm-ctc", num_classes=len(charset) + 1, img_w=200)
+    model = create_model("tps-resnet-bilstm-ctc", num_classes_for_charset(len(charset)), img_w=200)
     saved = {"config": model.config, "num_classes": model.num_classes, "state_dict": model.state_dict()}
     again = build_model(saved["config"], saved["num_classes"])
 
-``num_classes`` is the width of the model's output layer, ``len(charset) + 1`` for every family: the
-extra class is the CTC blank (index 0) for CRNNs and ``[E]`` (index 0) for PARSeq, whose tokenizer
-additionally has ``[B]`` and ``[P]`` that are embedded but never predicted.
+``num_classes`` is the width of the model's output layer, :func:`num_classes_for_charset` (``len(charset)
++ 1``) for every family: the extra class is the CTC blank (index 0) for CRNNs and ``[E]`` (index 0) for
+PARSeq, whose tokenizer additionally has ``[B]`` and ``[P]`` that are embedded but never predicted.
 
 A family (:class:`kocr.models.family.ModelFamily`) is registered with :func:`register_family`, then its
 models with :func:`register_model`; everything family-specific is asked of :func:`get_family` /

@@ -39,13 +39,13 @@ def model_for_charset(
     checkpoint: Checkpoint, charset: Charset, config_overrides: dict[str, Any] | None = None
 ) -> tuple[nn.Module, RemapReport]:
     """Build the checkpoint's model for ``charset``, keeping every weight that still applies."""
-    from kocr.models import build_model, family_of
+    from kocr.models import build_model, family_of, num_classes_for_charset
 
     old = checkpoint.require_charset()
     if old.mode != charset.mode:
         raise KocrError(f"cannot fine-tune a {old.mode}-mode model into a {charset.mode}-mode charset")
     config = {**checkpoint.model_config, **(config_overrides or {})}
-    model = build_model(config, len(charset) + 1)
+    model = build_model(config, num_classes_for_charset(len(charset)))
     family = family_of(model.config)
     target = model.state_dict()
     source = checkpoint.state_dict

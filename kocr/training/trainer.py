@@ -166,12 +166,12 @@ class Trainer:
             preprocess = dict(checkpoint.preprocess or {})
             preprocess.update(_preprocess_overrides(config))
             return model, charset, preprocess, None, True
-        from kocr.models import model_config
+        from kocr.models import model_config, num_classes_for_charset
 
         charset = Charset.load(config.charset)
         family = get_family(model_config(config.model)["arch"])
         overrides = {**family.size_overrides(config.img_h, config.img_w), **config.model_overrides}
-        model = create_model(config.model, len(charset) + 1, **overrides)
+        model = create_model(config.model, num_classes_for_charset(len(charset)), **overrides)
         return model, charset, default_preprocess(model.config, config), None, False
 
     # --- the loop ---------------------------------------------------------------------------------
