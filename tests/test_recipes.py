@@ -21,13 +21,17 @@ def test_the_v4_recipe_trains_on_fontsplits_train_fonts(monkeypatch: pytest.Monk
     import fontsplit
 
     if fontsplit.handwriting_dir() is None or not (REPO_ROOT / "data" / "handwriting").is_dir():
-        pytest.skip("needs the handwriting collection in data/handwriting (scripts/fetch_handwriting_fonts.py)")
+        pytest.skip(
+            "needs the handwriting collection in data/handwriting (scripts/fetch_handwriting_fonts.py)"
+        )
     if not (REPO_ROOT / "data" / "corpus" / "ko-docs.txt").is_file():
         pytest.skip("needs data/corpus/ko-docs.txt (scripts/make_corpus.py)")
     config = load_recipe(RECIPE).config
     recipe_files = {face.path.resolve() for face in config.fonts}
     assert recipe_files == {path.resolve() for path in fontsplit.split("train")}
-    held_out = {path.resolve() for kind in ("print-heldout", "hand-heldout") for path in fontsplit.split(kind)}
+    held_out = {
+        path.resolve() for kind in ("print-heldout", "hand-heldout") for path in fontsplit.split(kind)
+    }
     assert not recipe_files & held_out
     hands = {face.path.name for face in config.fonts if face.handwriting}
     assert len(hands) >= 100 and "NanumPen.ttf" in hands and "NanumGothic.ttf" not in hands
