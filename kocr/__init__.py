@@ -20,7 +20,7 @@ _LAZY = {
     "Charset": ("kocr.charsets", "Charset"),
     "KocrError": ("kocr.errors", "KocrError"),
     "Recognizer": ("kocr.predict", "Recognizer"),
-    "load_checkpoint": ("kocr.training.checkpoint", "load_checkpoint"),
+    "load_checkpoint": ("kocr.checkpoints", "load_checkpoint"),
 }
 
 

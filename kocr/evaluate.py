@@ -181,7 +181,7 @@ def evaluate(
 
 def _load(sample: Any) -> Any:
     """The decoded image of a sample, or the error that says why it cannot be read."""
-    from kocr.predict import decode_image
+    from kocr.data.images import decode_image
 
     try:
         return decode_image(sample.load(), sample.where)

@@ -153,6 +153,22 @@ class RunningMetrics:
         self.jamo.add(reference, prediction, jamo=True)
         return sample_cer(reference, prediction)
 
+    def to_sums(self) -> list[float]:
+        """Every count as a float, in a fixed order: what processes add up (``all_reduce``) to combine
+        their shares of a validation set; :meth:`from_sums` turns the total back into metrics."""
+        counts = (self.samples, self.exact, self.exact_no_space, self.one_minus_ned_sum)
+        pairs = (self.chars, self.chars_no_space, self.jamo)
+        return [float(v) for v in counts] + [float(v) for c in pairs for v in (c.errors, c.length)]
+
+    @classmethod
+    def from_sums(cls, sums: Sequence[float]) -> RunningMetrics:
+        """The inverse of :meth:`to_sums` (integer counts come back as ints)."""
+        total = cls(int(sums[0]), int(sums[1]), int(sums[2]), sums[3])
+        total.chars.errors, total.chars.length = int(sums[4]), int(sums[5])
+        total.chars_no_space.errors, total.chars_no_space.length = int(sums[6]), int(sums[7])
+        total.jamo.errors, total.jamo.length = int(sums[8]), int(sums[9])
+        return total
+
     def summary(self) -> dict[str, float]:
         """The figures ``kocr eval`` and validation report."""
         n = self.samples

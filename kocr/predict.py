@@ -12,23 +12,21 @@ widest line instead of one fixed width. Fixed-size models (TPS, PARSeq) batch in
 
 from __future__ import annotations
 
-import io
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 from torch import nn
 
 from kocr.charsets import Charset
 from kocr.codecs import Decoded
-from kocr.errors import InputFileError, KocrError
-
-ImageInput = str | os.PathLike | Image.Image | np.ndarray | bytes
+from kocr.data.images import ImageInput, load_image
+from kocr.errors import KocrError
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "weights" / "default.pt"
 MAX_WIDTH_FACTOR = 8  # variable-width inference reads lines up to 8 × the training width
@@ -42,7 +40,48 @@ class Prediction:
     confidence: float
 
 
-class Recognizer:
+class RecognizerBase:
+    """What every recogniser shares: ``predict`` on any image input, ``predict_images`` batched by width.
+
+    Subclasses set ``preprocess``, ``batch_size`` and ``variable_width`` and implement ``decode_batch``:
+    :class:`Recognizer` runs PyTorch, :class:`kocr.onnx_runtime.OnnxRecognizer` ONNX Runtime, and both
+    see identical batches.
+    """
+
+    preprocess: Any
+    batch_size: int
+    variable_width: bool
+    charset: Charset
+    source: str | None
+
+    def decode_batch(self, batch: torch.Tensor) -> list[Decoded]:
+        """Texts and confidences of a preprocessed, padded batch ``[B, C, H, W]``."""
+        raise NotImplementedError
+
+    def describe(self) -> dict[str, Any]:
+        """What runs: the model file, its charset size and the input preprocessing, with whether lines
+        are normalised (:mod:`kocr.data.line_normalize`) in words; for ``kocr predict --verbose``."""
+        return describe_preprocess(self.preprocess) | {"model": self.source, "symbols": len(self.charset)}
+
+    def predict(self, images: ImageInput | Sequence[ImageInput]) -> Prediction | list[Prediction]:
+        """Recognise one image (returns a :class:`Prediction`) or a list of them (returns a list)."""
+        if _is_single(images):
+            return self.predict_images([load_image(images)])[0]  # type: ignore[arg-type]
+        return self.predict_images([load_image(image) for image in images])  # type: ignore[union-attr]
+
+    @torch.inference_mode()
+    def predict_images(self, images: Sequence[Image.Image]) -> list[Prediction]:
+        """Recognise already-loaded PIL images, batched by width; results in input order."""
+        return predict_batched(
+            [self.preprocess(image) for image in images],
+            self.preprocess,
+            self.decode_batch,
+            batch_size=self.batch_size,
+            variable_width=self.variable_width,
+        )
+
+
+class Recognizer(RecognizerBase):
     """A loaded model, its charset and preprocessing, on one device."""
 
     def __init__(
@@ -56,8 +95,8 @@ class Recognizer:
         variable_width: bool | None = None,
         source: str | None = None,
     ) -> None:
-        from kocr.models.objectives import objective_for
-        from kocr.training.trainer import resolve_device
+        from kocr.devices import resolve_device
+        from kocr.models.registry import objective_for
 
         self.device = resolve_device(str(device))
         self.model = model.to(self.device).eval()
@@ -67,7 +106,7 @@ class Recognizer:
         self.source = source
         any_width = reads_any_width(model.config)
         self.variable_width = any_width if variable_width is None else variable_width and any_width
-        self.preprocess = _inference_preprocess(preprocess) if self.variable_width else preprocess
+        self.preprocess = inference_preprocess(preprocess) if self.variable_width else preprocess
 
     @classmethod
     def load(
@@ -86,8 +125,8 @@ class Recognizer:
         ``normalize`` turns input normalisation (:mod:`kocr.data.line_normalize`) on or off whatever the
         checkpoint says (``None``: as it says; checkpoints from before it existed say off).
         """
+        from kocr.checkpoints import load_checkpoint
         from kocr.data.transforms import Preprocess
-        from kocr.training.checkpoint import load_checkpoint
 
         path = default_model_path() if str(source) == "default" else Path(source)
         checkpoint = load_checkpoint(path, charset=charset)
@@ -106,29 +145,14 @@ class Recognizer:
 
     # --- prediction -------------------------------------------------------------------------------
 
-    def predict(self, images: ImageInput | Sequence[ImageInput]) -> Prediction | list[Prediction]:
-        """Recognise one image (returns a :class:`Prediction`) or a list of them (returns a list)."""
-        if _is_single(images):
-            return self.predict_images([load_image(images)])[0]  # type: ignore[arg-type]
-        return self.predict_images([load_image(image) for image in images])  # type: ignore[union-attr]
-
-    @torch.inference_mode()
-    def predict_images(self, images: Sequence[Image.Image]) -> list[Prediction]:
-        """Recognise already-loaded PIL images, batched by width; results in input order."""
-        return predict_batched(
-            [self.preprocess(image) for image in images],
-            self.preprocess,
-            lambda batch: self.objective.decode(self.model, batch.to(self.device)),
-            batch_size=self.batch_size,
-            variable_width=self.variable_width,
-        )
+    def decode_batch(self, batch: torch.Tensor) -> list[Decoded]:
+        """Texts and confidences of a preprocessed, padded batch ``[B, C, H, W]``."""
+        return self.objective.decode(self.model, batch.to(self.device))
 
     def describe(self) -> dict[str, Any]:
-        """What runs: the model, its charset size, the device and the input preprocessing (for
-        ``kocr predict --verbose`` and output metadata)."""
-        return describe_preprocess(self.preprocess) | {
+        """:meth:`RecognizerBase.describe` with the device."""
+        return super().describe() | {
             "model": self.source or str(self.model.config.get("name")),
-            "symbols": len(self.charset),
             "device": str(self.device),
         }
 
@@ -152,9 +176,11 @@ def describe_preprocess(preprocess: Any) -> dict[str, Any]:
 
 
 def reads_any_width(config: Mapping[str, Any]) -> bool:
-    """Whether a model reads lines of any width: CTC models without TPS (TPS and PARSeq have a fixed input
-    size baked into their grids and position embeddings)."""
-    return config["arch"] == "crnn" and config["transformation"] == "None"
+    """Whether a model reads lines of any width (its family says: CTC models without TPS do; TPS and PARSeq
+    have a fixed input size baked into their grids and position embeddings)."""
+    from kocr.models.registry import family_of
+
+    return family_of(config).reads_any_width(config)
 
 
 def predict_batched(
@@ -167,8 +193,8 @@ def predict_batched(
 ) -> list[Prediction]:
     """Preprocessed lines -> predictions in input order: batches of similar width when the model reads any
     width (each padded only to its widest line), input order otherwise; ``decode`` maps a padded batch to
-    decoded rows. Shared by :class:`Recognizer` and :class:`kocr.export.OnnxRecognizer` so PyTorch and ONNX
-    Runtime see identical batches."""
+    decoded rows. Shared by every :class:`RecognizerBase` so PyTorch and ONNX Runtime see identical
+    batches."""
     results: list[Prediction | None] = [None] * len(tensors)
     for group in batch_groups([t.shape[-1] for t in tensors], batch_size, variable_width=variable_width):
         batch = preprocess.pad_batch([tensors[i] for i in group])
@@ -196,7 +222,7 @@ def default_model_path() -> Path:
     return DEFAULT_MODEL
 
 
-def _inference_preprocess(preprocess: Any) -> Any:
+def inference_preprocess(preprocess: Any) -> Any:
     """The training preprocessing with the fixed width lifted: height kept, width as the line needs
     (at least the height, at most ``MAX_WIDTH_FACTOR`` × the training width)."""
     train_width = preprocess.width or preprocess.max_width or preprocess.height * 25
@@ -211,83 +237,3 @@ def _inference_preprocess(preprocess: Any) -> Any:
 
 def _is_single(images: Any) -> bool:
     return isinstance(images, (str, os.PathLike, Image.Image, np.ndarray, bytes))
-
-
-def load_image(source: ImageInput) -> Image.Image:
-    """A PIL image from a path, encoded bytes, a PIL image or a numpy array (H×W or H×W×C).
-
-    Unreadable files raise :class:`InputFileError` naming the file. numpy arrays may be uint8, uint16
-    (scaled to 8 bit) or float in [0, 1].
-    """
-    if isinstance(source, Image.Image):
-        return source
-    if isinstance(source, np.ndarray):
-        return _from_array(source)
-    if isinstance(source, bytes):
-        return decode_image(source, "<bytes>")
-    return _open(source, str(source))
-
-
-def decode_image(data: bytes, name: str) -> Image.Image:
-    """A PIL image from encoded bytes (an LMDB value, say); errors name ``name``."""
-    return _open(io.BytesIO(data), name)
-
-
-def _open(file: Any, name: str) -> Image.Image:
-    try:
-        with Image.open(file) as opened:
-            opened.load()
-            return opened.copy()
-    except FileNotFoundError:
-        raise InputFileError(name, "image not found") from None
-    except IsADirectoryError:
-        raise InputFileError(name, "is a folder, not an image") from None
-    except UnidentifiedImageError:
-        raise InputFileError(name, "not a readable image (unknown format or corrupt data)") from None
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise InputFileError(name, f"not a readable image ({exc})") from None
-
-
-def _from_array(array: np.ndarray) -> Image.Image:
-    if array.ndim == 3 and array.shape[2] == 1:
-        array = array[:, :, 0]
-    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
-        raise KocrError(f"expected an H×W, H×W×3 or H×W×4 array, got shape {array.shape}")
-    if array.dtype == np.uint16:
-        array = (array.astype(np.float32) / 257.0).round().astype(np.uint8)
-    elif np.issubdtype(array.dtype, np.floating):
-        array = (np.clip(array, 0.0, 1.0) * 255.0).round().astype(np.uint8)
-    elif array.dtype != np.uint8:
-        raise KocrError(f"unsupported array dtype {array.dtype}; use uint8, uint16 or float in [0, 1]")
-    return Image.fromarray(array)
-
-
-def iter_image_files(
-    paths: Iterable[str | os.PathLike[str]], *, recursive: bool = False
-) -> list[tuple[Path, str]]:
-    """(file, name to show) for images named directly, in folders (``recursive`` walks subfolders) or by
-    glob patterns; names are relative to the folder they were found in. Sorted within each folder."""
-    import glob
-
-    found: list[tuple[Path, str]] = []
-    for item in paths:
-        path = Path(item)
-        if path.is_dir():
-            pattern = "**/*" if recursive else "*"
-            files = sorted(
-                p for p in path.glob(pattern) if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-            )
-            found.extend((p, p.relative_to(path).as_posix()) for p in files)
-        elif path.exists():
-            found.append((path, path.name if path.is_absolute() else path.as_posix()))
-        elif glob.has_magic(str(item)):
-            matches = sorted(Path(p) for p in glob.glob(str(item), recursive=recursive))
-            found.extend((p, p.as_posix()) for p in matches if p.is_file())
-        else:
-            raise InputFileError(path, "no such file or folder")
-    return found
-
-
-IMAGE_SUFFIXES = frozenset(
-    {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".pgm", ".ppm"}
-)

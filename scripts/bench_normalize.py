@@ -36,8 +36,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_vs_tesseract import SIGN_RED, SPLITS, loose, read_split, red
 
+from kocr.data.images import load_image
 from kocr.data.line_normalize import normalize_line
-from kocr.predict import Recognizer, load_image
+from kocr.predict import Recognizer
 
 
 def photo_crop(image: Image.Image) -> Image.Image:

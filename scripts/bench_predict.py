@@ -100,13 +100,13 @@ def untrained_checkpoint(folder: Path) -> Path:
     import torch
 
     from kocr.charsets import Charset
+    from kocr.checkpoints import save_checkpoint
     from kocr.data.transforms import Preprocess
-    from kocr.models import create_model
-    from kocr.training.checkpoint import save_checkpoint
+    from kocr.models import create_model, num_classes_for_charset
 
     charset = Charset.load("ko-2350")
     torch.manual_seed(0)
-    model = create_model("vgg-bilstm-ctc-small", len(charset) + 1)
+    model = create_model("vgg-bilstm-ctc-small", num_classes_for_charset(len(charset)))
     cfg = model.config
     preprocess = Preprocess(height=cfg["img_h"], width=cfg["img_w"], channels=cfg["input_channel"])
     return save_checkpoint(
@@ -129,7 +129,8 @@ def main() -> None:
     import onnxruntime
     import torch
 
-    from kocr.export import OnnxRecognizer, export_onnx
+    from kocr.export import export_onnx
+    from kocr.onnx_runtime import OnnxRecognizer
     from kocr.predict import Recognizer
 
     torch.set_num_threads(args.threads)

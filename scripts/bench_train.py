@@ -35,15 +35,15 @@ WORKER = r"""
 import json, resource, sys, time
 import torch
 from kocr.charsets import Charset
-from kocr.models import create_model
-from kocr.models.objectives import objective_for
+from kocr.models import create_model, num_classes_for_charset
+from kocr.models.registry import objective_for
 from kocr.training.optim import build_optimizer, parameter_groups
 
 name, mode, device = sys.argv[1], sys.argv[2], sys.argv[4]
 batch, seconds = int(sys.argv[3]), float(sys.argv[5])
 torch.manual_seed(0)
 charset = Charset.preset("ko-2350")
-model = create_model(name, len(charset) + 1).to(device)
+model = create_model(name, num_classes_for_charset(len(charset))).to(device)
 cfg = model.config
 if cfg["arch"] == "parseq":
     (h, w), c = cfg["img_size"], cfg["in_channels"]

@@ -40,8 +40,9 @@ import numpy as np
 from PIL import Image
 
 from kocr import metrics
+from kocr.data.images import load_image
 from kocr.data.labelfile import read_label_file
-from kocr.predict import Recognizer, load_image
+from kocr.predict import Recognizer
 from kocr.text import normalize
 
 SPLITS = ("print-seen", "print-heldout", "hand-seen", "hand-heldout")

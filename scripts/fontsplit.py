@@ -8,7 +8,7 @@ set never draws with: Debian's fonts-unfonts-extra and the Google Fonts families
 
 The handwriting collection (119 families, 95 of them Naver Clova fonts drawn from one real person's
 hand each; see ``scripts/fetch_handwriting_fonts.py``) is found in ``$KOCR_HANDWRITING_FONTS``, the
-project's ``../shared/fonts/handwriting`` or ``data/fonts/handwriting``. Ten Clova hands, drawn with
+project's ``../shared/fonts/handwriting`` or ``data/handwriting``. Ten Clova hands, drawn with
 ``random.Random(HELD_OUT_SEED)`` from the sorted Clova file names and written out in
 :data:`HELD_OUT_HANDS`, never train: they are the dev benchmark's unseen hands. Only single-hand Clova
 fonts are drawn, so no held-out hand has a sibling weight in training.
@@ -37,7 +37,7 @@ TRAIN_ONLY_DIRS = (
     Path("/usr/share/fonts/truetype/unfonts-extra"),
     ROOT / "data" / "fonts",
 )
-HANDWRITING_DIRS = (ROOT.parent / "shared" / "fonts" / "handwriting", ROOT / "data" / "fonts" / "handwriting")
+HANDWRITING_DIRS = (ROOT.parent / "shared" / "fonts" / "handwriting", ROOT / "data" / "handwriting")
 HELD_OUT_SEED = 13
 HELD_OUT_HANDS = (
     "NanumDaCaeSaRang.ttf",

@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from kocr.training.checkpoint import load_checkpoint, save_checkpoint
+from kocr.checkpoints import load_checkpoint, save_checkpoint
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parents[1] / "kocr" / "weights" / "default.pt"
 

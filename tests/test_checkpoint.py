@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -10,10 +12,10 @@ import torch
 from conftest import FIXTURES
 
 from kocr.charsets import Charset
+from kocr.checkpoints import load_checkpoint, save_checkpoint
 from kocr.codecs import CTCCodec
 from kocr.errors import InputFileError, KocrError
 from kocr.models import create_model
-from kocr.training.checkpoint import load_checkpoint, save_checkpoint
 from kocr.training.remap import model_for_charset
 
 REFERENCE = FIXTURES / "reference"
@@ -189,3 +191,16 @@ def test_jamo_and_syllable_models_do_not_mix(tmp_path: Path) -> None:
     path = save_checkpoint(tmp_path / "a.pt", model=tiny_crnn(old), charset=old, preprocess=PREPROCESS)
     with pytest.raises(KocrError, match="jamo"):
         model_for_charset(load_checkpoint(path), Charset.preset("ko-jamo"))
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+def test_saved_checkpoint_gets_the_umask_mode(tmp_path: Path) -> None:
+    charset = Charset(list("가나"))
+    previous = os.umask(0o022)
+    try:
+        path = save_checkpoint(
+            tmp_path / "best.pt", model=tiny_crnn(charset), charset=charset, preprocess=PREPROCESS
+        )
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644  # not mkstemp's 0600

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
+import stat
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,12 +20,13 @@ onnxruntime = pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
 
 from kocr.charsets import Charset  # noqa: E402
+from kocr.checkpoints import load_checkpoint, save_checkpoint  # noqa: E402
 from kocr.data.transforms import Preprocess  # noqa: E402
 from kocr.errors import InputFileError, KocrError  # noqa: E402
-from kocr.export import ExportReport, OnnxRecognizer, export_onnx, onnx_providers  # noqa: E402
+from kocr.export import ExportReport, export_onnx  # noqa: E402
 from kocr.models import create_model  # noqa: E402
+from kocr.onnx_runtime import OnnxRecognizer, onnx_providers  # noqa: E402
 from kocr.predict import Prediction, Recognizer  # noqa: E402
-from kocr.training.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -209,6 +212,16 @@ def test_parseq_exports_with_full_decoding_and_matches_early_stopping_pytorch(tm
     )
 
 
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+def test_exported_file_gets_the_umask_mode(tiny_model: Path, tmp_path: Path) -> None:
+    previous = os.umask(0o022)
+    try:
+        report = export_onnx(tiny_model, tmp_path / "mode.onnx", batch_sizes=(1,))
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(report.output.stat().st_mode) == 0o644  # not mkstemp's 0600
+
+
 # --- errors ------------------------------------------------------------------------------------------------
 
 
@@ -226,8 +239,8 @@ def test_failed_parity_writes_nothing(
         def run(self, names: list[str], feeds: dict[str, object]) -> list[object]:
             return [out + 0.01 for out in self.session.run(names, feeds)]  # type: ignore[attr-defined]
 
-    real = kocr.export._session
-    monkeypatch.setattr(kocr.export, "_session", lambda *args, **kwargs: Skewed(real(*args, **kwargs)))
+    real = kocr.export.open_session
+    monkeypatch.setattr(kocr.export, "open_session", lambda *args, **kwargs: Skewed(real(*args, **kwargs)))
     with pytest.raises(KocrError, match="differ from PyTorch's"):
         export_onnx(tiny_model, tmp_path / "bad.onnx", batch_sizes=(2,))
     assert list(tmp_path.iterdir()) == []

@@ -265,9 +265,9 @@ def test_training_records_the_setting(tmp_path: Path) -> None:
 
 def test_checkpoint_round_trip_and_load_override(tmp_path: Path) -> None:
     from kocr.charsets import Charset
+    from kocr.checkpoints import load_checkpoint, save_checkpoint
     from kocr.models import create_model
     from kocr.predict import Recognizer
-    from kocr.training.checkpoint import load_checkpoint, save_checkpoint
 
     charset = Charset(list("가나다"))
     model = create_model("vgg-bilstm-ctc-small", 4, output_channel=16, hidden_size=16, img_h=32, img_w=64)
@@ -321,7 +321,7 @@ def test_tiny_model_records_it_and_onnx_predict_follows_or_overrides(
 ) -> None:
     """A model trained now stores normalize=True; its ONNX export carries it; the flags override it."""
     pytest.importorskip("onnxruntime")
-    from kocr.training.checkpoint import load_checkpoint
+    from kocr.checkpoints import load_checkpoint
 
     assert (load_checkpoint(tiny_model).preprocess or {})["normalize"] is True
     onnx = tmp_path / "tiny.onnx"

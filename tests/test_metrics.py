@@ -78,3 +78,17 @@ def test_running_metrics_match_the_batch_functions() -> None:
     assert summary["jamo_error_rate"] == pytest.approx(metrics.jamo_error_rate(refs, hyps))
     # Hand count: 1 + 0 + 1 + 1 + 1 = 4 errors over 6 + 3 + 4 + 0 + 8 = 21 characters.
     assert summary["cer"] == pytest.approx(4 / 21)
+
+
+def test_running_metrics_survive_summing_as_floats() -> None:
+    """Validation under DDP sums every rank's counts as floats: two halves summed give the whole."""
+    refs = ["한국어 모델", "가나다", "똠방각하", "", "OCR 2026"]
+    hyps = ["한국어모델", "가나다", "똠방각", "가", "0CR 2026"]
+    whole, first, second = metrics.RunningMetrics(), metrics.RunningMetrics(), metrics.RunningMetrics()
+    for i, (r, h) in enumerate(zip(refs, hyps, strict=True)):
+        whole.update(r, h)
+        (first if i < 2 else second).update(r, h)
+    summed = [a + b for a, b in zip(first.to_sums(), second.to_sums(), strict=True)]
+    assert all(isinstance(v, float) for v in summed)
+    assert metrics.RunningMetrics.from_sums(summed).summary() == whole.summary()
+    assert metrics.RunningMetrics.from_sums(whole.to_sums()) == whole

@@ -10,8 +10,9 @@ import torch
 import torch.nn.functional as F
 from conftest import FIXTURES
 
+from kocr.checkpoints.foreign import crnn_config_from_clovaai, load_reference_state_dict
 from kocr.errors import KocrError
-from kocr.models import CRNN, create_model, crnn_config_from_clovaai, load_reference_state_dict
+from kocr.models import CRNN, create_model
 from kocr.models.tps import build_P_hat
 
 REF = FIXTURES / "reference"
@@ -308,3 +309,38 @@ def test_crnn_overfits_a_fixed_batch():
 
 def ctc_greedy_ids(logits: torch.Tensor) -> list[list[int]]:
     return [[i for j, i in enumerate(row) if j == 0 or row[j - 1] != i] for row in logits.argmax(-1).tolist()]
+
+
+# --- the auxiliary jamo head ---------------------------------------------------------------------
+
+
+def test_jamo_targets_split_syllables_and_mark_other_characters() -> None:
+    from kocr.models.objectives import jamo_targets
+
+    targets, lengths = jamo_targets(["한 A", "가"])
+    # 한 = ᄒ(18) ᅡ(0) ᆫ(final 4); space and A are "not Hangul" (68); 가 = ᄀ(0) ᅡ(0), no final.
+    assert targets[0, : lengths[0]].tolist() == [19, 20, 44, 68, 68]
+    assert targets[1, : lengths[1]].tolist() == [1, 20]
+    assert lengths.tolist() == [5, 2]
+
+
+def test_a_jamo_head_trains_but_never_changes_inference() -> None:
+    from kocr.charsets import Charset
+    from kocr.models import create_model
+    from kocr.models.crnn import JAMO_HEAD_CLASSES
+    from kocr.models.objectives import CTCObjective
+
+    torch.manual_seed(0)
+    charset = Charset(list("가나다한 A"))
+    model = create_model("vgg-bilstm-ctc-small-jamo", len(charset) + 1, output_channel=32, hidden_size=32)
+    assert model.config["jamo_head"] == 0.5 and model.JamoPrediction.out_features == JAMO_HEAD_CLASSES
+    images = torch.randn(2, 1, 32, 96)
+    objective = CTCObjective(charset)
+    with_head = objective.loss(model, images, ["가나", "한 A"])
+    with_head.backward()
+    assert model.JamoPrediction.weight.grad is not None and model.JamoPrediction.weight.grad.abs().sum() > 0
+    model.config["jamo_head"] = 0.0  # the same weights scored without the auxiliary loss
+    assert with_head.item() > objective.loss(model, images, ["가나", "한 A"]).item()
+    model.eval()
+    syllables, jamo = model.forward_with_jamo(images)
+    assert torch.equal(syllables, model(images)) and jamo.shape[-1] == JAMO_HEAD_CLASSES

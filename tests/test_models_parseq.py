@@ -9,8 +9,9 @@ import pytest
 import torch
 from conftest import FIXTURES
 
+from kocr.checkpoints.foreign import load_reference_state_dict
 from kocr.errors import KocrError
-from kocr.models import PARSeq, create_model, load_reference_state_dict
+from kocr.models import PARSeq, create_model
 
 REF = FIXTURES / "reference"
 

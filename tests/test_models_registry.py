@@ -8,6 +8,7 @@ import pytest
 import torch
 from conftest import FIXTURES
 
+from kocr.checkpoints.foreign import crnn_config_from_clovaai
 from kocr.errors import KocrError
 from kocr.models import (
     MODEL_REGISTRY,
@@ -15,7 +16,6 @@ from kocr.models import (
     PARSeq,
     build_model,
     create_model,
-    crnn_config_from_clovaai,
     list_models,
     model_config,
     num_classes_for_charset,

@@ -12,8 +12,11 @@ from conftest import REPO_ROOT, assert_no_traceback, random_labels, render_line,
 from PIL import Image
 
 from kocr import metrics
+from kocr.data.images import iter_image_files
+from kocr.errors import KocrError
 from kocr.evaluate import read_test_log
 from kocr.predict import Prediction, Recognizer
+from kocr.predict_files import predict_files, write_predictions
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +93,34 @@ def test_predict_cli_mixed_folder(tiny_model: Path, tmp_path: Path) -> None:
     only_broken = run_kocr("predict", tmp_path / "images" / "broken.png", "--saved-model", tiny_model)
     assert only_broken.returncode == 1
     assert_no_traceback(only_broken)
+
+
+def test_predict_files_and_writers_for_python_users(tiny_model: Path, tmp_path: Path) -> None:
+    """The chunk-and-skip loop and the writers behind `kocr predict`, called as a library."""
+    texts = make_mixed_folder(tmp_path / "images")
+    files = iter_image_files([tmp_path / "images"])
+    skipped: list[str] = []
+    chunks: list[int] = []
+    recognizer = Recognizer.load(tiny_model, device="cpu")
+    rows = list(
+        predict_files(
+            recognizer, files, chunk_size=2, on_skip=lambda e: skipped.append(str(e)), on_chunk=chunks.append
+        )
+    )
+    assert (
+        sorted(row.path for row in rows) == sorted(texts) and len(skipped) == 1 and "broken.png" in skipped[0]
+    )
+    assert sum(chunks) == len(files) and max(chunks) == 2
+    for suffix in (".json", ".jsonl", ".csv", ".tsv"):
+        write_predictions(tmp_path / f"out{suffix}", rows)
+    records = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    assert [(r["path"], r["text"]) for r in records] == [(row.path, row.text) for row in rows]
+    lines = (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line) for line in lines] == records
+    assert (tmp_path / "out.csv").read_text(encoding="utf-8").splitlines()[0] == "path,text,confidence"
+    assert len((tmp_path / "out.tsv").read_text(encoding="utf-8").splitlines()) == 1 + len(rows)
+    with pytest.raises(KocrError, match="predictions are written as"):
+        write_predictions(tmp_path / "out.xlsx", rows)
 
 
 def test_eval_log_matches_metrics_and_summary(

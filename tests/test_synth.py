@@ -301,3 +301,48 @@ def test_cli_fonts_lists_coverage(kocr_cli, tmp_path: Path, monkeypatch) -> None
     result = kocr_cli("data", "fonts", "--font", noto.sans_path(), "--charset", "ko-2350")
     assert result.returncode == 0, result.stderr
     assert "Noto Sans KR" in result.stdout and "2,473 (100%)" in result.stdout
+
+
+# --- prose ----------------------------------------------------------------------------------------
+
+PARAGRAPHS = [
+    "이 명령을 사용하면 선택한 셀의 서식을 다른 셀에 복사할 수 있습니다. 서식 복사는 한 번만 적용됩니다.",
+    "문서를 저장하려면 파일 메뉴에서 저장을 선택하거나 단축키를 누르십시오.",
+    "표의 행과 열 크기는 마우스로 경계선을 끌어서 바꿀 수 있습니다.",
+]
+
+
+def _prose_generator(seed: int = 5, **weights: float) -> TextGenerator:
+    allowed = Charset.preset("ko-2350").symbols
+    config = TextConfig(max_chars=25, weights={"prose": 1.0, **weights})
+    return TextGenerator(allowed, config, paragraphs=PARAGRAPHS, seed=seed)
+
+
+def test_prose_windows_cut_running_text_like_lines() -> None:
+    generator = _prose_generator()
+    texts = [generator.next_text() for _ in range(400)]
+    assert all(1 <= len(t) <= 25 for t in texts)
+    source = " ".join(PARAGRAPHS)
+    plain = [t for t in texts if t in source]
+    assert len(plain) > 200  # most lines are undressed windows of the paragraphs
+    starts_mid_word = [t for t in plain if not any(p.startswith(t) or f" {t}" in p for p in PARAGRAPHS)]
+    assert 0.05 < len(starts_mid_word) / len(plain) < 0.35
+    joined = "\n".join(texts)
+    assert any(mark in joined for mark in ("제", "가.", "1.", "(1)"))  # numbering
+    assert "·" in joined or "ㆍ" in joined  # middle-dot lists
+    assert any(q in joined for q in ("“", "「", "(", "[", "‘", "『"))  # quoted phrases
+    assert any(ch.isdigit() for ch in joined)  # numbers with units
+
+
+def test_prose_skips_characters_the_charset_lacks_and_reseeds_reproducibly() -> None:
+    allowed = Charset.preset("ko-2350").symbols
+    generator = TextGenerator(
+        allowed, TextConfig(weights={"prose": 1.0}), paragraphs=["漢字 똠방각하 일반 문장입니다"], seed=1
+    )
+    texts = {generator.next_text() for _ in range(50)}
+    assert all("漢" not in t and "똠" not in t for t in texts)
+    one, two = _prose_generator(seed=1), _prose_generator(seed=99)
+    one.reseed((7, 3))
+    two.reseed((7, 3))
+    assert [one.next_text() for _ in range(30)] == [two.next_text() for _ in range(30)]
+    assert "prose" not in TextConfig().weights  # off by default: default texts of a seed unchanged

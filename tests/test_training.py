@@ -15,7 +15,7 @@ import pytest
 import torch
 from conftest import REPO_ROOT, assert_no_traceback, run_kocr, tiny_train_config
 
-from kocr.training.checkpoint import load_checkpoint
+from kocr.checkpoints import load_checkpoint
 from kocr.training.trainer import LogReporter, Trainer
 
 

@@ -45,8 +45,20 @@ def synth_command(
         ..., "--output", "-o", metavar="OUT", help="LMDB folder to create (or a folder with --format images)."
     ),
     num: int = typer.Option(1000, "--num", "-n", metavar="N", help="Lines to render."),
-    seed: int = typer.Option(
-        0, "--seed", metavar="S", help="Same seed and fonts give byte-identical output."
+    seed: int | None = typer.Option(
+        None,
+        "--seed",
+        metavar="S",
+        help="Same seed and fonts give byte-identical output (default 0, or the recipe's).",
+    ),
+    recipe: Path | None = typer.Option(
+        None,
+        "--config",
+        metavar="RECIPE.toml",
+        help=(
+            "Fonts, texts and renderer settings from a TOML recipe (the one `kocr train --train-data "
+            "synth:RECIPE.toml` renders on the fly); replaces the font, text and look options below."
+        ),
     ),
     workers: int = typer.Option(
         min(2, os.cpu_count() or 1), "--workers", "-j", metavar="W", help="Rendering processes."
@@ -69,7 +81,8 @@ def synth_command(
         metavar="KIND=W,...",
         help=(
             "Reweight the text kinds: corpus (0.5), words (0.35), syllables (0.3), mixed (0.35), "
-            "latin (0: Latin tokens among Korean words). Example: --text-mix latin=0.2,syllables=0.1"
+            "latin (0: Latin tokens among Korean words), prose (0: windows of --corpus paragraphs cut "
+            "as lines cut prose, with numbering, middle dots, quotes). Example: --text-mix latin=0.2,prose=1"
         ),
     ),
     handwriting: list[str] = typer.Option(
@@ -108,18 +121,22 @@ def synth_command(
     if fmt not in ("lmdb", "images"):
         raise KocrError(f"--format must be lmdb or images, not {fmt!r}")
     _check_output(output, fmt, overwrite)
-    faces = _faces(fonts, font_files, system_fonts, handwriting)
-    config = SynthConfig(
-        charset=charset,
-        fonts=tuple(faces),
-        corpus=tuple(str(p) for p in corpus),
-        text=TextConfig(min_chars=min_chars, max_chars=max_chars, weights=parse_text_mix(text_mix)),
-        seed=seed,
-        height=(min_height, max_height),
-        handwriting_ratio=handwriting_ratio,
-        mode="RGB" if rgb else "L",
-        degradations=Degradations().scaled(degrade),
-    )
+    if recipe is not None:
+        from kocr.data.synth_config import load_recipe
+
+        config = load_recipe(recipe, seed=seed).config
+    else:
+        config = SynthConfig(
+            charset=charset,
+            fonts=tuple(_faces(fonts, font_files, system_fonts, handwriting)),
+            corpus=tuple(str(p) for p in corpus),
+            text=TextConfig(min_chars=min_chars, max_chars=max_chars, weights=parse_text_mix(text_mix)),
+            seed=seed or 0,
+            height=(min_height, max_height),
+            handwriting_ratio=handwriting_ratio,
+            mode="RGB" if rgb else "L",
+            degradations=Degradations().scaled(degrade),
+        )
     with stderr.status("checking which glyphs each font really draws (cached after the first run)"):
         the_plan = plan(config, workers=workers)
     with task_progress("rendering") as progress:

@@ -62,9 +62,9 @@ def export(
 
     The file carries the charset, preprocessing and decoding, so it is all a deployment needs.
     """
+    from kocr.data.images import iter_image_files
     from kocr.errors import KocrError
     from kocr.export import export_onnx
-    from kocr.predict import iter_image_files
 
     if export_format.lower() not in FORMATS:
         raise KocrError(f"--format must be one of {', '.join(FORMATS)}, not {export_format!r}")

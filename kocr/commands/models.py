@@ -14,7 +14,7 @@ def register(app: typer.Typer) -> None:
 
 def list_models() -> None:
     """List the registered model architectures and their defaults."""
-    from kocr.models import MODEL_REGISTRY, model_config
+    from kocr.models import MODEL_REGISTRY, get_family, model_config
 
     table = Table(title="models (kocr train --model NAME)")
     table.add_column("name", style="bold")
@@ -23,11 +23,8 @@ def list_models() -> None:
     table.add_column("description")
     for name, spec in MODEL_REGISTRY.items():
         config = model_config(name)
-        if spec.arch == "parseq":
-            height, width = config["img_size"]
-            size = f"{config['in_channels']}×{height}×{width}"
-        else:
-            width = "any" if config["transformation"] == "None" else config["img_w"]
-            size = f"{config['input_channel']}×{config['img_h']}×{width}"
+        family = get_family(spec.arch)
+        channels, height, width = family.input_size(config)
+        size = f"{channels}×{height}×{'any' if family.reads_any_width(config) else width}"
         table.add_row(name, spec.arch, size, spec.description)
     stdout.print(table)

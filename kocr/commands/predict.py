@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
+import functools
+from collections.abc import Sequence
 from pathlib import Path
 
 import typer
@@ -13,9 +12,6 @@ from rich.progress import Progress
 from rich.table import Table
 
 from kocr.commands._console import print_warning, stderr, stdout, task_progress
-
-CHUNK = 256  # images loaded and recognised at a time: memory stays flat on huge folders
-OUTPUT_FORMATS = (".tsv", ".csv", ".json", ".jsonl")
 
 
 def register(app: typer.Typer) -> None:
@@ -59,8 +55,9 @@ def predict(
 
     Unreadable files are reported and skipped; the exit code is 1 only when no image could be read.
     """
+    from kocr.data.images import iter_image_files
     from kocr.errors import KocrError
-    from kocr.predict import describe_preprocess, iter_image_files, load_image
+    from kocr.predict_files import OUTPUT_FORMATS, predict_files, write_predictions
 
     if output is not None:
         if output.suffix.lower() not in OUTPUT_FORMATS:
@@ -73,30 +70,25 @@ def predict(
             f"no images found in {', '.join(paths)}" + ("" if recursive else " (subfolders need -r)")
         )
     recognizer = _load_recognizer(saved_model, onnx, charset, device, batch_size, normalize)
-    setup = describe_preprocess(recognizer.preprocess)
+    setup = recognizer.describe()
     if verbose:
         origin = "the model's setting" if normalize is None else f"--{'' if normalize else 'no-'}normalize"
         stderr.print(f"model: {escape(str(recognizer.source))}")
         stderr.print(f"input normalisation ({origin}): {setup['normalization']}")
 
-    rows: list[tuple[str, str, float]] = []
     failures = 0
+
+    def skipped(error: KocrError) -> None:
+        nonlocal failures
+        failures += 1
+        print_warning(f"skipped: {error}")
+
     with _progress(len(files)) as progress:
         task = progress.add_task("predict", total=len(files))
-        for start in range(0, len(files), CHUNK):
-            chunk, images = [], []
-            for path, name in files[start : start + CHUNK]:
-                try:
-                    images.append(load_image(path))
-                    chunk.append(name)
-                except KocrError as exc:
-                    failures += 1
-                    print_warning(f"skipped: {exc}")
-            for name, result in zip(chunk, recognizer.predict_images(images) if images else [], strict=True):
-                rows.append((name, result.text, result.confidence))
-            progress.advance(task, len(files[start : start + CHUNK]))
+        advance = functools.partial(progress.advance, task)
+        rows = list(predict_files(recognizer, files, on_skip=skipped, on_chunk=advance))
     if output is not None:
-        _write(output, rows, normalize=setup["normalize"])
+        write_predictions(output, rows, fields={"normalize": setup["normalize"]})
         stderr.print(f"wrote {len(rows):,} predictions to {escape(str(output))}")
     elif rows:
         _print_table(rows)
@@ -117,7 +109,7 @@ def _load_recognizer(
     if onnx is not None:
         from dataclasses import replace
 
-        from kocr.export import OnnxRecognizer
+        from kocr.onnx_runtime import OnnxRecognizer
 
         recognizer = OnnxRecognizer.load(onnx, batch_size=batch_size, device=device)
         if normalize is not None:
@@ -131,10 +123,12 @@ def _load_recognizer(
 
 
 def _progress(total: int) -> Progress:
+    from kocr.predict_files import CHUNK
+
     return task_progress("[bold]predict", disable=total < 2 * CHUNK)  # small jobs finish before a bar helps
 
 
-def _print_table(rows: list[tuple[str, str, float]]) -> None:
+def _print_table(rows: Sequence[tuple[str, str, float]]) -> None:
     table = Table(show_edge=False)
     table.add_column("image")
     table.add_column("text")
@@ -142,25 +136,3 @@ def _print_table(rows: list[tuple[str, str, float]]) -> None:
     for name, text, confidence in rows:
         table.add_row(escape(name), escape(text), f"{confidence:.4f}")
     stdout.print(table)
-
-
-def _write(path: Path, rows: list[tuple[str, str, float]], *, normalize: bool) -> None:
-    """TSV/CSV: path, text, confidence. JSON/JSONL records also say whether the input was normalised
-    (``normalize``), an added key that readers of the older three-key records can ignore."""
-    suffix = path.suffix.lower()
-    records = [
-        {"path": name, "text": text, "confidence": round(confidence, 6), "normalize": normalize}
-        for name, text, confidence in rows
-    ]
-    if suffix == ".json":
-        content = json.dumps(records, ensure_ascii=False, indent=2) + "\n"
-    elif suffix == ".jsonl":
-        content = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
-    else:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, delimiter="\t" if suffix == ".tsv" else ",", lineterminator="\n")
-        writer.writerow(["path", "text", "confidence"])
-        writer.writerows([r["path"], r["text"], f"{r['confidence']:.6f}"] for r in records)
-        content = buffer.getvalue()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(content, encoding="utf-8")

@@ -16,7 +16,11 @@ font can draw), so no generated label needs filtering later. Five kinds are mixe
 - ``latin``: Latin-script tokens among Korean words (acronyms, capitalised and lower-case
   letter strings, letters with digits, words of the list), letters drawn from a cycle so every
   letter of both cases is seen evenly. Off by default (weight 0), so the default mix, and with it
-  the texts of a given seed, stay what they were.
+  the texts of a given seed, stay what they were;
+- ``prose``: a window of a corpus paragraph cut the way a text line cuts running prose: mostly at
+  word boundaries, sometimes mid-word at either end; now and then dressed as documents dress prose:
+  article and list numbering (제3조, 1., 가.), middle-dot lists (국어·영어·수학), quotes and brackets
+  around a phrase, numbers with units. Off by default too; needs a corpus.
 
 Generation is sequential and seeded (``random.Random``), so the same seed gives the same texts.
 """
@@ -34,7 +38,7 @@ from kocr.charsets import hangul
 from kocr.errors import KocrError
 from kocr.text import normalize
 
-KINDS: tuple[str, ...] = ("corpus", "words", "syllables", "mixed", "latin")
+KINDS: tuple[str, ...] = ("corpus", "words", "syllables", "mixed", "latin", "prose")
 _MAX_ATTEMPTS = 200
 
 
@@ -145,12 +149,26 @@ def corpus_chunks(lines: Iterable[str], min_chars: int, max_chars: int) -> list[
     return [chunk for chunk in chunks if len(chunk) >= min_chars]
 
 
-def read_corpus(path: str | Path, min_chars: int, max_chars: int) -> list[str]:
-    """Chunks of a UTF-8 text file (one sample per line, or free text: lines are cut to fit)."""
+def read_corpus_lines(path: str | Path) -> list[str]:
+    """The normalised, non-empty lines of a UTF-8 corpus file (bad lines are reported, not fatal)."""
     from kocr.data.labelfile import read_label_file
 
-    labels = read_label_file(path, "lines").records
-    return corpus_chunks((record.label for record in labels), min_chars, max_chars)
+    return [record.label for record in read_label_file(path, "lines").records]
+
+
+def allowed_segments(paragraphs: Iterable[str], allowed: frozenset[str], min_chars: int = 2) -> list[str]:
+    """Paragraphs split at characters outside ``allowed`` (a Hanja, a rare syllable), keeping pieces of
+    at least ``min_chars``: every window of a piece is a usable text, so none is drawn in vain."""
+    pieces: list[str] = []
+    for paragraph in paragraphs:
+        start = 0
+        for position, ch in enumerate([*paragraph, None]):
+            if ch is None or ch not in allowed:
+                piece = paragraph[start:position].strip()
+                if len(piece) >= min_chars:
+                    pieces.append(piece)
+                start = position + 1
+    return pieces
 
 
 class _Cycle:
@@ -163,6 +181,9 @@ class _Cycle:
 
     def __bool__(self) -> bool:
         return bool(self._symbols)
+
+    def reset(self) -> None:
+        self._order = []
 
     def take(self, count: int) -> str:
         out: list[str] = []
@@ -197,6 +218,25 @@ _PARTICLES: tuple[tuple[str, str], ...] = (
 )
 _LATIN_LOWER = "abcdefghijklmnopqrstuvwxyz"
 _WEEKDAYS = "월화수목금토일"
+_LIST_LETTERS = "가나다라마바사아자차카타파하"
+_QUOTES: tuple[tuple[str, str], ...] = (
+    ("“", "”"),
+    ("‘", "’"),
+    ('"', '"'),
+    ("'", "'"),
+    ("「", "」"),
+    ("『", "』"),
+    ("《", "》"),
+    ("〈", "〉"),
+    ("【", "】"),
+    ("(", ")"),
+    ("[", "]"),
+    ("<", ">"),
+)
+_UNITS = (
+    "kg", "g", "cm", "mm", "m", "km", "L", "ml", "%", "℃", "°C", "평", "㎡", "GB", "MB",
+    "원", "만 원", "억 원", "명", "개", "년", "개월", "일", "시간", "분", "초", "회", "배", "건", "쪽",
+)  # fmt: skip
 
 
 def attach_particle(noun: str, rng: random.Random) -> str:
@@ -221,6 +261,7 @@ class TextGenerator:
         config: TextConfig | None = None,
         *,
         corpus: Sequence[str] = (),
+        paragraphs: Sequence[str] = (),
         seed: int = 0,
         word_list: WordList | None = None,
     ) -> None:
@@ -242,12 +283,15 @@ class TextGenerator:
         self._corpus = [chunk for chunk in corpus if ok(chunk)]
         self.corpus_rejected = len(corpus) - len(self._corpus)
         self._corpus_order: list[str] = []
+        self._paragraphs = allowed_segments(paragraphs, self.allowed)
+        self._paragraph_order: list[str] = []
         makers: dict[str, Callable[[int], str]] = {
             "corpus": self._from_corpus,
             "words": self._words,
             "syllables": self._random_syllables,
             "mixed": self._mixed,
             "latin": self._latin,
+            "prose": self._prose,
         }
         available = {
             "corpus": bool(self._corpus),
@@ -255,6 +299,7 @@ class TextGenerator:
             "syllables": bool(self._syllables),
             "mixed": bool(self._others),
             "latin": bool(self._upper and self._lower),
+            "prose": bool(self._paragraphs),
         }
         self._kinds = [kind for kind in KINDS if available[kind] and self.config.weights.get(kind, 0) > 0]
         if not self._kinds:
@@ -267,6 +312,16 @@ class TextGenerator:
     def _allowed_text(self, text: str) -> bool:
         allowed = self.allowed
         return bool(text) and all(ch in allowed for ch in text)
+
+    def reseed(self, seed: int | Sequence[int]) -> None:
+        """Restart the stream from ``seed`` (an int or a sequence of ints) without rebuilding the
+        word pools: on-the-fly synthesis reseeds per block of samples, so any block can be made again
+        in any worker. Cycles and corpus orders start afresh."""
+        self.rng.seed(seed if isinstance(seed, int) else "/".join(map(str, seed)))
+        for cycle in (self._syllables, self._others, self._upper, self._lower):
+            cycle.reset()
+        self._corpus_order = []
+        self._paragraph_order = []
 
     def __iter__(self) -> TextGenerator:
         return self
@@ -390,6 +445,103 @@ class TextGenerator:
             )
         )
 
+    def _prose(self, target: int) -> str:
+        """A window of running prose as a text line cuts it, sometimes dressed as documents dress it."""
+        rng = self.rng
+        text = self._window(target)
+        roll = rng.random()
+        if roll < 0.12:
+            text = f"{self._numbering()} {text}"
+        elif roll < 0.22:
+            text = self._insert(text, self._dot_list())
+        elif roll < 0.32:
+            text = self._quote_span(text)
+        elif roll < 0.42:
+            text = self._insert(text, self._quantity())
+        return text
+
+    def _window(self, target: int) -> str:
+        """``target`` characters of a paragraph: starting at a word (85 %) or mid-word, ending at a
+        word boundary when one is near (80 %) or wherever the line runs out."""
+        rng = self.rng
+        if not self._paragraph_order:
+            self._paragraph_order = self._paragraphs[:]
+            rng.shuffle(self._paragraph_order)
+        paragraph = self._paragraph_order.pop()
+        if len(paragraph) <= target:
+            return paragraph
+        if rng.random() < 0.85:
+            starts = [0, *(i + 1 for i, ch in enumerate(paragraph[:-target]) if ch == " ")]
+            start = rng.choice(starts)
+        else:
+            start = rng.randrange(len(paragraph) - target + 1)
+        window = paragraph[start : start + target]
+        cut = window.rfind(" ")
+        if rng.random() < 0.8 and cut >= max(1, target // 2):
+            window = window[:cut]
+        return window.strip()
+
+    def _numbering(self) -> str:
+        rng = self.rng
+        n = rng.choice((rng.randint(1, 9), rng.randint(1, 9), rng.randint(10, 99)))
+        return rng.choice(
+            (
+                f"{n}.",
+                f"{n})",
+                f"({n})",
+                f"제{n}조",
+                f"제{n}조({self._pick('noun') or '목적'})",
+                f"제{n}항",
+                f"{_LIST_LETTERS[(n - 1) % len(_LIST_LETTERS)]}.",
+                f"{_LIST_LETTERS[(n - 1) % len(_LIST_LETTERS)]})",
+                f"{n}.{rng.randint(1, 9)}",
+                "-",
+                "※",
+                "·",
+                "○",
+                "→",
+            )
+        )
+
+    def _dot_list(self) -> str:
+        rng = self.rng
+        dot = "·" if rng.random() < 0.85 else "ㆍ"
+        if rng.random() < 0.2:
+            return f"{rng.randint(1, 3)}{dot}{rng.randint(4, 9)}{rng.choice(('차', '학년', '층', '호선'))}"
+        nouns = [w for w in (self._pick("noun") for _ in range(rng.randint(2, 4))) if w]
+        return dot.join(nouns)
+
+    def _quantity(self) -> str:
+        rng = self.rng
+        value = rng.choice(
+            (
+                str(rng.randint(1, 99)),
+                f"{rng.randint(1, 999):,}",
+                f"{rng.randint(1, 99_999):,}",
+                f"{rng.randint(0, 99)}.{rng.randint(0, 99)}",
+            )
+        )
+        unit = rng.choice(_UNITS)
+        return rng.choice((f"{value}{unit}", f"{value} {unit}", f"약 {value}{unit}", f"{value}{unit} 이상"))
+
+    def _insert(self, text: str, item: str) -> str:
+        """``item`` as a word of ``text`` (at a word boundary), with a particle half of the time."""
+        rng = self.rng
+        if item and hangul.is_syllable(item[-1]) and rng.random() < 0.5:
+            item = attach_particle(item, rng)
+        words = text.split(" ")
+        words.insert(rng.randint(0, len(words)), item)
+        return " ".join(words)
+
+    def _quote_span(self, text: str) -> str:
+        words = text.split(" ")
+        rng = self.rng
+        first = rng.randrange(len(words))
+        last = min(len(words), first + rng.randint(1, 3))
+        left, right = rng.choice(_QUOTES)
+        words[first:last] = [f"{left}{' '.join(words[first:last])}{right}"]
+        return " ".join(words)
+
     # --- formats for "mixed" --------------------------------------------------------------------
 
     def _date(self) -> str:
@@ -476,22 +628,7 @@ class TextGenerator:
 
     def _quoted(self) -> str:
         rng = self.rng
-        left, right = rng.choice(
-            (
-                ("“", "”"),
-                ("‘", "’"),
-                ('"', '"'),
-                ("'", "'"),
-                ("「", "」"),
-                ("『", "』"),
-                ("《", "》"),
-                ("〈", "〉"),
-                ("【", "】"),
-                ("(", ")"),
-                ("[", "]"),
-                ("<", ">"),
-            )
-        )
+        left, right = rng.choice(_QUOTES)
         return f"{left}{self._fill(rng.randint(2, 10), self._word)}{right}"
 
     def _symbols(self) -> str:

@@ -23,6 +23,7 @@ font file (path, face index, size, mtime) under ``$KOCR_CACHE_DIR`` or ``$XDG_CA
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import hashlib
 import os
@@ -44,6 +45,7 @@ from PIL import Image, ImageFont
 from kocr.charsets.hangul import ALL_SYLLABLES
 from kocr.charsets.presets import NON_HANGUL
 from kocr.errors import InputFileError
+from kocr.fileio import atomic_write_bytes
 
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".otc")
 CHECK_SIZE = 32
@@ -329,13 +331,9 @@ def _write_cache(face: FontFace, statuses: _Statuses) -> None:
     file = _cache_file(face)
     if file is None:
         return
-    try:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        temporary = file.with_suffix(f".tmp{os.getpid()}")
-        temporary.write_bytes(zlib.compress(statuses.bmp.tobytes(), 6))
-        os.replace(temporary, file)
-    except OSError:
-        pass  # a read-only home: coverage is recomputed next time, nothing else changes
+    # A read-only home: coverage is recomputed next time, nothing else changes.
+    with contextlib.suppress(OSError):
+        atomic_write_bytes(file, zlib.compress(statuses.bmp.tobytes(), 6))
 
 
 def _rendering(font: ImageFont.FreeTypeFont, ch: str) -> tuple[tuple[int, int], bytes] | None:

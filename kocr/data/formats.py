@@ -29,7 +29,6 @@ import json
 import math
 import os
 import random
-import tempfile
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -40,6 +39,7 @@ from typing import Any, Literal, NamedTuple
 from kocr.charsets.hangul import is_compatibility_jamo
 from kocr.data.labelfile import read_label_file
 from kocr.errors import InputFileError, KocrError
+from kocr.fileio import atomic_write_text
 from kocr.text import normalize
 
 InputFormat = Literal["auto", "aihub", "gt", "labels"]
@@ -592,15 +592,7 @@ def write_gt(
             if defect:
                 raise KocrError(f"{where}: {what} {text!r} {defect}; gt.txt cannot hold it")
         lines.append(f"{shown}\t{label}\n")
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.writelines(lines)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, "".join(lines))
     return len(lines)
 
 

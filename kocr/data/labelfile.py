@@ -24,7 +24,6 @@ from kocr.errors import InputFileError
 
 LabelFormat = Literal["auto", "gt", "labels", "lines"]
 LABEL_FORMATS: tuple[str, ...] = ("auto", "gt", "labels", "lines")
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
 _SNIFF_LINES = 50
 
 
@@ -118,6 +117,9 @@ def _describe_decode_error(raw: bytes, exc: UnicodeDecodeError) -> str:
 
 
 def _sniff_format(texts: list[str]) -> str:
+    # Imported here: kocr.data.images loads numpy and PIL, and `kocr --help` imports this module.
+    from kocr.data.images import IMAGE_SUFFIXES
+
     sample = texts[:_SNIFF_LINES]
     if not sample:
         return "lines"

@@ -4,7 +4,6 @@ them, images decoded on access."""
 
 from __future__ import annotations
 
-import io
 import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -19,9 +18,8 @@ from torch.utils.data import Dataset
 
 from kocr.charsets import Charset
 from kocr.data.filtering import LabelFilter
+from kocr.data.images import SkipUnreadable, check_image_mode, convert_mode, decode_bytes
 from kocr.data.lmdb import image_error, image_key, iter_labels, label_key, open_lmdb, read_num_samples
-from kocr.data.transforms import to_mode
-from kocr.errors import KocrError
 
 logger = logging.getLogger(__name__)
 
@@ -57,10 +55,7 @@ class _PackedLabels(Sequence[str]):
         return self._blob[start:end].decode("utf-8")
 
 
-MAX_SKIP = 100
-
-
-class LmdbDataset(Dataset):
+class LmdbDataset(SkipUnreadable, Dataset):
     """A map-style dataset over one clovaai/PARSeq-layout LMDB: items are ``(image, label)``.
 
     At construction every label is read once, normalised (:func:`kocr.text.normalize`, optionally
@@ -70,7 +65,7 @@ class LmdbDataset(Dataset):
     samples, for statistics.
 
     ``image`` is the PIL image as stored (``image_mode=None``, the default: a ``Preprocess`` transform
-    does the colour handling), or converted to ``"L"``/``"RGB"`` with :func:`kocr.data.transforms.to_mode`
+    does the colour handling), or converted to ``"L"``/``"RGB"`` with :func:`kocr.data.images.to_mode`
     (transparency composited on white, 16-bit scaled: a plain ``convert`` blackens transparent PNGs and
     whitens 16-bit scans); ``transform(image)`` is returned instead when a transform is given.
 
@@ -94,9 +89,7 @@ class LmdbDataset(Dataset):
         self.path = Path(path)
         self.charset = Charset.load(charset) if charset is not None else None
         self.max_length = max_length
-        if image_mode not in (None, "L", "RGB"):
-            raise KocrError(f"image_mode must be 'L', 'RGB' or None, not {image_mode!r}")
-        self.image_mode = image_mode
+        self.image_mode = check_image_mode(image_mode)
         self.transform = transform
         self._bad: set[int] = set()
         self._env: lmdb.Environment | None = None
@@ -161,13 +154,13 @@ class LmdbDataset(Dataset):
             index += size
         if not 0 <= index < size:
             raise IndexError(f"index {index} out of range for {size} samples")
-        for step in range(min(MAX_SKIP, size)):
-            position = (index + step) % size
-            image = self._read_image(int(self._keys[position]))
-            if image is not None:
-                label = self._labels[position]
-                return (self.transform(image) if self.transform is not None else image), label
-        raise KocrError(f"{self.path}: no readable image in {min(MAX_SKIP, size)} samples from index {index}")
+        return super().__getitem__(index)  # the next readable sample if this one is not (SkipUnreadable)
+
+    def _image_at(self, position: int) -> Image.Image | None:
+        return self._read_image(int(self._keys[position]))
+
+    def _label_at(self, position: int) -> str:
+        return self._labels[position]
 
     def _read_image(self, key: int) -> Image.Image | None:
         if key in self._bad:
@@ -177,10 +170,7 @@ class LmdbDataset(Dataset):
         if data is None:
             return self._mark_bad(key, "image key missing")
         try:
-            image = Image.open(io.BytesIO(data))  # no file handle to close: the bytes are ours
-            image.load()
-            if self.image_mode is not None:
-                image = to_mode(image, 1 if self.image_mode == "L" else 3)
+            image = convert_mode(decode_bytes(data), self.image_mode)
         except Exception as exc:  # PIL raises many types for bad data
             return self._mark_bad(key, image_error(exc))
         return image

@@ -6,7 +6,9 @@
 - a folder holding several LMDBs anywhere below it (PARSeq's ``**/data.mdb`` trees), read as one;
 - a ``gt.txt`` (``path<TAB>label``) or ``labels.txt`` (``name label``) file; image paths are relative to
   the file's folder, as clovaai's ``create_lmdb_dataset.py`` joins them, or to ``image_root``;
-- a folder holding ``gt.txt`` or ``labels.txt``.
+- a folder holding ``gt.txt`` or ``labels.txt``;
+- for training, ``synth:RECIPE.toml`` (or a ``.toml`` file): lines rendered on the fly
+  (:mod:`kocr.data.synth_stream`).
 
 Label files get the same treatment as LMDBs: labels normalised, samples that cannot be used (missing
 image, label outside the charset, too long, empty, malformed line) counted per reason and logged once,
@@ -29,14 +31,14 @@ from torch.utils.data import ConcatDataset, Dataset
 
 from kocr.charsets import Charset
 from kocr.data.filtering import LabelFilter
+from kocr.data.images import SkipUnreadable, check_image_mode, convert_mode, open_image
 from kocr.data.labelfile import read_label_file
-from kocr.errors import InputFileError, KocrError
+from kocr.errors import InputFileError
 from kocr.text import normalize
 
 logger = logging.getLogger(__name__)
 
 LABEL_FILE_NAMES = ("gt.txt", "labels.txt")
-MAX_SKIP = 100
 
 
 def open_labelled_dataset(
@@ -52,7 +54,12 @@ def open_labelled_dataset(
     """A dataset of ``(transform(image), label)`` for any supported location (see the module docs)."""
     from kocr.data.lmdb import find_lmdbs
     from kocr.data.lmdb_dataset import LmdbDataset
+    from kocr.data.synth_stream import is_synth_source, open_synth_source
 
+    if is_synth_source(path):
+        return open_synth_source(
+            path, charset=charset, max_length=max_length, case_fold=case_fold, transform=transform
+        )
     path = Path(path)
     options: dict[str, Any] = dict(
         charset=charset,
@@ -88,11 +95,12 @@ def with_transform(dataset: Dataset, transform: Callable[[Image.Image], Any] | N
     return view
 
 
-class LabelFileDataset(Dataset):
+class LabelFileDataset(SkipUnreadable, Dataset):
     """Images on disk listed in a ``gt.txt`` / ``labels.txt``; items are ``(image, label)``.
 
     An image that cannot be decoded at read time is logged once and the next readable sample is
-    returned instead, as :class:`kocr.data.lmdb_dataset.LmdbDataset` does.
+    returned instead (:class:`kocr.data.images.SkipUnreadable`), as in
+    :class:`kocr.data.lmdb_dataset.LmdbDataset`; ``image_mode`` converts as there too.
     """
 
     def __init__(
@@ -109,7 +117,7 @@ class LabelFileDataset(Dataset):
         self.path = Path(label_file)
         self.root = Path(image_root) if image_root is not None else self.path.parent
         self.transform = transform
-        self.image_mode = image_mode
+        self.image_mode = check_image_mode(image_mode)
         parsed = read_label_file(self.path)
         checks = LabelFilter(charset, max_length, case_fold, logger=logger)
         for problem in parsed.problems:
@@ -135,22 +143,14 @@ class LabelFileDataset(Dataset):
     def __len__(self) -> int:
         return len(self.images)
 
-    def __getitem__(self, index: int) -> tuple[Any, str]:
-        size = len(self.images)
-        for step in range(min(MAX_SKIP, size)):
-            position = (index + step) % size
-            image = self._read(position)
-            if image is not None:
-                return (self.transform(image) if self.transform else image), self.labels[position]
-        raise KocrError(f"{self.path}: no readable image in {min(MAX_SKIP, size)} samples from index {index}")
+    def _label_at(self, position: int) -> str:
+        return self.labels[position]
 
-    def _read(self, position: int) -> Image.Image | None:
+    def _image_at(self, position: int) -> Image.Image | None:
         if position in self._bad:
             return None
         try:
-            with Image.open(self.images[position]) as opened:
-                opened.load()
-                return opened.convert(self.image_mode) if self.image_mode else opened.copy()
+            return convert_mode(open_image(self.images[position]), self.image_mode)
         except Exception as exc:  # PIL raises many types for bad files
             self._bad.add(position)
             logger.warning("%s (%s): not a readable image (%s); skipped", self.images[position],

@@ -40,7 +40,7 @@ from typing import Literal
 import numpy as np
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 
-from kocr.data.corpus import TextConfig, TextGenerator, allowed_characters, read_corpus
+from kocr.data.corpus import TextConfig, TextGenerator, allowed_characters, corpus_chunks, read_corpus_lines
 from kocr.data.fonts import FontCoverage, FontFace, discover_fonts, font_coverages, load_font
 from kocr.errors import KocrError
 
@@ -439,11 +439,14 @@ def plan(config: SynthConfig, *, workers: int = 1) -> Plan:
         )
     drawable = frozenset().union(*(c.drawable for c in usable))
     undrawable = tuple(ch for ch in allowed if ch not in drawable)
-    corpus: list[str] = []
-    for path in config.corpus:
-        corpus.extend(read_corpus(path, config.text.min_chars, config.text.max_chars))
+    paragraphs = [line for path in config.corpus for line in read_corpus_lines(path)]
+    corpus = corpus_chunks(paragraphs, config.text.min_chars, config.text.max_chars)
     texts = TextGenerator(
-        [ch for ch in allowed if ch in drawable], config.text, corpus=corpus, seed=config.seed
+        [ch for ch in allowed if ch in drawable],
+        config.text,
+        corpus=corpus,
+        paragraphs=paragraphs,
+        seed=config.seed,
     )
     return Plan(tuple(c.face for c in usable), tuple(usable), texts, tuple(unusable), undrawable)
 
@@ -458,8 +461,8 @@ def _jobs(
     skipped = 0
     while index < num:
         text = the_plan.texts.next_text()
-        candidates = [i for i, c in enumerate(coverages) if c.draws(text)]
-        if not candidates:
+        face_number = pick_face(text, coverages, pick, handwriting_ratio)
+        if face_number is None:
             skipped += 1
             report.skipped_no_font = skipped
             if skipped > 20 * num + 100:
@@ -467,12 +470,22 @@ def _jobs(
                     "almost no generated line can be drawn by any one font; check --fonts/--charset"
                 )
             continue
-        hand = [i for i in candidates if coverages[i].face.handwriting]
-        printed = [i for i in candidates if not coverages[i].face.handwriting]
-        use_hand = hand and (not printed or pick.random() < handwriting_ratio)
-        face_number = pick.choice(hand if use_hand else printed)
         index += 1
         yield index, text, face_number
+
+
+def pick_face(
+    text: str, coverages: Sequence[FontCoverage], pick: random.Random, handwriting_ratio: float
+) -> int | None:
+    """A face that draws every character of ``text``: a handwriting one with ``handwriting_ratio``
+    when both kinds can; None when no face can."""
+    candidates = [i for i, c in enumerate(coverages) if c.draws(text)]
+    if not candidates:
+        return None
+    hand = [i for i in candidates if coverages[i].face.handwriting]
+    printed = [i for i in candidates if not coverages[i].face.handwriting]
+    use_hand = hand and (not printed or pick.random() < handwriting_ratio)
+    return pick.choice(hand if use_hand else printed)
 
 
 # --- workers -------------------------------------------------------------------------------------

@@ -5,10 +5,8 @@
 0. with ``normalize=True`` (new training runs; checkpoints without the key keep ``False``), the line
    is trimmed to its text plus a margin, turned dark-on-light whatever its polarity and colours, and
    contrast-stretched (:mod:`kocr.data.line_normalize`); 3-channel models get that grey result as RGB;
-1. colour handling (:func:`to_mode`): RGBA/LA/PA and palette images with transparency are composited
-   on white (transparent areas of scanned or exported text are paper), 16-bit (``I;16*``/``I``) is
-   scaled to 8 bit instead of clipped (PIL's ``convert('L')`` would turn most of it white), CMYK,
-   YCbCr, 1-bit and float images are converted; then grey (``L``, ITU-R 601 luma as clovaai) or RGB;
+1. colour handling (:func:`kocr.data.images.to_mode`): transparency composited on white, 16-bit scaled
+   rather than clipped, other modes converted; then grey (``L``, ITU-R 601 luma as clovaai) or RGB;
 2. resizing, bicubic as clovaai and PARSeq:
 
    - ``keep_ratio=False``: straight to ``width × height`` (clovaai ``ResizeNormalize``, PARSeq);
@@ -40,56 +38,13 @@ import numpy as np
 import torch
 from PIL import Image, ImageEnhance, ImageFilter
 
+from kocr.data.images import to_mode
 from kocr.data.line_normalize import analysis_channels, normalize_line
 from kocr.errors import KocrError
 
 PadMode = Literal["edge", "constant"]
 PAD_MODES: tuple[str, ...] = ("edge", "constant")
 _RESAMPLE = {"bicubic": Image.Resampling.BICUBIC, "bilinear": Image.Resampling.BILINEAR}
-
-
-# --- colour ----------------------------------------------------------------------------------------
-
-
-def _composite_on_white(image: Image.Image) -> Image.Image:
-    rgba = image.convert("RGBA")
-    white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-    return Image.alpha_composite(white, rgba).convert("RGB")
-
-
-def _to_8bit(image: Image.Image) -> Image.Image:
-    """16-bit and 32-bit integer or float greyscale to ``L``, scaled rather than clipped."""
-    pixels = np.asarray(image)
-    if image.mode.startswith("I;16"):
-        scaled = pixels.astype(np.float64) / 257.0
-    elif image.mode == "F":
-        top = float(pixels.max()) if pixels.size else 0.0
-        scaled = pixels * 255.0 if top <= 1.0 else pixels.astype(np.float64)
-    else:  # "I": PIL used it for 16-bit PNGs before 10.x; 8-bit data stays as is
-        top = int(pixels.max()) if pixels.size else 0
-        scaled = pixels / 257.0 if top > 255 else pixels.astype(np.float64)
-    return Image.fromarray(np.clip(np.rint(scaled), 0, 255).astype(np.uint8), mode="L")
-
-
-def to_mode(image: Image.Image, channels: int) -> Image.Image:
-    """``image`` as ``L`` (channels 1) or ``RGB`` (channels 3); see the module docstring."""
-    if channels not in (1, 3):
-        raise KocrError(f"channels must be 1 or 3, not {channels}")
-    target = "L" if channels == 1 else "RGB"
-    mode = image.mode
-    if mode == target:
-        return image
-    if mode in ("RGBA", "LA", "PA", "La", "RGBa") or (mode == "P" and "transparency" in image.info):
-        image = _composite_on_white(image)
-    elif mode == "P":
-        image = image.convert("RGB")
-    elif mode.startswith("I") or mode == "F":
-        image = _to_8bit(image)
-    elif mode == "1":
-        image = image.convert("L")
-    elif mode not in ("L", "RGB"):  # CMYK, YCbCr, LAB, HSV
-        image = image.convert("RGB")
-    return image if image.mode == target else image.convert(target)
 
 
 def to_tensor(image: Image.Image) -> torch.Tensor:

@@ -2,44 +2,57 @@
 
 Build by name with :func:`create_model`, or rebuild from a stored config with :func:`build_model`::
 
-    from kocr.models import create_model, build_model
-    model = create_model("tps-resnet-bilstm-ctc", num_classes=len(charset) + 1)
+    from kocr.models import build_model, create_model, num_classes_for_charset
+    model = create_model("tps-resnet-bilstm-ctc", num_classes_for_charset(len(charset)))
     clone = build_model(model.config, model.num_classes)
+
+A model family (:class:`ModelFamily`: CRNN, PARSeq) carries everything else kocr needs to know about its
+models; a new one is a module like :mod:`kocr.models.crnn` plus :func:`register_family`.
 """
 
 from __future__ import annotations
 
-from kocr.models.crnn import CRNN, CRNN_DEFAULTS, crnn_config_from_clovaai, ctc_output_length
-from kocr.models.parseq import PARSEQ_DEFAULTS, PARSeq
+from kocr.models.crnn import CRNN, CRNN_DEFAULTS, CRNN_FAMILY, ctc_output_length
+from kocr.models.family import ModelFamily
+from kocr.models.parseq import PARSEQ_DEFAULTS, PARSEQ_FAMILY, PARSeq
 from kocr.models.registry import (
-    ARCHITECTURES,
+    FAMILIES,
     MODEL_REGISTRY,
     ModelSpec,
     build_model,
     create_model,
+    family_of,
+    get_family,
     list_models,
     model_config,
     num_classes_for_charset,
+    objective_for,
+    register_family,
     register_model,
+    unregister_family,
 )
-from kocr.models.weights import load_reference_state_dict, strip_prefix
 
 __all__ = [
-    "ARCHITECTURES",
     "CRNN",
     "CRNN_DEFAULTS",
+    "CRNN_FAMILY",
+    "FAMILIES",
     "MODEL_REGISTRY",
     "PARSEQ_DEFAULTS",
+    "PARSEQ_FAMILY",
+    "ModelFamily",
     "ModelSpec",
     "PARSeq",
     "build_model",
     "create_model",
-    "crnn_config_from_clovaai",
     "ctc_output_length",
+    "family_of",
+    "get_family",
     "list_models",
-    "load_reference_state_dict",
     "model_config",
     "num_classes_for_charset",
+    "objective_for",
+    "register_family",
     "register_model",
-    "strip_prefix",
+    "unregister_family",
 ]

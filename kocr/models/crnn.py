@@ -2,24 +2,33 @@
 
 Top-level module names (``Transformation``, ``FeatureExtraction``, ``AdaptiveAvgPool``,
 ``SequenceModeling``, ``Prediction``) and every parameter name below them match clovaai's ``Model``, so a
-clovaai or EasyOCR checkpoint loads with :func:`kocr.models.weights.load_reference_state_dict` (which strips
-DataParallel's ``module.`` prefix) and produces the same logits.
+clovaai or EasyOCR checkpoint loads through :mod:`kocr.checkpoints.foreign` (which strips DataParallel's
+``module.`` prefix) and produces the same logits.
 
 Only the CTC head is implemented; ``Prediction`` is a plain Linear and class 0 is the CTC blank.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 from torch import Tensor, nn
 
 from kocr.errors import KocrError
 from kocr.models.backbones import ResNetFeatureExtractor, VGGFeatureExtractor
+from kocr.models.family import ModelFamily
+from kocr.models.objectives import CTCObjective
 from kocr.models.sequence import BidirectionalLSTM
 from kocr.models.tps import TPSSpatialTransformer
+
+if TYPE_CHECKING:  # pragma: no cover
+    from kocr.charsets import Charset
+
+#: Classes of the auxiliary jamo head: blank, 19 initials, 21 medials, 27 finals, and "not Hangul".
+JAMO_HEAD_CLASSES = 1 + 19 + 21 + 27 + 1
 
 #: Architecture options of a CRNN config. Values use clovaai's spelling of the stage names.
 CRNN_DEFAULTS: dict[str, Any] = {
@@ -35,6 +44,10 @@ CRNN_DEFAULTS: dict[str, Any] = {
     "num_fiducial": 20,
     "align_corners": True,  # TPS grid_sample; clovaai checkpoints from torch 1.10-1.13 need False
     "resnet_layers": [1, 2, 5, 3],
+    # Weight of an auxiliary CTC loss over the labels' jamo (kocr's own, not clovaai's): a second head
+    # learns initial/medial/final consonant and vowel per frame, sharing what 2,350 syllable classes
+    # have in common (를/름/릅 differ in one final). 0 = no head; inference never uses it.
+    "jamo_head": 0.0,
 }
 
 _CHOICES = {
@@ -69,6 +82,9 @@ def normalize_crnn_config(config: Mapping[str, Any]) -> dict[str, Any]:
         if cfg[key] <= 0:
             raise KocrError(f"CRNN {key} must be positive, got {cfg[key]}")
     cfg["align_corners"] = bool(cfg["align_corners"])
+    cfg["jamo_head"] = float(cfg["jamo_head"])
+    if cfg["jamo_head"] < 0:
+        raise KocrError(f"CRNN jamo_head (an auxiliary loss weight) must be >= 0, got {cfg['jamo_head']}")
     cfg["resnet_layers"] = [int(n) for n in cfg["resnet_layers"]]
     if len(cfg["resnet_layers"]) != 4 or min(cfg["resnet_layers"]) < 1:
         raise KocrError(f"CRNN resnet_layers must be four positive block counts, got {cfg['resnet_layers']}")
@@ -78,31 +94,6 @@ def normalize_crnn_config(config: Mapping[str, Any]) -> dict[str, Any]:
     if cfg["transformation"] == "TPS" and (cfg["num_fiducial"] % 2 or cfg["num_fiducial"] < 4):
         raise KocrError(f"CRNN num_fiducial must be even and >= 4, got {cfg['num_fiducial']}")
     return cfg
-
-
-def crnn_config_from_clovaai(opt: Mapping[str, Any]) -> tuple[dict[str, Any], int]:
-    """Translate clovaai ``opt`` fields (``Transformation``, ``imgH``, ``num_class``, ...) to a kocr config.
-
-    Returns ``(config, num_classes)``. ``align_corners`` defaults to True (clovaai under torch >= 2 or
-    < 1.10); pass ``opt["align_corners"] = False`` for checkpoints trained under torch 1.10-1.13.
-    """
-    mapping = {
-        "Transformation": "transformation",
-        "FeatureExtraction": "feature_extraction",
-        "SequenceModeling": "sequence_modeling",
-        "Prediction": "prediction",
-        "imgH": "img_h",
-        "imgW": "img_w",
-        "input_channel": "input_channel",
-        "output_channel": "output_channel",
-        "hidden_size": "hidden_size",
-        "num_fiducial": "num_fiducial",
-        "align_corners": "align_corners",
-    }
-    config = {new: opt[old] for old, new in mapping.items() if old in opt}
-    if "num_class" not in opt:
-        raise KocrError("clovaai options lack num_class (charset size + 1 for the CTC blank)")
-    return normalize_crnn_config(config), int(opt["num_class"])
 
 
 def ctc_output_length(config: Mapping[str, Any], width: int) -> int:
@@ -153,6 +144,9 @@ class CRNN(nn.Module):
             )
             seq_out = hidden
         self.Prediction = nn.Linear(seq_out, self.num_classes)
+        self.JamoPrediction: nn.Linear | None = None
+        if cfg["jamo_head"] > 0:
+            self.JamoPrediction = nn.Linear(seq_out, JAMO_HEAD_CLASSES)
         init_clovaai_weights(self)
 
     def transform(self, x: Tensor) -> Tensor:
@@ -163,12 +157,22 @@ class CRNN(nn.Module):
         """CNN feature map ``[B, output_channel, H', T]`` before height pooling (after TPS if any)."""
         return self.FeatureExtraction(self.transform(x))
 
-    def forward_after_transform(self, x: Tensor) -> Tensor:
-        """Everything after the Transformation stage: CNN, height pooling, BiLSTM, CTC projection."""
+    def contextual(self, x: Tensor) -> Tensor:
+        """Per-frame features ``[B, T, C]`` after the sequence model (input after the Transformation)."""
         visual = self.FeatureExtraction(x)
         visual = self.AdaptiveAvgPool(visual.permute(0, 3, 1, 2)).squeeze(3)  # [B, T, C]
         contextual = visual if self.SequenceModeling is None else self.SequenceModeling(visual)
-        return self.Prediction(contextual.contiguous())
+        return contextual.contiguous()
+
+    def forward_after_transform(self, x: Tensor) -> Tensor:
+        """Everything after the Transformation stage: CNN, height pooling, BiLSTM, CTC projection."""
+        return self.Prediction(self.contextual(x))
+
+    def forward_with_jamo(self, images: Tensor) -> tuple[Tensor, Tensor | None]:
+        """Syllable logits and, with a jamo head, its logits ``[B, T, JAMO_HEAD_CLASSES]`` (training)."""
+        contextual = self.contextual(self.transform(images))
+        jamo = None if self.JamoPrediction is None else self.JamoPrediction(contextual)
+        return self.Prediction(contextual), jamo
 
     def forward(self, images: Tensor) -> Tensor:
         return self.forward_after_transform(self.transform(images))
@@ -192,3 +196,67 @@ def init_clovaai_weights(model: nn.Module) -> None:
                 param.fill_(1.0)
             else:
                 nn.init.kaiming_normal_(param)
+
+
+# --- the family: what the rest of kocr needs to know about CRNNs --------------------------------------------
+
+# TPS: bilinear resampling turns float32 rounding differences of ~1e-6 in the sampling grid (onnxruntime's
+# MatMul and MKL's bmm accumulate differently) into ~1e-3 in the logits; an untrained 32x100 TRBC measured
+# 1.3e-3 on rendered lines and 3.2e-3 on noise. 5e-3 is the bound kocr's golden TRBC test uses for the same
+# effect (tests/fixtures/reference/PROVENANCE.md).
+TPS_TOLERANCE = 5e-3
+
+
+class _HeightMean(nn.Module):
+    """``AdaptiveAvgPool2d((None, 1))`` on ``[B, T, C, H]``, written as a mean the exporter can trace."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.mean(dim=-1, keepdim=True)
+
+
+class CRNNFamily(ModelFamily):
+    """clovaai's CTC recognisers (:class:`CRNN`): any width without TPS, CTC loss and greedy decoding."""
+
+    arch = "crnn"
+    decoding = "ctc"
+    train_defaults: ClassVar[Mapping[str, float]] = {"lr": 1e-3, "grad_clip": 5.0, "weight_decay": 1e-4}
+    freeze_prefixes = ("Transformation", "FeatureExtraction")
+    charset_tensors = ("Prediction.weight", "Prediction.bias")
+
+    def normalize_config(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        return normalize_crnn_config(config)
+
+    def build(self, config: Mapping[str, Any], num_classes: int) -> nn.Module:
+        return CRNN(num_classes, **config)
+
+    def objective(self, charset: Charset) -> CTCObjective:
+        return CTCObjective(charset)
+
+    def input_size(self, config: Mapping[str, Any]) -> tuple[int, int, int]:
+        return int(config["input_channel"]), int(config["img_h"]), int(config["img_w"])
+
+    def size_overrides(self, img_h: int | None, img_w: int | None) -> dict[str, Any]:
+        return {key: value for key, value in (("img_h", img_h), ("img_w", img_w)) if value}
+
+    def reads_any_width(self, config: Mapping[str, Any]) -> bool:
+        """Without TPS; a TPS grid is built for one input size."""
+        return config["transformation"] == "None"
+
+    def output_steps(self, model: nn.Module, width: int) -> int:
+        return int(model.output_length(width))
+
+    def min_opset(self, config: Mapping[str, Any]) -> tuple[str, int] | None:
+        return ("TPS", 16) if config.get("transformation") == "TPS" else None  # GridSample: opset 16
+
+    def parity_tolerance(self, config: Mapping[str, Any]) -> float | None:
+        return TPS_TOLERANCE if config.get("transformation") == "TPS" else None
+
+    def export_module(self, model: nn.Module) -> nn.Module:
+        """A copy whose height pooling is a mean: the TorchScript exporter has no symbolic for adaptive
+        pooling once the batch or width is symbolic."""
+        exported = copy.deepcopy(model)
+        exported.AdaptiveAvgPool = _HeightMean()
+        return exported
+
+
+CRNN_FAMILY = CRNNFamily()

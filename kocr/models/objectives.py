@@ -4,7 +4,11 @@ Training, validation, evaluation and prediction all go through an :class:`Object
 them needs to know whether the model is a CTC recogniser or PARSeq:
 
 - ``loss(model, images, labels)``: the training loss for a batch of normalised labels;
-- ``decode(model, images)``: texts with confidences, in eval mode, for a batch of images.
+- ``decode(model, images)``: texts with confidences, in eval mode, for a batch of images;
+- ``decode_logits(logits)``: the same from the model's output, which is all an exported ONNX model gives.
+
+Each :class:`kocr.models.family.ModelFamily` names its objective (``family.objective(charset)``);
+:func:`kocr.models.registry.objective_for` finds it from ``model.config['arch']``.
 
 Objectives take the bare model. Under DistributedDataParallel the trainer wraps model + objective in
 one module (:class:`LossModule`) so the loss is computed inside DDP's ``forward``, which is what
@@ -22,7 +26,6 @@ from torch import Tensor, nn
 
 from kocr.charsets import Charset
 from kocr.codecs import CTCCodec, Decoded, PARSeqTokenizer
-from kocr.errors import KocrError
 
 
 class Objective(Protocol):
@@ -31,6 +34,8 @@ class Objective(Protocol):
     def loss(self, model: nn.Module, images: Tensor, labels: Sequence[str]) -> Tensor: ...
 
     def decode(self, model: nn.Module, images: Tensor) -> list[Decoded]: ...
+
+    def decode_logits(self, logits: Tensor) -> list[Decoded]: ...
 
     def max_label_length(self, model: nn.Module) -> int: ...
 
@@ -43,24 +48,60 @@ class CTCObjective:
         self.codec = CTCCodec(charset)
 
     def loss(self, model: nn.Module, images: Tensor, labels: Sequence[str]) -> Tensor:
-        logits = model(images)
-        # The loss is computed in float32 even under autocast: CTC's log-space sums underflow in half.
-        log_probs = logits.float().log_softmax(2).permute(1, 0, 2)
-        steps, batch = log_probs.shape[:2]
-        targets, target_lengths = self.codec.encode(labels)
-        input_lengths = torch.full((batch,), steps, dtype=torch.long)
-        return F.ctc_loss(
-            log_probs, targets.to(logits.device), input_lengths, target_lengths, blank=0, zero_infinity=True
-        )
+        jamo_weight = float(getattr(model, "config", {}).get("jamo_head", 0.0))
+        if jamo_weight > 0:
+            logits, jamo_logits = model.forward_with_jamo(images)
+        else:
+            logits, jamo_logits = model(images), None
+        loss = _ctc_loss(logits, *self.codec.encode(labels))
+        if jamo_logits is not None:
+            loss = loss + jamo_weight * _ctc_loss(jamo_logits, *jamo_targets(labels))
+        return loss
 
     def decode(self, model: nn.Module, images: Tensor) -> list[Decoded]:
-        return self.codec.decode(model(images))
+        return self.decode_logits(model(images))
+
+    def decode_logits(self, logits: Tensor) -> list[Decoded]:
+        return self.codec.decode(logits)
 
     def max_label_length(self, model: nn.Module) -> int:
         """Longest label (in symbols) CTC can align: T time steps must fit the label plus blanks
         between repeated symbols, so half of T is the safe bound for any label."""
         unwrapped = getattr(model, "module", model)
         return max(1, unwrapped.output_length(int(unwrapped.config["img_w"])) // 2)
+
+
+def _ctc_loss(logits: Tensor, targets: Tensor, target_lengths: Tensor) -> Tensor:
+    # The loss is computed in float32 even under autocast: CTC's log-space sums underflow in half.
+    log_probs = logits.float().log_softmax(2).permute(1, 0, 2)
+    steps, batch = log_probs.shape[:2]
+    input_lengths = torch.full((batch,), steps, dtype=torch.long)
+    return F.ctc_loss(
+        log_probs, targets.to(logits.device), input_lengths, target_lengths, blank=0, zero_infinity=True
+    )
+
+
+def jamo_targets(labels: Sequence[str]) -> tuple[Tensor, Tensor]:
+    """CTC targets of the auxiliary jamo head: each syllable as its initial, medial (and final) jamo
+    (classes 1-67), every other character as class 68 ("not Hangul"); 0 is the blank."""
+    from kocr.charsets.hangul import split_syllable
+
+    other = 1 + 19 + 21 + 27
+    encoded: list[list[int]] = []
+    for label in labels:
+        ids: list[int] = []
+        for ch in label:
+            if "\uac00" <= ch <= "\ud7a3":
+                initial, medial, final = split_syllable(ch)
+                ids += [1 + initial, 20 + medial] + ([40 + final] if final else [])
+            else:
+                ids.append(other)
+        encoded.append(ids)
+    lengths = torch.tensor([len(ids) for ids in encoded], dtype=torch.long)
+    targets = torch.zeros(len(encoded), max([1, *map(len, encoded)]), dtype=torch.long)
+    for row, ids in enumerate(encoded):
+        targets[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
+    return targets, lengths
 
 
 class PARSeqObjective:
@@ -75,20 +116,13 @@ class PARSeqObjective:
         return model.training_loss(images, targets)
 
     def decode(self, model: nn.Module, images: Tensor) -> list[Decoded]:
-        logits = model(images)
+        return self.decode_logits(model(images))
+
+    def decode_logits(self, logits: Tensor) -> list[Decoded]:
         return self.tokenizer.decode(logits.float().softmax(-1))
 
     def max_label_length(self, model: nn.Module) -> int:
         return int(getattr(model, "module", model).max_label_length)
-
-
-def objective_for(arch: str, charset: Charset) -> Objective:
-    """The objective of a model family (``model.config['arch']``)."""
-    if arch == "crnn":
-        return CTCObjective(charset)
-    if arch == "parseq":
-        return PARSeqObjective(charset)
-    raise KocrError(f"no training objective for model architecture {arch!r}")
 
 
 class LossModule(nn.Module):

@@ -23,13 +23,18 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from itertools import permutations
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from kocr.errors import KocrError
+from kocr.models.family import ModelFamily
+from kocr.models.objectives import PARSeqObjective
+
+if TYPE_CHECKING:  # pragma: no cover
+    from kocr.charsets import Charset
 
 #: Architecture and decoding options of a PARSeq config (strhub's names and ``parseq`` defaults).
 PARSEQ_DEFAULTS: dict[str, Any] = {
@@ -580,3 +585,49 @@ class PARSeq(nn.Module):
                 tgt_out = torch.where(tgt_out == self.eos_id, self.pad_id, tgt_out)
                 n = int((tgt_out != self.pad_id).sum())
         return loss / max(loss_numel, 1)
+
+
+# --- the family: what the rest of kocr needs to know about PARSeq -------------------------------------------
+
+
+class PARSeqFamily(ModelFamily):
+    """strhub's PARSeq (:class:`PARSeq`): fixed input size, permutation LM loss, AR decoding + refinement."""
+
+    arch = "parseq"
+    decoding = "parseq"
+    train_defaults: ClassVar[Mapping[str, float]] = {"lr": 7e-4, "grad_clip": 20.0, "weight_decay": 0.0}
+    freeze_prefixes = ("encoder",)
+    charset_tensors = ("head.weight", "head.bias", "text_embed.embedding.weight")
+    extra_token_rows = 2  # [B] and [P] in the token embedding
+    position_tensors = ("pos_queries",)  # max_label_length + 1 rows
+
+    def normalize_config(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        return normalize_parseq_config(config)
+
+    def build(self, config: Mapping[str, Any], num_classes: int) -> nn.Module:
+        return PARSeq(num_tokens=num_classes + 2, **config)
+
+    def objective(self, charset: Charset) -> PARSeqObjective:
+        return PARSeqObjective(charset)
+
+    def input_size(self, config: Mapping[str, Any]) -> tuple[int, int, int]:
+        return int(config["in_channels"]), int(config["img_size"][0]), int(config["img_size"][1])
+
+    def size_overrides(self, img_h: int | None, img_w: int | None) -> dict[str, Any]:
+        if img_h is None and img_w is None:
+            return {}
+        default_h, default_w = PARSEQ_DEFAULTS["img_size"]
+        return {"img_size": [img_h or default_h, img_w or default_w]}
+
+    def output_steps(self, model: nn.Module, width: int) -> int:
+        return int(model.max_label_length) + 1
+
+    def min_opset(self, config: Mapping[str, Any]) -> tuple[str, int] | None:
+        return ("PARSeq", 14)  # scaled_dot_product_attention in the encoder
+
+    def export_forward(self, model: nn.Module, images: Tensor) -> Tensor:
+        """Every decoding step, no early stop: the loop length must not depend on the data."""
+        return model(images, max_length=model.max_label_length)
+
+
+PARSEQ_FAMILY = PARSeqFamily()

@@ -1,28 +1,38 @@
-"""Model registry: a name maps to an architecture family and a default config (timm/doctr style).
+"""Model registry: model families by ``arch``, and model names mapping to a family and a default config
+(timm/doctr style).
 
 Configs are plain dicts of JSON-able values (str, int, float, bool, lists) so a checkpoint can store them
 next to the weights and rebuild the model later without asking for hyperparameters again::
 
-    model = create_model("tps-resnet-bilstm-ctc", num_classes=len(charset) + 1, img_w=200)
+    model = create_model("tps-resnet-bilstm-ctc", num_classes_for_charset(len(charset)), img_w=200)
     saved = {"config": model.config, "num_classes": model.num_classes, "state_dict": model.state_dict()}
     again = build_model(saved["config"], saved["num_classes"])
 
-``num_classes`` is the width of the model's output layer, ``len(charset) + 1`` for every family: the
-extra class is the CTC blank (index 0) for CRNNs and ``[E]`` (index 0) for PARSeq, whose tokenizer
-additionally has ``[B]`` and ``[P]`` that are embedded but never predicted.
+``num_classes`` is the width of the model's output layer, :func:`num_classes_for_charset` (``len(charset)
++ 1``) for every family: the extra class is the CTC blank (index 0) for CRNNs and ``[E]`` (index 0) for
+PARSeq, whose tokenizer additionally has ``[B]`` and ``[P]`` that are embedded but never predicted.
+
+A family (:class:`kocr.models.family.ModelFamily`) is registered with :func:`register_family`, then its
+models with :func:`register_model`; everything family-specific is asked of :func:`get_family` /
+:func:`family_of`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from torch import nn
 
 from kocr.errors import KocrError
-from kocr.models.crnn import CRNN, normalize_crnn_config
-from kocr.models.parseq import PARSeq, normalize_parseq_config
+from kocr.models.crnn import CRNN_FAMILY
+from kocr.models.family import ModelFamily
+from kocr.models.parseq import PARSEQ_FAMILY
+
+if TYPE_CHECKING:  # pragma: no cover
+    from kocr.charsets import Charset
+    from kocr.models.objectives import Objective
 
 
 @dataclass(frozen=True)
@@ -35,28 +45,53 @@ class ModelSpec:
     description: str = ""
 
 
-def _build_crnn(config: Mapping[str, Any], num_classes: int) -> nn.Module:
-    return CRNN(num_classes, **config)
+#: arch -> its family, in registration order.
+FAMILIES: dict[str, ModelFamily] = {}
 
 
-def _build_parseq(config: Mapping[str, Any], num_classes: int) -> nn.Module:
-    return PARSeq(num_tokens=num_classes + 2, **config)
+def register_family(family: ModelFamily) -> ModelFamily:
+    """Make ``family`` known under ``family.arch`` (replacing an earlier one of that arch)."""
+    if not family.arch:
+        raise KocrError(f"{type(family).__name__} has no arch")
+    FAMILIES[family.arch] = family
+    return family
 
 
-#: arch -> (config normaliser, builder(config, num_classes)).
-ARCHITECTURES: dict[str, tuple[Callable[[Mapping[str, Any]], dict[str, Any]], Callable[..., nn.Module]]] = {
-    "crnn": (normalize_crnn_config, _build_crnn),
-    "parseq": (normalize_parseq_config, _build_parseq),
-}
+def unregister_family(arch: str) -> None:
+    """Forget a family and every model registered under it (tests, plugins that unload)."""
+    FAMILIES.pop(arch, None)
+    for name in [n for n, s in MODEL_REGISTRY.items() if s.arch == arch]:
+        del MODEL_REGISTRY[name]
+
+
+def get_family(arch: str) -> ModelFamily:
+    """The family of ``arch``; an unknown one is a clear error listing the known ones."""
+    try:
+        return FAMILIES[arch]
+    except KeyError:
+        raise KocrError(
+            f"unknown model architecture {arch!r}; known: {', '.join(sorted(FAMILIES))}"
+        ) from None
+
+
+def family_of(config: Mapping[str, Any]) -> ModelFamily:
+    """The family of a resolved model config (``model.config``)."""
+    return get_family(str(config["arch"]))
+
+
+def objective_for(arch: str, charset: Charset) -> Objective:
+    """The objective of a model family (``model.config['arch']``)."""
+    if arch not in FAMILIES:
+        raise KocrError(f"no training objective for model architecture {arch!r}")
+    return FAMILIES[arch].objective(charset)
+
 
 MODEL_REGISTRY: dict[str, ModelSpec] = {}
 
 
 def register_model(name: str, arch: str, description: str = "", **config: Any) -> ModelSpec:
     """Register ``name`` (overwriting an earlier entry) and return its spec; the config is validated now."""
-    if arch not in ARCHITECTURES:
-        raise KocrError(f"unknown model architecture {arch!r}; known: {', '.join(sorted(ARCHITECTURES))}")
-    ARCHITECTURES[arch][0](config)
+    get_family(arch).normalize_config(config)
     spec = ModelSpec(name=name, arch=arch, config=dict(config), description=description)
     MODEL_REGISTRY[name] = spec
     return spec
@@ -77,8 +112,8 @@ def _spec(name: str) -> ModelSpec:
 def model_config(name: str, **overrides: Any) -> dict[str, Any]:
     """The fully resolved config of ``name`` with ``overrides`` applied (includes ``name`` and ``arch``)."""
     spec = _spec(name)
-    normalize = ARCHITECTURES[spec.arch][0]
-    return normalize({**spec.config, **overrides, "name": name, "arch": spec.arch})
+    family = get_family(spec.arch)
+    return family.normalize_config({**spec.config, **overrides, "name": name, "arch": spec.arch})
 
 
 def build_model(config: Mapping[str, Any], num_classes: int) -> nn.Module:
@@ -95,11 +130,9 @@ def build_model(config: Mapping[str, Any], num_classes: int) -> nn.Module:
         if "name" not in config:
             raise KocrError("model config has neither 'arch' nor 'name'")
         arch = _spec(str(config["name"])).arch
-    if arch not in ARCHITECTURES:
-        raise KocrError(f"unknown model architecture {arch!r}; known: {', '.join(sorted(ARCHITECTURES))}")
+    family = get_family(arch)
     base = dict(spec.config) if spec is not None and spec.arch == arch else {}
-    normalize, build = ARCHITECTURES[arch]
-    return build(normalize({**base, **config, "arch": arch}), int(num_classes))
+    return family.build(family.normalize_config({**base, **config, "arch": arch}), int(num_classes))
 
 
 def create_model(name: str, num_classes: int, **overrides: Any) -> nn.Module:
@@ -112,7 +145,10 @@ def num_classes_for_charset(charset_size: int) -> int:
     return int(charset_size) + 1
 
 
-# -- registered models ------------------------------------------------------------------------------------
+# -- registered families and models ------------------------------------------------------------------------
+
+register_family(CRNN_FAMILY)
+register_family(PARSEQ_FAMILY)
 
 register_model(
     "tps-resnet-bilstm-ctc",
@@ -159,6 +195,18 @@ register_model(
     hidden_size=128,
     img_h=32,
     img_w=320,
+)
+register_model(
+    "vgg-bilstm-ctc-small-jamo",
+    "crnn",
+    "vgg-bilstm-ctc-small trained with an auxiliary jamo CTC head (weight 0.5); same inference cost",
+    transformation="None",
+    feature_extraction="VGG",
+    output_channel=128,
+    hidden_size=128,
+    img_h=32,
+    img_w=320,
+    jamo_head=0.5,
 )
 register_model(
     "vgg-bilstm-ctc-h32",

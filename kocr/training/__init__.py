@@ -1,1 +1,1 @@
-"""Training: the loop, checkpoints, optimisers, run folders, distributed helpers."""
+"""Training: the loop, its options, charset remapping, optimisers, sampling, run folders, DDP helpers."""

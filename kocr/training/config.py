@@ -6,11 +6,6 @@ import os
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-#: Defaults that differ by model family (clovaai's clip 5, strhub's clip 20 and learning rate).
-FAMILY_DEFAULTS: dict[str, dict[str, float]] = {
-    "crnn": {"lr": 1e-3, "grad_clip": 5.0, "weight_decay": 1e-4},
-    "parseq": {"lr": 7e-4, "grad_clip": 20.0, "weight_decay": 0.0},
-}
 FINETUNE_LR_FACTOR = 0.1
 
 
@@ -63,8 +58,11 @@ class TrainConfig:
         return asdict(self)
 
     def resolved(self, arch: str, *, finetuning: bool = False) -> TrainConfig:
-        """A copy with the family defaults filled in (a fine-tune starts at a tenth of the lr)."""
-        defaults = FAMILY_DEFAULTS.get(arch, FAMILY_DEFAULTS["crnn"])
+        """A copy with the family defaults filled in (``ModelFamily.train_defaults``: clovaai's clip 5,
+        strhub's clip 20 and learning rate); a fine-tune starts at a tenth of the lr."""
+        from kocr.models.registry import get_family  # torch: not when the CLI only parses options
+
+        defaults = get_family(arch).train_defaults
         values = self.to_dict()
         if values["lr"] is None:
             lr = 1.0 if self.optimizer == "adadelta" else defaults["lr"]

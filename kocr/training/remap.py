@@ -2,9 +2,9 @@
 
 clovaai's ``--FT`` and strhub both fail with ``size mismatch for module.Prediction.weight`` when the new
 charset differs, because ``strict=False`` does not skip shape mismatches. Here every weight that does
-not depend on the charset is copied; in the charset-dependent tensors (the CTC classifier, PARSeq's
-head and token embedding) the rows of symbols both charsets share are copied to their new positions,
-and only the rows of new symbols keep their fresh initialisation.
+not depend on the charset is copied; in the charset-dependent tensors (``ModelFamily.charset_tensors``:
+the CTC classifier, PARSeq's head and token embedding) the rows of symbols both charsets share are
+copied to their new positions, and only the rows of new symbols keep their fresh initialisation.
 """
 
 from __future__ import annotations
@@ -16,14 +16,8 @@ import torch
 from torch import nn
 
 from kocr.charsets import Charset
+from kocr.checkpoints import Checkpoint
 from kocr.errors import KocrError
-from kocr.training.checkpoint import Checkpoint
-
-#: Tensors whose first dimension is indexed by class / token, per architecture.
-CHARSET_TENSORS = {
-    "crnn": ("Prediction.weight", "Prediction.bias"),
-    "parseq": ("head.weight", "head.bias", "text_embed.embedding.weight"),
-}
 
 
 @dataclass(frozen=True)
@@ -45,17 +39,18 @@ def model_for_charset(
     checkpoint: Checkpoint, charset: Charset, config_overrides: dict[str, Any] | None = None
 ) -> tuple[nn.Module, RemapReport]:
     """Build the checkpoint's model for ``charset``, keeping every weight that still applies."""
-    from kocr.models import build_model
+    from kocr.models import build_model, family_of, num_classes_for_charset
 
     old = checkpoint.require_charset()
     if old.mode != charset.mode:
         raise KocrError(f"cannot fine-tune a {old.mode}-mode model into a {charset.mode}-mode charset")
     config = {**checkpoint.model_config, **(config_overrides or {})}
-    model = build_model(config, len(charset) + 1)
+    model = build_model(config, num_classes_for_charset(len(charset)))
+    family = family_of(model.config)
     target = model.state_dict()
     source = checkpoint.state_dict
-    class_keys = CHARSET_TENSORS.get(checkpoint.arch, ())
-    new_rows, old_rows = _row_mapping(old, charset, parseq=checkpoint.arch == "parseq")
+    class_keys = family.charset_tensors
+    new_rows, old_rows = _row_mapping(old, charset, extra_rows=family.extra_token_rows)
     merged: dict[str, torch.Tensor] = {}
     for key, fresh in target.items():
         if key not in source:
@@ -63,9 +58,9 @@ def model_for_charset(
         trained = source[key]
         if key in class_keys:
             value = fresh.clone()
-            fits = (new_rows < fresh.shape[0]) & (old_rows < trained.shape[0])  # the head has no [B]/[P] rows
+            fits = (new_rows < fresh.shape[0]) & (old_rows < trained.shape[0])  # a head has no extra rows
             value[new_rows[fits]] = trained[old_rows[fits]].to(value.dtype)
-        elif key == "pos_queries" and trained.shape != fresh.shape:
+        elif key in family.position_tensors and trained.shape != fresh.shape:
             value = fresh.clone()  # a different max_label_length: keep the positions both have
             shared = min(trained.shape[1], fresh.shape[1])
             value[:, :shared] = trained[:, :shared]
@@ -81,12 +76,12 @@ def model_for_charset(
     return model, RemapReport(kept=kept, added=len(charset) - kept, dropped=len(old) - kept)
 
 
-def _row_mapping(old: Charset, new: Charset, *, parseq: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    """Index pairs (new row, old row): class 0 (blank or [E]), shared symbols, PARSeq's [B] and [P]."""
+def _row_mapping(old: Charset, new: Charset, *, extra_rows: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Index pairs (new row, old row): class 0 (blank or [E]), shared symbols, then the family's extra
+    token rows (PARSeq's [B] and [P])."""
     pairs = [(0, 0)]
     pairs += [(i + 1, old.index(symbol) + 1) for i, symbol in enumerate(new) if symbol in old]
-    if parseq:  # token-embedding rows of [B] and [P]
-        pairs += [(len(new) + 1, len(old) + 1), (len(new) + 2, len(old) + 2)]
+    pairs += [(len(new) + 1 + i, len(old) + 1 + i) for i in range(extra_rows)]
     new_rows = torch.tensor([p[0] for p in pairs])
     old_rows = torch.tensor([p[1] for p in pairs])
     return new_rows, old_rows

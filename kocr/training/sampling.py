@@ -7,15 +7,29 @@ One sampler covers the three jobs so they cannot disagree:
 - **sharding**: under DDP each rank takes every ``world_size``-th index of the same epoch order;
 - **resume**: the order depends only on (seed, epoch), so a resumed run skips the batches already
   seen in the current epoch without reading them and continues with exactly the batches it would have
-  trained on.
+  trained on;
+- **streams**: a part given as a :class:`StreamPart` (lines rendered on the fly,
+  :mod:`kocr.data.synth_stream`) is not shuffled but read forward: its k-th draw in epoch e is local index
+  ``e × epoch_size + k``, so every epoch reads new lines and a resume reads the same ones.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import torch
 from torch.utils.data import Sampler
+
+
+@dataclass(frozen=True)
+class StreamPart:
+    """A training part read as a stream: ``lines_per_epoch`` draws make one epoch's share."""
+
+    lines_per_epoch: int
+
+    def __len__(self) -> int:
+        return self.lines_per_epoch
 
 
 class MixedEpochSampler(Sampler[int]):
@@ -26,7 +40,7 @@ class MixedEpochSampler(Sampler[int]):
 
     def __init__(
         self,
-        parts: Sequence[Sequence[int]],
+        parts: Sequence[Sequence[int] | StreamPart],
         ratios: Sequence[float] | None = None,
         *,
         sizes: Sequence[int] | None = None,
@@ -40,7 +54,7 @@ class MixedEpochSampler(Sampler[int]):
         ratios = list(ratios) if ratios else [float(len(p)) for p in parts]
         if len(ratios) != len(parts) or min(ratios) < 0 or sum(ratios) <= 0:
             raise ValueError(f"need one non-negative ratio per training set, got {ratios}")
-        self.parts = [list(p) for p in parts]
+        self.parts = [p if isinstance(p, StreamPart) else list(p) for p in parts]
         self.weights = torch.tensor(ratios, dtype=torch.float64) / sum(ratios)
         sizes = list(sizes) if sizes is not None else [len(p) for p in self.parts]
         self.offsets = [sum(sizes[:i]) for i in range(len(sizes))]
@@ -65,12 +79,19 @@ class MixedEpochSampler(Sampler[int]):
         choices = torch.multinomial(self.weights, self.epoch_size, replacement=True, generator=generator)
         # Each part is read in a fresh shuffled order, cycled if the epoch needs more samples than it has.
         cursors = [0] * len(self.parts)
-        orders = [torch.randperm(len(p), generator=generator).tolist() for p in self.parts]
+        orders = [
+            None if isinstance(p, StreamPart) else torch.randperm(len(p), generator=generator).tolist()
+            for p in self.parts
+        ]
         order = []
         for part in choices.tolist():
-            local = orders[part][cursors[part] % len(orders[part])]
+            shuffled = orders[part]
+            if shuffled is None:  # a stream: read forward, past every earlier epoch's draws
+                local = epoch * self.epoch_size + cursors[part]
+            else:
+                local = self.parts[part][shuffled[cursors[part] % len(shuffled)]]  # type: ignore[index]
             cursors[part] += 1
-            order.append(self.offsets[part] + self.parts[part][local])
+            order.append(self.offsets[part] + local)
         return order
 
     def __iter__(self) -> Iterator[int]:

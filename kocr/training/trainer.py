@@ -33,15 +33,18 @@ from torch import nn
 from torch.utils.data import ConcatDataset, DataLoader, Subset
 
 from kocr.charsets import Charset
+from kocr.checkpoints import Checkpoint, load_checkpoint, save_checkpoint
+from kocr.checkpoints.train_state import capture_train_state, restore_train_state
+from kocr.devices import resolve_device
 from kocr.errors import KocrError
 from kocr.metrics import RunningMetrics
-from kocr.models.objectives import LossModule, Objective, objective_for
+from kocr.models.objectives import LossModule, Objective
+from kocr.models.registry import family_of, get_family, objective_for
 from kocr.training import distributed
-from kocr.training.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from kocr.training.config import TrainConfig
 from kocr.training.optim import build_optimizer, build_scheduler, parameter_groups
 from kocr.training.rundir import new_run_dir
-from kocr.training.sampling import MixedEpochSampler
+from kocr.training.sampling import MixedEpochSampler, StreamPart
 
 logger = logging.getLogger(__name__)
 
@@ -109,16 +112,6 @@ class _State:
     last_metrics: dict[str, float] = field(default_factory=dict)
 
 
-def resolve_device(name: str) -> torch.device:
-    """``auto`` picks CUDA when available, else the CPU; ``cuda`` without a GPU is a clear error."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise KocrError("--device cuda was asked for but no CUDA GPU is available (use --device cpu or auto)")
-    return device
-
-
 def amp_dtype(amp: str | None, device: torch.device) -> torch.dtype | None:
     """The autocast dtype for ``--amp`` (None = auto): bf16 where the GPU supports it, else fp16; none on
     CPU unless asked (``bf16`` trains faster on CPUs with AVX512-BF16 or AMX)."""
@@ -173,12 +166,12 @@ class Trainer:
             preprocess = dict(checkpoint.preprocess or {})
             preprocess.update(_preprocess_overrides(config))
             return model, charset, preprocess, None, True
-        from kocr.models import model_config
+        from kocr.models import model_config, num_classes_for_charset
 
         charset = Charset.load(config.charset)
-        arch = model_config(config.model)["arch"]
-        overrides = {**_size_overrides(arch, config.img_h, config.img_w), **config.model_overrides}
-        model = create_model(config.model, len(charset) + 1, **overrides)
+        family = get_family(model_config(config.model)["arch"])
+        overrides = {**family.size_overrides(config.img_h, config.img_w), **config.model_overrides}
+        model = create_model(config.model, num_classes_for_charset(len(charset)), **overrides)
         return model, charset, default_preprocess(model.config, config), None, False
 
     # --- the loop ---------------------------------------------------------------------------------
@@ -237,7 +230,10 @@ class Trainer:
             scaler = torch.amp.GradScaler("cuda", enabled=dtype == torch.float16)
             state = _State()
             if resume_from is not None:
-                state = _restore_train_state(resume_from.train_state or {}, optimizer, scheduler, scaler)
+                step, best_cer = restore_train_state(
+                    resume_from.train_state or {}, optimizer, scheduler, scaler
+                )
+                state = _State(step=step, best_cer=best_cer)
 
             run_dir = self._run_dir(config, dist_info, resume_from, charset)
             loader = DataLoader(
@@ -276,6 +272,7 @@ class Trainer:
         self, config: TrainConfig, charset: Charset, max_length: int, preprocess: Any
     ) -> tuple[ConcatDataset, list[list[int]], list[int], Any]:
         from kocr.data.sources import open_labelled_dataset, with_transform
+        from kocr.data.synth_stream import SynthStream
         from kocr.data.transforms import Augment
 
         if not config.train_data:
@@ -293,11 +290,23 @@ class Trainer:
         for path, dataset in zip(config.train_data, opened, strict=True):
             if len(dataset) == 0:
                 raise KocrError(f"{path}: no usable training samples (see the warnings above for why)")
-        parts = [list(range(len(d))) for d in opened]
+        parts: list[Any] = [
+            StreamPart(d.lines_per_epoch) if isinstance(d, SynthStream) else list(range(len(d)))
+            for d in opened
+        ]
         sizes = [len(d) for d in opened]
         if config.valid_data:
-            valid_sets = [open_set(path, preprocess) for path in config.valid_data]
+            valid_sets = [
+                _stream_validation(dataset, config) if isinstance(dataset, SynthStream) else dataset
+                for dataset in (open_set(path, preprocess) for path in config.valid_data)
+            ]
             valid_set: Any = ConcatDataset(valid_sets)
+        elif isinstance(opened[0], SynthStream):
+            valid_set = _stream_validation(with_transform(opened[0], preprocess), config)
+            self.reporter.message(
+                f"no --valid-data: validating on {len(valid_set):,} lines of {config.train_data[0]} "
+                "that training never draws"
+            )
         else:
             held, parts[0] = _hold_out(len(opened[0]), config)
             valid_set = Subset(with_transform(opened[0], preprocess), held)  # no augmentation
@@ -427,7 +436,14 @@ class Trainer:
                     elapsed_s=time.monotonic() - started,
                     **{f"valid_{k}": v for k, v in metrics.items() if f"valid_{k}" in LOG_COLUMNS},
                 )
-            train_state = _train_state(ctx, state, epoch)
+            train_state = capture_train_state(
+                ctx.optimizer,
+                ctx.scheduler,
+                ctx.scaler,
+                step=state.step,
+                epoch=epoch,
+                best_cer=state.best_cer,
+            )
             save = dict(
                 model=ctx.model,
                 charset=ctx.charset,
@@ -517,26 +533,9 @@ def validate(ctx: _Context) -> tuple[dict[str, float], list[tuple[str, str]]]:
             running.update(label, result.text)
             if len(examples) < NUM_EXAMPLES:
                 examples.append((label, result.text))
-    sums = [
-        running.samples,
-        running.exact,
-        running.exact_no_space,
-        running.one_minus_ned_sum,
-        running.chars.errors,
-        running.chars.length,
-        running.chars_no_space.errors,
-        running.chars_no_space.length,
-        running.jamo.errors,
-        running.jamo.length,
-        loss_sum,
-        batches,
-    ]
-    sums = distributed.all_reduce_sum([float(v) for v in sums], ctx.device)
-    total = RunningMetrics(int(sums[0]), int(sums[1]), int(sums[2]), sums[3])
-    total.chars.errors, total.chars.length = int(sums[4]), int(sums[5])
-    total.chars_no_space.errors, total.chars_no_space.length = int(sums[6]), int(sums[7])
-    total.jamo.errors, total.jamo.length = int(sums[8]), int(sums[9])
-    metrics = {"loss": sums[10] / max(sums[11], 1.0), **total.summary()}
+    sums = distributed.all_reduce_sum([*running.to_sums(), loss_sum, float(batches)], ctx.device)
+    total = RunningMetrics.from_sums(sums[:-2])
+    metrics = {"loss": sums[-2] / max(sums[-1], 1.0), **total.summary()}
     return metrics, examples
 
 
@@ -545,18 +544,8 @@ def validate(ctx: _Context) -> tuple[dict[str, float], list[tuple[str, str]]]:
 
 def default_preprocess(model_config: dict[str, Any], config: TrainConfig) -> dict[str, Any]:
     """Image preprocessing that fits the model: its input size and channels, ratio kept and padded."""
-    if model_config["arch"] == "parseq":
-        height, width = model_config["img_size"]
-        channels = model_config["in_channels"]
-    else:
-        height, width, channels = model_config["img_h"], model_config["img_w"], model_config["input_channel"]
-    return {
-        "height": int(height),
-        "width": int(width),
-        "channels": int(channels),
-        "keep_ratio": config.keep_ratio,
-        "normalize": config.normalize,
-    }
+    preprocess = family_of(model_config).preprocess(model_config, keep_ratio=config.keep_ratio)
+    return {**preprocess, "normalize": config.normalize}
 
 
 def _preprocess_overrides(config: TrainConfig) -> dict[str, Any]:
@@ -566,18 +555,6 @@ def _preprocess_overrides(config: TrainConfig) -> dict[str, Any]:
     if config.img_w:
         overrides["width"] = config.img_w
     return overrides
-
-
-def _size_overrides(arch: str, img_h: int | None, img_w: int | None) -> dict[str, Any]:
-    """Model config keys for ``--img-h``/``--img-w``: ``img_h``/``img_w`` (CRNN) or ``img_size`` (PARSeq)."""
-    if arch == "parseq":
-        if img_h is None and img_w is None:
-            return {}
-        from kocr.models.parseq import PARSEQ_DEFAULTS
-
-        default_h, default_w = PARSEQ_DEFAULTS["img_size"]
-        return {"img_size": [img_h or default_h, img_w or default_w]}
-    return {key: value for key, value in (("img_h", img_h), ("img_w", img_w)) if value}
 
 
 def collate_batch(items: Sequence[tuple[torch.Tensor, str]]) -> tuple[torch.Tensor, list[str]]:
@@ -608,6 +585,11 @@ class _Compose:
         return self.preprocess(image)
 
 
+def _stream_validation(stream: Any, config: TrainConfig) -> Any:
+    """Fixed validation lines of a synthetic stream (``--valid-max-samples``, else 2,000)."""
+    return stream.validation(config.valid_max_samples or 2000)
+
+
 def _hold_out(size: int, config: TrainConfig) -> tuple[list[int], list[int]]:
     """A deterministic validation subset of a training set: (held-out indices, training indices)."""
     if size < 2:
@@ -619,7 +601,7 @@ def _hold_out(size: int, config: TrainConfig) -> tuple[list[int], list[int]]:
 
 def _freeze_feature_extractor(model: nn.Module) -> None:
     """Fine-tuning on little data: keep the visual features, train the sequence model and head."""
-    frozen = ("Transformation", "FeatureExtraction") if model.config["arch"] == "crnn" else ("encoder",)
+    frozen = family_of(model.config).freeze_prefixes
     for name, param in model.named_parameters():
         if name.startswith(frozen):
             param.requires_grad_(False)
@@ -634,49 +616,6 @@ def _seed_everything(seed: int) -> None:
 def _ignore_sigint(_worker_id: int) -> None:
     """DataLoader workers leave Ctrl-C to the main process, which saves last.pt before stopping."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _train_state(ctx: _Context, state: _State, epoch: int) -> dict[str, Any]:
-    return {
-        "step": state.step,
-        "epoch": epoch,
-        "best_cer": state.best_cer,
-        "optimizer": ctx.optimizer.state_dict(),
-        "scheduler": ctx.scheduler.state_dict(),
-        "scaler": ctx.scaler.state_dict(),
-        "rng": {
-            "torch": torch.get_rng_state(),
-            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-            "python": list(random.getstate()[1]),
-            "numpy": _numpy_rng_state(),
-        },
-    }
-
-
-def _restore_train_state(
-    saved: dict[str, Any], optimizer: torch.optim.Optimizer, scheduler: Any, scaler: torch.amp.GradScaler
-) -> _State:
-    optimizer.load_state_dict(saved["optimizer"])
-    scheduler.load_state_dict(saved["scheduler"])
-    if saved.get("scaler"):
-        scaler.load_state_dict(saved["scaler"])
-    rng = saved.get("rng") or {}
-    if "torch" in rng:
-        torch.set_rng_state(rng["torch"])
-    if rng.get("cuda") and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(rng["cuda"])
-    if "python" in rng:
-        random.setstate((3, tuple(int(v) for v in rng["python"]), None))
-    if "numpy" in rng:
-        keys, position = rng["numpy"]
-        np.random.set_state(("MT19937", keys.numpy().astype(np.uint32), int(position), 0, 0.0))
-    return _State(step=int(saved["step"]), best_cer=float(saved.get("best_cer", math.inf)))
-
-
-def _numpy_rng_state() -> tuple[torch.Tensor, int]:
-    """NumPy's global RNG as a tensor and an int, which ``torch.load(weights_only=True)`` accepts."""
-    _, keys, position, _, _ = np.random.get_state()
-    return torch.from_numpy(keys.astype(np.int64)), int(position)
 
 
 class _CsvLog:

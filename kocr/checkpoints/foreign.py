@@ -1,4 +1,4 @@
-"""Import checkpoints written by the reference implementations.
+"""Import checkpoints written by the reference implementations: kocr's one path for foreign weights.
 
 - clovaai deep-text-recognition-benchmark ``best_accuracy.pth``: a DataParallel state_dict (every key
   prefixed ``module.``) with no charset and no options. The architecture is read off the key names and
@@ -9,6 +9,10 @@
 
 What shapes cannot tell is filled with the reference defaults: image height 32 for clovaai (pass
 ``img_h`` for EasyOCR's 64), attention heads D/64 (encoder) and D/32 (decoder) for PARSeq.
+
+clovaai always saves a ``torch.nn.DataParallel``-wrapped model, so every key starts with ``module.``;
+a PyTorch Lightning ``.ckpt`` of strhub PARSeq keeps the inner model under ``model.``. After stripping
+those prefixes (:func:`strip_prefix`) the names are exactly kocr's, so loading is strict.
 """
 
 from __future__ import annotations
@@ -19,12 +23,14 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch import Tensor, nn
 
 from kocr.charsets import Charset
-from kocr.errors import InputFileError
-from kocr.training.checkpoint import Checkpoint
+from kocr.checkpoints.checkpoint import Checkpoint
+from kocr.errors import InputFileError, KocrError
 
 Tensors = Mapping[str, torch.Tensor]
+WRAPPER_PREFIXES = ("module.", "model.")
 
 
 def import_foreign_checkpoint(
@@ -35,8 +41,6 @@ def import_foreign_checkpoint(
     ``hints`` supplies what the shapes cannot tell: ``img_h`` (clovaai/EasyOCR), ``enc_num_heads`` and
     ``dec_num_heads`` (PARSeq), and wins over stored hyper-parameters.
     """
-    from kocr.models.weights import strip_prefix
-
     hyper: dict[str, Any] = {}
     state = data
     if isinstance(data, dict) and isinstance(data.get("state_dict"), dict):
@@ -55,30 +59,21 @@ def import_foreign_checkpoint(
     if "Prediction.weight" in state:
         config, num_classes = infer_crnn_config(state, img_h=hyper.get("img_h"))
         source = "clovaai"
-        preprocess = {
-            "height": config["img_h"],
-            "width": config["img_w"],
-            "channels": config["input_channel"],
-            "keep_ratio": False,
-        }
     elif "pos_queries" in state:
         config, num_classes = infer_parseq_config(state, hyper)
         source = "parseq"
         if charset is None and hyper.get("charset_train"):
             charset = Charset(str(hyper["charset_train"]), name="charset_train")
-        preprocess = {
-            "height": config["img_size"][0],
-            "width": config["img_size"][1],
-            "channels": config["in_channels"],
-            "keep_ratio": False,
-        }
     elif any(k.startswith("Prediction.attention_cell") for k in state):
         raise InputFileError(path, "clovaai Attn-prediction checkpoints are not supported yet (CTC only)")
     else:
         raise InputFileError(
             path, "state_dict matches neither clovaai's model nor PARSeq (unknown key names)"
         )
-    if charset is not None and len(charset) + 1 != num_classes:
+    from kocr.models.registry import family_of, num_classes_for_charset
+
+    preprocess = family_of(config).preprocess(config, keep_ratio=False)
+    if charset is not None and num_classes_for_charset(len(charset)) != num_classes:
         raise InputFileError(
             path,
             f"the checkpoint predicts {num_classes:,} classes, i.e. a charset of {num_classes - 1:,} "
@@ -159,6 +154,59 @@ def infer_parseq_config(state: Tensors, hyper: Mapping[str, Any]) -> tuple[dict[
             config[key] = hyper[key]
     num_classes = int(state["head.weight"].shape[0])
     return normalize_parseq_config(config), num_classes
+
+
+def strip_prefix(
+    state_dict: Mapping[str, Tensor], prefixes: tuple[str, ...] = WRAPPER_PREFIXES
+) -> dict[str, Tensor]:
+    """Remove wrapper prefixes that *every* key carries (repeatedly, e.g. ``module.model.``)."""
+    out = dict(state_dict)
+    changed = True
+    while changed and out:
+        changed = False
+        for prefix in prefixes:
+            if all(k.startswith(prefix) for k in out):
+                out = {k[len(prefix) :]: v for k, v in out.items()}
+                changed = True
+    return out
+
+
+def load_reference_state_dict(
+    model: nn.Module, state_dict: Mapping[str, Tensor], strict: bool = True
+) -> nn.modules.module._IncompatibleKeys:
+    """Load a clovaai/EasyOCR/strhub state_dict (with or without ``module.``/``model.``) into ``model``.
+
+    TPS ``P_hat`` buffers are replaced by the one recomputed for ``model``'s image size (see
+    :mod:`kocr.models.tps`), so a checkpoint trained at another width loads too.
+    """
+    return model.load_state_dict(strip_prefix(state_dict), strict=strict)
+
+
+def crnn_config_from_clovaai(opt: Mapping[str, Any]) -> tuple[dict[str, Any], int]:
+    """Translate clovaai ``opt`` fields (``Transformation``, ``imgH``, ``num_class``, ...) to a kocr config.
+
+    Returns ``(config, num_classes)``. ``align_corners`` defaults to True (clovaai under torch >= 2 or
+    < 1.10); pass ``opt["align_corners"] = False`` for checkpoints trained under torch 1.10-1.13.
+    """
+    mapping = {
+        "Transformation": "transformation",
+        "FeatureExtraction": "feature_extraction",
+        "SequenceModeling": "sequence_modeling",
+        "Prediction": "prediction",
+        "imgH": "img_h",
+        "imgW": "img_w",
+        "input_channel": "input_channel",
+        "output_channel": "output_channel",
+        "hidden_size": "hidden_size",
+        "num_fiducial": "num_fiducial",
+        "align_corners": "align_corners",
+    }
+    config = {new: opt[old] for old, new in mapping.items() if old in opt}
+    if "num_class" not in opt:
+        raise KocrError("clovaai options lack num_class (charset size + 1 for the CTC blank)")
+    from kocr.models.crnn import normalize_crnn_config
+
+    return normalize_crnn_config(config), int(opt["num_class"])
 
 
 def _indices(state: Tensors, pattern: str, ndim: int | None = None) -> set[int]:

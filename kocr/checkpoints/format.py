@@ -1,4 +1,4 @@
-"""kocr checkpoints: one file that rebuilds a working recogniser.
+"""The kocr checkpoint file: one file that rebuilds a working recogniser; writing and reading it.
 
 A checkpoint is plain data (tensors, dicts, lists, strings, numbers), so it loads with
 ``torch.load(weights_only=True)``: a checkpoint is data, never code. It holds everything ``eval``,
@@ -19,19 +19,16 @@ key                  contents
 ``metrics``          the last validation figures
 ===================  =====================================================================================
 
-Writes are atomic (temporary file in the same folder, then ``os.replace``), so an interrupted save
-never leaves a truncated ``best.pt``.
+Writes are atomic (temporary file in the same folder, fsync, then ``os.replace``; :mod:`kocr.fileio`), so an
+interrupted save never leaves a truncated ``best.pt``.
 
 Foreign checkpoints (clovaai ``.pth`` state_dicts, strhub PARSeq ``.pt``/``.ckpt``) are read by
-:mod:`kocr.training.imports` into the same :class:`Checkpoint` shape.
+:mod:`kocr.checkpoints.foreign` into the same :class:`~kocr.checkpoints.checkpoint.Checkpoint` shape.
 """
 
 from __future__ import annotations
 
-import os
 import pickle
-import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,51 +37,13 @@ from torch import nn
 
 from kocr import __version__
 from kocr.charsets import Charset
-from kocr.errors import InputFileError, KocrError
+from kocr.checkpoints.checkpoint import Checkpoint
+from kocr.checkpoints.foreign import import_foreign_checkpoint
+from kocr.errors import InputFileError
+from kocr.fileio import atomic_write
 
 CHECKPOINT_FORMAT = "kocr.checkpoint"
 FORMAT_VERSION = 1
-
-
-@dataclass
-class Checkpoint:
-    """A loaded checkpoint, whatever file format it came from."""
-
-    model_config: dict[str, Any]
-    num_classes: int
-    state_dict: dict[str, torch.Tensor]
-    charset: Charset | None
-    preprocess: dict[str, Any] | None = None
-    train_state: dict[str, Any] | None = None
-    train_config: dict[str, Any] = field(default_factory=dict)
-    metrics: dict[str, Any] = field(default_factory=dict)
-    source_format: str = "kocr"
-    kocr_version: str | None = None
-    path: Path | None = None
-
-    @property
-    def arch(self) -> str:
-        return str(self.model_config.get("arch", ""))
-
-    def build_model(self, *, strict: bool = True) -> nn.Module:
-        """The model with this checkpoint's weights loaded (on CPU, in eval mode)."""
-        from kocr.models import build_model
-
-        model = build_model(self.model_config, self.num_classes)
-        try:
-            model.load_state_dict(self.state_dict, strict=strict)
-        except RuntimeError as exc:
-            where = self.path or "checkpoint"
-            raise KocrError(f"{where}: weights do not fit the stored model config: {exc}") from None
-        return model.eval()
-
-    def require_charset(self) -> Charset:
-        if self.charset is None:
-            raise KocrError(
-                f"{self.path or 'this checkpoint'} stores no charset ({self.source_format} checkpoints "
-                "never do): pass --charset with the charset it was trained with"
-            )
-        return self.charset
 
 
 def save_checkpoint(
@@ -116,18 +75,8 @@ def save_checkpoint(
 
 
 def atomic_torch_save(payload: Any, path: str | Path) -> Path:
-    """``torch.save`` to a temporary file beside ``path``, then rename it over ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    try:
-        torch.save(payload, tmp_name)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return path
+    """``torch.save`` to a temporary file beside ``path``, then rename it over ``path`` (kocr.fileio)."""
+    return atomic_write(path, lambda temporary: torch.save(payload, temporary))
 
 
 def read_torch_file(path: str | Path) -> Any:
@@ -164,14 +113,12 @@ def load_checkpoint(
 
     ``charset`` is required for foreign checkpoints that store none (clovaai); for a kocr checkpoint it
     is ignored — the stored charset is the truth. ``hints`` are config values a foreign file's shapes
-    cannot reveal (see :func:`kocr.training.imports.import_foreign_checkpoint`).
+    cannot reveal (see :func:`kocr.checkpoints.foreign.import_foreign_checkpoint`).
     """
     path = Path(path)
     data = read_torch_file(path)
     if isinstance(data, dict) and data.get("format") == CHECKPOINT_FORMAT:
         return _from_kocr_payload(data, path)
-    from kocr.training.imports import import_foreign_checkpoint
-
     wanted = Charset.load(charset) if charset is not None else None
     checkpoint = import_foreign_checkpoint(data, path, wanted, hints)
     checkpoint.path = path

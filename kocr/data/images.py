@@ -1,0 +1,218 @@
+"""Images in, PIL images out: which files are images, decoding them, converting their colour mode.
+
+Shared by prediction (:class:`kocr.Recognizer` takes paths, bytes, PIL images and numpy arrays), the
+training datasets (:mod:`kocr.data.lmdb_dataset`, :mod:`kocr.data.sources`) and preprocessing
+(:mod:`kocr.data.transforms`), so every path through kocr reads and converts an image the same way.
+
+:class:`SkipUnreadable` is the datasets' common answer to an image that fails to decode mid-epoch.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from kocr.errors import InputFileError, KocrError
+
+ImageInput = str | os.PathLike | Image.Image | np.ndarray | bytes
+ImageMode = str | None  # "L", "RGB", or None: as stored
+IMAGE_MODES = (None, "L", "RGB")
+MAX_SKIP = 100  # a dataset gives up after this many unreadable samples in a row
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".pgm", ".ppm")
+"""File suffixes kocr takes for images: folders given to ``predict`` are searched for them, and label files
+whose first column ends in one are read as ``labels.txt``."""
+
+
+# --- decoding --------------------------------------------------------------------------------------
+
+
+def load_image(source: ImageInput) -> Image.Image:
+    """A PIL image from a path, encoded bytes, a PIL image or a numpy array (H×W or H×W×C).
+
+    Unreadable files raise :class:`InputFileError` naming the file. numpy arrays may be uint8, uint16
+    (scaled to 8 bit) or float in [0, 1].
+    """
+    if isinstance(source, Image.Image):
+        return source
+    if isinstance(source, np.ndarray):
+        return _from_array(source)
+    if isinstance(source, bytes):
+        return decode_image(source, "<bytes>")
+    return _open(source, str(source))
+
+
+def decode_image(data: bytes, name: str) -> Image.Image:
+    """A PIL image from encoded bytes (an LMDB value, say); errors name ``name``."""
+    return _open(io.BytesIO(data), name)
+
+
+def decode_bytes(data: bytes) -> Image.Image:
+    """Decode encoded image bytes (no file handle to close: the bytes are ours); PIL's errors propagate."""
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+def open_image(file: Any) -> Image.Image:
+    """Decode a file (path or file object) fully and let go of it: the image holds no open handle."""
+    with Image.open(file) as opened:
+        opened.load()
+        return opened.copy()
+
+
+def _open(file: Any, name: str) -> Image.Image:
+    try:
+        return open_image(file)
+    except FileNotFoundError:
+        raise InputFileError(name, "image not found") from None
+    except IsADirectoryError:
+        raise InputFileError(name, "is a folder, not an image") from None
+    except UnidentifiedImageError:
+        raise InputFileError(name, "not a readable image (unknown format or corrupt data)") from None
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise InputFileError(name, f"not a readable image ({exc})") from None
+
+
+def _from_array(array: np.ndarray) -> Image.Image:
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
+        raise KocrError(f"expected an H×W, H×W×3 or H×W×4 array, got shape {array.shape}")
+    if array.dtype == np.uint16:
+        array = (array.astype(np.float32) / 257.0).round().astype(np.uint8)
+    elif np.issubdtype(array.dtype, np.floating):
+        array = (np.clip(array, 0.0, 1.0) * 255.0).round().astype(np.uint8)
+    elif array.dtype != np.uint8:
+        raise KocrError(f"unsupported array dtype {array.dtype}; use uint8, uint16 or float in [0, 1]")
+    return Image.fromarray(array)
+
+
+def iter_image_files(
+    paths: Iterable[str | os.PathLike[str]], *, recursive: bool = False
+) -> list[tuple[Path, str]]:
+    """(file, name to show) for images named directly, in folders (``recursive`` walks subfolders) or by
+    glob patterns; names are relative to the folder they were found in. Sorted within each folder."""
+    import glob
+
+    found: list[tuple[Path, str]] = []
+    for item in paths:
+        path = Path(item)
+        if path.is_dir():
+            pattern = "**/*" if recursive else "*"
+            files = sorted(
+                p for p in path.glob(pattern) if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+            )
+            found.extend((p, p.relative_to(path).as_posix()) for p in files)
+        elif path.exists():
+            found.append((path, path.name if path.is_absolute() else path.as_posix()))
+        elif glob.has_magic(str(item)):
+            matches = sorted(Path(p) for p in glob.glob(str(item), recursive=recursive))
+            found.extend((p, p.as_posix()) for p in matches if p.is_file())
+        else:
+            raise InputFileError(path, "no such file or folder")
+    return found
+
+
+# --- colour ----------------------------------------------------------------------------------------
+
+
+def _composite_on_white(image: Image.Image) -> Image.Image:
+    rgba = image.convert("RGBA")
+    white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+    return Image.alpha_composite(white, rgba).convert("RGB")
+
+
+def _to_8bit(image: Image.Image) -> Image.Image:
+    """16-bit and 32-bit integer or float greyscale to ``L``, scaled rather than clipped."""
+    pixels = np.asarray(image)
+    if image.mode.startswith("I;16"):
+        scaled = pixels.astype(np.float64) / 257.0
+    elif image.mode == "F":
+        top = float(pixels.max()) if pixels.size else 0.0
+        scaled = pixels * 255.0 if top <= 1.0 else pixels.astype(np.float64)
+    else:  # "I": PIL used it for 16-bit PNGs before 10.x; 8-bit data stays as is
+        top = int(pixels.max()) if pixels.size else 0
+        scaled = pixels / 257.0 if top > 255 else pixels.astype(np.float64)
+    return Image.fromarray(np.clip(np.rint(scaled), 0, 255).astype(np.uint8), mode="L")
+
+
+def to_mode(image: Image.Image, channels: int) -> Image.Image:
+    """``image`` as ``L`` (channels 1) or ``RGB`` (channels 3).
+
+    RGBA/LA/PA and palette images with transparency are composited on white (transparent areas of
+    scanned or exported text are paper), 16-bit (``I;16*``/``I``) is scaled to 8 bit instead of clipped
+    (PIL's ``convert('L')`` would turn most of it white), CMYK, YCbCr, 1-bit and float images are
+    converted; then grey (``L``, ITU-R 601 luma as clovaai) or RGB.
+    """
+    if channels not in (1, 3):
+        raise KocrError(f"channels must be 1 or 3, not {channels}")
+    target = "L" if channels == 1 else "RGB"
+    mode = image.mode
+    if mode == target:
+        return image
+    if mode in ("RGBA", "LA", "PA", "La", "RGBa") or (mode == "P" and "transparency" in image.info):
+        image = _composite_on_white(image)
+    elif mode == "P":
+        image = image.convert("RGB")
+    elif mode.startswith("I") or mode == "F":
+        image = _to_8bit(image)
+    elif mode == "1":
+        image = image.convert("L")
+    elif mode not in ("L", "RGB"):  # CMYK, YCbCr, LAB, HSV
+        image = image.convert("RGB")
+    return image if image.mode == target else image.convert(target)
+
+
+def check_image_mode(image_mode: ImageMode) -> ImageMode:
+    """``image_mode`` if a dataset can convert to it (``"L"``, ``"RGB"`` or None), else a clear error."""
+    if image_mode not in IMAGE_MODES:
+        raise KocrError(f"image_mode must be 'L', 'RGB' or None, not {image_mode!r}")
+    return image_mode
+
+
+def convert_mode(image: Image.Image, image_mode: ImageMode) -> Image.Image:
+    """A dataset's ``image_mode`` applied: as stored (None), or :func:`to_mode` grey (``L``) or RGB."""
+    return image if image_mode is None else to_mode(image, 1 if image_mode == "L" else 3)
+
+
+# --- datasets --------------------------------------------------------------------------------------
+
+
+class SkipUnreadable:
+    """Mixin for map-style datasets whose images may fail to decode at read time.
+
+    ``__getitem__`` returns ``(transform(image), label)``; when the image at ``index`` cannot be read
+    (``_image_at`` returns None after logging why), the next readable sample is returned instead, up to
+    :data:`MAX_SKIP` tries. The batch keeps its size and the default collate function works; the cost is
+    that one sample may appear twice in that epoch. Subclasses provide ``path``, ``transform``,
+    ``__len__``, ``_image_at(position)`` and ``_label_at(position)``.
+    """
+
+    path: Path
+    transform: Callable[[Image.Image], Any] | None
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def _image_at(self, position: int) -> Image.Image | None:
+        raise NotImplementedError
+
+    def _label_at(self, position: int) -> str:
+        raise NotImplementedError
+
+    def __getitem__(self, index: int) -> tuple[Any, str]:
+        size = len(self)
+        for step in range(min(MAX_SKIP, size)):
+            position = (index + step) % size
+            image = self._image_at(position)
+            if image is not None:
+                label = self._label_at(position)
+                return (self.transform(image) if self.transform is not None else image), label
+        raise KocrError(f"{self.path}: no readable image in {min(MAX_SKIP, size)} samples from index {index}")

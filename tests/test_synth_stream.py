@@ -1,0 +1,204 @@
+"""Synthetic-data recipes (TOML) and training on lines rendered on the fly (real renders, real steps)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from conftest import assert_no_traceback, run_kocr, tiny_train_config
+
+from kocr.charsets import Charset
+from kocr.checkpoints import load_checkpoint
+from kocr.data.synth_config import load_recipe
+from kocr.data.synth_stream import BLOCK, VALIDATION_BASE, VIRTUAL_SIZE, SynthStream, is_synth_source
+from kocr.errors import KocrError
+from kocr.training.sampling import MixedEpochSampler, StreamPart
+from kocr.training.trainer import Trainer
+
+noto = pytest.importorskip("pylopdf_fonts_ko", reason="Noto fonts come from the pylopdf-fonts-ko package")
+SYMBOLS = "가나다라마바사"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KOCR_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "kocr-cache"))
+
+
+def write_recipe(folder: Path, body: str = "", *, charset: bool = True) -> Path:
+    """A recipe drawing short texts of SYMBOLS (and spaces) in Noto Sans (print) and Serif (as a hand)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if charset:
+        (folder / "charset.txt").write_text("\n".join(SYMBOLS) + "\n<space>\n", encoding="utf-8")
+    fonts = folder / "fonts"
+    fonts.mkdir(exist_ok=True)
+    shutil.copy(noto.serif_path(), fonts / "Serif.otf")
+    recipe = folder / "recipe.toml"
+    recipe.write_text(
+        f"""
+seed = 3
+charset = "charset.txt"
+lines_per_epoch = 100
+handwriting_ratio = 0.5
+height = [32, 40]
+
+[text]
+max_chars = 6
+mix = {{ syllables = 1.0, words = 0, mixed = 0 }}
+
+[[fonts]]
+files = ["{noto.sans_path()}"]
+
+[[fonts]]
+dir = "fonts"
+handwriting = true
+
+[degradations]
+jpeg = 0.0
+{body}
+""",
+        encoding="utf-8",
+    )
+    return recipe
+
+
+# --- recipes ------------------------------------------------------------------------------------
+
+
+def test_recipe_reads_fonts_texts_and_settings(tmp_path: Path) -> None:
+    recipe = load_recipe(write_recipe(tmp_path))
+    config = recipe.config
+    assert recipe.lines_per_epoch == 100
+    assert config.seed == 3 and config.height == (32, 40) and config.handwriting_ratio == 0.5
+    assert config.charset == str(tmp_path / "charset.txt")  # relative to the recipe, not the cwd
+    assert config.text.max_chars == 6 and config.text.weights["syllables"] == 1.0
+    assert config.text.weights["words"] == 0 and config.degradations.jpeg == 0.0
+    assert config.degradations.blur == 0.3  # untouched probabilities keep their defaults
+    kinds = {face.path.name: face.handwriting for face in config.fonts}
+    assert kinds["Serif.otf"] is True and kinds[Path(noto.sans_path()).name] is False
+    assert load_recipe(tmp_path / "recipe.toml", seed=9).config.seed == 9
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("colour = 1", "unknown key colour"),
+        ("[text.extra]\nx = 1", "unknown key text.extra"),
+        ('[[fonts]]\ndir = "no-such-folder"', "fonts[2]: font folder"),
+        ('[[fonts]]\ndir = "${KOCR_NO_SUCH_VARIABLE}"', "environment variable not set"),
+        ('[[fonts]]\ndir = "a"\nfiles = ["b"]', "exactly one of dir"),
+        ("lines_per_epoch = 0", "lines_per_epoch must be at least 1"),
+        ("= broken", "not valid TOML"),
+    ],
+)
+def test_recipe_errors_name_the_file_and_the_key(tmp_path: Path, extra: str, message: str) -> None:
+    path = write_recipe(tmp_path)
+    text = path.read_text(encoding="utf-8")
+    if extra.startswith("lines_per_epoch"):
+        text = text.replace("lines_per_epoch = 100", extra)
+    elif extra.startswith("colour"):
+        text = extra + "\n" + text  # top-level keys go before the first table
+    else:
+        text += "\n" + extra + "\n"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(KocrError) as error:
+        load_recipe(path)
+    assert str(path) in str(error.value) and message in str(error.value)
+
+
+def test_an_optional_font_folder_may_be_missing(tmp_path: Path) -> None:
+    path = write_recipe(tmp_path, '[[fonts]]\ndir = "${KOCR_NO_SUCH_VARIABLE}"\noptional = true\n')
+    assert len(load_recipe(path).config.fonts) == 2
+
+
+# --- the stream -----------------------------------------------------------------------------------
+
+
+def _pixels(item: tuple[object, str]) -> np.ndarray:
+    return np.asarray(item[0])
+
+
+def test_an_item_depends_only_on_its_index(tmp_path: Path) -> None:
+    recipe = load_recipe(write_recipe(tmp_path))
+    charset = Charset.load(tmp_path / "charset.txt")
+    one, two = SynthStream(recipe, charset=charset), SynthStream(recipe, charset=charset)
+    assert len(one) == VIRTUAL_SIZE and is_synth_source("synth:x.toml") and is_synth_source("x.TOML")
+    first = one[5]
+    one[BLOCK + 3]  # another block in between: the first is made again, identically
+    for a, b in ((first, two[5]), (one[5], first), (one[VALIDATION_BASE + 1], two[VALIDATION_BASE + 1])):
+        assert a[1] == b[1] and np.array_equal(_pixels(a), _pixels(b))
+    labels = [one[i][1] for i in range(40)]
+    assert len(set(labels)) > 20
+    assert all(label and set(label) <= set(SYMBOLS + " ") for label in labels)
+    assert not np.array_equal(_pixels(one[6]), _pixels(first))
+
+
+def test_the_stream_refuses_texts_its_model_cannot_read(tmp_path: Path) -> None:
+    recipe = load_recipe(write_recipe(tmp_path))
+    with pytest.raises(KocrError, match="outside the model's charset"):
+        SynthStream(recipe, charset=Charset(["가", "나"], name="tiny"))
+    with pytest.raises(KocrError, match="max_chars"):
+        SynthStream(recipe, max_length=4)
+
+
+def test_the_sampler_reads_a_stream_forward_and_fresh_every_epoch() -> None:
+    sampler = MixedEpochSampler([StreamPart(20), [0, 1, 2, 3]], [0.5, 0.5], sizes=[VIRTUAL_SIZE, 4], seed=1)
+    epochs = [sampler.epoch_order(e) for e in range(3)]
+    streamed = [[i for i in order if i < VIRTUAL_SIZE] for order in epochs]
+    for epoch, drawn in enumerate(streamed):
+        assert drawn == list(range(epoch * 24, epoch * 24 + len(drawn)))  # forward, from e × epoch_size
+    assert all(len(d) > 5 for d in streamed)
+    assert {i - VIRTUAL_SIZE for i in epochs[0] if i >= VIRTUAL_SIZE} <= {0, 1, 2, 3}
+    sampler.set_epoch(1, start=5)
+    assert list(sampler) == epochs[1][5:]
+
+
+# --- training -------------------------------------------------------------------------------------
+
+
+def test_training_on_a_stream_resumes_bit_for_bit(tiny_task: dict[str, Path], tmp_path: Path) -> None:
+    from test_training import StopAt
+
+    recipe = write_recipe(tmp_path / "recipe")
+    changes = dict(
+        train_data=[f"synth:{recipe}"],
+        valid_data=[],
+        charset=str(tmp_path / "recipe" / "charset.txt"),
+        iters=6,
+        valid_every=1000,
+        valid_max_samples=16,
+        log_every=1,
+        batch_size=8,
+        name="run",
+    )
+    straight = Trainer(tiny_train_config(tiny_task, tmp_path / "a", **changes)).run()
+    reporter = StopAt(3)
+    interrupted = Trainer(tiny_train_config(tiny_task, tmp_path / "b", **changes), reporter)
+    reporter.trainer = interrupted
+    first = interrupted.run()
+    assert first.interrupted and first.step == 3
+    last = first.run_dir / "last.pt"
+    resumed = Trainer(tiny_train_config(tiny_task, tmp_path / "b", resume=str(last))).run()
+    assert resumed.step == 6
+    a, b = load_checkpoint(straight.run_dir / "last.pt"), load_checkpoint(last)
+    for key, value in a.state_dict.items():
+        assert torch.equal(value, b.state_dict[key]), key
+    assert a.metrics["samples"] == 16  # validated on the stream's own fixed lines
+
+
+def test_cli_renders_a_recipe_and_reports_a_bad_one(tmp_path: Path) -> None:
+    recipe = write_recipe(tmp_path / "recipe")
+    result = run_kocr(
+        "data", "synth", "--config", recipe, "-o", tmp_path / "out", "--num", "6",
+        "--preview", tmp_path / "sheet.png", "--workers", "1",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out" / "data.mdb").is_file() and (tmp_path / "sheet.png").is_file()
+    result = run_kocr(
+        "train", "--train-data", f"synth:{tmp_path / 'missing.toml'}", "--charset", "ko-2350",
+        "--output", tmp_path / "runs",
+    )  # fmt: skip
+    assert result.returncode == 2 and "missing.toml" in result.stderr
+    assert_no_traceback(result)
