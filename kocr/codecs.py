@@ -79,14 +79,18 @@ class CTCCodec:
             previous = index
         return self.charset.detokenize(symbols)
 
-    def decode(self, logits: torch.Tensor) -> list[Decoded]:
-        """Greedy-decode model outputs [B, T, C] (raw logits) into texts with confidences."""
+    def decode(
+        self, logits: torch.Tensor, lengths: Sequence[int] | torch.Tensor | None = None
+    ) -> list[Decoded]:
+        """Greedy-decode model outputs [B, T, C] (raw logits) into texts with confidences; with
+        ``lengths`` only each row's first ``lengths[b]`` frames (its own line, not its batch's padding)."""
         probs = logits.detach().float().softmax(-1)
         best_prob, best_index = probs.max(-1)
+        steps = [int(n) for n in lengths] if lengths is not None else [best_index.shape[1]] * len(best_index)
         results = []
-        for row_index, row_prob in zip(best_index.tolist(), best_prob, strict=True):
-            text = self.decode_indices(row_index)
-            results.append(Decoded(text, _ctc_confidence(row_index, row_prob, self.blank)))
+        for row_index, row_prob, used in zip(best_index.tolist(), best_prob, steps, strict=True):
+            text = self.decode_indices(row_index[:used])
+            results.append(Decoded(text, _ctc_confidence(row_index[:used], row_prob[:used], self.blank)))
         return results
 
 

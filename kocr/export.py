@@ -9,7 +9,10 @@ kind are stored in its ``metadata_props`` (:class:`kocr.onnx_runtime.OnnxMetadat
 
 Graph: input ``images`` ``[batch, C, H, W]`` float32 in [-1, 1]; output ``logits`` ``[batch, T, classes]``
 (raw scores: CTC with blank 0, or PARSeq with ``[E]`` 0). The batch axis is always dynamic; the width
-(and T with it) is dynamic for CRNNs without TPS, which read lines of any width. TPS grids and PARSeq
+(and T with it) is dynamic for CRNNs without TPS, which read lines of any width. Those graphs also take
+``widths`` ``[batch]`` (int64: each line's own width before the batch padded it) and return ``lengths``
+``[batch]`` (each line's valid frames), which is what makes a line's text independent of its batch
+(:mod:`kocr.predict`); the model's context margin is stored in the metadata. TPS grids and PARSeq
 position embeddings fix the input size, so those graphs take exactly the training size.
 
 Exporter: the TorchScript-based ``torch.onnx.export(..., dynamo=False)``. It is deprecated since torch 2.9
@@ -50,7 +53,15 @@ from kocr.data.images import ImageInput, load_image
 from kocr.errors import KocrError
 from kocr.fileio import atomic_write_bytes
 from kocr.models.registry import family_of
-from kocr.onnx_runtime import INPUT_NAME, OUTPUT_NAME, OnnxMetadata, open_session, require_module
+from kocr.onnx_runtime import (
+    INPUT_NAME,
+    LENGTHS_NAME,
+    OUTPUT_NAME,
+    WIDTHS_NAME,
+    OnnxMetadata,
+    open_session,
+    require_module,
+)
 from kocr.predict import batch_groups, reads_any_width
 
 DEFAULT_TOLERANCE = 1e-3  # families may ask for more (ModelFamily.parity_tolerance: 5e-3 for TPS)
@@ -125,12 +136,14 @@ def export_onnx(
         decoding=_decoding_kind(model.config),
         variable_width=reads_any_width(model.config),
         source=path.name,
+        context_margin=_context_margin(model) if reads_any_width(model.config) else 0,
     )
     _check_opset(opset, model.config)
     channels, height, width = _input_size(model.config)
-    axes = _dynamic_axes(metadata.variable_width)
-
-    proto = onnx.load_model_from_string(_trace(model, (TRACE_BATCH, channels, height, width), axes, opset))
+    with_widths = metadata.context_margin > 0
+    axes = _dynamic_axes(metadata.variable_width, with_widths)
+    shape = (TRACE_BATCH, channels, height, width)
+    proto = onnx.load_model_from_string(_trace(model, shape, axes, opset, with_widths=with_widths))
     for key, value in metadata.to_props().items():
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, value
@@ -147,7 +160,7 @@ def export_onnx(
         max_diff, rows, shapes = _parity(model, data, batches)
         if max_diff > tolerance:
             raise KocrError(
-                f"ONNX Runtime logits differ from PyTorch's by {max_diff:.3g} (tolerance {tolerance:g}); "
+                f"ONNX Runtime outputs differ from PyTorch's by {max_diff:.3g} (tolerance {tolerance:g}); "
                 f"{output} was not written"
             )
     atomic_write_bytes(output, data)
@@ -168,26 +181,50 @@ def export_onnx(
 
 
 class _ExportGraph(nn.Module):
-    """The function the ONNX graph computes: images -> logits with a trace-friendly, fixed control flow."""
+    """The function the ONNX graph computes: images (and each line's width) -> logits (and each line's
+    valid frames), with a trace-friendly, fixed control flow."""
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
         self.family = family_of(model.config)
         self.model = self.family.export_module(model)  # the caller's model stays the parity reference
 
-    def forward(self, images: Tensor) -> Tensor:
-        return self.family.export_forward(self.model, images)
+    def forward(self, images: Tensor, widths: Tensor | None = None) -> Tensor | tuple[Tensor, Tensor]:
+        return _reference_forward(self.model, images, widths)
 
 
-def _reference_forward(model: nn.Module, images: Tensor) -> Tensor:
-    """PyTorch logits of what the graph exports (PARSeq: every decoding step, no early stop)."""
-    return family_of(model.config).export_forward(model, images)
+def _reference_forward(
+    model: nn.Module, images: Tensor, widths: Tensor | None = None
+) -> Tensor | tuple[Tensor, Tensor]:
+    """PyTorch output of what the graph exports (PARSeq: every decoding step, no early stop)."""
+    if widths is None:
+        return family_of(model.config).export_forward(model, images)
+    return model(images, widths), model.output_lengths(widths)
 
 
-def _trace(model: nn.Module, shape: tuple[int, ...], axes: dict[str, dict[int, str]], opset: int) -> bytes:
-    """Serialized ONNX model of ``model`` traced on a random ``shape`` input."""
+def _context_margin(model: nn.Module) -> int:
+    """The model's context margin when it reads each line's own width (0: it does not)."""
+    margin = getattr(model, "context_margin", None)
+    return int(margin()) if margin is not None else 0
+
+
+def _trace(
+    model: nn.Module,
+    shape: tuple[int, ...],
+    axes: dict[str, dict[int, str]],
+    opset: int,
+    *,
+    with_widths: bool = False,
+) -> bytes:
+    """Serialized ONNX model of ``model`` traced on a random ``shape`` input (and line widths)."""
     buffer = io.BytesIO()
     example = torch.rand(shape, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    inputs: tuple[Tensor, ...] = (example,)
+    names, outputs = [INPUT_NAME], [OUTPUT_NAME]
+    if with_widths:
+        width = shape[-1]
+        inputs += (torch.tensor([width - 8 * i for i in range(shape[0])], dtype=torch.long),)
+        names, outputs = [INPUT_NAME, WIDTHS_NAME], [OUTPUT_NAME, LENGTHS_NAME]
     fastpath = torch.backends.mha.get_fastpath_enabled()
     with warnings.catch_warnings(), torch.no_grad():
         # Deprecation notices for the TorchScript exporter and TracerWarnings on Python-side checks (shape
@@ -203,10 +240,10 @@ def _trace(model: nn.Module, shape: tuple[int, ...], axes: dict[str, dict[int, s
         try:
             torch.onnx.export(
                 _ExportGraph(model).eval(),
-                (example,),
+                inputs,
                 buffer,
-                input_names=[INPUT_NAME],
-                output_names=[OUTPUT_NAME],
+                input_names=names,
+                output_names=outputs,
                 dynamic_axes=axes,
                 opset_version=opset,
                 do_constant_folding=True,
@@ -225,14 +262,19 @@ def _parity_batches(
     sample_images: Sequence[ImageInput] | None,
     batch_sizes: Sequence[int],
     size: tuple[int, int, int],
-) -> list[Tensor]:
-    """Inputs to compare on: sample images batched as ``predict`` batches them, else random ones."""
+) -> list[tuple[Tensor, Tensor | None]]:
+    """Inputs to compare on: sample images batched as ``predict`` batches them, else random ones (with
+    each line's width when the graph takes them)."""
     preprocess = metadata.inference_preprocess()
+    margin = metadata.context_margin
     if sample_images:
         tensors = [preprocess(load_image(image)) for image in sample_images]
         widths = [t.shape[-1] for t in tensors]
         return [
-            preprocess.pad_batch([tensors[i] for i in group])
+            (
+                preprocess.pad_batch([tensors[i] for i in group], extra=margin),
+                torch.tensor([widths[i] for i in group], dtype=torch.long) if margin else None,
+            )
             for b in batch_sizes
             for group in batch_groups(widths, b, variable_width=metadata.variable_width)
         ]
@@ -242,25 +284,38 @@ def _parity_batches(
         multiple = preprocess.width_multiple
         widths = [max(height, math.ceil(width * f / multiple) * multiple) for f in PARITY_WIDTH_FACTORS]
     generator = torch.Generator().manual_seed(1)
-    return [
-        torch.rand((b, channels, height, w), generator=generator) * 2 - 1 for b in batch_sizes for w in widths
-    ]
+    batches: list[tuple[Tensor, Tensor | None]] = []
+    for b in batch_sizes:
+        for w in widths:
+            images = torch.rand((b, channels, height, w + margin), generator=generator) * 2 - 1
+            lines = torch.tensor([max(height, w - 4 * i) for i in range(b)], dtype=torch.long)
+            batches.append((images, lines if margin else None))
+    return batches
 
 
 @torch.inference_mode()
 def _parity(
-    model: nn.Module, onnx_model: bytes, batches: list[Tensor]
+    model: nn.Module, onnx_model: bytes, batches: list[tuple[Tensor, Tensor | None]]
 ) -> tuple[float, int, tuple[tuple[int, ...], ...]]:
-    """(max |ONNX - PyTorch| over all logits, rows compared, input shapes compared)."""
+    """(max |ONNX - PyTorch| over all logits, and over each line's valid frames where the graph reports
+    them, rows compared, input shapes compared)."""
     session = open_session(onnx_model, ["CPUExecutionProvider"])
     worst = 0.0
-    for batch in batches:
-        expected = _reference_forward(model, batch).float()
-        got = torch.from_numpy(session.run([OUTPUT_NAME], {INPUT_NAME: batch.numpy()})[0])
+    for batch, widths in batches:
+        if widths is None:
+            expected = _reference_forward(model, batch).float()
+            got = torch.from_numpy(session.run([OUTPUT_NAME], {INPUT_NAME: batch.numpy()})[0])
+        else:
+            expected, lengths = _reference_forward(model, batch, widths)
+            feed = {INPUT_NAME: batch.numpy(), WIDTHS_NAME: widths.numpy()}
+            got_logits, got_lengths = session.run([OUTPUT_NAME, LENGTHS_NAME], feed)
+            frames = (torch.from_numpy(got_lengths).double() - lengths.double()).abs().max()
+            worst = max(worst, float(frames))  # a frame count off by one is as wrong as a logit off by 1
+            expected, got = expected.float(), torch.from_numpy(got_logits)
         if got.shape != expected.shape:
             raise KocrError(f"ONNX output shape {tuple(got.shape)} != PyTorch's {tuple(expected.shape)}")
         worst = max(worst, float((got - expected).abs().max()))
-    return worst, sum(len(b) for b in batches), tuple(tuple(b.shape) for b in batches)
+    return worst, sum(len(b) for b, _ in batches), tuple(tuple(b.shape) for b, _ in batches)
 
 
 def _check_opset(opset: int, config: dict[str, Any]) -> None:
@@ -283,10 +338,13 @@ def _input_size(config: dict[str, Any]) -> tuple[int, int, int]:
     return family_of(config).input_size(config)
 
 
-def _dynamic_axes(variable_width: bool) -> dict[str, dict[int, str]]:
-    if variable_width:
-        return {INPUT_NAME: {0: "batch", 3: "width"}, OUTPUT_NAME: {0: "batch", 1: "steps"}}
-    return {INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}}
+def _dynamic_axes(variable_width: bool, with_widths: bool = False) -> dict[str, dict[int, str]]:
+    if not variable_width:
+        return {INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}}
+    axes = {INPUT_NAME: {0: "batch", 3: "width"}, OUTPUT_NAME: {0: "batch", 1: "steps"}}
+    if with_widths:
+        axes.update({WIDTHS_NAME: {0: "batch"}, LENGTHS_NAME: {0: "batch"}})
+    return axes
 
 
 def _fixed_steps(model: nn.Module, width: int) -> int:

@@ -11,6 +11,8 @@ none of kocr's model code. Preprocessing, batching and decoding are kocr's own
 this way), so ONNX and PyTorch predictions agree.
 
 Graph: input ``images`` ``[batch, C, H, W]`` float32 in [-1, 1]; output ``logits`` ``[batch, T, classes]``.
+Graphs of models that read any width also take ``widths`` (each line's own width) and return ``lengths``
+(its valid frames); files of metadata format 1 lack them and are read as before.
 """
 
 from __future__ import annotations
@@ -35,8 +37,10 @@ from kocr.predict import RecognizerBase, inference_preprocess
 
 INPUT_NAME = "images"
 OUTPUT_NAME = "logits"
+WIDTHS_NAME = "widths"
+LENGTHS_NAME = "lengths"
 METADATA_FORMAT = "kocr.onnx"
-METADATA_VERSION = 1
+METADATA_VERSION = 2  # 2: line widths in, valid frames out, and the context margin (batch invariance)
 INSTALL_HINT = "pip install 'kocr-hangul[onnx]'"
 
 
@@ -52,6 +56,7 @@ class OnnxMetadata:
     variable_width: bool
     source: str = ""  # the checkpoint's file name, for the record
     kocr_version: str = __version__
+    context_margin: int = 0  # > 0: the graph takes line widths (see kocr.predict, batch invariance)
 
     def to_props(self) -> dict[str, str]:
         return {
@@ -65,6 +70,7 @@ class OnnxMetadata:
             "kocr.decoding": self.decoding,
             "kocr.variable_width": json.dumps(self.variable_width),
             "kocr.source": self.source,
+            "kocr.context_margin": str(self.context_margin),
         }
 
     def inference_preprocess(self) -> Any:
@@ -97,6 +103,7 @@ class OnnxMetadata:
                 variable_width=bool(json.loads(props["kocr.variable_width"])),
                 source=props.get("kocr.source", ""),
                 kocr_version=props.get("kocr.kocr_version", "?"),
+                context_margin=int(props.get("kocr.context_margin", "0")),
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise InputFileError(source, f"damaged kocr ONNX metadata (missing or malformed {exc})") from None
@@ -118,6 +125,7 @@ class OnnxRecognizer(RecognizerBase):
         self.preprocess = metadata.inference_preprocess()
         self.batch_size = batch_size
         self.source = source
+        self.context_margin = metadata.context_margin if metadata.variable_width else 0
         self._decode = _decoder(metadata.decoding, metadata.charset)
 
     @classmethod
@@ -142,14 +150,22 @@ class OnnxRecognizer(RecognizerBase):
         metadata = OnnxMetadata.from_props(dict(session.get_modelmeta().custom_metadata_map), path)
         return cls(session, metadata, batch_size=batch_size, source=str(path))
 
-    def decode_batch(self, batch: Tensor) -> list[Decoded]:
-        """Texts and confidences of a preprocessed, padded batch ``[B, C, H, W]``."""
-        return self._decode(self.logits(batch))
+    def decode_batch(self, batch: Tensor, widths: Tensor | None = None) -> list[Decoded]:
+        """Texts and confidences of a preprocessed, padded batch ``[B, C, H, W]`` (and its lines' widths)."""
+        if widths is None or not self.context_margin:
+            return self._decode(self.logits(batch))
+        feed = {INPUT_NAME: batch.detach().cpu().float().numpy(), WIDTHS_NAME: widths.cpu().numpy()}
+        logits, lengths = self.session.run([OUTPUT_NAME, LENGTHS_NAME], feed)
+        return self._decode(torch.from_numpy(logits), torch.from_numpy(lengths))
 
     def logits(self, batch: Tensor) -> Tensor:
-        """Raw model output for a preprocessed, padded batch ``[B, C, H, W]``."""
+        """Raw model output for a preprocessed, padded batch ``[B, C, H, W]`` (every frame, as if each line
+        were as wide as the batch)."""
         array = batch.detach().cpu().float().numpy()
-        return torch.from_numpy(self.session.run([OUTPUT_NAME], {INPUT_NAME: array})[0])
+        feed = {INPUT_NAME: array}
+        if self.context_margin:
+            feed[WIDTHS_NAME] = torch.full((len(array),), array.shape[-1], dtype=torch.long).numpy()
+        return torch.from_numpy(self.session.run([OUTPUT_NAME], feed)[0])
 
     def __repr__(self) -> str:
         return (

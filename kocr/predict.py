@@ -8,6 +8,12 @@
 Batching: CTC models without TPS read any width, so images are resized to the model height keeping
 their aspect ratio, sorted by width and batched with their neighbours; a batch is padded only to its
 widest line instead of one fixed width. Fixed-size models (TPS, PARSeq) batch in input order.
+
+Batch invariance: a line's text must not depend on what else is in its batch. For models that read any
+width, each line's own width goes with the batch: the sequence model reads only that line's frames
+and decoding stops at its last frame, and every batch is padded by the CNN's receptive field
+(:meth:`kocr.models.crnn.CRNN.context_margin`) beyond its widest line, so the frames of a line see the
+same pixels whether it is read alone or next to a wider one.
 """
 
 from __future__ import annotations
@@ -53,9 +59,12 @@ class RecognizerBase:
     variable_width: bool
     charset: Charset
     source: str | None
+    #: Padding every batch gets beyond its widest line (0: the model does not read per-line widths).
+    context_margin: int = 0
 
-    def decode_batch(self, batch: torch.Tensor) -> list[Decoded]:
-        """Texts and confidences of a preprocessed, padded batch ``[B, C, H, W]``."""
+    def decode_batch(self, batch: torch.Tensor, widths: torch.Tensor | None = None) -> list[Decoded]:
+        """Texts and confidences of a preprocessed, padded batch ``[B, C, H, W]``; ``widths``: each
+        line's own width in that batch (None for fixed-size models)."""
         raise NotImplementedError
 
     def describe(self) -> dict[str, Any]:
@@ -78,6 +87,7 @@ class RecognizerBase:
             self.decode_batch,
             batch_size=self.batch_size,
             variable_width=self.variable_width,
+            context_margin=self.context_margin,
         )
 
 
@@ -107,6 +117,8 @@ class Recognizer(RecognizerBase):
         any_width = reads_any_width(model.config)
         self.variable_width = any_width if variable_width is None else variable_width and any_width
         self.preprocess = inference_preprocess(preprocess) if self.variable_width else preprocess
+        margin = getattr(model, "context_margin", None)
+        self.context_margin = int(margin()) if self.variable_width and margin is not None else 0
 
     @classmethod
     def load(
@@ -145,8 +157,10 @@ class Recognizer(RecognizerBase):
 
     # --- prediction -------------------------------------------------------------------------------
 
-    def decode_batch(self, batch: torch.Tensor) -> list[Decoded]:
+    def decode_batch(self, batch: torch.Tensor, widths: torch.Tensor | None = None) -> list[Decoded]:
         """Texts and confidences of a preprocessed, padded batch ``[B, C, H, W]``."""
+        if widths is not None and self.context_margin:
+            return self.objective.decode(self.model, batch.to(self.device), widths.to(self.device))
         return self.objective.decode(self.model, batch.to(self.device))
 
     def describe(self) -> dict[str, Any]:
@@ -186,19 +200,22 @@ def reads_any_width(config: Mapping[str, Any]) -> bool:
 def predict_batched(
     tensors: Sequence[torch.Tensor],
     preprocess: Any,
-    decode: Callable[[torch.Tensor], Sequence[Decoded]],
+    decode: Callable[[torch.Tensor, torch.Tensor | None], Sequence[Decoded]],
     *,
     batch_size: int,
     variable_width: bool,
+    context_margin: int = 0,
 ) -> list[Prediction]:
     """Preprocessed lines -> predictions in input order: batches of similar width when the model reads any
-    width (each padded only to its widest line), input order otherwise; ``decode`` maps a padded batch to
-    decoded rows. Shared by every :class:`RecognizerBase` so PyTorch and ONNX Runtime see identical
-    batches."""
+    width (each padded to its widest line plus ``context_margin``), input order otherwise; ``decode`` maps
+    a padded batch and its lines' own widths (None without a margin) to decoded rows. Shared by every
+    :class:`RecognizerBase` so PyTorch and ONNX Runtime see identical batches."""
     results: list[Prediction | None] = [None] * len(tensors)
-    for group in batch_groups([t.shape[-1] for t in tensors], batch_size, variable_width=variable_width):
-        batch = preprocess.pad_batch([tensors[i] for i in group])
-        for index, decoded in zip(group, decode(batch), strict=True):
+    widths = [t.shape[-1] for t in tensors]
+    for group in batch_groups(widths, batch_size, variable_width=variable_width):
+        batch = preprocess.pad_batch([tensors[i] for i in group], extra=context_margin)
+        own = torch.tensor([widths[i] for i in group], dtype=torch.long) if context_margin else None
+        for index, decoded in zip(group, decode(batch, own), strict=True):
             results[index] = Prediction(decoded.text, decoded.confidence)
     return results  # type: ignore[return-value]
 

@@ -168,3 +168,17 @@ def test_coverage_report_counts_and_locations() -> None:
     assert report.missing[0].examples == ["a.txt:2", "a.txt:3"]
     assert not report.fully_covered and report.sample_coverage == 0.5
     assert coverage_report([], Charset.preset("en")).fully_covered
+
+
+def test_a_one_line_file_is_a_clovaai_character_string(tmp_path) -> None:
+    from kocr.errors import InputFileError
+
+    path = tmp_path / "opt_character.txt"
+    path.write_text("0123456789가나다 abc\n", encoding="utf-8")
+    charset = Charset.from_file(path)
+    assert list(charset) == list("0123456789가나다 abc") and charset.index("가") == 10
+    path.write_text("가나가\n", encoding="utf-8")
+    with pytest.raises(InputFileError, match="character 3 repeats character 1"):
+        Charset.from_file(path)
+    path.write_text("<space>\n", encoding="utf-8")  # a single symbol per line stays that
+    assert list(Charset.from_file(path)) == [" "]

@@ -11,7 +11,9 @@ Two modes decide what a *symbol* is:
 
 Charset files hold one symbol per line, UTF-8. Empty lines are ignored, so the space symbol is
 written explicitly, either as the word ``<space>`` (robust against editors that strip trailing
-blanks; :meth:`Charset.save` writes this) or as a line holding exactly one space.
+blanks; :meth:`Charset.save` writes this) or as a line holding exactly one space. A file holding a
+single line of several characters is a clovaai ``--character`` string instead: each character is one
+symbol, in order (class i + 1 is character i, as clovaai numbers them).
 """
 
 from __future__ import annotations
@@ -77,7 +79,8 @@ class Charset:
 
     @classmethod
     def from_file(cls, path: str | Path, *, mode: Mode | None = None) -> Charset:
-        """Read a charset file (one symbol per line; see the module docstring).
+        """Read a charset file: one symbol per line (see the module docstring), or a clovaai
+        ``--character`` string on a single line (every character of it one symbol, in order).
 
         The mode is ``jamo`` when the file holds conjoining jamo and no precomposed syllables,
         unless given explicitly.
@@ -85,8 +88,7 @@ class Charset:
         path = Path(path)
         if not path.is_file():
             raise InputFileError(path, "charset file not found" if not path.exists() else "not a file")
-        symbols: list[str] = []
-        first_line: dict[str, int] = {}
+        lines: list[tuple[int, str]] = []
         with path.open("rb") as handle:
             for line_number, raw in enumerate(handle, start=1):
                 try:
@@ -96,28 +98,49 @@ class Charset:
                 line = line.removesuffix("\n").removesuffix("\r")
                 if line_number == 1:
                     line = line.removeprefix("\ufeff")
-                if line == "":
-                    continue
-                symbol = " " if line in (" ", SPACE_TOKEN) else unicodedata.normalize("NFC", line.strip())
-                if len(symbol) != 1:
-                    raise InputFileError(
-                        path,
-                        f"expected one symbol per line, found {len(symbol)} characters {line!r} "
-                        f"(write the space symbol as {SPACE_TOKEN})",
-                        line_number,
-                    )
-                if symbol in first_line:
-                    raise InputFileError(
-                        path, f"symbol {symbol!r} repeats line {first_line[symbol]}", line_number
-                    )
-                first_line[symbol] = line_number
-                symbols.append(symbol)
+                if line != "":
+                    lines.append((line_number, line))
+        if len(lines) == 1 and len(lines[0][1]) > 1 and lines[0][1] != SPACE_TOKEN:
+            return cls._from_character_string(path, unicodedata.normalize("NFC", lines[0][1]), mode)
+        symbols: list[str] = []
+        first_line: dict[str, int] = {}
+        for line_number, line in lines:
+            symbol = " " if line in (" ", SPACE_TOKEN) else unicodedata.normalize("NFC", line.strip())
+            if len(symbol) != 1:
+                raise InputFileError(
+                    path,
+                    f"expected one symbol per line, found {len(symbol)} characters {line!r} "
+                    f"(write the space symbol as {SPACE_TOKEN})",
+                    line_number,
+                )
+            if symbol in first_line:
+                raise InputFileError(
+                    path, f"symbol {symbol!r} repeats line {first_line[symbol]}", line_number
+                )
+            first_line[symbol] = line_number
+            symbols.append(symbol)
         if not symbols:
             raise InputFileError(path, "charset file holds no symbols")
-        if mode is None:
-            mode = _guess_mode(symbols)
+        return cls._checked(path, symbols, mode)
+
+    @classmethod
+    def _from_character_string(cls, path: Path, text: str, mode: Mode | None) -> Charset:
+        """clovaai's one-line ``--character`` string: symbol i is character i (class i + 1)."""
+        seen: dict[str, int] = {}
+        for position, symbol in enumerate(text, start=1):
+            if symbol in seen:
+                raise InputFileError(
+                    path,
+                    f"one-line charset: {symbol!r} at character {position} repeats character {seen[symbol]}",
+                    1,
+                )
+            seen[symbol] = position
+        return cls._checked(path, list(text), mode)
+
+    @classmethod
+    def _checked(cls, path: Path, symbols: list[str], mode: Mode | None) -> Charset:
         try:
-            return cls(symbols, mode=mode, name=path.name)
+            return cls(symbols, mode=mode or _guess_mode(symbols), name=path.name)
         except CharsetError as exc:
             raise InputFileError(path, str(exc)) from None
 

@@ -165,13 +165,17 @@ class Preprocess:
         image = image.resize((resized, self.height), _RESAMPLE[self.interpolation])
         return pad_width(to_tensor(image), output, self.pad, self.pad_value)
 
-    def pad_batch(self, tensors: Sequence[torch.Tensor], multiple: int | None = None) -> torch.Tensor:
-        """:func:`pad_batch` with this configuration's pad mode and width multiple."""
+    def pad_batch(
+        self, tensors: Sequence[torch.Tensor], multiple: int | None = None, *, extra: int = 0
+    ) -> torch.Tensor:
+        """:func:`pad_batch` with this configuration's pad mode and width multiple; ``extra`` pixels of
+        padding beyond the widest tensor (a model's context margin)."""
         return pad_batch(
             tensors,
             multiple=self.width_multiple if multiple is None else multiple,
             mode=self.pad,
             value=self.pad_value,
+            extra=extra,
         )
 
 
@@ -182,9 +186,10 @@ def pad_batch(
     mode: PadMode = "edge",
     value: float = 1.0,
     min_width: int = 0,
+    extra: int = 0,
 ) -> torch.Tensor:
-    """Stack ``[C, H, Wi]`` tensors into ``[B, C, H, W]``, ``W`` = the widest (at least ``min_width``)
-    rounded up to ``multiple`` (CNN strides want widths divisible by 4 or 8)."""
+    """Stack ``[C, H, Wi]`` tensors into ``[B, C, H, W]``, ``W`` = the widest plus ``extra`` (at least
+    ``min_width``) rounded up to ``multiple`` (CNN strides want widths divisible by 4 or 8)."""
     if not tensors:
         raise KocrError("pad_batch needs at least one tensor")
     channels, height = tensors[0].shape[0], tensors[0].shape[1]
@@ -194,7 +199,7 @@ def pad_batch(
                 f"pad_batch needs [C, H, W] tensors of one C and H; got {tuple(tensor.shape)} "
                 f"after {(channels, height)}"
             )
-    width = _round_up(max(max(t.shape[-1] for t in tensors), min_width), multiple)
+    width = _round_up(max(max(t.shape[-1] for t in tensors) + extra, min_width), multiple)
     return torch.stack([pad_width(t, width, mode, value) for t in tensors])
 
 

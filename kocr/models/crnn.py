@@ -157,16 +157,18 @@ class CRNN(nn.Module):
         """CNN feature map ``[B, output_channel, H', T]`` before height pooling (after TPS if any)."""
         return self.FeatureExtraction(self.transform(x))
 
-    def contextual(self, x: Tensor) -> Tensor:
-        """Per-frame features ``[B, T, C]`` after the sequence model (input after the Transformation)."""
+    def contextual(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
+        """Per-frame features ``[B, T, C]`` after the sequence model (input after the Transformation);
+        with ``lengths`` each sample's sequence model reads only its own valid frames."""
         visual = self.FeatureExtraction(x)
-        visual = self.AdaptiveAvgPool(visual.permute(0, 3, 1, 2)).squeeze(3)  # [B, T, C]
-        contextual = visual if self.SequenceModeling is None else self.SequenceModeling(visual)
+        contextual = self.AdaptiveAvgPool(visual.permute(0, 3, 1, 2)).squeeze(3)  # [B, T, C]
+        for layer in self.SequenceModeling or ():
+            contextual = layer(contextual, lengths)
         return contextual.contiguous()
 
-    def forward_after_transform(self, x: Tensor) -> Tensor:
+    def forward_after_transform(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
         """Everything after the Transformation stage: CNN, height pooling, BiLSTM, CTC projection."""
-        return self.Prediction(self.contextual(x))
+        return self.Prediction(self.contextual(x, lengths))
 
     def forward_with_jamo(self, images: Tensor) -> tuple[Tensor, Tensor | None]:
         """Syllable logits and, with a jamo head, its logits ``[B, T, JAMO_HEAD_CLASSES]`` (training)."""
@@ -174,12 +176,47 @@ class CRNN(nn.Module):
         jamo = None if self.JamoPrediction is None else self.JamoPrediction(contextual)
         return self.Prediction(contextual), jamo
 
-    def forward(self, images: Tensor) -> Tensor:
-        return self.forward_after_transform(self.transform(images))
+    def forward(self, images: Tensor, widths: Tensor | None = None) -> Tensor:
+        """Logits ``[B, T, num_classes]``. ``widths`` (each line's own width in pixels, before the batch
+        padded it; models without TPS only) makes every line's frames ``< output_lengths(widths)``
+        independent of its batch: see :meth:`context_margin` for the padding that needs."""
+        lengths = None if widths is None or self.Transformation is not None else self.output_lengths(widths)
+        return self.forward_after_transform(self.transform(images), lengths)
 
     def output_length(self, width: int) -> int:
         """CTC time steps T for an input of ``width`` pixels."""
         return ctc_output_length(self.config, width)
+
+    def output_lengths(self, widths: Tensor) -> Tensor:
+        """:meth:`output_length` of each width in a tensor (traceable, for the ONNX graph too)."""
+        if self.Transformation is not None:
+            return torch.full_like(widths, self.output_length(int(self.config["img_w"])))
+        quarter = torch.div(widths, 4, rounding_mode="floor")
+        return quarter - 1 if self.config["feature_extraction"] == "VGG" else quarter + 1
+
+    def context_margin(self) -> int:
+        """Pixels of padding a line needs after its end so that none of its frames sees past them:
+        the CNN's receptive-field width (rounded up to a multiple of 4). A batch padded to its widest
+        line plus this margin gives every line the same frames as reading it alone with the margin."""
+        return -(-receptive_field(self.FeatureExtraction) // 4) * 4
+
+
+def receptive_field(module: nn.Module) -> int:
+    """Width in input pixels that one output column of a CNN sees, walking its convolutions and pools in
+    the order they are defined (the longest path through residual blocks; 1×1 shortcuts add nothing)."""
+    field, jump = 1, 1
+    for layer in module.modules():
+        if isinstance(layer, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
+            kernel, stride, dilation = (
+                _width_of(getattr(layer, a, 1)) for a in ("kernel_size", "stride", "dilation")
+            )
+            field += (kernel - 1) * dilation * jump
+            jump *= stride
+    return field
+
+
+def _width_of(value: int | tuple[int, ...]) -> int:
+    return int(value[-1]) if isinstance(value, tuple) else int(value)
 
 
 @torch.no_grad()

@@ -4,8 +4,11 @@ Training, validation, evaluation and prediction all go through an :class:`Object
 them needs to know whether the model is a CTC recogniser or PARSeq:
 
 - ``loss(model, images, labels)``: the training loss for a batch of normalised labels;
-- ``decode(model, images)``: texts with confidences, in eval mode, for a batch of images;
-- ``decode_logits(logits)``: the same from the model's output, which is all an exported ONNX model gives.
+- ``decode(model, images, widths)``: texts with confidences, in eval mode, for a batch of images
+  (``widths``: each line's own width before batch padding, for models that read any width, so a
+  line's text does not depend on its batch neighbours);
+- ``decode_logits(logits, lengths)``: the same from the model's output (and each line's valid frames),
+  which is all an exported ONNX model gives.
 
 Each :class:`kocr.models.family.ModelFamily` names its objective (``family.objective(charset)``);
 :func:`kocr.models.registry.objective_for` finds it from ``model.config['arch']``.
@@ -33,9 +36,9 @@ class Objective(Protocol):
 
     def loss(self, model: nn.Module, images: Tensor, labels: Sequence[str]) -> Tensor: ...
 
-    def decode(self, model: nn.Module, images: Tensor) -> list[Decoded]: ...
+    def decode(self, model: nn.Module, images: Tensor, widths: Tensor | None = None) -> list[Decoded]: ...
 
-    def decode_logits(self, logits: Tensor) -> list[Decoded]: ...
+    def decode_logits(self, logits: Tensor, lengths: Tensor | None = None) -> list[Decoded]: ...
 
     def max_label_length(self, model: nn.Module) -> int: ...
 
@@ -58,11 +61,14 @@ class CTCObjective:
             loss = loss + jamo_weight * _ctc_loss(jamo_logits, *jamo_targets(labels))
         return loss
 
-    def decode(self, model: nn.Module, images: Tensor) -> list[Decoded]:
-        return self.decode_logits(model(images))
+    def decode(self, model: nn.Module, images: Tensor, widths: Tensor | None = None) -> list[Decoded]:
+        lengths_of = getattr(model, "output_lengths", None)
+        if widths is None or lengths_of is None:
+            return self.decode_logits(model(images))
+        return self.decode_logits(model(images, widths), lengths_of(widths))
 
-    def decode_logits(self, logits: Tensor) -> list[Decoded]:
-        return self.codec.decode(logits)
+    def decode_logits(self, logits: Tensor, lengths: Tensor | None = None) -> list[Decoded]:
+        return self.codec.decode(logits, lengths)
 
     def max_label_length(self, model: nn.Module) -> int:
         """Longest label (in symbols) CTC can align: T time steps must fit the label plus blanks
@@ -115,10 +121,10 @@ class PARSeqObjective:
         targets = self.tokenizer.encode(labels, device=images.device)
         return model.training_loss(images, targets)
 
-    def decode(self, model: nn.Module, images: Tensor) -> list[Decoded]:
-        return self.decode_logits(model(images))
+    def decode(self, model: nn.Module, images: Tensor, widths: Tensor | None = None) -> list[Decoded]:
+        return self.decode_logits(model(images))  # a fixed input size: nothing depends on the batch
 
-    def decode_logits(self, logits: Tensor) -> list[Decoded]:
+    def decode_logits(self, logits: Tensor, lengths: Tensor | None = None) -> list[Decoded]:
         return self.tokenizer.decode(logits.float().softmax(-1))
 
     def max_label_length(self, model: nn.Module) -> int:

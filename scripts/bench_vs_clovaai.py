@@ -1,0 +1,149 @@
+"""`kocr predict` against clovaai's demo.py on the same TPS-ResNet-BiLSTM-CTC checkpoint and images.
+
+    DTRB_DIR=../shared/reference/dtrb python scripts/bench_vs_clovaai.py [--images DIR] [--rounds 3]
+
+clovaai's code is not part of kocr: the script runs an unmodified deep-text-recognition-benchmark tree
+given by ``$DTRB_DIR`` (and its import shims from ``$DTRB_SHIMS``, default ``$DTRB_DIR/../dtrb-shims``)
+and exits with a message when the variable is not set. Both programs run as a user runs them, as
+separate processes, end to end (start-up, checkpoint loading, image decoding, inference, output),
+alternately for ``--rounds`` rounds so a busy machine slows both alike; medians are reported.
+
+- checkpoint: ``--checkpoint best_accuracy.pth`` with ``--character-file``, or by default a seeded,
+  randomly initialised TRBC in clovaai's format (DataParallel ``module.`` keys) over a 2,417-symbol
+  Korean charset, written to a temporary folder;
+- images: ``--images DIR``, or by default the first 64 lines of each dev-benchmark split
+  (``/work/devset`` or ``--devset``), 256 in all;
+- demo.py runs with ``--batch_size 64`` and its default 4 loader workers; kocr predict with its defaults
+  and greedy decoding (its default for checkpoints without a language model), as clovaai decodes.
+
+It prints both times, the ratio, and whether every prediction is identical.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def make_checkpoint(folder: Path, symbols: int = 2417, seed: int = 0) -> tuple[Path, Path]:
+    """A randomly initialised clovaai TRBC checkpoint and its one-line ``--character`` file."""
+    import torch
+
+    from kocr.charsets import Charset
+    from kocr.models import create_model
+
+    characters = "".join(list(Charset.preset("ko-2350"))[:symbols])
+    torch.manual_seed(seed)
+    model = create_model("tps-resnet-bilstm-ctc", len(characters) + 1)
+    state = {
+        f"module.{key}": value for key, value in model.state_dict().items() if "JamoPrediction" not in key
+    }
+    checkpoint = folder / "best_accuracy.pth"
+    torch.save(state, checkpoint)
+    charset = folder / "opt_character.txt"
+    charset.write_text(characters + "\n", encoding="utf-8")
+    return checkpoint, charset
+
+
+def collect_images(devset: Path, folder: Path, per_split: int = 64) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for split in ("print-seen", "print-heldout", "hand-seen", "hand-heldout"):
+        files = sorted(p for p in (devset / split).iterdir() if p.suffix in (".png", ".jpg"))[:per_split]
+        for file in files:
+            shutil.copy(file, folder / f"{split}-{file.name}")
+    return folder
+
+
+def run_demo(
+    dtrb: Path, shims: Path, images: Path, checkpoint: Path, characters: str, cwd: Path
+) -> tuple[float, dict[str, str]]:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(shims), str(dtrb)]))
+    command = [
+        sys.executable, str(dtrb / "demo.py"), "--Transformation", "TPS", "--FeatureExtraction", "ResNet",
+        "--SequenceModeling", "BiLSTM", "--Prediction", "CTC", "--image_folder", str(images),
+        "--saved_model", str(checkpoint), "--character", characters, "--batch_size", "64",
+    ]  # fmt: skip
+    start = time.perf_counter()
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - start
+    if result.returncode:
+        raise SystemExit(f"demo.py failed:\n{result.stderr[-2000:]}")
+    predictions = {}
+    for line in result.stdout.splitlines():
+        parts = line.split("\t")
+        if len(parts) == 3 and parts[0].strip().startswith(str(images)):
+            predictions[Path(parts[0].strip()).name] = parts[1].strip()
+    return seconds, predictions
+
+
+def run_kocr(images: Path, checkpoint: Path, charset: Path, output: Path) -> tuple[float, dict[str, str]]:
+    output.unlink(missing_ok=True)
+    command = [
+        sys.executable, "-m", "kocr", "predict", str(images), "--saved-model", str(checkpoint),
+        "--charset", str(charset), "-o", str(output),
+    ]  # fmt: skip
+    start = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - start
+    if result.returncode:
+        raise SystemExit(f"kocr predict failed:\n{result.stderr[-2000:]}")
+    predictions = {}
+    for line in output.read_text(encoding="utf-8").splitlines()[1:]:
+        name, text = line.split("\t")[:2]
+        predictions[Path(name).name] = text
+    return seconds, predictions
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--images", type=Path)
+    parser.add_argument("--devset", type=Path, default=Path("/work/devset"))
+    parser.add_argument("--checkpoint", type=Path)
+    parser.add_argument("--character-file", type=Path, help="the checkpoint's one-line --character string")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    if not os.environ.get("DTRB_DIR"):
+        raise SystemExit(
+            "set DTRB_DIR to a clovaai deep-text-recognition-benchmark tree to run this benchmark"
+        )
+    dtrb = Path(os.environ["DTRB_DIR"]).resolve()
+    shims = Path(os.environ.get("DTRB_SHIMS", dtrb.parent / "dtrb-shims")).resolve()
+    with tempfile.TemporaryDirectory() as temp:
+        work = Path(temp)
+        if args.checkpoint:
+            if not args.character_file:
+                raise SystemExit("--checkpoint needs --character-file")
+            checkpoint, charset = args.checkpoint, args.character_file
+        else:
+            checkpoint, charset = make_checkpoint(work)
+        characters = charset.read_text(encoding="utf-8").strip("\n")
+        images = args.images or collect_images(args.devset, work / "images")
+        count = sum(1 for p in images.iterdir() if p.is_file())
+        demo_times, kocr_times = [], []
+        for _ in range(args.rounds):
+            seconds, demo = run_demo(dtrb, shims, images, checkpoint, characters, work)
+            demo_times.append(seconds)
+            seconds, ours = run_kocr(images, checkpoint, charset, work / "kocr.tsv")
+            kocr_times.append(seconds)
+        same = sum(demo.get(name) == text for name, text in ours.items())
+        demo_s, kocr_s = statistics.median(demo_times), statistics.median(kocr_times)
+        print(f"images: {count}; rounds: {args.rounds} (medians)")
+        print(f"clovaai demo.py (batch 64): {demo_s:6.2f} s  {count / demo_s:6.1f} img/s")
+        print(f"kocr predict:               {kocr_s:6.2f} s  {count / kocr_s:6.1f} img/s")
+        print(f"kocr / demo.py speed: {demo_s / kocr_s:.2f}x")
+        print(f"identical predictions: {same} of {len(ours)} (demo.py printed {len(demo)})")
+
+
+if __name__ == "__main__":
+    main()
