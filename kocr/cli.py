@@ -37,6 +37,7 @@ COMMAND_MODULES = (
     "kocr.commands.models",
     "kocr.commands.data",
     "kocr.commands.charset",
+    "kocr.commands.lm",
 )
 
 

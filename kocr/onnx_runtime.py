@@ -33,7 +33,7 @@ from kocr import __version__
 from kocr.charsets import Charset
 from kocr.codecs import Decoded
 from kocr.errors import InputFileError, KocrError
-from kocr.predict import RecognizerBase, inference_preprocess
+from kocr.predict import RecognizerBase, inference_preprocess, load_decoder
 
 INPUT_NAME = "images"
 OUTPUT_NAME = "logits"
@@ -113,7 +113,13 @@ class OnnxRecognizer(RecognizerBase):
     """:class:`kocr.predict.Recognizer`'s ``predict``/``predict_images`` over an exported ``.onnx`` file."""
 
     def __init__(
-        self, session: Any, metadata: OnnxMetadata, *, batch_size: int = 32, source: str = ""
+        self,
+        session: Any,
+        metadata: OnnxMetadata,
+        *,
+        batch_size: int = 32,
+        source: str = "",
+        decoder: Any = None,
     ) -> None:
         if batch_size < 1:
             raise KocrError(f"batch_size must be >= 1, not {batch_size}")
@@ -126,7 +132,8 @@ class OnnxRecognizer(RecognizerBase):
         self.batch_size = batch_size
         self.source = source
         self.context_margin = metadata.context_margin if metadata.variable_width else 0
-        self._decode = _decoder(metadata.decoding, metadata.charset)
+        self.decoder = decoder  # a kocr.decoding decoder (beam search); None = the family's decoding
+        self._decode = decoder or _decoder(metadata.decoding, metadata.charset)
 
     @classmethod
     def load(
@@ -137,10 +144,15 @@ class OnnxRecognizer(RecognizerBase):
         device: str = "auto",
         providers: Sequence[Any] | None = None,
         threads: int | None = None,
+        decoder: str = "auto",
+        lm: Any = "auto",
+        **beam: Any,
     ) -> OnnxRecognizer:
         """Open an exported file on ``device`` (auto, cpu, cuda or cuda:N, as for :class:`Recognizer`):
         auto takes CUDA when onnxruntime-gpu offers it, then CPU. ``providers`` (onnxruntime's own list)
-        override ``device``; ``threads`` caps onnxruntime's intra-op threads (default: one per core)."""
+        override ``device``; ``threads`` caps onnxruntime's intra-op threads (default: one per core).
+        ``decoder``, ``lm`` and ``beam`` choose the CTC decoding as for :meth:`Recognizer.load` (a ``.lm``
+        file next to the ``.onnx`` one is its language model)."""
         path = Path(path)
         if not path.is_file():
             raise InputFileError(path, "ONNX model not found" if not path.exists() else "not a file")
@@ -148,7 +160,8 @@ class OnnxRecognizer(RecognizerBase):
             providers = onnx_providers(device)
         session = open_session(str(path), providers, source=path, threads=threads)
         metadata = OnnxMetadata.from_props(dict(session.get_modelmeta().custom_metadata_map), path)
-        return cls(session, metadata, batch_size=batch_size, source=str(path))
+        chosen = load_decoder(metadata.model_config, metadata.charset, path, decoder, lm, beam)
+        return cls(session, metadata, batch_size=batch_size, source=str(path), decoder=chosen)
 
     def decode_batch(self, batch: Tensor, widths: Tensor | None = None) -> list[Decoded]:
         """Texts and confidences of a preprocessed, padded batch ``[B, C, H, W]`` (and its lines' widths)."""

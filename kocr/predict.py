@@ -59,6 +59,10 @@ class RecognizerBase:
     variable_width: bool
     charset: Charset
     source: str | None
+    #: How the model's output becomes text without a separate decoder: "ctc" (greedy) or "parseq".
+    decoding: str
+    #: A :mod:`kocr.decoding` decoder (beam search) for CTC outputs; None = the objective's own decoding.
+    decoder: Any = None
     #: Padding every batch gets beyond its widest line (0: the model does not read per-line widths).
     context_margin: int = 0
 
@@ -71,6 +75,13 @@ class RecognizerBase:
         """What runs: the model file, its charset size and the input preprocessing, with whether lines
         are normalised (:mod:`kocr.data.line_normalize`) in words; for ``kocr predict --verbose``."""
         return describe_preprocess(self.preprocess) | {"model": self.source, "symbols": len(self.charset)}
+
+    def describe_decoder(self) -> dict[str, Any]:
+        """How outputs become text (the decoder and its settings), for logs and output metadata."""
+        decoder = getattr(self, "decoder", None)
+        if decoder is not None:
+            return decoder.describe()
+        return {"decoder": "greedy" if self.decoding == "ctc" else self.decoding}
 
     def predict(self, images: ImageInput | Sequence[ImageInput]) -> Prediction | list[Prediction]:
         """Recognise one image (returns a :class:`Prediction`) or a list of them (returns a list)."""
@@ -104,14 +115,17 @@ class Recognizer(RecognizerBase):
         batch_size: int = 32,
         variable_width: bool | None = None,
         source: str | None = None,
+        decoder: Any = None,
     ) -> None:
         from kocr.devices import resolve_device
-        from kocr.models.registry import objective_for
+        from kocr.models.registry import family_of, objective_for
 
         self.device = resolve_device(str(device))
         self.model = model.to(self.device).eval()
         self.charset = charset
         self.objective = objective_for(str(model.config["arch"]), charset)
+        self.decoding = family_of(model.config).decoding
+        self.decoder = decoder  # a kocr.decoding decoder for CTC logits; None = the objective's decoding
         self.batch_size = batch_size
         self.source = source
         any_width = reads_any_width(model.config)
@@ -130,12 +144,18 @@ class Recognizer(RecognizerBase):
         charset: Charset | str | None = None,
         variable_width: bool | None = None,
         normalize: bool | None = None,
+        decoder: str = "auto",
+        lm: Any = "auto",
+        **beam: Any,
     ) -> Recognizer:
         """Load ``"default"`` (the model shipped with kocr) or a checkpoint file.
 
         kocr checkpoints carry their charset and preprocessing; clovaai ``.pth`` files need ``charset``.
         ``normalize`` turns input normalisation (:mod:`kocr.data.line_normalize`) on or off whatever the
         checkpoint says (``None``: as it says; checkpoints from before it existed say off).
+        ``decoder`` (auto, greedy, beam), ``lm`` and ``beam`` (beam_width, lm_weight, length_bonus) choose
+        how CTC outputs become text, see :func:`kocr.decoding.ctc_decoder`: by default a model with a
+        language model next to it (the bundled one has ``default.lm``) is beam-searched with it.
         """
         from kocr.checkpoints import load_checkpoint
         from kocr.data.transforms import Preprocess
@@ -145,23 +165,31 @@ class Recognizer(RecognizerBase):
         preprocess = Preprocess.from_dict(checkpoint.preprocess or {})
         if normalize is not None:
             preprocess = replace(preprocess, normalize=normalize)
+        model = checkpoint.build_model()
+        symbols = checkpoint.require_charset()
+        chosen = load_decoder(model.config, symbols, path, decoder, lm, beam)
         return cls(
-            checkpoint.build_model(),
-            checkpoint.require_charset(),
+            model,
+            symbols,
             preprocess,
             device=device,
             batch_size=batch_size,
             variable_width=variable_width,
             source=str(path),
+            decoder=chosen,
         )
 
     # --- prediction -------------------------------------------------------------------------------
 
     def decode_batch(self, batch: torch.Tensor, widths: torch.Tensor | None = None) -> list[Decoded]:
         """Texts and confidences of a preprocessed, padded batch ``[B, C, H, W]``."""
-        if widths is not None and self.context_margin:
-            return self.objective.decode(self.model, batch.to(self.device), widths.to(self.device))
-        return self.objective.decode(self.model, batch.to(self.device))
+        batch = batch.to(self.device)
+        widths = widths.to(self.device) if widths is not None and self.context_margin else None
+        if self.decoder is None:
+            return self.objective.decode(self.model, batch, widths)
+        if widths is None:
+            return self.decoder(self.model(batch).cpu())
+        return self.decoder(self.model(batch, widths).cpu(), self.model.output_lengths(widths).cpu())
 
     def describe(self) -> dict[str, Any]:
         """:meth:`RecognizerBase.describe` with the device."""
@@ -187,6 +215,29 @@ def describe_preprocess(preprocess: Any) -> dict[str, Any]:
         "normalization": DESCRIPTION if enabled else "off",
         "preprocess": preprocess.to_dict(),
     }
+
+
+def load_decoder(
+    config: Mapping[str, Any],
+    charset: Charset,
+    path: str | os.PathLike[str],
+    decoder: str,
+    lm: Any,
+    beam: dict,
+) -> Any:
+    """The CTC decoder the options ask for (:func:`kocr.decoding.ctc_decoder`); None keeps the family's
+    own decoding (greedy CTC, PARSeq). Beam search and language models are for CTC models only."""
+    from kocr.decoding import ctc_decoder
+    from kocr.models.registry import family_of
+
+    if family_of(config).decoding != "ctc":
+        if decoder == "beam" or (lm not in ("auto", None, "none")):
+            raise KocrError(
+                f"{path}: beam search and language models decode CTC models; this is {config['arch']}"
+            )
+        return None
+    chosen = ctc_decoder(charset, decoder=decoder, lm=lm, model_path=path, **beam)
+    return None if chosen.kind == "greedy" else chosen
 
 
 def reads_any_width(config: Mapping[str, Any]) -> bool:

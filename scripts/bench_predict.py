@@ -53,7 +53,8 @@ class Config:
     batch_size: int
     sort_by_width: bool
     preprocess: object
-    decode: Callable[[torch.Tensor], Sequence[Decoded]]
+    decode: Callable[[torch.Tensor, torch.Tensor | None], Sequence[Decoded]]
+    margin: int = 0  # the recogniser's context margin (batch invariance)
     rates: list[float] = field(default_factory=list)
 
     @property
@@ -71,6 +72,7 @@ class Config:
             self.decode,
             batch_size=self.batch_size,
             variable_width=self.sort_by_width,
+            context_margin=self.margin if self.sort_by_width else 0,
         )
 
 
@@ -142,19 +144,20 @@ def main() -> None:
         onnx_rec = OnnxRecognizer.load(onnx_path, threads=args.threads, providers=["CPUExecutionProvider"])
         images = synthetic_lines(torch_rec.charset, args.num, args.seed)
 
-        def torch_decode(batch: torch.Tensor) -> list[Decoded]:
+        def torch_decode(batch: torch.Tensor, widths: torch.Tensor | None = None) -> list[Decoded]:
             with torch.inference_mode():
-                return torch_rec.objective.decode(torch_rec.model, batch)
+                return torch_rec.decode_batch(batch, widths)
 
         configs = []
-        for engine, preprocess, decode in (
-            ("PyTorch", torch_rec.preprocess, torch_decode),
-            ("ONNX Runtime", onnx_rec.preprocess, onnx_rec.decode_batch),
+        for engine, recognizer, decode in (
+            ("PyTorch", torch_rec, torch_decode),
+            ("ONNX Runtime", onnx_rec, onnx_rec.decode_batch),
         ):
-            configs.append(Config(engine, 1, True, preprocess, decode))
+            preprocess, margin = recognizer.preprocess, recognizer.context_margin
+            configs.append(Config(engine, 1, True, preprocess, decode, margin))
             if torch_rec.variable_width:
-                configs.append(Config(engine, args.batch_size, True, preprocess, decode))
-            configs.append(Config(engine, args.batch_size, False, preprocess, decode))
+                configs.append(Config(engine, args.batch_size, True, preprocess, decode, margin))
+            configs.append(Config(engine, args.batch_size, False, preprocess, decode, margin))
 
         outputs = {}
         for config in configs:  # warm-up (oneDNN/onnxruntime caches); keep the texts to compare engines

@@ -11,12 +11,14 @@ folder that both engines read): ``plain`` the images as they are; ``loose`` each
 quarter, as a detector or a hand crop gives); ``inverted`` 255 − every pixel; ``red`` white text on a red
 sign (the line's paper → (200, 35, 40), its ink → (245, 245, 245), anti-aliasing kept). ``--normalize``
 reads with kocr's input normalisation on, off, as the model says (default), or ``both`` (two kocr rows).
+    python scripts/bench_vs_tesseract.py devset --decoder greedy --decoder beam   # both decoders, one run
 
 Per split and overall: exact-match accuracy, CER, CER ignoring spaces, and images/s. Tesseract runs the
 way a user runs it, one `tesseract IMG stdout -l kor --psm 7` process per line, two at a time so both
 cores are busy (OMP_THREAD_LIMIT=1 each); kocr recognises each split's images batched (width-sorted,
-batch 64), image decoding included. Texts of both engines are normalised the same way (NFC, collapsed
-whitespace) before scoring.
+batch 64), image decoding and decoding (greedy, or beam search with the model's LM: ``--decoder``,
+repeatable, each measured as its own engine) included. Texts of both engines are normalised the same
+way (NFC, collapsed whitespace) before scoring.
 
 This script installs nothing: get Tesseract with `apt-get install tesseract-ocr tesseract-ocr-kor`.
 """
@@ -141,6 +143,13 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2, help="parallel Tesseract processes")
     parser.add_argument("--no-tesseract", action="store_true", help="measure kocr only")
+    parser.add_argument(
+        "--decoder",
+        action="append",
+        choices=("auto", "greedy", "beam"),
+        help="kocr decoder (repeatable: each is its own engine); default: the model's default (auto)",
+    )
+    parser.add_argument("--lm", default="auto", help="language model for beam search (default: the model's)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument(
         "--max-width",
@@ -168,14 +177,24 @@ def main() -> None:
     settings = {"model": [None], "on": [True], "off": [False], "both": [True, False]}[args.normalize]
     recognizers: dict[str, Recognizer] = {}
     for setting in settings:
-        recognizer = Recognizer.load(
-            args.saved_model, device="cpu", batch_size=args.batch_size, normalize=setting
-        )
-        if args.max_width:
-            recognizer.preprocess = replace(recognizer.preprocess, max_width=args.max_width)
-        engine = "kocr" if len(settings) == 1 else f"kocr {'norm' if setting else 'raw'}"
-        recognizers[engine] = recognizer
-        recognizer.predict_images([load_image(read_split(args.devset / SPLITS[0])[0][0])])  # warm-up
+        for decoder in args.decoder or ["auto"]:
+            recognizer = Recognizer.load(
+                args.saved_model,
+                device="cpu",
+                batch_size=args.batch_size,
+                normalize=setting,
+                decoder=decoder,
+                lm=args.lm,
+            )
+            if args.max_width:
+                recognizer.preprocess = replace(recognizer.preprocess, max_width=args.max_width)
+            name = ["kocr"]
+            if len(settings) > 1:
+                name.append("norm" if setting else "raw")
+            if args.decoder:
+                name.append(recognizer.describe_decoder()["decoder"])
+            recognizers[" ".join(name)] = recognizer
+            recognizer.predict_images([load_image(read_split(args.devset / SPLITS[0])[0][0])])  # warm-up
     engines = [*recognizers, *(["tesseract"] if use_tesseract else [])]
 
     results: dict[str, dict[str, dict[str, dict[str, float]]]] = {}
@@ -203,14 +222,14 @@ def main() -> None:
             }
 
     header = (
-        f"{'variant':<9} {'split':<14} {'engine':<10} {'accuracy':>9} {'CER':>8} {'CER-nosp':>9} {'img/s':>9}"
+        f"{'variant':<9} {'split':<14} {'engine':<16} {'accuracy':>9} {'CER':>8} {'CER-nosp':>9} {'img/s':>9}"
     )
     print(header)
     print("-" * len(header))
     for variant, splits in results.items():
         for split, by_engine in splits.items():
             for engine, figures in by_engine.items():
-                print(f"{variant:<9} {split:<14} {engine:<10} {figures['accuracy']:>9.2%} "
+                print(f"{variant:<9} {split:<14} {engine:<16} {figures['accuracy']:>9.2%} "
                       f"{figures['cer']:>8.4f} {figures['cer_ignore_space']:>9.4f} "
                       f"{figures['images_per_s']:>9.1f}")  # fmt: skip
     if len(results) > 1 and "plain" in results:
@@ -222,7 +241,7 @@ def main() -> None:
                 f"({100 * (splits['overall'][engine]['cer'] - plain):+.1f})"
                 for variant, splits in results.items()
             ]
-            print(f"  {engine:<10} " + ", ".join(cells))
+            print(f"  {engine:<16} " + ", ".join(cells))
     if use_tesseract:
         for variant, splits in results.items():
             overall = splits["overall"]
@@ -235,6 +254,8 @@ def main() -> None:
     )
     print(f"model: {first.source}; device: cpu; torch threads: {__import__('torch').get_num_threads()}")
     print(f"input normalisation: {normalization}")
+    for name, recognizer in recognizers.items():
+        print(f"{name}: {recognizer.describe_decoder()}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 

@@ -140,3 +140,17 @@ def test_eval_reads_the_same_at_any_batch_size(tiny_model: Path, tmp_path: Path)
         assert one[:3] == five[:3] and one[4:] == five[4:]  # image, truth, prediction, CER
         if one[3] != five[3]:  # confidences within 1e-4, printed to 4 decimals: at most 2e-4 apart
             assert abs(float(one[3]) - float(five[3])) <= 2e-4
+
+
+def test_beam_search_with_a_language_model_is_batch_invariant(tiny_model: Path, tmp_path: Path) -> None:
+    from conftest import random_labels
+
+    from kocr.checkpoints import load_checkpoint
+    from kocr.lm.build import build_lm, encode_lines
+
+    charset = load_checkpoint(tiny_model).require_charset()
+    lm = build_lm(encode_lines(random_labels(300, seed=5), charset)[0], charset, order=3)
+    lm.save(tmp_path / "tiny.lm")
+    recognizer = Recognizer.load(tiny_model, device="cpu", decoder="beam", lm=tmp_path / "tiny.lm")
+    assert recognizer.describe_decoder()["decoder"] == "beam"
+    assert_batch_invariant(recognizer, _lines())

@@ -91,6 +91,32 @@ def test_onnx_recognizer_matches_recognizer_on_real_lines(
     assert onnx_recognizer.predict(images[0]) == predictions[0]
 
 
+def test_onnx_and_pytorch_share_the_beam_decoder(
+    tiny_model: Path, tiny_onnx: ExportReport, tmp_path: Path
+) -> None:
+    from kocr.lm.build import build_lm, encode_lines
+
+    charset = load_checkpoint(tiny_model).require_charset()
+    lm = build_lm(encode_lines(random_labels(200, seed=3), charset)[0], charset, order=3)
+    lm_path = tmp_path / "digits.lm"
+    lm.save(lm_path)
+    images = rendered(random_labels(8, seed=22))
+    options = {"decoder": "beam", "lm": lm_path, "beam_width": 4}
+    onnx_recognizer = OnnxRecognizer.load(tiny_onnx.output, batch_size=4, **options)
+    torch_recognizer = Recognizer.load(tiny_model, device="cpu", batch_size=4, **options)
+    assert onnx_recognizer.describe_decoder() == torch_recognizer.describe_decoder()
+    assert onnx_recognizer.describe_decoder()["lm"] == str(lm_path)
+    assert_same_predictions(onnx_recognizer.predict_images(images), torch_recognizer.predict_images(images))
+    # A .lm file next to the .onnx one is its language model unless told otherwise.
+    sidecar = tiny_onnx.output.with_suffix(".lm")
+    lm.save(sidecar)
+    try:
+        assert OnnxRecognizer.load(tiny_onnx.output).describe_decoder()["decoder"] == "beam"
+        assert OnnxRecognizer.load(tiny_onnx.output, lm="none").describe_decoder() == {"decoder": "greedy"}
+    finally:
+        sidecar.unlink()
+
+
 def test_cli_export_then_predict_onnx_gives_the_same_texts(
     tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -116,7 +142,9 @@ def test_cli_export_then_predict_onnx_gives_the_same_texts(
         outputs[name] = tmp_path / f"{name}.json"
         run = run_kocr("predict", folder, *args, "--batch-size", "4", "-o", outputs[name])
         assert run.returncode == 0, run.stderr
-    onnx_rows, torch_rows = (json.loads(outputs[n].read_text(encoding="utf-8")) for n in ("onnx", "torch"))
+    onnx_out, torch_out = (json.loads(outputs[n].read_text(encoding="utf-8")) for n in ("onnx", "torch"))
+    assert onnx_out["metadata"]["decoder"] == torch_out["metadata"]["decoder"] == "greedy"
+    onnx_rows, torch_rows = onnx_out["predictions"], torch_out["predictions"]
     assert [(r["path"], r["text"]) for r in onnx_rows] == [(r["path"], r["text"]) for r in torch_rows]
     if (
         "CUDAExecutionProvider" not in onnxruntime.get_available_providers()
@@ -210,6 +238,10 @@ def test_parseq_exports_with_full_decoding_and_matches_early_stopping_pytorch(tm
         OnnxRecognizer.load(report.output, batch_size=4).predict_images(images),
         Recognizer.load(checkpoint, device="cpu", batch_size=4).predict_images(images),
     )
+    with pytest.raises(KocrError, match="CTC"):
+        OnnxRecognizer.load(report.output, decoder="beam")
+    with pytest.raises(KocrError, match="CTC"):
+        Recognizer.load(checkpoint, device="cpu", decoder="beam")
 
 
 @pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")

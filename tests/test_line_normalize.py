@@ -300,8 +300,9 @@ def test_predict_normalize_flags_on_a_loose_crop_with_the_bundled_model(tmp_path
 
     off = run_kocr("predict", image, "--no-normalize", "-o", tmp_path / "off.json")
     assert off.returncode == 0, off.stderr
-    [record] = json.loads((tmp_path / "off.json").read_text(encoding="utf-8"))
-    assert record["text"] != truths["06.png"] and record["normalize"] is False
+    written = json.loads((tmp_path / "off.json").read_text(encoding="utf-8"))
+    [record] = written["predictions"]
+    assert record["text"] != truths["06.png"] and written["metadata"]["normalize"] is False
 
     default = run_kocr("predict", image, "--verbose")  # the bundled model's own setting
     assert default.returncode == 0 and "input normalisation (the model's setting)" in default.stderr

@@ -78,7 +78,9 @@ def test_predict_cli_mixed_folder(tiny_model: Path, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert_no_traceback(result)
     assert "broken.png" in result.stderr
-    records = json.loads(out.read_text(encoding="utf-8"))
+    written = json.loads(out.read_text(encoding="utf-8"))
+    assert written["metadata"]["decoder"] == "greedy" and written["metadata"]["model"] == str(tiny_model)
+    records = written["predictions"]
     assert sorted(r["path"] for r in records) == sorted(texts)
     correct = sum(r["text"] == texts[r["path"]] for r in records)
     assert correct >= 3, records
@@ -195,7 +197,7 @@ def test_bundled_model_reads_the_readme_samples(tmp_path: Path) -> None:
     out = tmp_path / "samples.json"
     result = run_kocr("predict", samples, "-o", out)
     assert result.returncode == 0, result.stderr
-    records = json.loads(out.read_text(encoding="utf-8"))
+    records = json.loads(out.read_text(encoding="utf-8"))["predictions"]
     assert sorted(r["path"] for r in records) == sorted(truths)
     predictions = [r["text"] for r in records]
     references = [truths[r["path"]] for r in records]

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from kocr.commands import _decoding
 from kocr.commands._console import setup_logging, stderr, stdout
 
 
@@ -49,6 +50,11 @@ def evaluate(
         "\\[default: as the model was trained].",
         show_default=False,
     ),
+    decoder: str = _decoding.DECODER,
+    lm: str = _decoding.LM,
+    beam_width: int | None = _decoding.BEAM_WIDTH,
+    lm_weight: float | None = _decoding.LM_WEIGHT,
+    length_bonus: float | None = _decoding.LENGTH_BONUS,
 ) -> None:
     """Evaluate a model on labelled images: a summary table and test_log.txt.
 
@@ -65,9 +71,11 @@ def evaluate(
     for path in (log_file, summary_json):
         if path is not None and path.exists() and not overwrite:
             raise KocrError(f"{path} exists; pass --overwrite to replace it (or choose another --log-file)")
+    options = _decoding.decoder_kwargs(decoder, lm, beam_width, lm_weight, length_bonus)
     recognizer = Recognizer.load(
-        saved_model, device=device, batch_size=batch_size, charset=charset, normalize=normalize
+        saved_model, device=device, batch_size=batch_size, charset=charset, normalize=normalize, **options
     )
+    stderr.print(escape(_decoding.describe(recognizer.describe_decoder())))
     columns = (
         TextColumn("[bold]eval"),
         BarColumn(),
@@ -96,7 +104,10 @@ def evaluate(
         _print_confusions("syllable substitutions (truth → predicted)", report.confusions, top)
         _print_confusions("jamo substitutions (truth → predicted)", report.jamo_confusions, top)
     if summary_json is not None:
-        summary = report.to_dict() | {"normalize": recognizer.preprocess.normalize}
+        summary = report.to_dict() | {
+            "normalize": recognizer.preprocess.normalize,
+            "decoding": recognizer.describe_decoder(),
+        }
         summary_json.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     stderr.print(
         f"wrote {escape(str(log_file))}" + (f" and {escape(str(summary_json))}" if summary_json else "")

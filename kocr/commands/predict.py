@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
+from kocr.commands import _decoding
 from kocr.commands._console import print_warning, stderr, stdout, task_progress
 
 
@@ -47,8 +48,15 @@ def predict(
         "\\[default: as the model was trained].",
         show_default=False,
     ),
+    decoder: str = _decoding.DECODER,
+    lm: str = _decoding.LM,
+    beam_width: int | None = _decoding.BEAM_WIDTH,
+    lm_weight: float | None = _decoding.LM_WEIGHT,
+    length_bonus: float | None = _decoding.LENGTH_BONUS,
     verbose: bool = typer.Option(
-        False, "--verbose", help="Say which model and which input normalisation are used (on stderr)."
+        False,
+        "--verbose",
+        help="Say which model, input normalisation and decoder are used (on stderr).",
     ),
 ) -> None:
     """Recognise the text in text-line images.
@@ -69,12 +77,15 @@ def predict(
         raise KocrError(
             f"no images found in {', '.join(paths)}" + ("" if recursive else " (subfolders need -r)")
         )
-    recognizer = _load_recognizer(saved_model, onnx, charset, device, batch_size, normalize)
+    options = _decoding.decoder_kwargs(decoder, lm, beam_width, lm_weight, length_bonus)
+    recognizer = _load_recognizer(saved_model, onnx, charset, device, batch_size, normalize, options)
     setup = recognizer.describe()
+    decoding = recognizer.describe_decoder()
     if verbose:
         origin = "the model's setting" if normalize is None else f"--{'' if normalize else 'no-'}normalize"
         stderr.print(f"model: {escape(str(recognizer.source))}")
         stderr.print(f"input normalisation ({origin}): {setup['normalization']}")
+        stderr.print(escape(_decoding.describe(decoding)))
 
     failures = 0
 
@@ -88,7 +99,9 @@ def predict(
         advance = functools.partial(progress.advance, task)
         rows = list(predict_files(recognizer, files, on_skip=skipped, on_chunk=advance))
     if output is not None:
-        write_predictions(output, rows, fields={"normalize": setup["normalize"]})
+        metadata = {"model": str(recognizer.source), "normalize": setup["normalize"], **decoding}
+        fields = {"normalize": setup["normalize"], "decoder": decoding["decoder"]}
+        write_predictions(output, rows, metadata=metadata, fields=fields)
         stderr.print(f"wrote {len(rows):,} predictions to {escape(str(output))}")
     elif rows:
         _print_table(rows)
@@ -105,20 +118,21 @@ def _load_recognizer(
     device: str,
     batch_size: int,
     normalize: bool | None,
+    options: dict,
 ):
     if onnx is not None:
         from dataclasses import replace
 
         from kocr.onnx_runtime import OnnxRecognizer
 
-        recognizer = OnnxRecognizer.load(onnx, batch_size=batch_size, device=device)
+        recognizer = OnnxRecognizer.load(onnx, batch_size=batch_size, device=device, **options)
         if normalize is not None:
             recognizer.preprocess = replace(recognizer.preprocess, normalize=normalize)
         return recognizer
     from kocr.predict import Recognizer
 
     return Recognizer.load(
-        saved_model, device=device, batch_size=batch_size, charset=charset, normalize=normalize
+        saved_model, device=device, batch_size=batch_size, charset=charset, normalize=normalize, **options
     )
 
 

@@ -1,0 +1,54 @@
+"""Decoder options shared by ``kocr predict`` and ``kocr eval`` (see :mod:`kocr.decoding`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+DECODER = typer.Option(
+    "auto",
+    "--decoder",
+    help="greedy, beam (CTC prefix beam search), or auto: beam with the model's language model when it "
+    "has one (the bundled model does), else greedy.",
+)
+LM = typer.Option(
+    "auto",
+    "--lm",
+    metavar="FILE",
+    help="Character language model from `kocr lm build` for beam search; 'auto' = the .lm file next to "
+    "the model, 'none' = no LM.",
+)
+BEAM_WIDTH = typer.Option(
+    None, "--beam-width", min=1, help="Prefixes kept per frame (default: the LM file's, else 8)."
+)
+LM_WEIGHT = typer.Option(
+    None,
+    "--lm-weight",
+    min=0.0,
+    help="Weight of the LM's log-probability (default: the LM file's, else 0.5).",
+)
+LENGTH_BONUS = typer.Option(
+    None,
+    "--length-bonus",
+    help="Score added per character read (default: the LM file's, else 2; 0 without LM).",
+)
+
+
+def decoder_kwargs(
+    decoder: str, lm: str, beam_width: int | None, lm_weight: float | None, length_bonus: float | None
+) -> dict[str, Any]:
+    """The keyword arguments of ``Recognizer.load`` / ``OnnxRecognizer.load`` for these options."""
+    return {
+        "decoder": decoder,
+        "lm": lm,
+        "beam_width": beam_width,
+        "lm_weight": lm_weight,
+        "length_bonus": length_bonus,
+    }
+
+
+def describe(info: dict[str, Any]) -> str:
+    """One line for --verbose: ``decoder: beam (beam width 8, lm default.lm, order 6, ...)``."""
+    details = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in info.items() if k != "decoder")
+    return f"decoder: {info['decoder']}" + (f" ({details})" if details else "")
