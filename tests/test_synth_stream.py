@@ -180,7 +180,7 @@ def test_training_on_a_stream_resumes_bit_for_bit(tiny_task: dict[str, Path], tm
     first = interrupted.run()
     assert first.interrupted and first.step == 3
     last = first.run_dir / "last.pt"
-    resumed = Trainer(tiny_train_config(tiny_task, tmp_path / "b", resume=str(last))).run()
+    resumed = Trainer(tiny_train_config(tiny_task, tmp_path / "b", **changes, resume=str(last))).run()
     assert resumed.step == 6
     a, b = load_checkpoint(straight.run_dir / "last.pt"), load_checkpoint(last)
     for key, value in a.state_dict.items():
