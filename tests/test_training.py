@@ -17,7 +17,7 @@ from conftest import REPO_ROOT, assert_no_traceback, run_kocr, tiny_train_config
 
 from kocr.checkpoints import load_checkpoint
 from kocr.errors import KocrError
-from kocr.training.trainer import LogReporter, Trainer
+from kocr.training.trainer import LogReporter, Trainer, TrainResult
 
 
 def read_log(run_dir: Path) -> list[dict[str, str]]:
@@ -50,15 +50,21 @@ class StopAt(LogReporter):
             self.trainer._stop_requested = True
 
 
+def run_stopped(task: dict[str, Path], output: Path, stop: int, **changes: object) -> TrainResult:
+    """A run of ``tiny_train_config(task, output, **changes)`` stopped at step ``stop``, as by Ctrl-C."""
+    reporter = StopAt(stop)
+    trainer = Trainer(tiny_train_config(task, output, **changes), reporter)
+    reporter.trainer = trainer
+    result = trainer.run()
+    assert result.interrupted and result.step == stop
+    return result
+
+
 def test_resume_continues_exactly_where_it_stopped(tiny_task: dict[str, Path], tmp_path: Path) -> None:
     changes = dict(iters=60, valid_every=1000, log_every=10, name="run")
     straight = Trainer(tiny_train_config(tiny_task, tmp_path / "a", **changes)).run()
 
-    reporter = StopAt(30)
-    interrupted = Trainer(tiny_train_config(tiny_task, tmp_path / "b", **changes), reporter)
-    reporter.trainer = interrupted
-    first = interrupted.run()
-    assert first.interrupted and first.step == 30
+    first = run_stopped(tiny_task, tmp_path / "b", 30, **changes)
     last = first.run_dir / "last.pt"
     assert load_checkpoint(last).train_state["step"] == 30
 
@@ -77,12 +83,7 @@ def test_cpu_bf16_autocast_trains_and_a_resume_keeps_it(tiny_task: dict[str, Pat
     """--amp bf16 on the CPU: real steps under autocast, fp32 weights saved; the printed resume command
     (no --amp) keeps the run bf16, an explicit --amp overrides it."""
     changes = dict(iters=40, valid_every=1000, log_every=5, amp="bf16", name="r")
-    config = tiny_train_config(tiny_task, tmp_path, **changes)
-    reporter = StopAt(20)
-    trainer = Trainer(config, reporter)
-    reporter.trainer = trainer
-    first = trainer.run()
-    assert first.interrupted and first.step == 20
+    first = run_stopped(tiny_task, tmp_path, 20, **changes)
     losses = [float(r["loss"]) for r in read_log(first.run_dir) if r["loss"]]
     assert len(losses) == 4 and all(0 < loss < 100 for loss in losses), losses
     last = load_checkpoint(first.run_dir / "last.pt")
@@ -294,12 +295,8 @@ def test_resume_with_augmentation_is_bit_for_bit(tiny_task: dict[str, Path], tmp
     changes = dict(iters=32, valid_every=1000, log_every=8, augment=True, name="run")
     straight = Trainer(tiny_train_config(tiny_task, tmp_path / "a", **changes)).run()
 
-    reporter = StopAt(16)  # mid-epoch (25 steps per epoch): the resume crosses an epoch boundary
-    interrupted = Trainer(tiny_train_config(tiny_task, tmp_path / "b", **{**changes, "workers": 2}), reporter)
-    reporter.trainer = interrupted
-    first = interrupted.run()
-    assert first.interrupted and first.step == 16
-    last = first.run_dir / "last.pt"
+    # Stopped mid-epoch (25 steps per epoch): the resume crosses an epoch boundary.
+    last = run_stopped(tiny_task, tmp_path / "b", 16, **{**changes, "workers": 2}).run_dir / "last.pt"
     resumed = Trainer(tiny_train_config(tiny_task, tmp_path / "b", **changes, resume=str(last))).run()
     assert resumed.step == 32
     a, b = load_checkpoint(straight.run_dir / "last.pt"), load_checkpoint(last)
@@ -319,10 +316,7 @@ def test_resume_honours_iters_and_refuses_what_cannot_change(
     from kocr.training.optim import build_optimizer, build_scheduler
 
     changes = dict(iters=40, valid_every=1000, log_every=5, name="run")
-    reporter = StopAt(10)
-    trainer = Trainer(tiny_train_config(tiny_task, tmp_path, **changes), reporter)
-    reporter.trainer = trainer
-    last = trainer.run().run_dir / "last.pt"
+    last = run_stopped(tiny_task, tmp_path, 10, **changes).run_dir / "last.pt"
 
     shorter = Trainer(
         tiny_train_config(tiny_task, tmp_path, **{**changes, "iters": 20}, resume=str(last))

@@ -40,6 +40,11 @@ SYSTEM_HELP = (
     "Also use fontconfig's Korean fonts and the packaged Noto fonts (default: only when no --fonts/--font)."
 )
 NO_SYSTEM_HELP = "Never use fontconfig's or the packaged fonts."
+# The font options synth and fonts share.
+FONTS_OPTION = typer.Option([], "--fonts", metavar="DIR", help=FONTS_HELP, exists=True, file_okay=False)
+FONT_OPTION = typer.Option([], "--font", metavar="FILE", help=FONT_HELP, exists=True, dir_okay=False)
+SYSTEM_FONTS_OPTION = typer.Option(False, "--system-fonts", help=SYSTEM_HELP)
+NO_SYSTEM_FONTS_OPTION = typer.Option(False, "--no-system-fonts", help=NO_SYSTEM_HELP)
 
 
 def _system_fonts(use: bool, refuse: bool) -> bool | None:
@@ -97,14 +102,10 @@ def synth_command(
         help="Charset preset or file the texts stay within.",
         callback=_validate.charset,
     ),
-    fonts: list[Path] = typer.Option(
-        [], "--fonts", metavar="DIR", help=FONTS_HELP, exists=True, file_okay=False
-    ),
-    font_files: list[Path] = typer.Option(
-        [], "--font", metavar="FILE", help=FONT_HELP, exists=True, dir_okay=False
-    ),
-    system_fonts: bool = typer.Option(False, "--system-fonts", help=SYSTEM_HELP),
-    no_system_fonts: bool = typer.Option(False, "--no-system-fonts", help=NO_SYSTEM_HELP),
+    fonts: list[Path] = FONTS_OPTION,
+    font_files: list[Path] = FONT_OPTION,
+    system_fonts: bool = SYSTEM_FONTS_OPTION,
+    no_system_fonts: bool = NO_SYSTEM_FONTS_OPTION,
     corpus: list[Path] = typer.Option(
         [],
         "--corpus",
@@ -271,14 +272,10 @@ def _write_preview(path: Path, kept: list[tuple[bytes, str]], the_plan: Plan) ->
 
 
 def fonts_command(
-    fonts: list[Path] = typer.Option(
-        [], "--fonts", metavar="DIR", help=FONTS_HELP, exists=True, file_okay=False
-    ),
-    font_files: list[Path] = typer.Option(
-        [], "--font", metavar="FILE", help=FONT_HELP, exists=True, dir_okay=False
-    ),
-    system_fonts: bool = typer.Option(False, "--system-fonts", help=SYSTEM_HELP),
-    no_system_fonts: bool = typer.Option(False, "--no-system-fonts", help=NO_SYSTEM_HELP),
+    fonts: list[Path] = FONTS_OPTION,
+    font_files: list[Path] = FONT_OPTION,
+    system_fonts: bool = SYSTEM_FONTS_OPTION,
+    no_system_fonts: bool = NO_SYSTEM_FONTS_OPTION,
     charset: str = typer.Option(
         "ko",
         "--charset",
