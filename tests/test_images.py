@@ -145,3 +145,17 @@ def test_a_missing_path_can_be_skipped_instead_of_raised(tmp_path: Path) -> None
     missing: list[KocrError] = []
     found = iter_image_files([tmp_path / "good.png", tmp_path / "missing.png"], on_missing=missing.append)
     assert [path.name for path, _ in found] == ["good.png"] and "missing.png" in str(missing[0])
+
+
+def test_a_training_label_file_with_an_image_listed_twice_reads_it_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Defect 6 (class): duplicates are reported wherever a dataset is built, training's too."""
+    (tmp_path / "a.png").write_bytes(png("L", 0))
+    (tmp_path / "b.png").write_bytes(png("L", 0))
+    gt = tmp_path / "gt.txt"
+    gt.write_text("a.png\t가\nb.png\t나\n./a.png\t다\n", encoding="utf-8")
+    with caplog.at_level(logging.WARNING):
+        dataset = LabelFileDataset(gt)
+    assert dataset.labels == ["가", "나"] and dataset.dropped == {"image listed twice": 1}
+    assert "image listed twice: 1" in caplog.text and "line 3" in caplog.text

@@ -44,6 +44,7 @@ from typing import Any, Literal, NamedTuple
 
 from kocr.charsets.hangul import is_compatibility_jamo
 from kocr.charsets.presets import NON_HANGUL
+from kocr.data.images import image_key
 from kocr.data.labelfile import read_label_file
 from kocr.errors import InputFileError, KocrError, OutputExistsError
 from kocr.fileio import atomic_write_text
@@ -624,11 +625,6 @@ def find_duplicates(samples: Sequence[Sample], *, drop: bool) -> tuple[list[Samp
         effect = "; the first line is kept" if drop else ""
         problems.append(Problem(kind, source, message + effect, line, dropped=drop))
     return kept, problems
-
-
-def image_key(image: str | os.PathLike[str]) -> str:
-    """One string per image file, however its path is spelled."""
-    return os.path.normcase(os.path.abspath(image))
 
 
 def _split_where(where: str) -> tuple[str, int | None]:

@@ -70,6 +70,12 @@ def load_image(source: ImageInput) -> Image.Image:
     raise TypeError(f"cannot read an image from {type(source).__name__}; expected {ACCEPTED_IMAGE_INPUTS}")
 
 
+def image_key(image: str | os.PathLike[str]) -> str:
+    """One string per image file, however its path is spelled (``a/../x.png`` is ``x.png``): how the
+    data tools tell that an image is listed twice."""
+    return os.path.normcase(os.path.abspath(image))
+
+
 def is_image_input(value: Any) -> bool:
     """Whether ``value`` is one image (as opposed to a list of them) for :func:`load_image`."""
     return (

@@ -31,7 +31,7 @@ from torch.utils.data import ConcatDataset, Dataset
 
 from kocr.charsets import Charset
 from kocr.data.filtering import LabelFilter
-from kocr.data.images import SkipUnreadable, check_image_mode, convert_mode, open_image
+from kocr.data.images import SkipUnreadable, check_image_mode, convert_mode, image_key, open_image
 from kocr.data.labelfile import describe_decode_error, read_label_file
 from kocr.errors import InputFileError
 from kocr.text import normalize
@@ -125,14 +125,18 @@ class LabelFileDataset(SkipUnreadable, Dataset):
         self.images: list[Path] = []
         self.labels: list[str] = []
         self.wheres: list[str] = []
+        seen: set[str] = set()  # an image listed twice is trained on once, and reported
         for record in parsed.records:
             label, reason = checks.check(record.label)
             image = self.root / (record.image or "")
             if reason is None and not image.is_file():
                 reason = "missing image"
+            if reason is None and image_key(image) in seen:
+                reason = "image listed twice"
             if reason is not None:
                 checks.drop(reason, f"line {record.line} {record.image}", label)
                 continue
+            seen.add(image_key(image))
             self.images.append(image)
             self.labels.append(label)
             self.wheres.append(record.where)
