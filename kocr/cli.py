@@ -5,12 +5,14 @@ and registers itself through a ``register(app)`` function, so command modules st
 worked on independently. Command modules import torch lazily, inside the command functions, so
 ``kocr --help`` answers instantly.
 
-Every ``KocrError`` raised by library code becomes one red line on stderr and exit code 2.
+Every ``KocrError`` raised by library code, and every bad option or argument click finds while parsing
+(before any work starts), becomes one red line on stderr and exit code 2, never a traceback.
 """
 
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
 
@@ -59,18 +61,55 @@ def _root(
 register_modules(app, COMMAND_MODULES)
 
 
-def main() -> None:
-    """Console-script entry point: run the app, turning user errors into clean messages."""
+_COMMAND: Any = None
+
+
+def get_command() -> Any:
+    """The click command tree of :data:`app`, with plain metavars in its help (:mod:`kocr.commands._help`)."""
+    global _COMMAND
+    if _COMMAND is None:
+        from kocr.commands._help import tidy_command
+
+        _COMMAND = tidy_command(typer.main.get_command(app))
+    return _COMMAND
+
+
+def _click_exceptions() -> Any:
+    try:  # typer >= 0.2x vendors click
+        from typer._click import exceptions
+    except ImportError:  # pragma: no cover - older typer on the real click
+        from click import exceptions  # type: ignore[no-redef]
+    return exceptions
+
+
+def main(args: list[str] | None = None) -> None:
+    """Console-script entry point: run the app, turning user errors into clean one-line messages."""
     from kocr.commands._console import print_error
 
+    errors = _click_exceptions()
     try:
-        app()
+        code = get_command().main(args=args, prog_name="kocr", standalone_mode=False)
+    except errors.UsageError as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `kocr data`: the help, as before
+            exc.show()
+        else:
+            where = f" (see kocr {exc.ctx.command_path.partition(' ')[2]} --help)" if exc.ctx else ""
+            print_error(exc.format_message().rstrip(".") + where.replace("kocr  --help", "kocr --help"))
+        sys.exit(exc.exit_code)
+    except errors.ClickException as exc:
+        print_error(exc.format_message())
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        print_error("aborted")
+        sys.exit(1)
     except KocrError as exc:
-        print_error(str(exc))
+        cli_message = getattr(exc, "cli_message", None)  # OutputExistsError: --overwrite, not overwrite=True
+        print_error(cli_message() if cli_message else str(exc))
         sys.exit(2)
     except KeyboardInterrupt:
         print_error("interrupted")
         sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -30,3 +30,22 @@ class InputFileError(KocrError):
 
 class CharsetError(KocrError):
     """An unknown preset, an unreadable charset file, or a symbol that does not fit a charset."""
+
+
+class OutputExistsError(KocrError):
+    """A file or folder kocr would write exists and replacing it was not asked for.
+
+    ``str()`` speaks to Python callers (``overwrite=True``); :meth:`cli_message` to command-line users
+    (``--overwrite``), and the CLI prints that one.
+    """
+
+    def __init__(self, path: str | Path, note: str = "") -> None:
+        self.path = str(path)
+        self.note = note
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return f"{self.path} already exists{self.note}; pass overwrite=True to replace it"
+
+    def cli_message(self) -> str:
+        return f"{self.path} already exists{self.note}; pass --overwrite to replace it"

@@ -1,10 +1,22 @@
 """Evaluate a recogniser on labelled data: ``test_log.txt`` plus summary figures.
 
 The log has one row per image, tab-separated UTF-8 with a header — ``Image Name``, ``Real Text``,
-``Predicted Text``, ``Confidence``, ``CER`` — so it opens in a spreadsheet. Texts are written as they
-were compared: normalised (NFC, collapsed whitespace) and, unless ``case_sensitive``, with Latin
-letters lower-cased; the CER column is :func:`kocr.metrics.sample_cer` of those two columns (ignoring
-spaces when asked), so every figure of the summary can be recomputed from the log.
+``Predicted Text``, ``Confidence``, ``CER`` — so it opens in a spreadsheet and ``cut -f`` reads it. It is
+plain TSV, never CSV-quoted: a backslash, tab, newline or carriage return inside a field is written as
+``\\``, ``\t``, ``\n`` or ``\r`` (:func:`escape_field`; :func:`read_test_log` undoes it). Texts are logged
+as they are: the label normalised (NFC, collapsed whitespace) as every kocr tool reads labels, the
+prediction as the model gave it. Scoring is case-sensitive by default; ``case_sensitive=False``
+(``kocr eval --ignore-case``) folds Latin letters for scoring only. The CER column is
+:func:`kocr.metrics.sample_cer` of the two texts as scored (case folded and spaces ignored when asked),
+so every figure of the summary can be recomputed from the log.
+
+With one dataset, ``Image Name`` is the image path relative to its label file (or the LMDB key,
+``image-000000001``), as clovaai logs it; with several, a path that names the dataset too: the image
+file as found (``data/test/images/1.png``) or ``LMDB:key``.
+
+A dataset of which no sample can be scored (every image unreadable, every line unusable) is an error,
+never "100 % accuracy over 0 samples"; the log is written whole at the end (:mod:`kocr.fileio`), so a
+failed evaluation leaves no partial ``test_log.txt``.
 
 Everything streams: samples are read, recognised and written in chunks, and only running sums (plus
 the N worst rows and the substitution counts) stay in memory, whatever the dataset size.
@@ -12,7 +24,6 @@ the N worst rows and the substitution counts) stay in memory, whatever the datas
 
 from __future__ import annotations
 
-import csv
 import heapq
 import logging
 from collections import Counter
@@ -23,7 +34,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from kocr.charsets.hangul import decompose
-from kocr.errors import KocrError
+from kocr.errors import InputFileError, KocrError
+from kocr.fileio import atomic_open
 from kocr.iterutils import chunked
 from kocr.metrics import RunningMetrics, align, sample_cer
 from kocr.text import fold_latin_case
@@ -53,10 +65,11 @@ class DatasetSummary:
     label_length_sum: int = 0
     unreadable: int = 0
 
-    def add(self, row: EvalRow) -> None:
-        self.metrics.update(row.truth, row.predicted)
-        self.confidence_sum += row.confidence
-        self.label_length_sum += len(row.truth)
+    def add(self, truth: str, predicted: str, confidence: float) -> None:
+        """Count one scored sample (texts as scored: case folded when scoring ignores case)."""
+        self.metrics.update(truth, predicted)
+        self.confidence_sum += confidence
+        self.label_length_sum += len(truth)
 
     def figures(self, ignore_space: bool = False) -> dict[str, float]:
         """The summary: with ``ignore_space`` accuracy and CER ignore spaces (the plain ones stay too)."""
@@ -82,36 +95,69 @@ class EvalReport:
     confusions: Counter[tuple[str, str]]
     jamo_confusions: Counter[tuple[str, str]]
     log_path: Path
+    case_sensitive: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "datasets": {d.name: d.figures(self.ignore_space) for d in self.datasets},
             "combined": self.combined.figures(self.ignore_space),
             "ignore_space": self.ignore_space,
+            "case_sensitive": self.case_sensitive,
             "log_file": str(self.log_path),
         }
 
 
+_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+_UNESCAPES = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
+
+
+def escape_field(text: str) -> str:
+    """A text as one TSV field: backslash, tab, newline and carriage return as ``\\ \t \n \r``."""
+    return "".join(_ESCAPES.get(ch, ch) for ch in text)
+
+
+def unescape_field(field: str) -> str:
+    """The inverse of :func:`escape_field` (any other backslash pair stays as it is)."""
+    out: list[str] = []
+    chars = iter(field)
+    for ch in chars:
+        if ch == "\\":
+            following = next(chars, "")
+            out.append(_UNESCAPES.get(following, "\\" + following))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 class TestLogWriter:
-    """Writes ``test_log.txt`` rows as they come (flushed per chunk, so a crash keeps what was done)."""
+    """Writes ``test_log.txt`` rows as they come: plain TSV, fields escaped by :func:`escape_field`."""
 
     def __init__(self, handle: TextIO) -> None:
         self.handle = handle
-        self.writer = csv.writer(handle, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-        self.writer.writerow(LOG_HEADER)
+        handle.write("\t".join(LOG_HEADER) + "\n")
 
     def write(self, row: EvalRow) -> None:
-        self.writer.writerow([row.image, row.truth, row.predicted, f"{row.confidence:.4f}", f"{row.cer:.4f}"])
+        fields = [escape_field(row.image), escape_field(row.truth), escape_field(row.predicted)]
+        self.handle.write("\t".join([*fields, f"{row.confidence:.4f}", f"{row.cer:.4f}"]) + "\n")
 
 
 def read_test_log(path: str | Path) -> list[EvalRow]:
     """Parse a ``test_log.txt`` back into rows (for checks and further analysis)."""
     with open(path, encoding="utf-8", newline="") as handle:
-        reader = csv.reader(handle, delimiter="\t")
-        header = next(reader)
-        if tuple(header) != LOG_HEADER:
-            raise KocrError(f"{path}: not a kocr test log (header {header})")
-        return [EvalRow(r[0], r[1], r[2], float(r[3]), float(r[4])) for r in reader]
+        lines = handle.read().split("\n")
+    header = tuple(lines[0].split("\t"))
+    if header != LOG_HEADER:
+        raise KocrError(f"{path}: not a kocr test log (header {list(header)})")
+    rows = []
+    for number, line in enumerate(lines[1:], start=2):
+        if not line:
+            continue
+        fields = line.split("\t")
+        if len(fields) != len(LOG_HEADER):
+            raise InputFileError(path, f"expected {len(LOG_HEADER)} tab-separated fields", number)
+        image, truth, predicted = (unescape_field(f) for f in fields[:3])
+        rows.append(EvalRow(image, truth, predicted, float(fields[3]), float(fields[4])))
+    return rows
 
 
 def evaluate(
@@ -120,73 +166,83 @@ def evaluate(
     log_path: str | Path,
     *,
     ignore_space: bool = False,
-    case_sensitive: bool = False,
+    case_sensitive: bool = True,
     image_root: str | Path | None = None,
     worst: int = 0,
     confusions: bool = False,
     workers: int = 2,
     progress: Callable[[int], None] | None = None,
 ) -> EvalReport:
-    """Recognise every labelled image of ``datasets`` and write ``log_path``; returns the summary."""
+    """Recognise every labelled image of ``datasets`` and write ``log_path``; returns the summary.
+
+    ``case_sensitive=False`` folds Latin case for scoring only (the log keeps the texts as they are). A
+    dataset with no sample that can be scored raises :class:`KocrError` and writes no log."""
     from kocr.data.sources import iter_labelled_samples
 
     log_path = Path(log_path)
-    prefix_names = len(datasets) > 1
+    full_names = len(datasets) > 1
     summaries = [DatasetSummary(str(d)) for d in datasets]
     combined = DatasetSummary("all")
     worst_heap: list[tuple[float, int, EvalRow]] = []
     syllable_pairs: Counter[tuple[str, str]] = Counter()
     jamo_pairs: Counter[tuple[str, str]] = Counter()
     counter = 0
-    log_path.parent.mkdir(parents=True, exist_ok=True)
     # Image decoding (PIL releases the GIL) runs in threads next to the model.
-    with (
-        ThreadPoolExecutor(max(1, workers)) as pool,
-        log_path.open("w", encoding="utf-8", newline="") as handle,
-    ):
+    with ThreadPoolExecutor(max(1, workers)) as pool, atomic_open(log_path) as handle:
         log = TestLogWriter(handle)
         for dataset, summary in zip(datasets, summaries, strict=True):
             samples = iter_labelled_samples(dataset, image_root=image_root)
             for chunk in chunked(samples, CHUNK):
                 names, truths, images = [], [], []
                 for sample, image in zip(chunk, pool.map(_load, chunk), strict=True):
-                    if isinstance(image, KocrError):
+                    if isinstance(image, str):
                         summary.unreadable += 1
                         combined.unreadable += 1
                         logger.warning("%s: %s; not scored", sample.where, image)
                         continue
                     images.append(image)
-                    names.append(f"{dataset}/{sample.name}" if prefix_names else sample.name)
+                    names.append(sample.path if full_names else sample.name)
                     truths.append(sample.label)
                 for name, truth, result in zip(names, truths, recognizer.predict_images(images), strict=True):
                     predicted = result.text
+                    scored = (truth, predicted)
                     if not case_sensitive:
-                        truth, predicted = fold_latin_case(truth), fold_latin_case(predicted)
+                        scored = (fold_latin_case(truth), fold_latin_case(predicted))
                     row = EvalRow(name, truth, predicted, result.confidence,
-                                  sample_cer(truth, predicted, ignore_space=ignore_space))  # fmt: skip
+                                  sample_cer(*scored, ignore_space=ignore_space))  # fmt: skip
                     log.write(row)
-                    summary.add(row)
-                    combined.add(row)
+                    summary.add(*scored, result.confidence)
+                    combined.add(*scored, result.confidence)
                     counter += 1
                     if worst:
                         _keep_worst(worst_heap, worst, row, counter)
-                    if confusions and truth != predicted:
-                        _count_substitutions(syllable_pairs, jamo_pairs, truth, predicted)
-                handle.flush()
+                    if confusions and scored[0] != scored[1]:
+                        _count_substitutions(syllable_pairs, jamo_pairs, *scored)
                 if progress:
                     progress(len(chunk))
+            if summary.metrics.samples == 0:
+                why = f" ({summary.unreadable:,} not scored: see the warnings)" if summary.unreadable else ""
+                raise KocrError(f"{dataset}: no sample could be scored{why}; {log_path} not written")
     ranked = [row for _, _, row in sorted(worst_heap, key=lambda item: (-item[0], item[1]))]
-    return EvalReport(summaries, combined, ignore_space, ranked, syllable_pairs, jamo_pairs, log_path)
+    return EvalReport(
+        summaries, combined, ignore_space, ranked, syllable_pairs, jamo_pairs, log_path, case_sensitive
+    )
 
 
 def _load(sample: Any) -> Any:
-    """The decoded image of a sample, or the error that says why it cannot be read."""
+    """The decoded image of a sample, or a string saying why it cannot be scored (naming the image
+    unless the sample's location already does)."""
     from kocr.data.images import decode_image
 
+    if sample.problem is not None:
+        return sample.problem
     try:
-        return decode_image(sample.load(), sample.where)
+        return decode_image(sample.load(), sample.name)
+    except InputFileError as exc:
+        reason = exc.message
     except KocrError as exc:
-        return exc
+        reason = str(exc)
+    return reason if sample.name in sample.where else f"image {sample.name}: {reason}"
 
 
 def _keep_worst(heap: list[tuple[float, int, EvalRow]], limit: int, row: EvalRow, order: int) -> None:

@@ -50,7 +50,7 @@ from torch import Tensor, nn
 from kocr import __version__
 from kocr.charsets import Charset
 from kocr.data.images import ImageInput, load_image
-from kocr.errors import KocrError
+from kocr.errors import KocrError, OutputExistsError
 from kocr.fileio import atomic_write_bytes
 from kocr.models.registry import family_of
 from kocr.onnx_runtime import (
@@ -120,7 +120,7 @@ def export_onnx(
     onnx = require_module("onnx")
     output = Path(output)
     if output.exists() and not overwrite:
-        raise KocrError(f"{output} exists; pass --overwrite to replace it")
+        raise OutputExistsError(output)
     if output.is_dir():
         raise KocrError(f"{output} is a folder; give the .onnx file to write")
     if not batch_sizes or min(batch_sizes) < 1:

@@ -1,18 +1,29 @@
 """Atomic file writes: a file appears whole under its name, or not at all.
 
-Checkpoints, ONNX exports and gt.txt files are written to a temporary file in the same folder, flushed
-to disk (``fsync``) and renamed over the target with ``os.replace``, so a crash or Ctrl-C never leaves a
-truncated ``best.pt`` behind. ``tempfile.mkstemp`` creates its file with mode 0600; the finished file
-gets the mode a plain ``open(path, "w")`` would give it (0666 minus the umask), so other users and
-tools can read a checkpoint as they can any other file.
+Every file kocr makes goes through here: checkpoints, ONNX exports, gt.txt files, ``test_log.txt`` and
+``summary.json``, prediction files, previews, ``skipped.txt``, charset files, a run's ``config.json``. It is
+written to a temporary file in the same folder, flushed to disk (``fsync``) and renamed over the target
+with ``os.replace``, so a crash or Ctrl-C never leaves a truncated ``best.pt`` or a half log behind.
+``tempfile.mkstemp`` creates its file with mode 0600; the finished file gets the mode a plain
+``open(path, "w")`` would give it (0666 minus the umask), so other users and tools can read it as they
+can any other file.
+
+Files written as they go (``test_log.txt``, row by row) use :func:`atomic_open`: the rows go to the
+temporary file, which takes the real name when the writing ends without an error. Exceptions, each
+made with ``open()`` and so with the umask's mode too: ``log.csv``, a training run's log, is appended
+to in place (a resumed run continues it); folders of many small files (``data synth --format images``,
+``data convert --crop-dir`` crops) are written file by file, the synth folder renamed into place whole;
+LMDBs are written by the lmdb library into a folder renamed into place (:mod:`kocr.data.lmdb`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import IO, Any
 
 
 def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
@@ -23,19 +34,26 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) ->
     is untouched. Returns ``path``.
     """
     path = Path(path)
+    with _temporary_beside(path) as temporary:
+        write(temporary)
+    return path
+
+
+@contextlib.contextmanager
+def _temporary_beside(path: Path) -> Iterator[Path]:
+    """A temporary file beside ``path`` that replaces it (fsync'd, umask mode) when the block succeeds."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)
     temporary = Path(tmp_name)
     try:
-        write(temporary)
+        yield temporary
         _fsync(temporary)
         os.chmod(temporary, 0o666 & ~current_umask())
         os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    return path
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
@@ -51,6 +69,44 @@ def atomic_write_text(path: str | os.PathLike[str], text: str, *, encoding: str 
             handle.write(text)
 
     return atomic_write(path, write)
+
+
+@contextlib.contextmanager
+def atomic_open(
+    path: str | os.PathLike[str],
+    mode: str = "w",
+    *,
+    encoding: str | None = "utf-8",
+    newline: str | None = "\n",
+) -> Iterator[IO[Any]]:
+    """``with atomic_open(path) as handle:`` a file written bit by bit that appears under ``path`` only
+    when the block ends without an error (see :func:`atomic_write`); ``mode`` is ``"w"`` or ``"wb"``."""
+    if mode not in ("w", "wb"):
+        raise ValueError(f"atomic_open writes new files: mode 'w' or 'wb', not {mode!r}")
+    options: dict[str, Any] = {} if mode == "wb" else {"encoding": encoding, "newline": newline}
+    with _temporary_beside(Path(path)) as temporary, temporary.open(mode, **options) as handle:
+        yield handle
+
+
+def atomic_save_image(path: str | os.PathLike[str], image: Any, **options: Any) -> Path:
+    """``image.save`` (PIL) atomically; the format follows ``path``'s suffix, which must be one PIL
+    knows (checked before anything is drawn by :func:`check_image_suffix`)."""
+    path = Path(path)
+    image_format = check_image_suffix(path)
+    return atomic_write(path, lambda temporary: image.save(temporary, format=image_format, **options))
+
+
+def check_image_suffix(path: str | os.PathLike[str]) -> str:
+    """The PIL format name for ``path``'s suffix (``.png`` → PNG), or a ValueError saying which to use."""
+    from PIL import Image
+
+    Image.init()
+    suffix = Path(path).suffix.lower()
+    image_format = Image.registered_extensions().get(suffix)
+    if image_format is None or image_format not in Image.SAVE:
+        shown = f"{suffix!r}" if suffix else "no suffix"
+        raise ValueError(f"{path}: cannot tell the image format from {shown}; name it .png or .jpg")
+    return image_format
 
 
 def current_umask() -> int:

@@ -203,14 +203,14 @@ def onnx_providers(device: str) -> list[Any] | None:
     """onnxruntime execution providers for a kocr ``--device``; None (auto) = CUDA if offered, then CPU.
 
     A device onnxruntime cannot serve is an error, not a silent fall-back to the CPU."""
-    device = device.strip().lower()
+    from kocr.devices import check_device_name
+
+    device = check_device_name(device)
     if device == "auto":
         return None
     if device == "cpu":
         return ["CPUExecutionProvider"]
-    name, _, index = device.partition(":")
-    if name != "cuda" or (index and not index.isdigit()):
-        raise KocrError(f"unknown device {device!r}: use auto, cpu, cuda or cuda:N")
+    _, _, index = device.partition(":")
     if "CUDAExecutionProvider" not in require_module("onnxruntime").get_available_providers():
         raise KocrError(
             f"--device {device}: this onnxruntime has no CUDA provider (pip install onnxruntime-gpu), "

@@ -24,14 +24,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from PIL import Image
 from torch import nn
 
 from kocr.charsets import Charset
 from kocr.codecs import Decoded
-from kocr.data.images import ImageInput, load_image
+from kocr.data.images import ImageInput, as_image_list, load_image
 from kocr.errors import KocrError
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "weights" / "default.pt"
@@ -84,10 +83,14 @@ class RecognizerBase:
         return {"decoder": "greedy" if self.decoding == "ctc" else self.decoding}
 
     def predict(self, images: ImageInput | Sequence[ImageInput]) -> Prediction | list[Prediction]:
-        """Recognise one image (returns a :class:`Prediction`) or a list of them (returns a list)."""
-        if _is_single(images):
-            return self.predict_images([load_image(images)])[0]  # type: ignore[arg-type]
-        return self.predict_images([load_image(image) for image in images])  # type: ignore[union-attr]
+        """Recognise one image (returns a :class:`Prediction`) or a list of them (returns a list).
+
+        An image is a path, encoded bytes (also bytearray/memoryview), a binary file object, a PIL image, a
+        numpy array or a torch.Tensor ([C, H, W], uint8 or float in [0, 1]): see
+        :func:`kocr.data.images.load_image`. Anything else is a TypeError naming these."""
+        single, items = as_image_list(images)
+        results = self.predict_images([load_image(image) for image in items])
+        return results[0] if single else results
 
     @torch.inference_mode()
     def predict_images(self, images: Sequence[Image.Image]) -> list[Prediction]:
@@ -147,16 +150,23 @@ class Recognizer(RecognizerBase):
         decoder: str = "auto",
         lm: Any = "auto",
         **beam: Any,
-    ) -> Recognizer:
+    ) -> Recognizer:  # or an OnnxRecognizer for a .onnx file: both are RecognizerBase
         """Load ``"default"`` (the model shipped with kocr) or a checkpoint file.
 
         kocr checkpoints carry their charset and preprocessing; clovaai ``.pth`` files need ``charset``.
+        An exported ``.onnx`` file is opened with :class:`kocr.onnx_runtime.OnnxRecognizer` (same
+        ``predict``), which needs the onnx extra.
         ``normalize`` turns input normalisation (:mod:`kocr.data.line_normalize`) on or off whatever the
         checkpoint says (``None``: as it says; checkpoints from before it existed say off).
         ``decoder`` (auto, greedy, beam), ``lm`` and ``beam`` (beam_width, lm_weight, length_bonus) choose
         how CTC outputs become text, see :func:`kocr.decoding.ctc_decoder`: by default a model with a
         language model next to it (the bundled one has ``default.lm``) is beam-searched with it.
         """
+        if str(source).lower().endswith(".onnx"):
+            return _load_onnx(
+                source, device=device, batch_size=batch_size, charset=charset, normalize=normalize,
+                decoder=decoder, lm=lm, **beam,
+            )  # fmt: skip
         from kocr.checkpoints import load_checkpoint
         from kocr.data.transforms import Preprocess
 
@@ -303,5 +313,15 @@ def inference_preprocess(preprocess: Any) -> Any:
     )
 
 
-def _is_single(images: Any) -> bool:
-    return isinstance(images, (str, os.PathLike, Image.Image, np.ndarray, bytes))
+def _load_onnx(
+    source: Any, *, device: Any, batch_size: int, charset: Any, normalize: bool | None, **decoding: Any
+) -> Any:
+    """``Recognizer.load("model.onnx")``: the exported file carries its charset, so none may be given."""
+    from kocr.onnx_runtime import OnnxRecognizer
+
+    if charset is not None:
+        raise KocrError(f"{source}: an exported ONNX file carries its own charset; do not pass one")
+    recognizer = OnnxRecognizer.load(source, batch_size=batch_size, device=str(device), **decoding)
+    if normalize is not None:
+        recognizer.preprocess = replace(recognizer.preprocess, normalize=normalize)
+    return recognizer

@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 
 from kocr.data.images import load_image
 from kocr.errors import KocrError
+from kocr.fileio import atomic_write_text
 
 logger = logging.getLogger(__name__)
 
@@ -100,5 +101,4 @@ def write_predictions(
         writer.writerow(["path", "text", "confidence"])
         writer.writerows([r["path"], r["text"], f"{r['confidence']:.6f}"] for r in records)
         content = buffer.getvalue()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(content, encoding="utf-8")
+    atomic_write_text(path, content)

@@ -204,3 +204,50 @@ def test_saved_checkpoint_gets_the_umask_mode(tmp_path: Path) -> None:
     finally:
         os.umask(previous)
     assert stat.S_IMODE(path.stat().st_mode) == 0o644  # not mkstemp's 0600
+
+
+# --- issue 15: what a file that is no checkpoint is called ----------------------------------------------
+
+
+def test_files_that_are_no_checkpoint_are_named_for_what_they_are(tmp_path: Path) -> None:
+    """An ONNX export, random bytes and a plain pickle were all "pickled code", with torch's advice to
+    load with weights_only=False, which kocr must never suggest."""
+    import pickle
+
+    onnx_file = tmp_path / "model.onnx"
+    onnx_file.write_bytes(b"\x08\x07\x12\x07pytorch\x1a\x032.0onnx junk")
+    renamed = tmp_path / "model.bin"
+    renamed.write_bytes(onnx_file.read_bytes())
+    noise = tmp_path / "noise.pt"
+    noise.write_bytes(os.urandom(256).replace(b"\x80", b"\x81"))
+    plain = tmp_path / "plain.pkl"
+    plain.write_bytes(pickle.dumps({"weights": [1.0, 2.0]}, protocol=4))
+    full_model = tmp_path / "full.pt"
+    torch.save({"state_dict": Payload()}, full_model)
+    expected = {
+        onnx_file: "kocr predict --onnx",
+        renamed: "kocr predict --onnx",
+        noise: "not a readable PyTorch checkpoint",
+        plain: "plain Python pickle",
+        full_model: "pickled Python objects or code",
+    }
+    for path, words in expected.items():
+        with pytest.raises(InputFileError) as info:
+            load_checkpoint(path)
+        message = str(info.value)
+        assert words in message, message
+        assert "weights_only" not in message and "Re-running" not in message, message
+        if path not in (full_model,):
+            assert "pickled code" not in message and "pickled Python objects" not in message, message
+
+
+def test_a_protocol_4_checkpoint_prints_no_raw_torch_warning(tmp_path: Path) -> None:
+    import warnings
+
+    path = tmp_path / "p4.pt"
+    torch.save({"weights": torch.ones(2)}, path, pickle_protocol=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # torch's "Detected pickle protocol 4" UserWarning must not surface
+        with pytest.raises(InputFileError, match="pickle protocol 4") as info:
+            load_checkpoint(path)
+    assert "weights_only" not in str(info.value)

@@ -162,3 +162,86 @@ def test_lmdb_from_aihub_then_stats(aihub: Path, tmp_path: Path) -> None:
     nothing = run_kocr("data", "stats", aihub)
     assert nothing.returncode == 2 and "no LMDB" in nothing.stderr
     assert_no_traceback(nothing)
+
+
+# --- issue 15 ---------------------------------------------------------------------------------------
+
+
+def test_duplicates_are_reported_by_convert_lmdb_and_split_and_never_leak(tmp_path: Path) -> None:
+    """Defect 6, the CLI: every tool that builds a dataset names repeated images."""
+    for i in range(8):
+        make_png(tmp_path / "img" / f"{i}.png", width=10 + i)
+    lines = [f"img/{i}.png\t라벨{i}" for i in range(8)] + ["img/0.png\t라벨0", "img/1.png\t다른"]
+    gt = tmp_path / "gt.txt"
+    gt.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    converted = run_kocr("data", "convert", gt, "-o", tmp_path / "out" / "gt.txt")
+    assert converted.returncode == 0, converted.stderr
+    assert "image listed twice" in converted.stderr and "image with two labels" in converted.stderr
+    assert f"{gt}:10" in converted.stderr and "'다른'" in converted.stderr
+    assert len((tmp_path / "out" / "gt.txt").read_text(encoding="utf-8").splitlines()) == 8
+
+    built = run_kocr("data", "lmdb", gt, "-o", tmp_path / "db")
+    assert built.returncode == 0, built.stderr
+    assert "image with two labels" in built.stderr and len(lmdb_labels(tmp_path / "db")) == 8
+
+    split = run_kocr("data", "split", gt, "-o", tmp_path / "splits", "--ratios", "0.5,0.25,0.25")
+    assert split.returncode == 0, split.stderr
+    assert "image with two labels" in split.stderr and "go to one part" in split.stderr
+    parts = [
+        {line.split("\t")[0] for line in (tmp_path / "splits" / f"{n}.txt").read_text("utf-8").splitlines()}
+        for n in ("train", "val", "test")
+    ]
+    assert not (parts[0] & parts[1]) and not (parts[0] & parts[2]) and not (parts[1] & parts[2])
+    assert sum(len(p) for p in parts) == 8  # all ten lines kept, each image in one part
+
+
+def test_split_takes_two_or_three_ratios_and_refuses_empty_parts(tmp_path: Path) -> None:
+    for i in range(3):
+        make_png(tmp_path / f"{i}.png")
+    gt = tmp_path / "gt.txt"
+    gt.write_text("".join(f"{i}.png\t가{i}\n" for i in range(3)), encoding="utf-8")
+    four = run_kocr("data", "split", gt, "-o", tmp_path / "a", "--ratios", "0.4,0.2,0.2,0.2")
+    assert four.returncode == 2 and "--ratios" in four.stderr and "2 or 3" in four.stderr
+    empty = run_kocr("data", "split", gt, "-o", tmp_path / "b", "--ratios", "0.8,0.1,0.1")
+    assert empty.returncode == 2 and "would be empty" in empty.stderr and not (tmp_path / "b").exists()
+    for result in (four, empty):
+        assert_no_traceback(result)
+
+
+def test_a_cp949_gt_txt_under_auto_detection_names_the_line_and_encoding(tmp_path: Path) -> None:
+    """Defect 10: convert, lmdb and split all say where and how to convert, not "no image column"."""
+    make_png(tmp_path / "a.png")
+    gt = tmp_path / "gt.txt"
+    gt.write_bytes("a.png\t한글\n".encode("cp949"))
+    for args in (
+        ("data", "convert", gt, "-o", tmp_path / "out.txt"),
+        ("data", "lmdb", gt, "-o", tmp_path / "db"),
+        ("data", "split", gt, "-o", tmp_path / "parts"),
+    ):
+        result = run_kocr(*args)
+        assert result.returncode == 2, result.stderr
+        assert f"{gt}:1" in result.stderr and "CP949" in result.stderr and "iconv" in result.stderr
+        assert "no image column" not in result.stderr
+        assert_no_traceback(result)
+
+
+def test_lmdb_keeps_labels_with_the_araea_of_kocrs_own_presets(tmp_path: Path) -> None:
+    """Defect 14: 12 of 5,000 lines of kocr's own synth output were dropped as "stray jamo"."""
+    make_png(tmp_path / "a.png")
+    make_png(tmp_path / "b.png")
+    gt = tmp_path / "gt.txt"
+    gt.write_text("a.png\t1ㆍ2 확인\nb.png\tㅋㅋ\n", encoding="utf-8")
+    result = run_kocr("data", "lmdb", gt, "-o", tmp_path / "db")
+    assert result.returncode == 0, result.stderr
+    assert lmdb_labels(tmp_path / "db") == ["1ㆍ2 확인"] and "ㅋㅋ" in result.stderr
+
+
+def test_an_existing_output_names_the_cli_option_not_a_python_keyword(tmp_path: Path) -> None:
+    make_png(tmp_path / "a.png")
+    gt = tmp_path / "gt.txt"
+    gt.write_text("a.png\t가\n", encoding="utf-8")
+    (tmp_path / "db").mkdir()
+    result = run_kocr("data", "lmdb", gt, "-o", tmp_path / "db")
+    assert result.returncode == 2 and "pass --overwrite" in result.stderr
+    assert "overwrite=True" not in result.stderr

@@ -78,7 +78,7 @@ def test_predict_and_eval_with_beam_search(lm_file: Path, tmp_path: Path) -> Non
     assert json.loads(summary.read_text(encoding="utf-8"))["decoding"]["decoder"] == "beam"
 
     bad = run_kocr("predict", SAMPLES, "--decoder", "viterbi")
-    assert bad.returncode == 2 and "unknown decoder" in bad.stderr
+    assert bad.returncode == 2 and "--decoder" in bad.stderr and "not one of auto, greedy, beam" in bad.stderr
     missing = run_kocr("predict", SAMPLES, "--lm", tmp_path / "none.lm")
     assert missing.returncode == 2 and "none.lm" in missing.stderr
     for r in (bad, missing):

@@ -317,3 +317,37 @@ def test_onnx_providers_follow_the_device_option() -> None:
     for bad in ("gpu", "cuda:x", "mps"):
         with pytest.raises(KocrError, match="unknown device"):
             onnx_providers(bad)
+
+
+# --- issue 15 ---------------------------------------------------------------------------------------------
+
+
+def test_recognizer_load_opens_an_exported_onnx_file(tiny_model: Path, tiny_onnx: ExportReport) -> None:
+    """`Recognizer.load("x.onnx")` said "pickled code"; it now opens the ONNX recogniser."""
+    loaded = Recognizer.load(tiny_onnx.output, device="cpu")
+    assert isinstance(loaded, OnnxRecognizer)
+    images = rendered(random_labels(4, seed=5))
+    assert_same_predictions(loaded.predict(images), Recognizer.load(tiny_model, device="cpu").predict(images))
+    with pytest.raises(KocrError, match="carries its own charset"):
+        Recognizer.load(tiny_onnx.output, charset="ko")
+
+
+def test_export_samples_skip_an_unreadable_file_as_predict_does(
+    tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Defect 12: one unreadable file among --samples aborted the export."""
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    samples = tmp_path / "samples"
+    samples.mkdir()
+    (samples / "good.png").write_bytes(render_line("12가"))
+    (samples / "bad.png").write_bytes(b"not an image")
+    result = run_kocr("export", "-m", tiny_model, "-o", tmp_path / "m.onnx", "--samples", samples)
+    assert result.returncode == 0, result.stderr
+    assert "bad.png" in result.stderr and "skipped" in result.stderr and "sample images" in result.stdout
+    assert (tmp_path / "m.onnx").is_file()
+    only_bad = run_kocr(
+        "export", "-m", tiny_model, "-o", tmp_path / "n.onnx", "--samples", samples / "bad.png"
+    )
+    assert only_bad.returncode == 2 and "no readable images" in only_bad.stderr
+    assert_no_traceback(only_bad)
+    assert not (tmp_path / "n.onnx").exists()

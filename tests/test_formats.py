@@ -257,3 +257,51 @@ def test_converted_fixture_reads_back_as_gt(tmp_path: Path) -> None:
         "images/handwriting/2_word/00000002.png",
         "images/handwriting/2_word/00000007.png",
     ]
+
+
+# --- issue 15 ---------------------------------------------------------------------------------------
+
+
+def test_the_araea_middle_dot_is_kept_but_loose_jamo_are_dropped(tmp_path: Path) -> None:
+    """Defect 14: 'ㆍ' (U+318D) is in every Korean preset and the renderer writes it; ㅋㅋ is a slip."""
+    for i in range(3):
+        make_png(tmp_path / f"{i}.png")
+    gt = tmp_path / "gt.txt"
+    gt.write_text("0.png\t가ㆍ나\n1.png\tㅋㅋ\n2.png\t3ㆍ1 운동\n", encoding="utf-8")
+    result = convert(gt)
+    assert [s.label for s in result.samples] == ["가ㆍ나", "3ㆍ1 운동"]
+    assert [(p.kind, p.line) for p in result.problems] == [(Kind.STRAY_JAMO, 2)]
+
+
+def test_an_image_listed_twice_keeps_its_first_line_and_a_second_label_is_a_conflict(tmp_path: Path) -> None:
+    """Defect 6: duplicates are reported where a dataset is built (convert, lmdb)."""
+    for name in ("a", "b", "c"):
+        make_png(tmp_path / f"{name}.png")
+    gt = tmp_path / "gt.txt"
+    gt.write_text("a.png\t가\nb.png\t나\n./a.png\t가\nb.png\t다\nc.png\t라\n", encoding="utf-8")
+    result = convert(gt)
+    assert [(s.image.name, s.label) for s in result.samples] == [
+        ("a.png", "가"),
+        ("b.png", "나"),
+        ("c.png", "라"),
+    ]
+    problems = by_kind(result.problems)
+    assert [p.line for p in problems[Kind.DUPLICATE]] == [3] and f"{gt}:1" in problems[Kind.DUPLICATE][
+        0
+    ].message
+    conflict = problems[Kind.CONFLICT][0]
+    assert (
+        conflict.line == 4 and "'다'" in conflict.message and "'나'" in conflict.message and conflict.dropped
+    )
+
+
+def test_split_never_puts_one_image_in_two_parts() -> None:
+    """Defect 6: 15 of 40 images with a repeated line landed in more than one of train/val/test."""
+    samples = [Sample(Path(f"img/{i % 25:03d}.png"), f"라벨{i}", f"gt.txt:{i + 1}") for i in range(40)]
+    parts = split_samples(samples, (0.8, 0.1, 0.1), seed=3)
+    assert sum(len(p) for p in parts) == 40 and all(parts)
+    images = [{s.image for s in part} for part in parts]
+    assert not (images[0] & images[1]) and not (images[0] & images[2]) and not (images[1] & images[2])
+    # Without repeats the split is the plain shuffle-and-cut one (unchanged from earlier versions).
+    unique = _samples(40)
+    assert [len(p) for p in split_samples(unique, (0.8, 0.1, 0.1), seed=3)] == [32, 4, 4]

@@ -77,3 +77,15 @@ def test_missing_file_and_folder(tmp_path: Path) -> None:
         read_label_file(tmp_path / "nope.txt")
     with pytest.raises(InputFileError, match="is a folder"):
         read_label_file(tmp_path)
+
+
+def test_a_wholly_cp949_file_under_auto_detection_names_the_encoding(tmp_path: Path) -> None:
+    """Defect 10: format sniffing on an all-CP949 gt.txt said "has no image column", with no line."""
+    path = tmp_path / "gt.txt"
+    path.write_bytes("a.png\t한글\nb.png\t국어\n".encode("cp949"))
+    with pytest.raises(InputFileError) as info:
+        read_label_file(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}:1: not valid UTF-8") and "CP949" in message and "iconv" in message
+    assert "2 of 2 lines" in message
+    assert read_label_file(path, "gt").problems[0].line == 1  # an explicit format reports line by line

@@ -112,8 +112,11 @@ def test_existing_output_is_refused_without_overwrite(tmp_path: Path) -> None:
     out = tmp_path / "db"
     with LmdbWriter(out) as writer:
         writer.add(png_bytes(), "처음")
-    with pytest.raises(KocrError, match="already exists"), LmdbWriter(out) as writer:
+    with pytest.raises(KocrError, match="already exists") as info, LmdbWriter(out) as writer:
         writer.add(png_bytes(), "두번째")
+    # Python callers are told the keyword, CLI users the option (never "--overwrite (overwrite=True)").
+    assert "pass overwrite=True" in str(info.value) and "--overwrite" not in str(info.value)
+    assert "pass --overwrite" in info.value.cli_message()  # type: ignore[attr-defined]
     assert all_items(out)[b"label-000000001"] == "처음".encode()
     with LmdbWriter(out, overwrite=True) as writer:
         writer.add(png_bytes(), "새것")
@@ -391,3 +394,19 @@ def test_image_mode_composites_transparency_on_white(tmp_path: Path) -> None:
     assert LmdbDataset(tmp_path / "db", image_mode="L")[0][0].getpixel((0, 0)) == 255
     with pytest.raises(KocrError, match="image_mode"):
         LmdbDataset(tmp_path / "db", image_mode="CMYK")  # type: ignore[arg-type]
+
+
+def test_a_filter_that_drops_many_samples_says_so_loudly(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Defect 15: --img-w 100 made the default max length 13 and 28 % of a dataset vanished quietly."""
+    labels = ["가나다"] * 70 + ["가나다라마바사가나다라마바사"] * 28 + ["똠"] * 2
+    clovaai_style_lmdb(tmp_path / "db", [(png_bytes(), label) for label in labels])
+    charset = Charset(list("가나다라마바사"), name="small")
+    with caplog.at_level(logging.WARNING, logger="kocr.data.lmdb_dataset"):
+        LmdbDataset(tmp_path / "db", charset=charset, max_length=13)
+    message = caplog.records[-1].getMessage()
+    loud = message.splitlines()[0]
+    assert loud.startswith("DROPPING 28% of") and "28 of 100 samples too long (over 13 symbols)" in loud
+    assert "--max-length" in loud and "--img-w" in loud
+    assert "unknown symbols" not in message.splitlines()[0] and len(message.splitlines()) == 2  # 2 % is quiet

@@ -203,3 +203,137 @@ def test_bundled_model_reads_the_readme_samples(tmp_path: Path) -> None:
     references = [truths[r["path"]] for r in records]
     assert metrics.cer(references, predictions) < 0.2, predictions
     assert Recognizer.load("default").predict(samples / "06.png").text == truths["06.png"]
+
+
+# --- issue 15 ---------------------------------------------------------------------------------------
+
+
+class FixedRecognizer:
+    """Any recogniser will do for evaluate(): this one reads every image as ``text``."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def predict_images(self, images: list) -> list[Prediction]:
+        return [Prediction(self.text, 0.5) for _ in images]
+
+
+def label_folder(folder: Path, labels: list[str]) -> Path:
+    (folder / "images").mkdir(parents=True)
+    for i, _ in enumerate(labels):
+        (folder / "images" / f"{i}.png").write_bytes(render_line("12"))
+    gt = folder / "gt.txt"
+    gt.write_text("".join(f"images/{i}.png\t{label}\n" for i, label in enumerate(labels)), encoding="utf-8")
+    return gt
+
+
+def test_test_log_keeps_texts_as_they_are_in_plain_tsv(tmp_path: Path) -> None:
+    """test_log.txt: no lower-casing of Real Text, case-sensitive scoring by default (--ignore-case
+    folds for scoring only), plain TSV with escapes instead of CSV quotes, readable names."""
+    from kocr.evaluate import evaluate
+
+    one = label_folder(tmp_path / "one", ["한국어 문장 OCR", 'say "hi"'])
+    two = label_folder(tmp_path / "two", ["ABC"])
+    log = tmp_path / "test_log.txt"
+    report = evaluate(FixedRecognizer('abc\t"x"\\y\nz'), [one, two], log)
+    lines = log.read_text(encoding="utf-8").split("\n")
+    assert lines[0] == "Image Name\tReal Text\tPredicted Text\tConfidence\tCER"
+    first = lines[1].split("\t")
+    assert first[0] == f"{tmp_path / 'one' / 'images' / '0.png'}".replace("\\", "/")  # not .../gt.txt/images
+    assert first[1] == "한국어 문장 OCR" and first[2] == 'abc\\t"x"\\\\y\\nz'  # escaped, never quoted
+    assert lines[2].split("\t")[1] == 'say "hi"' and len(lines) == 5 and lines[-1] == ""
+    rows = read_test_log(log)
+    assert [r.truth for r in rows] == ["한국어 문장 OCR", 'say "hi"', "ABC"]
+    assert rows[0].predicted == 'abc\t"x"\\y\nz'
+    assert report.to_dict()["case_sensitive"] is True
+
+    sensitive = evaluate(FixedRecognizer("abc"), [two], tmp_path / "a.txt")
+    folded = evaluate(FixedRecognizer("abc"), [two], tmp_path / "b.txt", case_sensitive=False)
+    assert sensitive.combined.figures()["accuracy"] == 0.0 and folded.combined.figures()["accuracy"] == 1.0
+    assert read_test_log(tmp_path / "b.txt")[0].truth == "ABC"  # the log keeps the case either way
+    assert [r.name for r in evaluate(FixedRecognizer("x"), [two], tmp_path / "c.txt").datasets] == [str(two)]
+    assert read_test_log(tmp_path / "c.txt")[0].image == "images/0.png"  # one dataset: clovaai's names
+
+
+def test_eval_of_a_dataset_with_no_usable_sample_is_an_error(tmp_path: Path) -> None:
+    """Defect 4: 0 samples, accuracy 100 %, CER 0 and exit 0; and the warnings repeated the location."""
+    gt = tmp_path / "gt.txt"
+    gt.write_text("nope.png\tabc\n", encoding="utf-8")
+    log = tmp_path / "test_log.txt"
+    result = run_kocr("eval", "--data", gt, "--log-file", log)
+    assert result.returncode == 2, result.stderr
+    assert_no_traceback(result)
+    assert "no sample could be scored" in result.stderr and not log.exists()
+    warning = next(line for line in result.stderr.splitlines() if "not scored" in line)
+    assert warning.count(f"{gt}:1") == 1 and "nope.png" in warning  # located once, the image named
+
+
+def test_eval_skips_a_label_that_is_not_utf8_with_a_reason(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Defect 5: a CP949 label in an LMDB was scored as U+FFFD mojibake without a word."""
+    import lmdb as py_lmdb
+
+    from kocr.evaluate import evaluate
+
+    env = py_lmdb.open(str(tmp_path / "db"), map_size=1 << 24)
+    with env.begin(write=True) as txn:
+        for i, label in enumerate(["가나".encode(), "한글".encode("cp949")], start=1):
+            txn.put(b"image-%09d" % i, render_line("12"))
+            txn.put(b"label-%09d" % i, label)
+        txn.put(b"num-samples", b"2")
+    env.close()
+    with caplog.at_level("WARNING"):
+        report = evaluate(FixedRecognizer("가나"), [tmp_path / "db"], tmp_path / "log.txt")
+    assert report.combined.metrics.samples == 1 and report.combined.unreadable == 1
+    assert "label-000000002" in caplog.text and "CP949" in caplog.text and "\ufffd" not in caplog.text
+    assert [r.truth for r in read_test_log(tmp_path / "log.txt")] == ["가나"]
+
+
+def test_an_existing_summary_names_its_own_option(tmp_path: Path) -> None:
+    gt = label_folder(tmp_path / "d", ["12"])
+    (tmp_path / "summary.json").write_text("{}", encoding="utf-8")
+    result = run_kocr(
+        "eval", "--data", gt, "--log-file", tmp_path / "log.txt", "--summary-json", tmp_path / "summary.json"
+    )
+    assert result.returncode == 2 and "--summary-json" in result.stderr and "--log-file" not in result.stderr
+
+
+def test_predict_skips_a_missing_file_and_names_files_of_several_folders(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    """`kocr predict good.png missing.png` aborted although the help says unreadable files are
+    skipped (defect 11 too: twoA/x.png and twoB/x.png were both listed as x.png)."""
+    for folder in ("twoA", "twoB"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "x.png").write_bytes(render_line("12"))
+    out = tmp_path / "out.jsonl"
+    result = run_kocr(
+        "predict", tmp_path / "twoA" / "x.png", tmp_path / "missing.png", "-m", tiny_model, "-o", out,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "missing.png" in result.stderr and "1 of 2 files could not be read" in result.stderr
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 1
+    both = run_kocr("predict", "twoA", "twoB", "-m", tiny_model, "-o", tmp_path / "both.json", cwd=tmp_path)
+    assert both.returncode == 0, both.stderr
+    paths = [r["path"] for r in json.loads((tmp_path / "both.json").read_text(encoding="utf-8"))]
+    assert paths == ["twoA/x.png", "twoB/x.png"]
+    nothing = run_kocr("predict", tmp_path / "gone.png", "-m", tiny_model, "-o", tmp_path / "none.json")
+    assert nothing.returncode == 1 and not (tmp_path / "none.json").exists()
+    assert_no_traceback(nothing)
+
+
+def test_recognizer_refuses_what_is_no_image_with_a_type_error(recognizer: Recognizer) -> None:
+    """Defect 13: a dict returned [], None and ints raised "not iterable"."""
+    for bad in ({}, {"a": 1}, None, 7):
+        with pytest.raises(TypeError, match=r"expected one image \("):
+            recognizer.predict(bad)
+    line = Image.open(io.BytesIO(render_line("12")))
+    data = render_line("12")
+    expected = recognizer.predict(line)
+    assert recognizer.predict(bytearray(data)) == expected == recognizer.predict(io.BytesIO(data))
+    import torch
+
+    tensor = torch.from_numpy(np.asarray(line.convert("L")).copy())[None]
+    assert recognizer.predict(tensor) == expected

@@ -159,7 +159,7 @@ def test_the_sampler_reads_a_stream_forward_and_fresh_every_epoch() -> None:
 
 
 def test_training_on_a_stream_resumes_bit_for_bit(tiny_task: dict[str, Path], tmp_path: Path) -> None:
-    from test_training import StopAt
+    from test_training import run_stopped
 
     recipe = write_recipe(tmp_path / "recipe")
     changes = dict(
@@ -174,13 +174,8 @@ def test_training_on_a_stream_resumes_bit_for_bit(tiny_task: dict[str, Path], tm
         name="run",
     )
     straight = Trainer(tiny_train_config(tiny_task, tmp_path / "a", **changes)).run()
-    reporter = StopAt(3)
-    interrupted = Trainer(tiny_train_config(tiny_task, tmp_path / "b", **changes), reporter)
-    reporter.trainer = interrupted
-    first = interrupted.run()
-    assert first.interrupted and first.step == 3
-    last = first.run_dir / "last.pt"
-    resumed = Trainer(tiny_train_config(tiny_task, tmp_path / "b", resume=str(last))).run()
+    last = run_stopped(tiny_task, tmp_path / "b", 3, **changes).run_dir / "last.pt"
+    resumed = Trainer(tiny_train_config(tiny_task, tmp_path / "b", **changes, resume=str(last))).run()
     assert resumed.step == 6
     a, b = load_checkpoint(straight.run_dir / "last.pt"), load_checkpoint(last)
     for key, value in a.state_dict.items():

@@ -16,7 +16,8 @@ import torch
 from conftest import REPO_ROOT, assert_no_traceback, run_kocr, tiny_train_config
 
 from kocr.checkpoints import load_checkpoint
-from kocr.training.trainer import LogReporter, Trainer
+from kocr.errors import KocrError
+from kocr.training.trainer import LogReporter, Trainer, TrainResult
 
 
 def read_log(run_dir: Path) -> list[dict[str, str]]:
@@ -49,19 +50,26 @@ class StopAt(LogReporter):
             self.trainer._stop_requested = True
 
 
+def run_stopped(task: dict[str, Path], output: Path, stop: int, **changes: object) -> TrainResult:
+    """A run of ``tiny_train_config(task, output, **changes)`` stopped at step ``stop``, as by Ctrl-C."""
+    reporter = StopAt(stop)
+    trainer = Trainer(tiny_train_config(task, output, **changes), reporter)
+    reporter.trainer = trainer
+    result = trainer.run()
+    assert result.interrupted and result.step == stop
+    return result
+
+
 def test_resume_continues_exactly_where_it_stopped(tiny_task: dict[str, Path], tmp_path: Path) -> None:
     changes = dict(iters=60, valid_every=1000, log_every=10, name="run")
     straight = Trainer(tiny_train_config(tiny_task, tmp_path / "a", **changes)).run()
 
-    reporter = StopAt(30)
-    interrupted = Trainer(tiny_train_config(tiny_task, tmp_path / "b", **changes), reporter)
-    reporter.trainer = interrupted
-    first = interrupted.run()
-    assert first.interrupted and first.step == 30
+    first = run_stopped(tiny_task, tmp_path / "b", 30, **changes)
     last = first.run_dir / "last.pt"
     assert load_checkpoint(last).train_state["step"] == 30
 
-    resumed = Trainer(tiny_train_config(tiny_task, tmp_path / "b", resume=str(last))).run()
+    # The same configuration with resume= set: a Python caller's way to continue the run.
+    resumed = Trainer(tiny_train_config(tiny_task, tmp_path / "b", **changes, resume=str(last))).run()
     assert resumed.run_dir == first.run_dir and resumed.step == 60 and not resumed.interrupted
     a = load_checkpoint(straight.run_dir / "last.pt")
     b = load_checkpoint(last)
@@ -75,12 +83,7 @@ def test_cpu_bf16_autocast_trains_and_a_resume_keeps_it(tiny_task: dict[str, Pat
     """--amp bf16 on the CPU: real steps under autocast, fp32 weights saved; the printed resume command
     (no --amp) keeps the run bf16, an explicit --amp overrides it."""
     changes = dict(iters=40, valid_every=1000, log_every=5, amp="bf16", name="r")
-    config = tiny_train_config(tiny_task, tmp_path, **changes)
-    reporter = StopAt(20)
-    trainer = Trainer(config, reporter)
-    reporter.trainer = trainer
-    first = trainer.run()
-    assert first.interrupted and first.step == 20
+    first = run_stopped(tiny_task, tmp_path, 20, **changes)
     losses = [float(r["loss"]) for r in read_log(first.run_dir) if r["loss"]]
     assert len(losses) == 4 and all(0 < loss < 100 for loss in losses), losses
     last = load_checkpoint(first.run_dir / "last.pt")
@@ -88,11 +91,11 @@ def test_cpu_bf16_autocast_trains_and_a_resume_keeps_it(tiny_task: dict[str, Pat
     assert {v.dtype for v in last.state_dict.values() if v.is_floating_point()} == {torch.float32}
 
     resume = str(first.run_dir / "last.pt")
-    kept = Trainer(tiny_train_config(tiny_task, tmp_path, resume=resume, iters=30))
-    assert kept.run().step == 40  # the run's own settings, iterations included, win over the defaults
+    kept = Trainer(tiny_train_config(tiny_task, tmp_path, **{**changes, "amp": None}, resume=resume))
+    assert kept.run().step == 40  # no --amp given: the run's own
     assert kept.requested.amp == "bf16"
     assert load_checkpoint(resume).train_config["amp"] == "bf16"
-    changed = Trainer(tiny_train_config(tiny_task, tmp_path, resume=resume, amp="off"))
+    changed = Trainer(tiny_train_config(tiny_task, tmp_path, **{**changes, "amp": "off"}, resume=resume))
     changed.run()
     assert changed.requested.amp == "off"
 
@@ -218,7 +221,11 @@ def test_finetune_to_a_new_charset_keeps_shared_rows(
 
 def test_train_cli_reports_bad_input_cleanly(tmp_path: Path) -> None:
     missing = run_kocr("train", "--train-data", tmp_path / "nope", "--output", tmp_path)
-    assert missing.returncode == 2 and "no such dataset" in missing.stderr
+    assert (
+        missing.returncode == 2
+        and "no such file or folder" in missing.stderr
+        and "--train-data" in missing.stderr
+    )
     assert_no_traceback(missing)
     not_a_checkpoint = tmp_path / "model.pt"
     not_a_checkpoint.write_text("hello", encoding="utf-8")
@@ -276,3 +283,112 @@ def test_torchrun_two_cpu_processes_write_one_checkpoint(tiny_task: dict[str, Pa
     checkpoint = load_checkpoint(tmp_path / "ddp" / "last.pt")
     assert checkpoint.train_state["step"] == 20
     assert checkpoint.metrics["samples"] == 100  # both ranks' validation shards were summed
+
+
+# --- issue 15 ---------------------------------------------------------------------------------------
+
+
+def test_resume_with_augmentation_is_bit_for_bit(tiny_task: dict[str, Path], tmp_path: Path) -> None:
+    """Defect 9: augmentation drew from a generator that restarted at its seed on resume (1.78 apart
+    after 80 steps). Keys per sample (seed, epoch, draw) make it independent of resumes and workers:
+    the interrupted run even reads with two worker processes, the others with none."""
+    changes = dict(iters=32, valid_every=1000, log_every=8, augment=True, name="run")
+    straight = Trainer(tiny_train_config(tiny_task, tmp_path / "a", **changes)).run()
+
+    # Stopped mid-epoch (25 steps per epoch): the resume crosses an epoch boundary.
+    last = run_stopped(tiny_task, tmp_path / "b", 16, **{**changes, "workers": 2}).run_dir / "last.pt"
+    resumed = Trainer(tiny_train_config(tiny_task, tmp_path / "b", **changes, resume=str(last))).run()
+    assert resumed.step == 32
+    a, b = load_checkpoint(straight.run_dir / "last.pt"), load_checkpoint(last)
+    for key, value in a.state_dict.items():
+        assert torch.equal(value, b.state_dict[key]), key
+    # and augmentation really was on: a run without it ends elsewhere
+    plain = Trainer(tiny_train_config(tiny_task, tmp_path / "c", **{**changes, "augment": False})).run()
+    c = load_checkpoint(plain.run_dir / "last.pt")
+    assert any(not torch.equal(v, c.state_dict[k]) for k, v in a.state_dict.items())
+
+
+def test_resume_honours_iters_and_refuses_what_cannot_change(
+    tiny_task: dict[str, Path], tmp_path: Path
+) -> None:
+    """Defect 8: --resume dropped every option but workers/device/amp; --iters 70 ran on to the old 200,
+    and a finished run resumed with more --iters did nothing."""
+    from kocr.training.optim import build_optimizer, build_scheduler
+
+    changes = dict(iters=40, valid_every=1000, log_every=5, name="run")
+    last = run_stopped(tiny_task, tmp_path, 10, **changes).run_dir / "last.pt"
+
+    shorter = Trainer(
+        tiny_train_config(tiny_task, tmp_path, **{**changes, "iters": 20}, resume=str(last))
+    ).run()
+    assert shorter.step == 20 and load_checkpoint(last).train_config["iters"] == 20
+    assert load_checkpoint(last).train_state["scheduler"]["total_steps"] == 21  # the schedule of 20 steps
+
+    messages: list[str] = []
+
+    class Notes(LogReporter):
+        def message(self, text: str) -> None:
+            messages.append(text)
+
+    longer = Trainer(
+        tiny_train_config(tiny_task, tmp_path, **{**changes, "iters": 30}, resume=str(last)), Notes()
+    )
+    assert longer.run().step == 30 and any("now ends at step 30" in m for m in messages), messages
+    saved = load_checkpoint(last).train_state
+    # The learning rate followed a 30-step one-cycle schedule from step 20 on (a warm restart).
+    reference = build_optimizer("adamw", [torch.nn.Parameter(torch.zeros(1))], 3e-3)
+    schedule = build_scheduler("onecycle", reference, 30)
+    for _ in range(30):
+        reference.step()
+        schedule.step()
+    assert saved["scheduler"]["_last_lr"][0] == pytest.approx(schedule.get_last_lr()[0])
+
+    for field, value in (("batch_size", 16), ("lr", 1e-2), ("train_data", [str(tiny_task["valid"])])):
+        refused = Trainer(
+            tiny_train_config(tiny_task, tmp_path, **{**changes, field: value}, resume=str(last))
+        )
+        with pytest.raises(KocrError, match=f"--{field.replace('_', '-')}"):
+            refused.run()
+    with pytest.raises(KocrError, match="already at step 30"):
+        Trainer(tiny_train_config(tiny_task, tmp_path, **{**changes, "iters": 25}, resume=str(last))).run()
+
+    # The CLI compares only the options typed: the stored run's own values stand for the rest.
+    cli = run_kocr("train", "--resume", last, "--iters", "32", "--workers", "0", "--device", "cpu")
+    assert cli.returncode == 0, cli.stderr
+    assert load_checkpoint(last).train_state["step"] == 32
+    typed = run_kocr("train", "--resume", last, "--batch-size", "16", "--iters", "40")
+    assert typed.returncode == 2 and "--batch-size" in typed.stderr and "32 in the run" in typed.stderr
+    assert_no_traceback(typed)
+
+
+def test_finetune_trains_and_names_the_saved_model_and_refuses_another(
+    tiny_model: Path, tiny_task: dict[str, Path], tmp_path: Path
+) -> None:
+    """Defect 7: a CRNN fine-tune made runs/tps-resnet-bilstm-ctc-ko and recorded that model;
+    --model parseq was silently ignored."""
+    import json
+
+    common = [
+        "--saved-model",
+        tiny_model,
+        "--train-data",
+        tiny_task["train"],
+        "--valid-data",
+        tiny_task["valid"],
+    ]
+    common += ["--iters", "1", "--batch-size", "8", "--workers", "0", "--output", tmp_path]
+    result = run_kocr("finetune", *common)
+    assert result.returncode == 0, result.stderr
+    run_dir = next(tmp_path.iterdir())
+    assert run_dir.name.startswith("vgg-bilstm-ctc-small-"), run_dir.name  # not tps-resnet-bilstm-ctc-...
+    record = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
+    assert record["train"]["model"] == "vgg-bilstm-ctc-small" == record["model"]["name"]
+    assert load_checkpoint(run_dir / "last.pt").train_config["model"] == "vgg-bilstm-ctc-small"
+    same = run_kocr("finetune", *common, "--model", "vgg-bilstm-ctc-small", "--name", "same")
+    assert same.returncode == 0, same.stderr
+    other = run_kocr("finetune", *common, "--model", "parseq", "--name", "other")
+    assert (
+        other.returncode == 2 and "--model parseq" in other.stderr and "vgg-bilstm-ctc-small" in other.stderr
+    )
+    assert_no_traceback(other)
+    assert not (tmp_path / "other").exists()

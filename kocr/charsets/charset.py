@@ -192,8 +192,10 @@ class Charset:
 
     def save(self, path: str | Path) -> None:
         """Write the charset file format: one symbol per line, the space as ``<space>``."""
+        from kocr.fileio import atomic_write_text
+
         lines = (SPACE_TOKEN if symbol == " " else symbol for symbol in self._symbols)
-        Path(path).write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+        atomic_write_text(path, "".join(f"{line}\n" for line in lines))
 
     # --- container protocol -------------------------------------------------------------------
 

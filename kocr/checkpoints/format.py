@@ -28,7 +28,10 @@ Foreign checkpoints (clovaai ``.pth`` state_dicts, strhub PARSeq ``.pt``/``.ckpt
 
 from __future__ import annotations
 
+import io
 import pickle
+import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +83,13 @@ def atomic_torch_save(payload: Any, path: str | Path) -> Path:
 
 
 def read_torch_file(path: str | Path) -> Any:
-    """``torch.load(weights_only=True)`` on CPU, with clear errors for files that are not checkpoints."""
+    """``torch.load(weights_only=True)`` on CPU, with clear errors for files that are not checkpoints.
+
+    The errors say what the file is (an ONNX export, a plain pickle, a full pickled model, something
+    else) and never repeat torch's advice to load with ``weights_only=False``, which would run code from
+    the file: kocr never does. torch's warning about pickle protocols newer than 2 is not shown either
+    (such files load fine).
+    """
     path = Path(path)
     if not path.exists():
         raise InputFileError(path, "checkpoint not found")
@@ -88,22 +97,76 @@ def read_torch_file(path: str | Path) -> Any:
         raise InputFileError(path, "is a folder; give the checkpoint file inside it (best.pt, last.pt, ...)")
     if path.stat().st_size == 0:
         raise InputFileError(path, "checkpoint file is empty")
+    if path.suffix.lower() == ".onnx":
+        raise InputFileError(path, ONNX_HINT)
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        if "weights only" in str(exc).lower() or "weights_only" in str(exc):
-            raise InputFileError(
-                path,
-                "not a weights-only checkpoint: it contains pickled code or objects, which kocr refuses to "
-                f"execute (torch said: {first_line})",
-            ) from None
-        raise InputFileError(path, f"not a readable PyTorch checkpoint ({first_line})") from None
-    except Exception as exc:  # a text file, a truncated zip, random bytes: torch raises many types
-        raise InputFileError(
-            path,
-            f"not a readable PyTorch checkpoint (truncated or another kind of file: {type(exc).__name__})",
-        ) from None
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*pickle protocol", category=UserWarning)
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:  # UnpicklingError, RuntimeError, zip errors...: torch raises many types
+        raise InputFileError(path, describe_unloadable(path)) from None
+
+
+ONNX_HINT = (
+    "an exported ONNX model, not a checkpoint: run it with `kocr predict --onnx FILE` "
+    "(Python: Recognizer.load(FILE) or kocr.onnx_runtime.OnnxRecognizer.load(FILE))"
+)
+_TORCH_LEGACY_MAGIC = 0x1950A86A20F9469CFC6C  # the first pickle of a pre-1.6 torch.save file
+
+
+def describe_unloadable(path: Path) -> str:
+    """What a file torch could not load weights-only is, told from its first bytes."""
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    pickled = _torch_pickle_head(path)
+    if pickled is None and head.startswith(b"\x80") and _first_pickle(head) == _TORCH_LEGACY_MAGIC:
+        pickled = head
+    if pickled is not None:
+        if pickled.startswith(b"\x80") and pickled[1:2] > b"\x03":
+            return (
+                f"a torch.save file written with pickle protocol {pickled[1]}, which the safe weights-only "
+                "loader cannot read: save it again with torch.save's default protocol (2)"
+            )
+        return (
+            "a torch.save file holding pickled Python objects or code besides tensors (a whole model, "
+            "custom classes); kocr loads only weights-only checkpoints of plain data and never runs code "
+            "from a file: save model.state_dict() instead"
+        )
+    if head.startswith(b"\x80"):
+        return "a plain Python pickle, not a checkpoint written by torch.save"
+    if head[:1] == b"\x08" and b"onnx" in head.lower():
+        return ONNX_HINT
+    return "not a readable PyTorch checkpoint (truncated, or another kind of file)"
+
+
+_UNREADABLE = object()
+
+
+def _first_pickle(head: bytes) -> Any:
+    """The first object pickled in ``head`` if it is plain data (no class is ever imported), else
+    ``_UNREADABLE``."""
+
+    class PlainData(pickle.Unpickler):
+        def find_class(self, module: str, name: str) -> Any:
+            raise pickle.UnpicklingError("no classes")
+
+    try:
+        return PlainData(io.BytesIO(head)).load()
+    except Exception:
+        return _UNREADABLE
+
+
+def _torch_pickle_head(path: Path) -> bytes | None:
+    """The first bytes of the pickle inside a torch.save zip file, or None when ``path`` is none."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            name = next((n for n in archive.namelist() if n.endswith("data.pkl")), None)
+            if name is None:
+                return None
+            with archive.open(name) as pickled:
+                return pickled.read(16)
+    except (zipfile.BadZipFile, OSError):
+        return None
 
 
 def load_checkpoint(

@@ -1,13 +1,35 @@
-"""Shared rich consoles: results go to stdout, messages and progress to stderr."""
+"""Shared rich consoles: results go to stdout, messages and progress to stderr.
+
+In a terminal, rich fits tables to its width. Piped or redirected (``kocr eval ... | less``, ``> out.txt``),
+there is no width to fit: rich would assume 80 columns and cut cells (``datas…``), so tables get all the
+width they need instead (:data:`PIPED_WIDTH`), unless ``COLUMNS`` says otherwise.
+"""
 
 from __future__ import annotations
+
+import os
+import sys
 
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-stdout = Console(highlight=False)
-stderr = Console(stderr=True, highlight=False)
+PIPED_WIDTH = 4096
+
+
+def _width(stream: object) -> int | None:
+    """None (rich decides: the terminal's width, or ``COLUMNS``) unless output is piped."""
+    if os.environ.get("COLUMNS") or os.environ.get("TTY_COMPATIBLE") == "1":
+        return None
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return None if isatty is not None and isatty() else PIPED_WIDTH
+    except (OSError, ValueError):  # a closed or odd stream
+        return None
+
+
+stdout = Console(highlight=False, width=_width(sys.stdout))
+stderr = Console(stderr=True, highlight=False, width=_width(sys.stderr))
 
 
 def print_error(message: str) -> None:
@@ -19,14 +41,28 @@ def print_warning(message: str) -> None:
 
 
 def setup_logging(verbose: bool = False) -> None:
-    """Send kocr's log records (dataset filtering reports, training notes) to stderr through rich."""
+    """Send kocr's log records (dataset filtering reports, training notes) to stderr, as the CLI's own
+    messages look (``warning: ...``), one record per line however wide: no level column padded to the
+    console width, nothing cut when piped."""
     import logging
 
-    from rich.logging import RichHandler
+    class MessageHandler(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            try:
+                text = self.format(record)
+                if record.levelno >= logging.ERROR:
+                    print_error(text)
+                elif record.levelno >= logging.WARNING:
+                    print_warning(text)
+                else:
+                    stderr.print(escape(text), soft_wrap=True, highlight=False)
+            except Exception:  # a log line must never end the run
+                self.handleError(record)
 
-    handler = RichHandler(console=stderr, show_path=False, show_time=False, markup=False)
     logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING, handlers=[handler], format="%(message)s"
+        level=logging.INFO if verbose else logging.WARNING,
+        handlers=[MessageHandler()],
+        format="%(message)s",
     )
 
 

@@ -6,9 +6,12 @@ from typing import Any
 
 import typer
 
+from kocr.commands import _validate
+
 DECODER = typer.Option(
     "auto",
     "--decoder",
+    callback=_validate.choice("auto", "greedy", "beam", metavar="DECODER"),
     help="greedy, beam (CTC prefix beam search), or auto: beam with the model's language model when it "
     "has one (the bundled model does), else greedy.",
 )
@@ -16,6 +19,7 @@ LM = typer.Option(
     "auto",
     "--lm",
     metavar="FILE",
+    callback=_validate.lm_file,
     help="Character language model from `kocr lm build` for beam search; 'auto' = the .lm file next to "
     "the model, 'none' = no LM.",
 )

@@ -8,6 +8,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from kocr.commands import _validate
 from kocr.commands._console import print_warning, stderr, stdout
 from kocr.data.labelfile import LabelFile, LabelProblem
 
@@ -18,9 +19,18 @@ charset_app = typer.Typer(
 MAX_PROBLEMS_SHOWN = 10
 
 LabelsArg = typer.Argument(
-    ..., help="Label files: gt.txt (path<TAB>label), labels.txt (name label) or plain lines."
+    ...,
+    help="Label files: gt.txt (path<TAB>label), labels.txt (name label) or plain lines.",
+    exists=True,
+    dir_okay=False,
 )
-FormatOption = typer.Option("auto", "--format", "-f", help="Label file format: auto, gt, labels or lines.")
+FormatOption = typer.Option(
+    "auto",
+    "--format",
+    "-f",
+    help="Label file format: auto, gt, labels or lines.",
+    callback=_validate.choice("auto", "gt", "labels", "lines", metavar="FORMAT"),
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -45,7 +55,12 @@ def list_presets() -> None:
 
 @charset_app.command("show")
 def show(
-    spec: str = typer.Argument(..., help="A preset name (ko, ko-2350, ko-jamo, en) or a charset file."),
+    spec: str = typer.Argument(
+        ...,
+        metavar="CHARSET",
+        help="A preset name (ko, ko-2350, ko-jamo, en) or a charset file.",
+        callback=_validate.charset,
+    ),
     symbols: bool = typer.Option(False, "--symbols", help="Also print every symbol."),
 ) -> None:
     """Show a charset's size and what it is made of."""
@@ -77,19 +92,37 @@ def _examples(charset, group: str, limit: int = 12) -> str:
 @charset_app.command("build")
 def build(
     labels: list[Path] = typer.Option(
-        ..., "--from", help="Label file(s) to collect symbols from (repeatable)."
+        ...,
+        "--from",
+        help="Label file(s) to collect symbols from (repeatable).",
+        exists=True,
+        dir_okay=False,
     ),
-    output: Path = typer.Option(..., "--output", "-o", help="Charset file to write (one symbol per line)."),
+    output: Path = typer.Option(
+        ...,
+        "--output",
+        "-o",
+        help="Charset file to write (one symbol per line).",
+        callback=_validate.output_path,
+    ),
     fmt: str = FormatOption,
     order: str = typer.Option(
-        "frequency", help="Symbol order: frequency (most frequent first) or codepoint."
+        "frequency",
+        help="Symbol order: frequency (most frequent first) or codepoint.",
+        callback=_validate.choice("frequency", "codepoint", metavar="ORDER"),
     ),
-    mode: str = typer.Option("syllable", help="syllable, or jamo to split syllables into jamo."),
+    mode: str = typer.Option(
+        "syllable",
+        help="syllable, or jamo to split syllables into jamo.",
+        callback=_validate.choice("syllable", "jamo", metavar="MODE"),
+    ),
     min_count: int = typer.Option(1, min=1, help="Leave out symbols seen fewer times than this."),
     include: list[str] = typer.Option(
         [],
         "--include",
+        metavar="CHARSET",
         help="Also include every symbol of this preset or charset file (repeatable), e.g. en.",
+        callback=_validate.charset,
     ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUTPUT if it exists."),
 ) -> None:
@@ -101,6 +134,9 @@ def build(
         raise KocrError(f"{output} exists; pass --overwrite to replace it")
     files = _read_all(labels, fmt)
     texts = [record_label for f in files for record_label in _normalised_labels(f)]
+    if not texts:
+        _report_problems([p for f in files for p in f.problems])
+        raise KocrError(f"no usable label in {', '.join(map(str, labels))}; {output} not written")
     extra = [symbol for spec in include for symbol in Charset.load(spec)]
     charset = Charset.from_labels(texts, order=order, mode=mode, min_count=min_count, include=extra)  # type: ignore[arg-type]
     charset.save(output)
@@ -111,15 +147,18 @@ def build(
 @charset_app.command("check")
 def check(
     labels: list[Path] = LabelsArg,
-    charset_spec: str = typer.Option("ko", "--charset", "-c", help="Preset name or charset file."),
+    charset_spec: str = typer.Option(
+        "ko", "--charset", "-c", help="Preset name or charset file.", callback=_validate.charset
+    ),
     fmt: str = FormatOption,
-    top: int = typer.Option(20, help="How many missing symbols to list."),
+    top: int = typer.Option(20, min=1, help="How many missing symbols to list."),
 ) -> None:
     """Report how many labels and characters a charset covers.
 
     Exit code 0 when every label is covered and every line was readable, 1 otherwise.
     """
     from kocr.charsets import Charset, coverage_report
+    from kocr.errors import KocrError
 
     charset = Charset.load(charset_spec)
     files = _read_all(labels, fmt)
@@ -130,6 +169,9 @@ def check(
     ]
     report = coverage_report(pairs, charset)
     problems = [p for f in files for p in f.problems]
+    if not pairs:
+        _report_problems(problems)
+        raise KocrError(f"no usable label in {', '.join(map(str, labels))}: nothing to check")
 
     name = charset.name or charset_spec
     summary = Table(

@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from kocr.commands import _validate
 from kocr.commands._console import print_warning, stderr, stdout, task_progress
 
 if TYPE_CHECKING:
@@ -22,17 +23,45 @@ def register(data_app: typer.Typer) -> None:
     data_app.command("split")(split_command)
 
 
+def _sample_types(values: list[str]) -> None:
+    from kocr.data.formats import sample_type
+
+    for value in values:
+        sample_type(value)
+
+
 def convert_command(
     input_path: Path = typer.Argument(
-        ..., metavar="INPUT", help="AI Hub label JSON, labels.txt (name label) or gt.txt (path<TAB>label)."
+        ...,
+        metavar="INPUT",
+        help="AI Hub label JSON, labels.txt (name label) or gt.txt (path<TAB>label).",
+        exists=True,
+        dir_okay=False,
     ),
-    output: Path = typer.Option(..., "--output", "-o", help="The gt.txt to write."),
-    fmt: str = typer.Option("auto", "--format", "-f", help="auto, aihub, gt or labels."),
+    output: Path = typer.Option(
+        ..., "--output", "-o", help="The gt.txt to write.", callback=_validate.output_path
+    ),
+    fmt: str = typer.Option(
+        "auto",
+        "--format",
+        "-f",
+        help="auto, aihub, gt or labels.",
+        callback=_validate.choice("auto", "aihub", "gt", "labels", metavar="FORMAT"),
+    ),
     types: list[str] | None = typer.Option(
-        None, "--type", "-t", help="AI Hub only: keep syllable, word or sentence samples (repeatable)."
+        None,
+        "--type",
+        "-t",
+        metavar="TYPE",
+        help="AI Hub only: keep syllable, word or sentence samples (repeatable).",
+        callback=_validate.library_check(_sample_types),
     ),
     image_root: Path | None = typer.Option(
-        None, "--image-root", help="Folder the images are under (default: the input file's folder)."
+        None,
+        "--image-root",
+        help="Folder the images are under (default: the input file's folder).",
+        exists=True,
+        file_okay=False,
     ),
     keep_jamo: bool = typer.Option(
         False,
@@ -44,6 +73,7 @@ def convert_command(
         "--crop-dir",
         help="AI Hub Text in the wild: cut each labelled box out of its photo into this folder "
         "(ignored boxes are skipped).",
+        callback=_validate.output_path,
     ),
     workers: int = typer.Option(2, "--workers", "-j", min=1, help="Photos decoded at once (--crop-dir)."),
     overwrite: bool = typer.Option(
@@ -51,7 +81,10 @@ def convert_command(
     ),
     strict: bool = typer.Option(False, "--strict", help="Fail on the first problem that loses a sample."),
 ) -> None:
-    """Convert labels to gt.txt, checking each image exists; paths are relative to OUTPUT's folder."""
+    """Convert labels to gt.txt, checking each image exists; paths are relative to OUTPUT's folder.
+
+    An image listed twice keeps its first line; the repeats (and any second label) are reported.
+    """
     from kocr.data.formats import convert, write_gt
     from kocr.data.regions import check_crop_dir
     from kocr.errors import KocrError
@@ -126,20 +159,45 @@ def print_problems(conversion: Conversion) -> None:
 
 
 def split_command(
-    gt: Path = typer.Argument(..., metavar="GT", help="A gt.txt (path<TAB>label) or labels.txt to split."),
-    output_dir: Path = typer.Option(..., "--output", "-o", help="Folder for train.txt, val.txt, test.txt."),
-    ratios: str = typer.Option("0.8,0.1,0.1", "--ratios", help="Fractions adding up to 1 (2 or 3 parts)."),
-    seed: int = typer.Option(42, "--seed", help="Same seed and same samples give the same split."),
+    gt: Path = typer.Argument(
+        ...,
+        metavar="GT",
+        help="A gt.txt (path<TAB>label) or labels.txt to split.",
+        exists=True,
+        dir_okay=False,
+    ),
+    output_dir: Path = typer.Option(
+        ...,
+        "--output",
+        "-o",
+        help="Folder for train.txt, val.txt, test.txt.",
+        callback=_validate.output_path,
+    ),
+    ratios: str = typer.Option(
+        "0.8,0.1,0.1",
+        "--ratios",
+        metavar="R,R[,R]",
+        help="2 or 3 fractions above 0 adding up to 1: train, val[, test].",
+        callback=_validate.split_ratios,
+    ),
+    seed: int = typer.Option(42, "--seed", min=0, help="Same seed and same samples give the same split."),
     image_root: Path | None = typer.Option(
-        None, "--image-root", help="Folder the image paths are relative to (default: GT's folder)."
+        None,
+        "--image-root",
+        help="Folder the image paths are relative to (default: GT's folder).",
+        exists=True,
+        file_okay=False,
     ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing split files."),
 ) -> None:
-    """Split labels into train/val/test gt files, deterministically; paths are rewritten for OUTPUT."""
-    from kocr.data.formats import parse_ratios, read_label_samples, split_samples, write_gt
+    """Split labels into train/val/test gt files, deterministically; paths are rewritten for OUTPUT.
+
+    All lines of one image go to the same part; an empty part is an error.
+    """
+    from kocr.data.formats import find_duplicates, read_label_samples, split_samples, write_gt
     from kocr.errors import KocrError
 
-    parsed = parse_ratios(ratios)
+    parsed = _validate.ratio_list(ratios, counts=(2, 3), total=True, positive=True)
     names = _split_names(len(parsed))
     targets = [output_dir / f"{name}.txt" for name in names]
     existing = [str(t) for t in targets if t.exists()]
@@ -147,10 +205,22 @@ def split_command(
         raise KocrError(f"{', '.join(existing)} already exist(s); pass --overwrite to replace")
     # Splitting only partitions: keep jamo labels (convert/lmdb decide about those), skip no image check.
     conversion = read_label_samples(gt, image_root=image_root, check_images=False, keep_jamo=True)
+    _, repeats = find_duplicates(conversion.samples, drop=False)
+    conversion.problems.extend(repeats)
     print_problems(conversion)
+    if repeats:
+        print_warning(
+            f"{len(repeats):,} lines repeat an image listed before: each image's lines go to one part"
+        )
     if not conversion.samples:
         raise KocrError(f"{gt}: no usable samples to split")
     parts = split_samples(conversion.samples, parsed, seed=seed)
+    empty = [name for name, part in zip(names, parts, strict=True) if not part]
+    if empty:
+        raise KocrError(
+            f"{gt}: {len(conversion.samples):,} samples are too few for --ratios {ratios}: "
+            f"{', '.join(empty)} would be empty; nothing written"
+        )
     table = Table(title=f"split of {escape(str(gt))} (seed {seed})", title_justify="left")
     table.add_column("part")
     table.add_column("samples", justify="right")
@@ -162,8 +232,4 @@ def split_command(
 
 
 def _split_names(count: int) -> list[str]:
-    if count == 2:
-        return ["train", "val"]
-    if count == 3:
-        return ["train", "val", "test"]
-    return [f"part{i + 1}" for i in range(count)]
+    return ["train", "val", "test"][:count]

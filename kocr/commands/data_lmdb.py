@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from kocr.commands import _validate
 from kocr.commands._console import print_warning, stderr, stdout, task_progress
 
 if TYPE_CHECKING:
@@ -26,21 +27,40 @@ def register(data_app: typer.Typer) -> None:
 
 def lmdb_command(
     input_path: Path = typer.Argument(
-        ..., metavar="GT_OR_LABELS", help="gt.txt (path<TAB>label), labels.txt (name label) or AI Hub JSON."
+        ...,
+        metavar="GT_OR_LABELS",
+        help="gt.txt (path<TAB>label), labels.txt (name label) or AI Hub JSON.",
+        exists=True,
+        dir_okay=False,
     ),
-    output: Path = typer.Option(..., "--output", "-o", help="The LMDB folder to create."),
-    fmt: str = typer.Option("auto", "--format", "-f", help="auto, gt, labels or aihub."),
+    output: Path = typer.Option(
+        ..., "--output", "-o", help="The LMDB folder to create.", callback=_validate.output_path
+    ),
+    fmt: str = typer.Option(
+        "auto",
+        "--format",
+        "-f",
+        help="auto, gt, labels or aihub.",
+        callback=_validate.choice("auto", "gt", "labels", "aihub", metavar="FORMAT"),
+    ),
     image_root: Path | None = typer.Option(
-        None, "--image-root", help="Folder image paths are relative to (default: the input file's folder)."
+        None,
+        "--image-root",
+        help="Folder image paths are relative to (default: the input file's folder).",
+        exists=True,
+        file_okay=False,
     ),
     workers: int = typer.Option(
-        min(4, os.cpu_count() or 1), "--workers", "-j", help="Threads that read and check images."
+        min(4, os.cpu_count() or 1), "--workers", "-j", min=1, help="Threads that read and check images."
     ),
     keep_jamo: bool = typer.Option(False, "--keep-jamo", help="Keep labels with loose compatibility jamo."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUTPUT if it is an LMDB folder."),
     strict: bool = typer.Option(False, "--strict", help="Fail (writing nothing) on the first bad sample."),
 ) -> None:
-    """Build an LMDB in clovaai's layout; unreadable images are skipped and listed in OUTPUT/skipped.txt."""
+    """Build an LMDB in clovaai's layout; unreadable images are skipped and listed in OUTPUT/skipped.txt.
+
+    An image listed twice is written once (its first line); the repeats are reported.
+    """
 
     from kocr.commands.data_convert import print_problems
     from kocr.data.formats import convert
@@ -68,7 +88,9 @@ def lmdb_command(
     lost = [f"{p.where}\t\t{p.kind}: {p.message}" for p in conversion.problems if p.dropped]
     lost += [f"{s.where}\t{s.image}\t{s.reason}" for s in report.skipped]
     if lost:
-        (output / SKIPPED_FILE).write_text("".join(line + "\n" for line in lost), encoding="utf-8")
+        from kocr.fileio import atomic_write_text
+
+        atomic_write_text(output / SKIPPED_FILE, "".join(line + "\n" for line in lost))
     for skipped in report.skipped[:MAX_SKIPPED_SHOWN]:
         print_warning(f"skipped {skipped}")
     if len(report.skipped) > MAX_SKIPPED_SHOWN:
@@ -84,12 +106,22 @@ def lmdb_command(
 
 def stats_command(
     path: Path = typer.Argument(
-        ..., metavar="PATH", help="An LMDB folder, or a folder searched for LMDBs (**/data.mdb)."
+        ...,
+        metavar="PATH",
+        help="An LMDB folder, or a folder searched for LMDBs (**/data.mdb).",
+        exists=True,
+        file_okay=False,
     ),
     charset: str = typer.Option(
-        "ko", "--charset", "-c", help="Charset preset or file for length and coverage."
+        "ko",
+        "--charset",
+        "-c",
+        help="Charset preset or file for length and coverage.",
+        callback=_validate.charset,
     ),
-    max_images: int = typer.Option(10_000, "--max-images", help="Image headers read per LMDB (sampled)."),
+    max_images: int = typer.Option(
+        10_000, "--max-images", min=1, help="Image headers read per LMDB (sampled)."
+    ),
 ) -> None:
     """Samples, label lengths, charset coverage and image sizes of LMDB datasets."""
     from kocr.charsets import Charset

@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from kocr.commands import _validate
 from kocr.commands._console import print_warning, stderr, stdout, task_progress
 
 if TYPE_CHECKING:
@@ -38,47 +39,86 @@ FONT_HELP = "A font file (repeatable)."
 SYSTEM_HELP = (
     "Also use fontconfig's Korean fonts and the packaged Noto fonts (default: only when no --fonts/--font)."
 )
+NO_SYSTEM_HELP = "Never use fontconfig's or the packaged fonts."
+# The font options synth and fonts share.
+FONTS_OPTION = typer.Option([], "--fonts", metavar="DIR", help=FONTS_HELP, exists=True, file_okay=False)
+FONT_OPTION = typer.Option([], "--font", metavar="FILE", help=FONT_HELP, exists=True, dir_okay=False)
+SYSTEM_FONTS_OPTION = typer.Option(False, "--system-fonts", help=SYSTEM_HELP)
+NO_SYSTEM_FONTS_OPTION = typer.Option(False, "--no-system-fonts", help=NO_SYSTEM_HELP)
+
+
+def _system_fonts(use: bool, refuse: bool) -> bool | None:
+    """--system-fonts / --no-system-fonts (two plain flags: a --x/--no-x pair costs the help a column)."""
+    if use and refuse:
+        raise typer.BadParameter(
+            "give --system-fonts or --no-system-fonts, not both", param_hint="--system-fonts"
+        )
+    return True if use else False if refuse else None
+
+
+def parse_text_mix_lazily(spec: str) -> dict[str, float]:
+    """--text-mix checked as the renderer will take it (names, numbers, no negative weight)."""
+    from kocr.data.corpus import TextConfig, parse_text_mix
+
+    return TextConfig(weights=parse_text_mix(spec)).weights
 
 
 def synth_command(
     output: Path = typer.Option(
-        ..., "--output", "-o", metavar="OUT", help="LMDB folder to create (or a folder with --format images)."
+        ...,
+        "--output",
+        "-o",
+        metavar="OUT",
+        help="LMDB folder to create (or a folder with --format images).",
+        callback=_validate.output_path,
     ),
-    num: int = typer.Option(1000, "--num", "-n", metavar="N", help="Lines to render."),
+    num: int = typer.Option(1000, "--num", "-n", min=1, metavar="N", help="Lines to render."),
     seed: int | None = typer.Option(
         None,
         "--seed",
+        min=0,
         metavar="S",
         help="Same seed and fonts give byte-identical output (default 0, or the recipe's).",
     ),
     recipe: Path | None = typer.Option(
         None,
         "--config",
-        metavar="RECIPE.toml",
+        metavar="TOML",
         help=(
-            "Fonts, texts and renderer settings from a TOML recipe (the one `kocr train --train-data "
-            "synth:RECIPE.toml` renders on the fly); replaces the font, text and look options below."
+            "Fonts, texts and renderer settings from a TOML recipe, which kocr train also renders on the "
+            "fly (--train-data synth:FILE); replaces the font, text and look options below."
         ),
+        exists=True,
+        dir_okay=False,
     ),
     workers: int = typer.Option(
-        min(2, os.cpu_count() or 1), "--workers", "-j", metavar="W", help="Rendering processes."
+        min(2, os.cpu_count() or 1), "--workers", "-j", min=1, metavar="W", help="Rendering processes."
     ),
     charset: str = typer.Option(
-        "ko-2350", "--charset", "-c", metavar="CHARSET", help="Charset preset or file the texts stay within."
+        "ko-2350",
+        "--charset",
+        "-c",
+        metavar="CHARSET",
+        help="Charset preset or file the texts stay within.",
+        callback=_validate.charset,
     ),
-    fonts: list[Path] = typer.Option([], "--fonts", metavar="DIR", help=FONTS_HELP),
-    font_files: list[Path] = typer.Option([], "--font", metavar="FILE", help=FONT_HELP),
-    system_fonts: bool | None = typer.Option(None, "--system-fonts/--no-system-fonts", help=SYSTEM_HELP),
+    fonts: list[Path] = FONTS_OPTION,
+    font_files: list[Path] = FONT_OPTION,
+    system_fonts: bool = SYSTEM_FONTS_OPTION,
+    no_system_fonts: bool = NO_SYSTEM_FONTS_OPTION,
     corpus: list[Path] = typer.Option(
         [],
         "--corpus",
         metavar="FILE",
         help="UTF-8 text file: one sample per line or free text (about a third of the texts).",
+        exists=True,
+        dir_okay=False,
     ),
     text_mix: str = typer.Option(
         "",
         "--text-mix",
         metavar="KIND=W,...",
+        callback=_validate.library_check(parse_text_mix_lazily),
         help=(
             "Reweight the text kinds: corpus (0.5), words (0.35), syllables (0.3), mixed (0.35), "
             "latin (0: Latin tokens among Korean words), prose (0: windows of --corpus paragraphs cut "
@@ -92,23 +132,44 @@ def synth_command(
         help="Pattern (fnmatch on file or family name) marking handwriting faces.",
     ),
     handwriting_ratio: float = typer.Option(
-        0.35, "--handwriting-ratio", metavar="P", help="Share of handwriting lines."
+        0.35,
+        "--handwriting-ratio",
+        metavar="P",
+        help="Share of handwriting lines (0 to 1).",
+        callback=_validate.fraction,
     ),
-    min_chars: int = typer.Option(1, "--min-chars", metavar="N", help="Shortest text, characters."),
+    min_chars: int = typer.Option(1, "--min-chars", min=1, metavar="N", help="Shortest text, characters."),
     max_chars: int = typer.Option(
-        25, "--max-chars", metavar="N", help="Longest text, characters (clovaai default: 25)."
+        25, "--max-chars", min=1, metavar="N", help="Longest text, characters (clovaai default: 25)."
     ),
-    min_height: int = typer.Option(32, "--min-height", metavar="PX", help="Smallest output line height, px."),
-    max_height: int = typer.Option(64, "--max-height", metavar="PX", help="Largest output line height, px."),
+    min_height: int = typer.Option(
+        32, "--min-height", min=8, metavar="PX", help="Smallest output line height, px."
+    ),
+    max_height: int = typer.Option(
+        64, "--max-height", min=8, metavar="PX", help="Largest output line height, px."
+    ),
     degrade: float = typer.Option(
-        1.0, "--degrade", metavar="X", help="Scale of degradation probabilities; 0 = clean lines."
+        1.0,
+        "--degrade",
+        metavar="X",
+        help="Scale of degradation probabilities; 0 = clean lines.",
+        callback=_validate.non_negative_float,
     ),
     rgb: bool = typer.Option(False, "--rgb", help="Colour images (default: greyscale)."),
     fmt: str = typer.Option(
-        "lmdb", "--format", "-f", metavar="FORMAT", help="lmdb, or images (OUT/images/*.png + OUT/gt.txt)."
+        "lmdb",
+        "--format",
+        "-f",
+        metavar="FORMAT",
+        help="lmdb, or images (OUT/images/*.png + OUT/gt.txt).",
+        callback=_validate.choice("lmdb", "images"),
     ),
     preview: Path | None = typer.Option(
-        None, "--preview", metavar="SHEET.png", help="Write a contact sheet of the first 40 lines."
+        None,
+        "--preview",
+        metavar="SHEET.png",
+        help="Write a contact sheet of the first 40 lines (.png or .jpg).",
+        callback=_validate.image_file,
     ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUTPUT if it is a previous output."),
 ) -> None:
@@ -116,10 +177,13 @@ def synth_command(
 
     from kocr.data.corpus import TextConfig, parse_text_mix
     from kocr.data.synth import Degradations, SynthConfig, generate, plan
-    from kocr.errors import KocrError
 
-    if fmt not in ("lmdb", "images"):
-        raise KocrError(f"--format must be lmdb or images, not {fmt!r}")
+    for low, high, what in ((min_chars, max_chars, "chars"), (min_height, max_height, "height")):
+        if low > high:
+            raise typer.BadParameter(
+                f"--min-{what} {low} is above --max-{what} {high}", param_hint=f"--min-{what}"
+            )
+    system = _system_fonts(system_fonts, no_system_fonts)
     _check_output(output, fmt, overwrite)
     if recipe is not None:
         from kocr.data.synth_config import load_recipe
@@ -128,7 +192,7 @@ def synth_command(
     else:
         config = SynthConfig(
             charset=charset,
-            fonts=tuple(_faces(fonts, font_files, system_fonts, handwriting)),
+            fonts=tuple(_faces(fonts, font_files, system, handwriting)),
             corpus=tuple(str(p) for p in corpus),
             text=TextConfig(min_chars=min_chars, max_chars=max_chars, weights=parse_text_mix(text_mix)),
             seed=seed or 0,
@@ -201,23 +265,30 @@ def _write_preview(path: Path, kept: list[tuple[bytes, str]], the_plan: Plan) ->
     labels = "".join(label for _, label in kept)
     printed = [c for c in the_plan.coverages if not c.face.handwriting] or list(the_plan.coverages)
     label_font = next((c.face for c in printed if c.draws(labels)), printed[0].face)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    contact_sheet(kept, label_font).save(path)
+    from kocr.fileio import atomic_save_image
+
+    atomic_save_image(path, contact_sheet(kept, label_font))
     stdout.print(f"preview of the first {len(kept)} lines: {escape(str(path))}")
 
 
 def fonts_command(
-    fonts: list[Path] = typer.Option([], "--fonts", metavar="DIR", help=FONTS_HELP),
-    font_files: list[Path] = typer.Option([], "--font", metavar="FILE", help=FONT_HELP),
-    system_fonts: bool | None = typer.Option(None, "--system-fonts/--no-system-fonts", help=SYSTEM_HELP),
+    fonts: list[Path] = FONTS_OPTION,
+    font_files: list[Path] = FONT_OPTION,
+    system_fonts: bool = SYSTEM_FONTS_OPTION,
+    no_system_fonts: bool = NO_SYSTEM_FONTS_OPTION,
     charset: str = typer.Option(
-        "ko", "--charset", "-c", metavar="CHARSET", help="Charset preset or file to check against."
+        "ko",
+        "--charset",
+        "-c",
+        metavar="CHARSET",
+        help="Charset preset or file to check against.",
+        callback=_validate.charset,
     ),
     handwriting: list[str] = typer.Option(
         [], "--handwriting-fonts", metavar="PATTERN", help="Pattern marking handwriting faces."
     ),
     workers: int = typer.Option(
-        min(2, os.cpu_count() or 1), "--workers", "-j", metavar="W", help="Checking processes."
+        min(2, os.cpu_count() or 1), "--workers", "-j", min=1, metavar="W", help="Checking processes."
     ),
 ) -> None:
     """List fonts and how many charset characters each really draws (empty and .notdef glyphs excluded)."""
@@ -229,7 +300,7 @@ def fonts_command(
 
     chosen = Charset.load(charset)
     allowed = allowed_characters(chosen.symbols, chosen.covers)
-    faces = _faces(fonts, font_files, system_fonts, handwriting)
+    faces = _faces(fonts, font_files, _system_fonts(system_fonts, no_system_fonts), handwriting)
     if not faces:
         raise KocrError("no fonts found (pass --fonts DIR or --font FILE)")
     with stderr.status(

@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from kocr.commands import _decoding
+from kocr.commands import _decoding, _validate
 from kocr.commands._console import setup_logging, stderr, stdout
 
 
@@ -19,30 +19,54 @@ def register(app: typer.Typer) -> None:
 
 
 def evaluate(
-    extra_data: list[Path] = typer.Argument(None, help="More datasets (same as --data).", show_default=False),
+    extra_data: list[Path] = typer.Argument(
+        None, metavar="DATA", help="More datasets (same as --data).", show_default=False, exists=True
+    ),
     data: list[Path] = typer.Option(
-        [], "--data", "-d", help="LMDB folder, gt.txt/labels.txt, or a folder holding one (repeatable)."
+        [],
+        "--data",
+        "-d",
+        help="LMDB folder, gt.txt/labels.txt, or a folder holding one (repeatable).",
+        exists=True,
     ),
     saved_model: str = typer.Option(
-        "default", "--saved-model", "-m", help="Checkpoint: 'default' (bundled) or a .pt/.pth file."
+        "default",
+        "--saved-model",
+        "-m",
+        help="Checkpoint: 'default' (bundled), a .pt/.pth file or an exported .onnx file.",
+        callback=_validate.checkpoint,
     ),
-    charset: str | None = typer.Option(None, "--charset", "-c", help="Charset of a clovaai checkpoint."),
-    log_file: Path = typer.Option(Path("test_log.txt"), "--log-file", help="Per-image log (tab-separated)."),
-    summary_json: Path | None = typer.Option(None, "--summary-json", help="Also write the summary as JSON."),
+    charset: str | None = typer.Option(
+        None, "--charset", "-c", help="Charset of a clovaai checkpoint.", callback=_validate.charset
+    ),
+    log_file: Path = typer.Option(
+        Path("test_log.txt"),
+        "--log-file",
+        help="Per-image log: plain TSV, a tab, newline or backslash in a text written as \\t, \\n, \\\\.",
+        callback=_validate.output_path,
+    ),
+    summary_json: Path | None = typer.Option(
+        None, "--summary-json", help="Also write the summary as JSON.", callback=_validate.output_path
+    ),
     overwrite: bool = typer.Option(
         False, "--overwrite", help="Replace the log / summary files if they exist."
     ),
     ignore_space: bool = typer.Option(False, "--ignore-space", help="Accuracy and CER ignore spaces."),
     case_sensitive: bool = typer.Option(
-        False, "--case-sensitive", help="Latin case counts (default: ignored)."
+        True,
+        "--case-sensitive/--ignore-case",
+        help="Latin letter case counts (the default); --ignore-case folds A-Z to a-z for scoring only.",
+        show_default=False,
     ),
-    image_root: Path | None = typer.Option(None, help="Folder image paths in label files are relative to."),
+    image_root: Path | None = typer.Option(
+        None, help="Folder image paths in label files are relative to.", exists=True, file_okay=False
+    ),
     batch_size: int = typer.Option(32, min=1, help="Images per forward pass."),
-    device: str = typer.Option("auto", help="auto, cpu, cuda or cuda:N."),
+    device: str = typer.Option("auto", help="auto, cpu, cuda or cuda:N.", callback=_validate.device),
     workers: int = typer.Option(2, min=1, help="Threads decoding images while the model runs."),
     failures: int = typer.Option(0, "--failures", min=0, help="Print the N worst predictions."),
     confusions: bool = typer.Option(False, "--confusions", help="List the most frequent substitutions."),
-    top: int = typer.Option(15, help="Rows in the --confusions tables."),
+    top: int = typer.Option(15, min=1, help="Rows in the --confusions tables."),
     normalize: bool | None = typer.Option(
         None,
         "--normalize/--no-normalize",
@@ -59,6 +83,10 @@ def evaluate(
     """Evaluate a model on labelled images: a summary table and test_log.txt.
 
     test_log.txt has one row per image (Image Name, Real Text, Predicted Text, Confidence, CER).
+
+    Texts are logged as they are; scoring is case-sensitive unless --ignore-case.
+
+    A dataset of which no sample can be scored is an error.
     """
     from kocr.errors import KocrError
     from kocr.evaluate import evaluate as run_evaluation
@@ -68,9 +96,9 @@ def evaluate(
     datasets = [*data, *(extra_data or [])]
     if not datasets:
         raise typer.BadParameter("give at least one dataset with --data", param_hint="--data")
-    for path in (log_file, summary_json):
+    for path, option in ((log_file, "--log-file"), (summary_json, "--summary-json")):
         if path is not None and path.exists() and not overwrite:
-            raise KocrError(f"{path} exists; pass --overwrite to replace it (or choose another --log-file)")
+            raise KocrError(f"{path} exists; pass --overwrite to replace it (or choose another {option})")
     options = _decoding.decoder_kwargs(decoder, lm, beam_width, lm_weight, length_bonus)
     recognizer = Recognizer.load(
         saved_model, device=device, batch_size=batch_size, charset=charset, normalize=normalize, **options
@@ -104,11 +132,13 @@ def evaluate(
         _print_confusions("syllable substitutions (truth → predicted)", report.confusions, top)
         _print_confusions("jamo substitutions (truth → predicted)", report.jamo_confusions, top)
     if summary_json is not None:
+        from kocr.fileio import atomic_write_text
+
         summary = report.to_dict() | {
             "normalize": recognizer.preprocess.normalize,
             "decoding": recognizer.describe_decoder(),
         }
-        summary_json.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        atomic_write_text(summary_json, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
     stderr.print(
         f"wrote {escape(str(log_file))}" + (f" and {escape(str(summary_json))}" if summary_json else "")
     )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from kocr.commands._console import stderr, stdout
+from kocr.commands import _validate
+from kocr.commands._console import print_warning, stderr, stdout
 
 FORMATS = ("onnx",)
 
@@ -24,13 +26,31 @@ def export(
         "-m",
         metavar="CHECKPOINT",
         help="Checkpoint to export: 'default' (bundled) or a .pt/.pth file.",
+        callback=_validate.checkpoint,
     ),
-    output: Path = typer.Option(..., "--output", "-o", metavar="MODEL.onnx", help="The .onnx file to write."),
+    output: Path = typer.Option(
+        ...,
+        "--output",
+        "-o",
+        metavar="MODEL.onnx",
+        help="The .onnx file to write.",
+        callback=_validate.output_path,
+    ),
     export_format: str = typer.Option(
-        "onnx", "--format", "-f", metavar="FORMAT", help="Export format (only 'onnx' for now)."
+        "onnx",
+        "--format",
+        "-f",
+        metavar="FORMAT",
+        help="Export format (only 'onnx' for now).",
+        callback=_validate.choice(*FORMATS),
     ),
     opset: int = typer.Option(
-        17, "--opset", min=7, metavar="N", help="ONNX opset, 16-20 for TPS models, 14-20 for PARSeq."
+        17,
+        "--opset",
+        min=7,
+        max=20,
+        metavar="N",
+        help="ONNX opset, 7-20: 16-20 for TPS models, 14-20 for PARSeq.",
     ),
     charset: str | None = typer.Option(
         None,
@@ -38,6 +58,7 @@ def export(
         "-c",
         metavar="CHARSET",
         help="Charset of a clovaai checkpoint (kocr checkpoints carry theirs).",
+        callback=_validate.charset,
     ),
     check: bool = typer.Option(
         True, "--check/--no-check", help="Compare ONNX Runtime's logits with PyTorch's before writing."
@@ -62,15 +83,12 @@ def export(
 
     The file carries the charset, preprocessing and decoding, so it is all a deployment needs.
     """
-    from kocr.data.images import iter_image_files
     from kocr.errors import KocrError
     from kocr.export import export_onnx
 
     if export_format.lower() not in FORMATS:
         raise KocrError(f"--format must be one of {', '.join(FORMATS)}, not {export_format!r}")
-    sample_files = [path for path, _ in iter_image_files(samples)] if samples else None
-    if samples and not sample_files:
-        raise KocrError(f"no images found in {', '.join(samples)}")
+    sample_files = _readable_samples(samples) if samples else None
     with stderr.status(f"exporting {escape(saved_model)} to ONNX (opset {opset})"):
         report = export_onnx(
             saved_model,
@@ -109,3 +127,24 @@ def export(
             f"(batch sizes {', '.join(map(str, batches))}; widths {', '.join(map(str, widths))})",
         )
     stdout.print(table)
+
+
+def _readable_samples(samples: list[str]) -> list[Any]:
+    """The --samples images, decoded; unreadable or missing ones are reported and skipped, as predict
+    does. None readable is an error: the parity check would run on nothing."""
+    from kocr.data.images import iter_image_files, load_image
+    from kocr.errors import KocrError
+
+    skipped: list[KocrError] = []
+    images = []
+    for path, _ in iter_image_files(samples, on_missing=skipped.append):
+        try:
+            images.append(load_image(path))
+        except KocrError as exc:
+            skipped.append(exc)
+    for error in skipped:
+        print_warning(f"skipped: {error}")
+    if not images:
+        found = f"; {len(skipped):,} could not be read" if skipped else ""
+        raise KocrError(f"--samples: no readable images in {', '.join(samples)}{found}")
+    return images

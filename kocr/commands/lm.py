@@ -8,6 +8,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from kocr.commands import _validate
 from kocr.commands._console import print_warning, stderr, stdout
 
 app = typer.Typer(help="Character language models for beam-search decoding (--decoder beam --lm FILE).")
@@ -19,8 +20,16 @@ def register(root: typer.Typer) -> None:
 
 @app.command("build")
 def build(
-    corpus: list[Path] = typer.Argument(..., help="UTF-8 text files, one paragraph or line per line."),
-    output: Path = typer.Option(..., "--output", "-o", help="Language model file to write (e.g. lm.lm)."),
+    corpus: list[Path] = typer.Argument(
+        ..., help="UTF-8 text files, one paragraph or line per line.", exists=True, dir_okay=False
+    ),
+    output: Path = typer.Option(
+        ...,
+        "--output",
+        "-o",
+        help="Language model file to write (e.g. my.lm).",
+        callback=_validate.output_path,
+    ),
     order: int = typer.Option(6, "--order", min=2, max=12, help="n-gram order, in charset symbols."),
     min_count: int = typer.Option(
         1,
@@ -29,7 +38,11 @@ def build(
         help="Drop n-grams of order 3 and up seen fewer times (makes the file smaller).",
     ),
     charset: str = typer.Option(
-        "ko-2350", "--charset", "-c", help="Charset preset or file of the models the LM will decode for."
+        "ko-2350",
+        "--charset",
+        "-c",
+        help="Charset preset or file of the models the LM will decode for.",
+        callback=_validate.charset,
     ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUTPUT if it exists."),
     lm_weight: float | None = typer.Option(
@@ -79,8 +92,10 @@ def build(
 
 @app.command("info")
 def info(
-    model: Path = typer.Argument(..., help="Language model file."),
-    text: list[Path] = typer.Option([], "--text", help="Also report the perplexity on these text files."),
+    model: Path = typer.Argument(..., help="Language model file.", exists=True, dir_okay=False),
+    text: list[Path] = typer.Option(
+        [], "--text", help="Also report the perplexity on these text files.", exists=True, dir_okay=False
+    ),
 ) -> None:
     """Order, size, charset and n-gram counts of a language model (and its perplexity on --text)."""
     from kocr.charsets import Charset

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from kocr.commands import _decoding
+from kocr.commands import _decoding, _validate
 from kocr.commands._console import print_warning, stderr, stdout, task_progress
 
 
@@ -25,21 +25,35 @@ def predict(
     ),
     recursive: bool = typer.Option(False, "--recursive", "-r", help="Also read images in subfolders."),
     saved_model: str = typer.Option(
-        "default", "--saved-model", "-m", help="Checkpoint to use: 'default' (bundled) or a .pt/.pth file."
+        "default",
+        "--saved-model",
+        "-m",
+        help="Checkpoint to use: 'default' (bundled), a .pt/.pth file, or an exported .onnx file.",
+        callback=_validate.checkpoint,
     ),
     charset: str | None = typer.Option(
-        None, "--charset", "-c", help="Charset of a clovaai checkpoint (kocr checkpoints carry theirs)."
+        None,
+        "--charset",
+        "-c",
+        help="Charset of a clovaai checkpoint (kocr checkpoints carry theirs).",
+        callback=_validate.charset,
     ),
     output: Path | None = typer.Option(
-        None, "--output", "-o", help="Write results to a .tsv, .csv, .json or .jsonl file instead of a table."
+        None,
+        "--output",
+        "-o",
+        help="Write results to a .tsv, .csv, .json or .jsonl file instead of a table.",
+        callback=_validate.output_path,
     ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace --output if it exists."),
     batch_size: int = typer.Option(32, min=1, help="Images per forward pass."),
-    device: str = typer.Option("auto", help="auto, cpu, cuda or cuda:N."),
+    device: str = typer.Option("auto", help="auto, cpu, cuda or cuda:N.", callback=_validate.device),
     onnx: Path | None = typer.Option(
         None,
         "--onnx",
         help="Run an exported ONNX model with onnxruntime (on --device: cuda needs onnxruntime-gpu).",
+        exists=True,
+        dir_okay=False,
     ),
     normalize: bool | None = typer.Option(
         None,
@@ -61,22 +75,42 @@ def predict(
 ) -> None:
     """Recognise the text in text-line images.
 
-    Unreadable files are reported and skipped; the exit code is 1 only when no image could be read.
+    Unreadable and missing files are reported and skipped; the exit code is 1 when no image could be read.
+
+    With several PATHS, results name files by their path as given (twoA/x.png, twoB/x.png).
     """
     from kocr.data.images import iter_image_files
     from kocr.errors import KocrError
     from kocr.predict_files import OUTPUT_FORMATS, predict_files, write_predictions
 
+    if onnx is not None and (saved_model != "default" or charset is not None):
+        given = "--saved-model/-m" if saved_model != "default" else "--charset"
+        raise typer.BadParameter(
+            f"--onnx runs the exported file alone (it carries its charset); drop {given}, or drop --onnx "
+            "to run the checkpoint",
+            param_hint=given,
+        )
     if output is not None:
         if output.suffix.lower() not in OUTPUT_FORMATS:
             raise KocrError(f"--output must end in {', '.join(OUTPUT_FORMATS)}, not {output.name!r}")
         if output.exists() and not overwrite:
             raise KocrError(f"{output} exists; pass --overwrite to replace it")
-    files = iter_image_files(paths, recursive=recursive)
-    if not files:
+    failures = 0
+
+    def skipped(error: KocrError) -> None:
+        nonlocal failures
+        failures += 1
+        print_warning(f"skipped: {error}")
+
+    files = iter_image_files(paths, recursive=recursive, on_missing=skipped)
+    missing = failures
+    if not files and not failures:
         raise KocrError(
             f"no images found in {', '.join(paths)}" + ("" if recursive else " (subfolders need -r)")
         )
+    if not files:
+        print_warning(f"none of the {failures:,} paths given exists")
+        raise typer.Exit(1)
     options = _decoding.decoder_kwargs(decoder, lm, beam_width, lm_weight, length_bonus)
     recognizer = _load_recognizer(saved_model, onnx, charset, device, batch_size, normalize, options)
     setup = recognizer.describe()
@@ -87,28 +121,22 @@ def predict(
         stderr.print(f"input normalisation ({origin}): {setup['normalization']}")
         stderr.print(escape(_decoding.describe(decoding)))
 
-    failures = 0
-
-    def skipped(error: KocrError) -> None:
-        nonlocal failures
-        failures += 1
-        print_warning(f"skipped: {error}")
-
     with _progress(len(files)) as progress:
         task = progress.add_task("predict", total=len(files))
         advance = functools.partial(progress.advance, task)
         rows = list(predict_files(recognizer, files, on_skip=skipped, on_chunk=advance))
+    if failures:
+        print_warning(f"{failures:,} of {len(files) + missing:,} files could not be read")
+    if not rows:  # nothing to report: no empty table, no empty --output
+        print_warning("no image could be read" + (f"; {output} not written" if output is not None else ""))
+        raise typer.Exit(1)
     if output is not None:
         metadata = {"model": str(recognizer.source), "normalize": setup["normalize"], **decoding}
         fields = {"normalize": setup["normalize"], "decoder": decoding["decoder"]}
         write_predictions(output, rows, metadata=metadata, fields=fields)
         stderr.print(f"wrote {len(rows):,} predictions to {escape(str(output))}")
-    elif rows:
+    else:
         _print_table(rows)
-    if failures:
-        print_warning(f"{failures:,} of {len(files):,} files could not be read")
-    if not rows:
-        raise typer.Exit(1)
 
 
 def _load_recognizer(

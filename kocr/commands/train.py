@@ -19,7 +19,12 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from kocr.commands import _validate
 from kocr.commands._console import setup_logging, stderr, stdout
+from kocr.training.config import DEFAULT_MODEL
+
+OPTIMIZERS = ("adamw", "adam", "adadelta", "sgd")  # kocr.training.optim (which imports torch)
+SCHEDULES = ("onecycle", "cosine", "constant")
 
 
 def register(app: typer.Typer) -> None:
@@ -45,29 +50,48 @@ FINETUNE_HELP = (
 
 
 def train(
-    train_data: list[Path] = typer.Option(
+    ctx: typer.Context,
+    train_data: list[str] = typer.Option(
         [],
         "--train-data",
         "-t",
-        help="Training data: LMDB folders, gt.txt/labels.txt files, or folders of them.",
+        metavar="PATH",
+        help="Training data: LMDB folders, gt.txt/labels.txt files, folders of them, or synth:RECIPE.toml.",
+        callback=_validate.dataset_paths,
     ),
-    valid_data: list[Path] = typer.Option(
-        [], "--valid-data", "-v", help="Validation data (default: 2% held out of the first --train-data)."
+    valid_data: list[str] = typer.Option(
+        [],
+        "--valid-data",
+        "-v",
+        metavar="PATH",
+        help="Validation data (default: 2% held out of the first --train-data).",
+        callback=_validate.dataset_paths,
     ),
     ratios: str | None = typer.Option(
-        None, help="Mixing ratios of the --train-data sets, e.g. 0.7,0.3 (default: by size)."
+        None,
+        metavar="R,R,...",
+        help="Mixing ratios of the --train-data sets, one per set, e.g. 0.7,0.3 (default: by size).",
+        callback=_validate.mixing_ratios,
     ),
     charset: str | None = typer.Option(
-        None, "--charset", "-c", help="ko, ko-2350, ko-jamo, en or a charset file \\[train default: ko]."
+        None,
+        "--charset",
+        "-c",
+        help="ko, ko-2350, ko-jamo, en or a charset file \\[train default: ko].",
+        callback=_validate.charset,
     ),
-    model: str = typer.Option(
-        "tps-resnet-bilstm-ctc", "--model", "-m", help="Architecture (see `kocr models`)."
+    model: str | None = typer.Option(
+        None,
+        "--model",
+        "-m",
+        help=f"Architecture (see `kocr models`) \\[default: {DEFAULT_MODEL}]",
+        callback=_validate.model_name,
     ),
-    img_h: int | None = typer.Option(None, help="Input height (default: the model's)."),
-    img_w: int | None = typer.Option(None, help="Input width (default: the model's)."),
+    img_h: int | None = typer.Option(None, min=1, help="Input height (default: the model's)."),
+    img_w: int | None = typer.Option(None, min=1, help="Input width (default: the model's)."),
     keep_ratio: bool = typer.Option(True, help="Resize keeping the aspect ratio, then pad to the width."),
     max_length: int | None = typer.Option(
-        None, help="Longest label in charset symbols (default: what the model can emit)."
+        None, min=1, help="Longest label in charset symbols (default: what the model can emit)."
     ),
     case_fold: bool = typer.Option(False, help="Lower-case Latin letters in labels (Hangul is unaffected)."),
     augment: bool = typer.Option(True, help="Training augmentation (blur, noise, contrast, small warps)."),
@@ -77,39 +101,74 @@ def train(
         "stretch), in training and, through the checkpoint, in eval and predict.",
     ),
     batch_size: int = typer.Option(64, min=1, help="Samples per step (per process under torchrun)."),
-    iters: int | None = typer.Option(None, min=1, help="Optimiser steps to train for."),
+    iters: int | None = typer.Option(
+        None, min=1, help="Optimiser steps to train for (with --resume: shorten or extend the run)."
+    ),
     epochs: int | None = typer.Option(None, min=1, help="Epochs to train for, if --iters is not given [1]."),
-    optimizer: str = typer.Option("adamw", help="adamw, adam, adadelta (clovaai: with --lr 1) or sgd."),
-    lr: float | None = typer.Option(None, help="Peak learning rate [CRNN 1e-3, PARSeq 7e-4; finetune ÷10]."),
-    weight_decay: float | None = typer.Option(None, help="Weight decay [CRNN 1e-4, PARSeq 0]."),
-    schedule: str = typer.Option("onecycle", help="onecycle (warm-up then cosine), cosine or constant."),
-    grad_clip: float | None = typer.Option(None, help="Gradient-norm clip [CRNN 5, PARSeq 20]."),
+    optimizer: str = typer.Option(
+        "adamw",
+        help="adamw, adam, adadelta (clovaai: with --lr 1) or sgd.",
+        callback=_validate.choice(*OPTIMIZERS),
+    ),
+    lr: float | None = typer.Option(
+        None,
+        help="Peak learning rate [CRNN 1e-3, PARSeq 7e-4; finetune ÷10].",
+        callback=_validate.positive_float,
+    ),
+    weight_decay: float | None = typer.Option(
+        None, help="Weight decay [CRNN 1e-4, PARSeq 0].", callback=_validate.non_negative_float
+    ),
+    schedule: str = typer.Option(
+        "onecycle",
+        help="onecycle (warm-up then cosine), cosine or constant.",
+        callback=_validate.choice(*SCHEDULES),
+    ),
+    grad_clip: float | None = typer.Option(
+        None, help="Gradient-norm clip [CRNN 5, PARSeq 20].", callback=_validate.non_negative_float
+    ),
     amp: str | None = typer.Option(
         None,
         help="Mixed precision: auto (bf16/fp16 on CUDA, off on CPU), off, bf16 (also on CPUs with "
         "AVX512-BF16/AMX, ~1.3x faster), fp16. \\[default: auto; on --resume the run's own]",
         show_default=False,
+        callback=_validate.choice("auto", "off", "bf16", "fp16", metavar="MODE"),
     ),
     workers: int | None = typer.Option(
         None, min=0, help="DataLoader worker processes \\[cores - 1, at most 4]."
     ),
-    seed: int = typer.Option(1111, help="Random seed (data order, augmentation, initialisation)."),
-    device: str = typer.Option("auto", help="auto, cpu, cuda or cuda:N."),
+    seed: int = typer.Option(1111, min=0, help="Random seed (data order, augmentation, initialisation)."),
+    device: str = typer.Option("auto", help="auto, cpu, cuda or cuda:N.", callback=_validate.device),
     valid_every: int = typer.Option(500, min=1, help="Validate (and write last.pt) every N steps."),
     valid_max_samples: int = typer.Option(2000, min=1, help="Validate on at most this many samples."),
-    output: Path = typer.Option(Path("runs"), help="Folder that holds the run folders."),
-    name: str | None = typer.Option(None, help="Run folder name [MODEL-CHARSET]."),
+    output: Path = typer.Option(
+        Path("runs"), help="Folder that holds the run folders.", callback=_validate.output_path
+    ),
+    name: str | None = typer.Option(
+        None, help="Run folder name [MODEL-CHARSET].", callback=_validate.folder_name
+    ),
     resume: Path | None = typer.Option(
-        None, help="Continue an interrupted run from its last.pt (same folder, step and schedule)."
+        None,
+        help="Continue an interrupted run from its last.pt (same folder, step and schedule); --iters, "
+        "--epochs, --valid-every, --device, --workers and --amp may change, other options may not.",
+        exists=True,
+        dir_okay=False,
     ),
     saved_model: Path | None = typer.Option(
-        None, "--saved-model", help="Start from this checkpoint (kocr .pt, clovaai .pth, PARSeq .pt/.ckpt)."
+        None,
+        "--saved-model",
+        help="Start from this checkpoint (kocr .pt, clovaai .pth, PARSeq .pt/.ckpt).",
+        exists=True,
+        dir_okay=False,
     ),
     saved_charset: str | None = typer.Option(
-        None, help="Charset the --saved-model was trained with, when it stores none (clovaai)."
+        None,
+        help="Charset the --saved-model was trained with, when it stores none (clovaai).",
+        callback=_validate.charset,
     ),
     freeze_features: bool = typer.Option(
-        False, help="Fine-tuning: keep the feature extractor (and TPS / ViT encoder) fixed."
+        False,
+        "--freeze-features",
+        help="Fine-tuning: keep the feature extractor (and TPS / ViT encoder) fixed.",
     ),
     verbose: bool = typer.Option(False, "--verbose", help="Log every detail."),
 ) -> None:
@@ -119,11 +178,14 @@ def train(
     setup_logging(verbose)
     if not train_data and resume is None:
         raise typer.BadParameter("give --train-data (or --resume a run)", param_hint="--train-data")
+    parsed_ratios = _validate.ratio_list(ratios) if ratios else None
+    if resume is None:
+        _validate.check_ratio_count(parsed_ratios, train_data)
     overrides: dict[str, Any] = {"saved_charset": saved_charset} if saved_charset else {}
     config = TrainConfig(
-        train_data=[str(p) for p in train_data],
-        valid_data=[str(p) for p in valid_data],
-        data_ratios=_parse_ratios(ratios),
+        train_data=list(train_data),
+        valid_data=list(valid_data),
+        data_ratios=parsed_ratios,
         charset=charset if charset or saved_model else "ko",
         model=model,
         model_overrides=overrides,
@@ -155,7 +217,12 @@ def train(
         freeze_features=freeze_features,
     )
     main_process = int(os.environ.get("RANK", "0")) == 0
-    result = Trainer(config, RichReporter() if main_process else None).run()
+    trainer = Trainer(
+        config,
+        RichReporter() if main_process else None,
+        resume_options=_typed_options(ctx) if resume is not None else None,
+    )
+    result = trainer.run()
     if main_process:
         best = f"{result.best_cer:.4f}" if result.best_cer != float("inf") else "n/a"
         stdout.print(
@@ -163,6 +230,23 @@ def train(
         )
     if result.interrupted:
         raise typer.Exit(130)
+
+
+#: CLI parameters → the TrainConfig fields they set (where the names differ).
+_CONFIG_FIELDS = {"ratios": "data_ratios", "saved_charset": "model_overrides"}
+_NOT_CONFIG = {"resume", "verbose"}
+
+
+def _typed_options(ctx: typer.Context) -> set[str]:
+    """The TrainConfig fields whose options were given on the command line (or by environment)."""
+    typed = set()
+    for name in ctx.params:
+        if name in _NOT_CONFIG:
+            continue
+        source = ctx.get_parameter_source(name)
+        if source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT", "PROMPT"):
+            typed.add(_CONFIG_FIELDS.get(name, name))
+    return typed
 
 
 def finetune(**kwargs: Any) -> None:
@@ -176,7 +260,8 @@ def finetune(**kwargs: Any) -> None:
 
 
 def _finetune_signature() -> inspect.Signature:
-    """``train``'s options, with ``--saved-model`` described as required for a new run."""
+    """``train``'s options, with ``--saved-model`` described as required for a new run and ``--model``
+    without a default: a fine-tune trains the checkpoint's own architecture."""
     parameters = []
     for parameter in inspect.signature(train).parameters.values():
         if parameter.name == "saved_model":
@@ -185,6 +270,19 @@ def _finetune_signature() -> inspect.Signature:
                     None,
                     "--saved-model",
                     help="Checkpoint to start from (kocr, clovaai, PARSeq); required unless --resume.",
+                    exists=True,
+                    dir_okay=False,
+                )
+            )
+        elif parameter.name == "model":
+            parameter = parameter.replace(
+                default=typer.Option(
+                    None,
+                    "--model",
+                    "-m",
+                    help="Not needed: a fine-tune keeps the checkpoint's architecture (if given, it must "
+                    "name that one).",
+                    callback=_validate.model_name,
                 )
             )
         parameters.append(parameter)
@@ -193,15 +291,6 @@ def _finetune_signature() -> inspect.Signature:
 
 finetune.__signature__ = _finetune_signature()  # type: ignore[attr-defined]
 finetune.__annotations__ = train.__annotations__
-
-
-def _parse_ratios(text: str | None) -> list[float] | None:
-    if not text:
-        return None
-    try:
-        return [float(part) for part in text.split(",")]
-    except ValueError:
-        raise typer.BadParameter(f"--ratios must be numbers separated by commas, got {text!r}") from None
 
 
 class RichReporter:

@@ -16,6 +16,15 @@ from kocr.charsets import Charset
 from kocr.text import label_problem, normalize
 
 MAX_EXAMPLES = 3
+LOUD_SHARE = 0.02  # dropping more than this share of a dataset gets its own, louder warning
+
+#: What changes the outcome, per reason (the options of ``kocr train`` / ``finetune``).
+REMEDIES = {
+    "too long": "raise --max-length, or --img-w: the default limit is what the model emits at its width",
+    "unknown symbols": "choose a --charset that holds them (kocr charset check lists what is missing)",
+    "missing image": "check the image paths (or --image-root)",
+    "label not UTF-8": "convert the labels to UTF-8",
+}
 
 
 class LabelFilter:
@@ -70,8 +79,12 @@ class LabelFilter:
         return shown
 
     def log(self, source: Path | str, kept: int) -> None:
-        """One line: how many samples are used, and how many were dropped for each reason."""
+        """One record: how many samples are used, and how many were dropped for each reason; when more
+        than :data:`LOUD_SHARE` of the dataset is dropped for a reason, it starts with a line per such
+        reason with its count and the option that changes it (``--max-length``, ``--img-w``,
+        ``--charset``)."""
         total = kept + sum(self.dropped.values())
+        loud = "".join(line + "\n" for line in self.loud_lines(source, total))
         note = f"; {self.normalised} labels normalised (NFC/whitespace)" if self.normalised else ""
         if not self.dropped:
             self.logger.info("%s: using all %d samples%s", source, kept, note)
@@ -87,6 +100,20 @@ class LabelFilter:
             limits.append(f"max length {self.max_length}")
         context = f" ({', '.join(limits)})" if limits else ""
         self.logger.warning(
-            "%s: using %d of %d samples%s; dropped %d — %s%s",
-            source, kept, total, context, total - kept, reasons, note,
+            "%s%s: using %d of %d samples%s; dropped %d — %s%s",
+            loud, source, kept, total, context, total - kept, reasons, note,
         )  # fmt: skip
+
+    def loud_lines(self, source: Path | str, total: int) -> list[str]:
+        """``DROPPING 28% of X: 1,422 of 5,000 samples too long (over 13 symbols); raise --max-length...``
+        for each reason that drops more than :data:`LOUD_SHARE` of ``total``."""
+        lines = []
+        for reason, count in self.dropped.most_common():
+            if total and count / total > LOUD_SHARE:
+                limit = (
+                    f" (over {self.max_length} symbols)" if reason == "too long" and self.max_length else ""
+                )
+                remedy = f"; {REMEDIES[reason]}" if reason in REMEDIES else ""
+                share = f"{count / total:.0%} of {source}"
+                lines.append(f"DROPPING {share}: {count:,} of {total:,} samples {reason}{limit}{remedy}")
+        return lines

@@ -18,7 +18,13 @@ Choices:
   trimming the ends is reported as a note, the sample is kept.
 - A label holding Hangul compatibility jamo (``ㄱ``, ``ㅏ``, U+3131–U+318E) is dropped as a typing
   slip unless ``keep_jamo=True``: in AI Hub these are faults (``'국ㅇㄴ'``), and a model trained on
-  them learns to emit loose jamo.
+  them learns to emit loose jamo. A symbol of kocr's own charset presets is never a slip: the araea
+  ``ㆍ`` (U+318D), which Korean print uses as a middle dot, is in every Korean preset and the renderer
+  writes it, so it is kept (:func:`is_stray_jamo`).
+- An image listed twice is reported wherever a dataset is built (:func:`find_duplicates`): ``convert``
+  and ``lmdb`` keep its first line and drop the repeats, saying so, and an image given two different
+  labels is reported as a conflict; ``split`` keeps every line and puts all lines of one image in the
+  same part, so no image is in both the training and the test part.
 - :func:`split_samples` sorts by (image, label) before a seeded shuffle, so the split depends on the
   set of samples and the seed, not on the order they were listed in.
 """
@@ -37,8 +43,10 @@ from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
 from kocr.charsets.hangul import is_compatibility_jamo
+from kocr.charsets.presets import NON_HANGUL
+from kocr.data.images import image_key
 from kocr.data.labelfile import read_label_file
-from kocr.errors import InputFileError, KocrError
+from kocr.errors import InputFileError, KocrError, OutputExistsError
 from kocr.fileio import atomic_write_text
 from kocr.text import normalize
 
@@ -101,6 +109,8 @@ class Kind:
     UNREADABLE_IMAGE = "unreadable image"
     EMPTY_TEXT = "empty text"
     STRAY_JAMO = "stray jamo"
+    DUPLICATE = "image listed twice"
+    CONFLICT = "image with two labels"
     NORMALISED = "label normalised"
     UNKNOWN_TYPE = "unknown type"
     MALFORMED = "malformed entry"
@@ -175,7 +185,7 @@ def clean_label(
         return None, [Problem(Kind.EMPTY_TEXT, source, f"empty text {raw!r}", line, ref)]
     if label != raw.strip():
         problems.append(Problem(Kind.NORMALISED, source, _what_changed(raw, label), line, ref, dropped=False))
-    jamo = [ch for ch in label if is_compatibility_jamo(ch)]
+    jamo = [ch for ch in label if is_stray_jamo(ch)]
     if jamo:
         message = f"{label!r} contains loose jamo {''.join(jamo)!r}"
         if keep_jamo:
@@ -184,6 +194,15 @@ def clean_label(
             problems.append(Problem(Kind.STRAY_JAMO, source, message, line, ref))
             return None, problems
     return label, problems
+
+
+def is_stray_jamo(ch: str) -> bool:
+    """A compatibility jamo that is no symbol of kocr's charsets (``ㄱ``, ``ㅏ``: a typing slip), as
+    opposed to the araea ``ㆍ`` that every Korean preset holds as punctuation."""
+    return is_compatibility_jamo(ch) and ch not in _PRESET_SYMBOLS
+
+
+_PRESET_SYMBOLS = frozenset(NON_HANGUL)  # every preset's non-syllable symbols (presets.py)
 
 
 def _what_changed(raw: str, label: str) -> str:
@@ -551,19 +570,67 @@ def convert(
     regions: bool = False,
 ) -> Conversion:
     """Read any supported input; ``auto`` treats ``.json`` as AI Hub and sniffs label files.
-    ``regions``: collect Text-in-the-wild boxes to crop (AI Hub only)."""
+    ``regions``: collect Text-in-the-wild boxes to crop (AI Hub only). An image listed twice keeps its
+    first line, the others are reported (:func:`drop_duplicates`)."""
     path = Path(path)
     if fmt not in INPUT_FORMATS:
         raise KocrError(f"unknown input format {fmt!r}; choose one of {', '.join(INPUT_FORMATS)}")
     if fmt == "aihub" or (fmt == "auto" and path.suffix.lower() == ".json"):
-        return read_aihub(path, image_root=image_root, types=types, keep_jamo=keep_jamo, regions=regions)
+        result = read_aihub(path, image_root=image_root, types=types, keep_jamo=keep_jamo, regions=regions)
+        return drop_duplicates(result)
     if types:
         raise KocrError("--type only applies to AI Hub JSON input")
     if regions:
         raise KocrError("--crop-dir only applies to AI Hub JSON input (Text in the wild)")
-    return read_label_samples(
+    result = read_label_samples(
         path, fmt=fmt, image_root=image_root, check_images=check_images, keep_jamo=keep_jamo
     )
+    return drop_duplicates(result)
+
+
+def drop_duplicates(conversion: Conversion) -> Conversion:
+    """Keep the first line of each image, report the others (:func:`find_duplicates`); in place."""
+    conversion.samples, problems = find_duplicates(conversion.samples, drop=True)
+    conversion.problems.extend(problems)
+    return conversion
+
+
+def find_duplicates(samples: Sequence[Sample], *, drop: bool) -> tuple[list[Sample], list[Problem]]:
+    """Images listed more than once: (samples, problems).
+
+    An image is one file whatever the spelling of its path (``a/../x.png`` is ``x.png``). With ``drop``
+    only each image's first sample is kept and the repeats are reported as dropped; without, every
+    sample stays and the repeats are notes. A repeat with another label is a conflict either way
+    (which label is right cannot be told), named with both labels and where each came from.
+    """
+    first: dict[str, Sample] = {}
+    kept: list[Sample] = []
+    problems: list[Problem] = []
+    for sample in samples:
+        key = image_key(sample.image)
+        seen = first.get(key)
+        if seen is None:
+            first[key] = sample
+            kept.append(sample)
+            continue
+        if not drop:
+            kept.append(sample)
+        source, line = _split_where(sample.where)
+        if seen.label == sample.label:
+            message = f"{sample.image} was already listed at {seen.where}"
+            kind = Kind.DUPLICATE
+        else:
+            message = f"{sample.image} is labelled {sample.label!r} here but {seen.label!r} at {seen.where}"
+            kind = Kind.CONFLICT
+        effect = "; the first line is kept" if drop else ""
+        problems.append(Problem(kind, source, message + effect, line, dropped=drop))
+    return kept, problems
+
+
+def _split_where(where: str) -> tuple[str, int | None]:
+    """``"gt.txt:12"`` → ("gt.txt", 12); an AI Hub ``"file [image 7]"`` stays whole."""
+    source, _, line = where.rpartition(":")
+    return (source, int(line)) if source and line.isdigit() else (where, None)
 
 
 # --- writing and splitting -----------------------------------------------------------------------
@@ -581,7 +648,7 @@ def write_gt(
     """
     path = Path(path)
     if path.exists() and not overwrite:
-        raise KocrError(f"{path} already exists; pass --overwrite (overwrite=True) to replace it")
+        raise OutputExistsError(path)
     folder = path.parent if str(path.parent) else Path(".")
     lines: list[str] = []
     for sample in samples:
@@ -607,23 +674,30 @@ def _gt_path(image: Path, folder: Path) -> str:
 def split_samples(
     samples: Sequence[Sample], ratios: Sequence[float] = (0.8, 0.1, 0.1), *, seed: int = 0
 ) -> list[list[Sample]]:
-    """Split into ``len(ratios)`` parts; every sample lands in exactly one.
+    """Split into ``len(ratios)`` parts; every sample lands in exactly one, and every line of one image
+    in the same part (an image listed twice never leaks from training into validation or test).
 
-    Deterministic and independent of input order: samples are sorted by (image, label), shuffled with
-    ``random.Random(seed)`` and cut at sizes rounded by largest remainder (so they add up exactly).
+    Deterministic and independent of input order: images are sorted (their lines by label), shuffled
+    with ``random.Random(seed)`` and dealt into parts whose sizes are the ratios rounded by largest
+    remainder; a part is full once it reaches its size, so parts with a repeated image may end up a line
+    or two off. Without repeats this is the plain shuffle-and-cut split of earlier versions.
     """
     if not ratios or any(r < 0 for r in ratios) or abs(sum(ratios) - 1.0) > 1e-6:
         raise KocrError(
             f"split ratios must be non-negative and add up to 1, got {', '.join(map(str, ratios))}"
         )
-    ordered = sorted(samples, key=lambda s: (str(s[0]), s[1]))
+    groups: dict[str, list[Sample]] = {}
+    for sample in sorted(samples, key=lambda s: (str(s[0]), s[1])):
+        groups.setdefault(image_key(sample[0]), []).append(sample)
+    ordered = list(groups.values())
     random.Random(seed).shuffle(ordered)
-    sizes = _part_sizes(len(ordered), ratios)
-    parts: list[list[Sample]] = []
-    start = 0
-    for size in sizes:
-        parts.append(ordered[start : start + size])
-        start += size
+    sizes = _part_sizes(len(samples), ratios)
+    parts: list[list[Sample]] = [[] for _ in ratios]
+    current = 0
+    for group in ordered:
+        while current < len(parts) - 1 and len(parts[current]) >= sizes[current]:
+            current += 1
+        parts[current].extend(group)
     return parts
 
 
@@ -634,16 +708,3 @@ def _part_sizes(total: int, ratios: Sequence[float]) -> list[int]:
     for i in by_remainder[: total - sum(sizes)]:
         sizes[i] += 1
     return sizes
-
-
-def parse_ratios(text: str) -> tuple[float, ...]:
-    """``"0.8,0.1,0.1"`` → (0.8, 0.1, 0.1), with a clear error for anything else."""
-    try:
-        ratios = tuple(float(part) for part in text.split(","))
-    except ValueError:
-        raise KocrError(
-            f"--ratios must be comma-separated numbers such as 0.8,0.1,0.1, not {text!r}"
-        ) from None
-    if len(ratios) < 2:
-        raise KocrError("--ratios needs at least two parts, e.g. 0.9,0.1")
-    return ratios

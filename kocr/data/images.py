@@ -20,7 +20,12 @@ from PIL import Image, UnidentifiedImageError
 
 from kocr.errors import InputFileError, KocrError
 
-ImageInput = str | os.PathLike | Image.Image | np.ndarray | bytes
+ImageInput = Any
+"""What :func:`load_image` (and so ``Recognizer.predict``) takes: see :data:`ACCEPTED_IMAGE_INPUTS`."""
+ACCEPTED_IMAGE_INPUTS = (
+    "a path (str or os.PathLike), encoded image bytes (bytes, bytearray, memoryview), a binary file "
+    "object (open(..., 'rb'), io.BytesIO), a PIL image, a numpy array or a torch.Tensor"
+)
 ImageMode = str | None  # "L", "RGB", or None: as stored
 IMAGE_MODES = (None, "L", "RGB")
 MAX_SKIP = 100  # a dataset gives up after this many unreadable samples in a row
@@ -34,18 +39,67 @@ whose first column ends in one are read as ``labels.txt``."""
 
 
 def load_image(source: ImageInput) -> Image.Image:
-    """A PIL image from a path, encoded bytes, a PIL image or a numpy array (H×W or H×W×C).
+    """A PIL image from any of :data:`ACCEPTED_IMAGE_INPUTS`.
 
-    Unreadable files raise :class:`InputFileError` naming the file. numpy arrays may be uint8, uint16
-    (scaled to 8 bit) or float in [0, 1].
+    - paths and file objects are decoded with PIL; unreadable files raise :class:`InputFileError` naming
+      the file; bytes, ``bytearray`` and ``memoryview`` hold an encoded image (PNG, JPEG, ...);
+    - numpy arrays are H×W, H×W×1, H×W×3 or H×W×4, uint8, uint16 (scaled to 8 bit) or float in [0, 1];
+    - torch tensors are laid out as torchvision does, [C, H, W] with C = 1, 3 or 4 (or [H, W]), uint8
+      0–255 or float in [0, 1], on any device;
+    - an array or tensor holding NaN or infinity is an error (it is no image), and anything else (None,
+      a number, a dict) is a :class:`TypeError` naming the accepted types.
     """
     if isinstance(source, Image.Image):
         return source
     if isinstance(source, np.ndarray):
         return _from_array(source)
-    if isinstance(source, bytes):
-        return decode_image(source, "<bytes>")
-    return _open(source, str(source))
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return decode_image(bytes(source), "<bytes>")
+    if isinstance(source, (str, os.PathLike)):
+        return _open(source, str(source))
+    if _is_tensor(source):
+        return _from_tensor(source)
+    if callable(getattr(source, "read", None)):
+        name = str(getattr(source, "name", "<file object>"))
+        data = source.read()
+        if not isinstance(data, (bytes, bytearray)):
+            raise TypeError(
+                f"{name}: file objects must be opened in binary mode ('rb'), got {type(data).__name__}"
+            )
+        return decode_image(bytes(data), name)
+    raise TypeError(f"cannot read an image from {type(source).__name__}; expected {ACCEPTED_IMAGE_INPUTS}")
+
+
+def image_key(image: str | os.PathLike[str]) -> str:
+    """One string per image file, however its path is spelled (``a/../x.png`` is ``x.png``): how the
+    data tools tell that an image is listed twice."""
+    return os.path.normcase(os.path.abspath(image))
+
+
+def is_image_input(value: Any) -> bool:
+    """Whether ``value`` is one image (as opposed to a list of them) for :func:`load_image`."""
+    return (
+        isinstance(value, (str, os.PathLike, Image.Image, np.ndarray, bytes, bytearray, memoryview))
+        or _is_tensor(value)
+        or callable(getattr(value, "read", None))
+    )
+
+
+def as_image_list(images: Any) -> tuple[bool, list[Any]]:
+    """(single?, the images as a list): one image, or a list/tuple/iterator of them; anything else is
+    a :class:`TypeError` naming what is accepted (a dict or a set is no list of images)."""
+    if is_image_input(images):
+        return True, [images]
+    if isinstance(images, (list, tuple)) or (
+        isinstance(images, Iterable)
+        and not isinstance(images, (dict, set, frozenset))
+        and hasattr(images, "__next__")
+    ):
+        return False, list(images)
+    raise TypeError(
+        f"cannot read images from {type(images).__name__}; expected one image ({ACCEPTED_IMAGE_INPUTS}) "
+        "or a list of them"
+    )
 
 
 def decode_image(data: bytes, name: str) -> Image.Image:
@@ -80,7 +134,29 @@ def _open(file: Any, name: str) -> Image.Image:
         raise InputFileError(name, f"not a readable image ({exc})") from None
 
 
+def _is_tensor(value: Any) -> bool:
+    return type(value).__module__.startswith("torch") and callable(getattr(value, "detach", None))
+
+
+def _from_tensor(tensor: Any) -> Image.Image:
+    """A torchvision-layout tensor ([C, H, W] or [H, W]) as a PIL image, through :func:`_from_array`."""
+    values = tensor.detach().cpu()
+    if values.is_floating_point():
+        values = values.float()  # half and bfloat16 have no numpy twin
+    array = values.numpy()
+    if array.ndim == 3 and array.shape[0] in (1, 3, 4):
+        array = array.transpose(1, 2, 0)
+    elif array.ndim != 2:
+        raise KocrError(
+            f"expected a [C, H, W] (C = 1, 3 or 4) or [H, W] tensor, got shape {tuple(tensor.shape)}"
+        )
+    return _from_array(np.ascontiguousarray(array))
+
+
 def _from_array(array: np.ndarray) -> Image.Image:
+    if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+        bad = "only NaN" if np.isnan(array).all() else "NaN or infinite values"
+        raise KocrError(f"the image array holds {bad}; expected numbers in [0, 1] (float) or 0-255 (uint8)")
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[:, :, 0]
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
@@ -95,28 +171,44 @@ def _from_array(array: np.ndarray) -> Image.Image:
 
 
 def iter_image_files(
-    paths: Iterable[str | os.PathLike[str]], *, recursive: bool = False
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    recursive: bool = False,
+    on_missing: Callable[[InputFileError], None] | None = None,
 ) -> list[tuple[Path, str]]:
     """(file, name to show) for images named directly, in folders (``recursive`` walks subfolders) or by
-    glob patterns; names are relative to the folder they were found in. Sorted within each folder."""
+    glob patterns. Sorted within each folder.
+
+    Names tell the files apart: with one argument they are relative to it (``kocr predict scans/`` shows
+    ``a.png``), with several they start with the argument as given (``twoA/x.png``, ``twoB/x.png``). A
+    path that does not exist raises :class:`InputFileError`, or goes to ``on_missing`` and is skipped.
+    """
     import glob
 
+    items = list(paths)
+    prefixed = len(items) > 1
     found: list[tuple[Path, str]] = []
-    for item in paths:
+    for item in items:
         path = Path(item)
         if path.is_dir():
             pattern = "**/*" if recursive else "*"
             files = sorted(
                 p for p in path.glob(pattern) if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
             )
-            found.extend((p, p.relative_to(path).as_posix()) for p in files)
+            found.extend(
+                (p, (path / p.relative_to(path)).as_posix() if prefixed else p.relative_to(path).as_posix())
+                for p in files
+            )
         elif path.exists():
-            found.append((path, path.name if path.is_absolute() else path.as_posix()))
+            found.append((path, path.name if path.is_absolute() and not prefixed else path.as_posix()))
         elif glob.has_magic(str(item)):
             matches = sorted(Path(p) for p in glob.glob(str(item), recursive=recursive))
             found.extend((p, p.as_posix()) for p in matches if p.is_file())
         else:
-            raise InputFileError(path, "no such file or folder")
+            error = InputFileError(path, "no such file or folder")
+            if on_missing is None:
+                raise error
+            on_missing(error)
     return found
 
 

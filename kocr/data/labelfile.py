@@ -73,7 +73,18 @@ def read_label_file(path: str | Path, fmt: LabelFormat = "auto", *, strict: bool
     if fmt not in LABEL_FORMATS:
         raise InputFileError(path, f"unknown label format {fmt!r}; choose one of {', '.join(LABEL_FORMATS)}")
     lines = list(_decoded_lines(path))
-    resolved = _sniff_format([text for _, text, _ in lines if text.strip()]) if fmt == "auto" else fmt
+    if fmt == "auto":
+        readable = [text for _, text, error in lines if error is None and text.strip()]
+        undecodable = [(number, error) for number, _, error in lines if error is not None]
+        if undecodable and len(undecodable) >= len(readable):
+            # The format cannot be told from the lines that decode: name the encoding, not the format.
+            number, error = undecodable[0]
+            raise InputFileError(
+                path, f"{error} ({len(undecodable):,} of {len(undecodable) + len(readable):,} lines)", number
+            )
+        resolved = _sniff_format(readable)
+    else:
+        resolved = fmt
     result = LabelFile(path=path, format=resolved)
     source = str(path)
     for line_number, text, decode_error in lines:
@@ -102,18 +113,24 @@ def _decoded_lines(path: Path) -> Iterator[tuple[int, str, str | None]]:
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                yield line_number, "", _describe_decode_error(raw, exc)
+                yield line_number, "", describe_decode_error(raw, exc)
                 continue
             yield line_number, text, None
 
 
-def _describe_decode_error(raw: bytes, exc: UnicodeDecodeError) -> str:
-    message = f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at byte {exc.start + 1} of the line)"
+ICONV_HINT = "convert the file with `iconv -f cp949 -t utf-8`"
+
+
+def describe_decode_error(
+    raw: bytes, exc: UnicodeDecodeError, *, unit: str = "the line", hint: str = ICONV_HINT
+) -> str:
+    """ "not valid UTF-8 (byte ... at ...)", plus ``hint`` when the bytes read as CP949/EUC-KR."""
+    message = f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at byte {exc.start + 1} of {unit})"
     try:
         raw.decode("cp949")
     except UnicodeDecodeError:
         return message
-    return f"{message}; it looks like CP949/EUC-KR: convert the file with `iconv -f cp949 -t utf-8`"
+    return f"{message}; it looks like CP949/EUC-KR: {hint}"
 
 
 def _sniff_format(texts: list[str]) -> str:

@@ -29,7 +29,7 @@ from pathlib import Path
 import lmdb
 from PIL import UnidentifiedImageError
 
-from kocr.errors import InputFileError, KocrError
+from kocr.errors import InputFileError, KocrError, OutputExistsError
 
 NUM_SAMPLES_KEY = b"num-samples"
 LMDB_FILES = frozenset({"data.mdb", "lock.mdb"})
@@ -179,7 +179,7 @@ def check_replaceable(path: str | os.PathLike[str], overwrite: bool) -> None:
     if not path.exists():
         return
     if not overwrite:
-        raise KocrError(f"{path} already exists; pass --overwrite (overwrite=True) to replace it")
+        raise OutputExistsError(path)
     if not path.is_dir():
         raise KocrError(f"{path} exists and is not a folder; refusing to replace it with an LMDB")
     foreign = sorted(p.name for p in path.iterdir() if p.name not in REPLACEABLE_FILES)

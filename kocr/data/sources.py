@@ -31,8 +31,8 @@ from torch.utils.data import ConcatDataset, Dataset
 
 from kocr.charsets import Charset
 from kocr.data.filtering import LabelFilter
-from kocr.data.images import SkipUnreadable, check_image_mode, convert_mode, open_image
-from kocr.data.labelfile import read_label_file
+from kocr.data.images import SkipUnreadable, check_image_mode, convert_mode, image_key, open_image
+from kocr.data.labelfile import describe_decode_error, read_label_file
 from kocr.errors import InputFileError
 from kocr.text import normalize
 
@@ -125,14 +125,18 @@ class LabelFileDataset(SkipUnreadable, Dataset):
         self.images: list[Path] = []
         self.labels: list[str] = []
         self.wheres: list[str] = []
+        seen: set[str] = set()  # an image listed twice is trained on once, and reported
         for record in parsed.records:
             label, reason = checks.check(record.label)
             image = self.root / (record.image or "")
             if reason is None and not image.is_file():
                 reason = "missing image"
+            if reason is None and image_key(image) in seen:
+                reason = "image listed twice"
             if reason is not None:
                 checks.drop(reason, f"line {record.line} {record.image}", label)
                 continue
+            seen.add(image_key(image))
             self.images.append(image)
             self.labels.append(label)
             self.wheres.append(record.where)
@@ -166,6 +170,8 @@ class LabelledSample:
     label: str  # normalised
     where: str  # "gt.txt:12" or "train_lmdb:image-000000001", for messages
     load: Callable[[], bytes]  # the encoded image; raises InputFileError when it cannot be read
+    path: str = ""  # the image as a person finds it: the file (data/test/1.png) or LMDB:key
+    problem: str | None = None  # why the sample cannot be scored at all (a label that is not UTF-8)
 
 
 def iter_labelled_samples(
@@ -213,15 +219,20 @@ def _label_file_samples(
             name=record.image or "",
             label=normalize(record.label),
             where=record.where,
-            load=functools.partial(_read_file, image_path, record.where),
+            load=functools.partial(_read_file, image_path),
+            path=image_path.as_posix(),
         )
 
 
-def _read_file(path: Path, where: str) -> bytes:
+def _read_file(path: Path) -> bytes:
     try:
         return path.read_bytes()
+    except FileNotFoundError:
+        raise InputFileError(path, "image not found") from None
+    except IsADirectoryError:
+        raise InputFileError(path, "is a folder, not an image") from None
     except OSError as exc:
-        raise InputFileError(path, f"cannot read image listed at {where}: {exc.strerror or exc}") from None
+        raise InputFileError(path, f"cannot read the image ({exc.strerror or exc})") from None
 
 
 def _lmdb_samples(path: Path) -> Iterator[LabelledSample]:
@@ -235,10 +246,18 @@ def _lmdb_samples(path: Path) -> Iterator[LabelledSample]:
             if raw is None:
                 logger.warning("%s: %s is missing; sample skipped", path, label_key(index).decode())
                 continue
-            label = normalize(raw.decode("utf-8", errors="replace"))
-            yield LabelledSample(
-                name, label, f"{path}:{name}", functools.partial(_read_lmdb_image, path, index)
-            )
+            where = f"{path}:{name}"
+            load = functools.partial(_read_lmdb_image, path, index)
+            try:
+                label, problem = normalize(bytes(raw).decode("utf-8")), None
+            except UnicodeDecodeError as exc:
+                # Training drops such a sample with a reason; scoring it against U+FFFD mojibake would
+                # count a wrong "truth" silently.
+                label = ""
+                hint = "rebuild the LMDB from UTF-8 labels (kocr data lmdb)"
+                reason = describe_decode_error(bytes(raw), exc, unit="the label", hint=hint)
+                problem = f"{label_key(index).decode()} is {reason}"
+            yield LabelledSample(name, label, where, load, path=where, problem=problem)
 
 
 def _read_lmdb_image(path: Path, index: int) -> bytes:

@@ -42,7 +42,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 
 from kocr.data.corpus import TextConfig, TextGenerator, allowed_characters, corpus_chunks, read_corpus_lines
 from kocr.data.fonts import FontCoverage, FontFace, discover_fonts, font_coverages, load_font
-from kocr.errors import KocrError
+from kocr.errors import KocrError, OutputExistsError
 
 OutputFormat = Literal["lmdb", "images"]
 Progress = Callable[[int, int], None]
@@ -527,7 +527,7 @@ class ImageFolderWriter:
         if not self.path.exists():
             return
         if not self.overwrite:
-            raise KocrError(f"{self.path} already exists; pass --overwrite (overwrite=True) to replace it")
+            raise OutputExistsError(self.path)
         if not self.path.is_dir():
             raise KocrError(f"{self.path} exists and is not a folder; refusing to replace it")
         foreign = sorted(p.name for p in self.path.iterdir() if p.name not in self.REPLACEABLE)

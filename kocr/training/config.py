@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 FINETUNE_LR_FACTOR = 0.1
+DEFAULT_MODEL = "tps-resnet-bilstm-ctc"
 
 
 def default_workers() -> int:
@@ -23,7 +24,7 @@ class TrainConfig:
     data_ratios: list[float] | None = None
     valid_fraction: float = 0.02  # held out of the training data when no --valid-data is given
     charset: str = "ko"
-    model: str = "tps-resnet-bilstm-ctc"
+    model: str | None = None  # a new run: DEFAULT_MODEL; a fine-tune: the checkpoint's (recorded so)
     model_overrides: dict[str, Any] = field(default_factory=dict)
     img_h: int | None = None
     img_w: int | None = None

@@ -69,3 +69,34 @@ def build_scheduler(
     if name == "constant":
         return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0)
     raise ValueError(f"unknown schedule {name!r}; choose one of {', '.join(SCHEDULES)}")
+
+
+def schedule_at_step(
+    name: str,
+    optimizer: torch.optim.Optimizer,
+    total_steps: int,
+    warmup: float,
+    step: int,
+    peak_lr: float,
+) -> torch.optim.lr_scheduler.LRScheduler:
+    """The schedule of a run planned for ``total_steps``, moved on to ``step``: what ``--resume`` with a new
+    ``--iters`` uses.
+
+    The learning rate becomes the one a run started with the new length would have at ``step``: the
+    curve is stretched or squeezed, never continued from its end. So a finished one-cycle or cosine run
+    (its rate decayed to ~0) extended from N to 2N steps jumps back to the longer curve's value at N —
+    about half the peak — and decays to zero again at 2N (a warm restart); ``constant`` does not change.
+    Every parameter group's peak is ``peak_lr`` (kocr uses one learning rate for all groups).
+    """
+    import warnings
+
+    for group in optimizer.param_groups:
+        for key in ("initial_lr", "max_lr", "min_lr"):
+            group.pop(key, None)
+        group["lr"] = peak_lr
+    scheduler = build_scheduler(name, optimizer, total_steps, warmup)
+    with warnings.catch_warnings():  # "lr_scheduler.step() before optimizer.step()": on purpose here
+        warnings.simplefilter("ignore", UserWarning)
+        for _ in range(step):
+            scheduler.step()
+    return scheduler

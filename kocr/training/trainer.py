@@ -9,7 +9,10 @@ Guarantees:
 - a new run gets a new folder (``runs/NAME``, ``runs/NAME-2``, ...); nothing existing is touched;
 - ``last.pt`` is written at every validation, at the end, and when SIGINT/SIGTERM arrives (the step in
   progress finishes first); ``best.pt`` whenever the validation CER improves; both atomically;
-- ``--resume runs/x/last.pt`` continues at the same step, epoch position and learning-rate schedule.
+- ``--resume runs/x/last.pt`` continues at the same step, epoch position and learning-rate schedule, and
+  draws the same batches and the same augmentations as an uninterrupted run: augmentation draws from a
+  generator seeded by (seed, epoch, draw) for each sample (:class:`_Compose`), not from a stream that
+  would restart; options given with ``--resume`` are honoured or refused (:mod:`kocr.training.resume`).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import math
 import random
 import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -30,19 +33,21 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 from torch import nn
-from torch.utils.data import ConcatDataset, DataLoader, Subset
+from torch.utils.data import ConcatDataset, DataLoader, Dataset, Sampler, Subset
 
 from kocr.charsets import Charset
 from kocr.checkpoints import Checkpoint, load_checkpoint, save_checkpoint
 from kocr.checkpoints.train_state import capture_train_state, restore_train_state
 from kocr.devices import resolve_device
 from kocr.errors import KocrError
+from kocr.fileio import atomic_write_text
 from kocr.metrics import RunningMetrics
 from kocr.models.objectives import LossModule, Objective
 from kocr.models.registry import family_of, get_family, objective_for
 from kocr.training import distributed
-from kocr.training.config import TrainConfig
-from kocr.training.optim import build_optimizer, build_scheduler, parameter_groups
+from kocr.training.config import DEFAULT_MODEL, TrainConfig
+from kocr.training.optim import build_optimizer, build_scheduler, parameter_groups, schedule_at_step
+from kocr.training.resume import asked_fields, merge_resume
 from kocr.training.rundir import new_run_dir
 from kocr.training.sampling import MixedEpochSampler, StreamPart
 
@@ -130,9 +135,20 @@ def amp_dtype(amp: str | None, device: torch.device) -> torch.dtype | None:
 class Trainer:
     """Builds everything from a :class:`TrainConfig` and runs the loop."""
 
-    def __init__(self, config: TrainConfig, reporter: Reporter | None = None) -> None:
+    def __init__(
+        self,
+        config: TrainConfig,
+        reporter: Reporter | None = None,
+        *,
+        resume_options: Collection[str] | None = None,
+    ) -> None:
+        """``resume_options``: the :class:`TrainConfig` fields the user gave with ``--resume`` (the CLI
+        knows them); None infers them as the fields that differ from the defaults."""
         self.requested = config
         self.reporter: Reporter = reporter or LogReporter()
+        self.resume_options = resume_options
+        self._stored: TrainConfig | None = None  # the resumed run's own config
+        self._train_transform: _Compose | None = None
         self._stop_requested = False
 
     # --- setup ------------------------------------------------------------------------------------
@@ -147,10 +163,9 @@ class Trainer:
             if checkpoint.train_state is None:
                 raise KocrError(f"{config.resume} holds no training state to resume (was it exported?)")
             stored = TrainConfig(**{**checkpoint.train_config, "resume": config.resume})
-            # What may change on resume: where and how fast it runs, not what it learns. Mixed precision
-            # stays the run's own unless asked: resuming with the printed command keeps a bf16 run bf16.
-            amp = config.amp if config.amp is not None else stored.amp
-            self.requested = replace(stored, workers=config.workers, device=config.device, amp=amp)
+            asked = self.resume_options if self.resume_options is not None else asked_fields(config)
+            self._stored = stored
+            self.requested = merge_resume(stored, config, asked)
             charset = checkpoint.require_charset()
             return checkpoint.build_model(), charset, dict(checkpoint.preprocess or {}), checkpoint, False
         if config.saved_model:
@@ -159,6 +174,16 @@ class Trainer:
             checkpoint = load_checkpoint(
                 config.saved_model, charset=config.model_overrides.get("saved_charset")
             )
+            # Fine-tuning trains the saved architecture: the run is named and recorded after it, and a
+            # --model that names another one is an error, not an option silently ignored.
+            saved = model_label(checkpoint.model_config)
+            if config.model is not None and not _same_model(config.model, checkpoint.model_config):
+                raise KocrError(
+                    f"--model {config.model}: {config.saved_model} is a {saved} model, and fine-tuning keeps "
+                    f"the saved architecture; drop --model (or train a {config.model} from scratch with "
+                    "`kocr train`)"
+                )
+            self.requested = replace(config, model=saved)
             charset = Charset.load(config.charset) if config.charset else checkpoint.require_charset()
             overrides = {k: v for k, v in config.model_overrides.items() if k != "saved_charset"}
             model, report = model_for_charset(checkpoint, charset, overrides)
@@ -169,9 +194,11 @@ class Trainer:
         from kocr.models import model_config, num_classes_for_charset
 
         charset = Charset.load(config.charset)
-        family = get_family(model_config(config.model)["arch"])
+        name = config.model or DEFAULT_MODEL
+        self.requested = replace(config, model=name)
+        family = get_family(model_config(name)["arch"])
         overrides = {**family.size_overrides(config.img_h, config.img_w), **config.model_overrides}
-        model = create_model(config.model, num_classes_for_charset(len(charset)), **overrides)
+        model = create_model(name, num_classes_for_charset(len(charset)), **overrides)
         return model, charset, default_preprocess(model.config, config), None, False
 
     # --- the loop ---------------------------------------------------------------------------------
@@ -218,7 +245,7 @@ class Trainer:
                     f"only {len(sampler)} training samples per process: fewer than one batch of "
                     f"{config.batch_size}; lower --batch-size"
                 )
-            total_steps = config.iters or (config.epochs or 1) * steps_per_epoch
+            total_steps = _total_steps(config, steps_per_epoch)
             optimizer = build_optimizer(
                 config.optimizer,
                 parameter_groups(model, config.weight_decay or 0.0),
@@ -234,18 +261,22 @@ class Trainer:
                     resume_from.train_state or {}, optimizer, scheduler, scaler
                 )
                 state = _State(step=step, best_cer=best_cer)
+                scheduler = self._resumed_length(
+                    config, optimizer, scheduler, step, total_steps, steps_per_epoch
+                )
 
             run_dir = self._run_dir(config, dist_info, resume_from, charset)
             loader = DataLoader(
-                train_set,
+                _SampleSeeded(train_set, self._train_transform),
                 batch_size=config.batch_size,
-                sampler=sampler,
+                sampler=_SeededSampler(sampler),
                 num_workers=config.workers,
                 collate_fn=collate_batch,
                 drop_last=True,
                 pin_memory=device.type == "cuda",
                 worker_init_fn=_ignore_sigint,
                 persistent_workers=config.workers > 0,
+                generator=_loader_generator(config.seed + dist_info.rank),
             )
             context = _Context(
                 config=config,
@@ -268,6 +299,40 @@ class Trainer:
         finally:
             distributed.cleanup()
 
+    def _resumed_length(
+        self,
+        config: TrainConfig,
+        optimizer: torch.optim.Optimizer,
+        scheduler: Any,
+        step: int,
+        total_steps: int,
+        steps_per_epoch: int,
+    ) -> Any:
+        """A resumed run asked to end elsewhere (``--iters``/``--epochs``): check the new end lies ahead,
+        and recompute the learning-rate schedule for the new length (:func:`schedule_at_step`)."""
+        stored_total = _total_steps(self._stored, steps_per_epoch) if self._stored else total_steps
+        length = f"--iters {config.iters}" if config.iters else f"--epochs {config.epochs or 1}"
+        if total_steps <= step:
+            if total_steps == stored_total:  # scripts resume every stage: a finished one just says so
+                self.reporter.message(
+                    f"{config.resume}: the run already finished ({step:,} of {total_steps:,} steps), so "
+                    "there is nothing to train; pass a larger --iters (or --epochs) to train it further"
+                )
+                return scheduler
+            raise KocrError(f"{length} ({total_steps:,} steps): the run is already at step {step:,}")
+        if total_steps == stored_total:
+            return scheduler
+        before = optimizer.param_groups[0]["lr"]
+        scheduler = schedule_at_step(
+            config.schedule, optimizer, total_steps, config.warmup, step, config.lr or 1e-3
+        )
+        self.reporter.message(
+            f"{length}: the run now ends at step {total_steps:,} instead of {stored_total:,}; the "
+            f"{config.schedule} learning-rate schedule is the one a run of that length has, so at step "
+            f"{step:,} the rate goes from {before:.3g} to {optimizer.param_groups[0]['lr']:.3g}"
+        )
+        return scheduler
+
     def _datasets(
         self, config: TrainConfig, charset: Charset, max_length: int, preprocess: Any
     ) -> tuple[ConcatDataset, list[list[int]], list[int], Any]:
@@ -285,7 +350,7 @@ class Trainer:
             )
             return open_labelled_dataset(path, transform=transform, **options)
 
-        train_transform = _Compose(augment, preprocess)
+        train_transform = self._train_transform = _Compose(augment, preprocess)
         opened = [open_set(path, train_transform) for path in config.train_data]
         for path, dataset in zip(config.train_data, opened, strict=True):
             if len(dataset) == 0:
@@ -345,7 +410,7 @@ class Trainer:
     ) -> TrainResult:
         config, main = ctx.config, ctx.dist_info.is_main
         if main:
-            (ctx.run_dir / "config.json").write_text(_json(_run_record(ctx)), encoding="utf-8")
+            atomic_write_text(ctx.run_dir / "config.json", _json(_run_record(ctx)))
         log = _CsvLog(ctx.run_dir / "log.csv") if main else None
         reporter = self.reporter if main else LogReporter()
         reporter.start(ctx.total_steps, state.step, ctx.run_dir)
@@ -519,6 +584,7 @@ def validate(ctx: _Context) -> tuple[dict[str, float], list[tuple[str, str]]]:
         num_workers=min(ctx.config.workers, 2),
         collate_fn=collate_batch,
         worker_init_fn=_ignore_sigint,
+        generator=_loader_generator(0),  # not the global RNG: validating must not shift training's draws
     )
     running = RunningMetrics()
     loss_sum, batches, examples = 0.0, 0, []
@@ -566,23 +632,109 @@ def collate_batch(items: Sequence[tuple[torch.Tensor, str]]) -> tuple[torch.Tens
 class _Compose:
     """Augment (PIL → PIL, optional) then preprocess (PIL → tensor); picklable for DataLoader workers.
 
-    Augmentation draws from a generator seeded by ``torch.initial_seed()``, which differs per DataLoader
-    worker and per epoch and follows the training seed, so workers never repeat each other's draws.
+    Augmentation draws from a generator made for each sample from its key, ``(seed, epoch, draw)``, which
+    :class:`_SampleSeeded` sets before reading the sample: the same sample at the same point of the run
+    gets the same augmentation whichever worker reads it, and after a resume too (a generator seeded per
+    worker, as before, restarted from its seed when a run was resumed). Without a key (a dataset read
+    outside the trainer) it falls back to a generator seeded by ``torch.initial_seed()``.
     """
 
     def __init__(self, augment: Any, preprocess: Any) -> None:
         self.augment = augment
         self.preprocess = preprocess
+        self.sample_key: tuple[int, ...] | None = None
         self._rng_seed: int | None = None
         self._rng: np.random.Generator | None = None
 
     def __call__(self, image: Any) -> torch.Tensor:
         if self.augment is not None:
-            seed = torch.initial_seed()
-            if self._rng is None or seed != self._rng_seed:
-                self._rng_seed, self._rng = seed, np.random.default_rng(seed)
-            image = self.augment(image, rng=self._rng)
+            image = self.augment(image, rng=self._generator())
         return self.preprocess(image)
+
+    def _generator(self) -> np.random.Generator:
+        if self.sample_key is not None:
+            return np.random.default_rng(list(self.sample_key))
+        seed = torch.initial_seed()
+        if self._rng is None or seed != self._rng_seed:
+            self._rng_seed, self._rng = seed, np.random.default_rng(seed)
+        return self._rng
+
+
+class _SeededSampler(Sampler[tuple[int, tuple[int, ...]]]):
+    """The training sampler's indices, each with its augmentation key ``(seed, epoch, draw)``: ``draw``
+    counts the epoch's draws across all ranks, so a sample drawn twice in an epoch is augmented twice
+    differently, and a resumed run (which skips the epoch's first draws) keys the rest as before."""
+
+    def __init__(self, sampler: MixedEpochSampler) -> None:
+        self.sampler = sampler
+
+    def __len__(self) -> int:
+        return len(self.sampler)
+
+    def __iter__(self) -> Iterator[tuple[int, tuple[int, ...]]]:
+        s = self.sampler
+        for k, index in enumerate(s):
+            draw = s.rank + s.world_size * (s.start + k)
+            yield index, (s.seed % 2**63, s.epoch, draw)
+
+
+class _SampleSeeded(Dataset):
+    """Reads ``dataset[index]`` for a ``(index, key)`` from :class:`_SeededSampler`, with ``key`` set on
+    the shared training transform first (in the worker process that reads it)."""
+
+    def __init__(self, dataset: ConcatDataset, transform: Any) -> None:
+        self.dataset = dataset
+        self.transform = transform
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, item: tuple[int, tuple[int, ...]]) -> Any:
+        index, key = item
+        if isinstance(self.transform, _Compose):
+            self.transform.sample_key = key
+        return self.dataset[index]
+
+
+def _loader_generator(seed: int) -> torch.Generator:
+    """DataLoaders draw their workers' base seed from this, not from the global RNG (which the model's
+    dropout uses): creating a loader, for validation or after a resume, must not shift the run's draws."""
+    return torch.Generator().manual_seed(seed % 2**63)
+
+
+def _total_steps(config: TrainConfig, steps_per_epoch: int) -> int:
+    return config.iters or (config.epochs or 1) * steps_per_epoch
+
+
+def model_label(config: dict[str, Any]) -> str:
+    """The model's name for run folders and records: its registered name, else one derived from the
+    architecture (a clovaai checkpoint's ``tps-resnet-bilstm-ctc``)."""
+    if config.get("name"):
+        return str(config["name"])
+    if config.get("arch") == "crnn":
+        stages = (
+            config.get("transformation"),
+            config.get("feature_extraction"),
+            config.get("sequence_modeling"),
+        )
+        return "-".join(str(s).lower() for s in stages if s and s != "None") + "-ctc"
+    return str(config.get("arch", "model"))
+
+
+_SIZE_KEYS = frozenset({"name", "img_h", "img_w", "img_size", "max_label_length"})
+
+
+def _same_model(name: str, config: dict[str, Any]) -> bool:
+    """Whether ``--model name`` is the checkpoint's model: its registered name, or (a foreign checkpoint
+    without one) the same architecture, input size aside."""
+    from kocr.models import model_config
+
+    if config.get("name"):
+        return name == config["name"]
+    wanted = model_config(name)
+    if wanted["arch"] != config.get("arch"):
+        return False
+    return all(config.get(k) == v for k, v in wanted.items() if k not in _SIZE_KEYS and k in config)
 
 
 def _stream_validation(stream: Any, config: TrainConfig) -> Any:

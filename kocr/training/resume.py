@@ -1,0 +1,115 @@
+"""What ``--resume`` may change, and what it must refuse.
+
+A resumed run continues the run in ``last.pt``: its data, model, charset, optimiser, seed and schedule
+come from the checkpoint. Options given with ``--resume`` are never dropped silently:
+
+- :data:`CHANGEABLE` ones are honoured: where and how fast the run goes (``--device``, ``--workers``,
+  ``--amp``), how often it validates (``--valid-every``, ``--valid-max-samples``), and how long it runs
+  (``--iters`` / ``--epochs``: shorten a run, or extend a finished one; the learning-rate schedule is
+  recomputed for the new length, see :func:`kocr.training.optim.schedule_at_step`);
+- any other option that differs from the run's own value is an error naming the option: changing the
+  data, model, charset, batch size, learning rate... mid-run is a new experiment (``kocr finetune
+  --saved-model RUN/last.pt`` starts one from the weights).
+
+The CLI knows which options were typed; a Python caller's :class:`TrainConfig` says it by the fields
+that differ from the defaults (:func:`asked_fields`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Collection
+from typing import Any
+
+from kocr.errors import KocrError
+from kocr.training.config import TrainConfig
+
+#: Fields a resumed run takes from the command line.
+CHANGEABLE = frozenset(
+    {"iters", "epochs", "valid_every", "valid_max_samples", "workers", "device", "amp", "log_every"}
+)
+#: Fields that only locate the run, never compared.
+_IGNORED = frozenset({"resume"})
+#: Option names for the fields whose option is not ``--field-name``.
+_OPTION_NAMES = {
+    "data_ratios": "--ratios",
+    "model_overrides": "--saved-charset",
+    "output": "--output",
+}
+
+
+def option_name(field: str) -> str:
+    """The command-line option that sets a :class:`TrainConfig` field."""
+    return _OPTION_NAMES.get(field, "--" + field.replace("_", "-"))
+
+
+def asked_fields(config: TrainConfig) -> set[str]:
+    """Fields a Python caller set: those that differ from the dataclass defaults (``train_data`` when
+    not empty)."""
+    asked = set()
+    for field in dataclasses.fields(TrainConfig):
+        if field.name in _IGNORED:
+            continue
+        value = getattr(config, field.name)
+        if field.default is not dataclasses.MISSING:
+            default: Any = field.default
+        elif field.default_factory is not dataclasses.MISSING:
+            default = field.default_factory()
+        else:  # train_data: required
+            default = []
+        if value != default:
+            asked.add(field.name)
+    return asked
+
+
+def merge_resume(stored: TrainConfig, requested: TrainConfig, asked: Collection[str]) -> TrainConfig:
+    """The config of the resumed run: ``stored`` with the changeable ``asked`` fields of ``requested``;
+    an asked field that cannot change and differs from ``stored`` raises :class:`KocrError`."""
+    changes: dict[str, Any] = {}
+    refused: list[str] = []
+    for field in sorted(set(asked) - _IGNORED):
+        new, old = getattr(requested, field), getattr(stored, field)
+        if _same(field, new, old):
+            continue
+        if field in CHANGEABLE:
+            changes[field] = new
+        else:
+            refused.append(f"{option_name(field)} ({_shown(old)} in the run, {_shown(new)} asked)")
+    if refused:
+        raise KocrError(
+            "--resume continues a run as it was set up, so "
+            + "; ".join(refused)
+            + " cannot change: drop "
+            + ("it" if len(refused) == 1 else "them")
+            + ", or start a new run from the weights with `kocr finetune --saved-model "
+            + f"{requested.resume}`"
+        )
+    if "epochs" in changes and "iters" not in changes:
+        changes["iters"] = None  # --epochs given on resume: the run's length follows it
+    # Where it runs is the machine's business, not the run's: the device and workers asked now (the CLI
+    # always passes them), as before; mixed precision stays the run's own unless asked.
+    changes["device"], changes["workers"] = requested.device, requested.workers
+    return dataclasses.replace(stored, **changes, resume=requested.resume)
+
+
+def _same(field: str, new: Any, old: Any) -> bool:
+    if field in ("train_data", "valid_data", "saved_model", "output"):
+        return _paths(new) == _paths(old)
+    if isinstance(new, float) and isinstance(old, (int, float)):
+        return abs(new - old) <= 1e-12 * max(1.0, abs(old))
+    return bool(new == old)
+
+
+def _paths(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        return [os.path.normpath(str(v)) for v in value]
+    return os.path.normpath(str(value))
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value) or "none"
+    return str(value)

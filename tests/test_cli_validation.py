@@ -1,0 +1,171 @@
+"""Every option of every command is checked before any work starts (issue 15).
+
+The walk below visits each option and argument of each command of the built CLI and gives it bad values
+chosen by what the option is (a count below its minimum, a bad name for a choice, a path that does not
+exist, a device torch does not know...). Each must end in exit code 2 with one ``error:`` line naming
+the option, and no traceback. A new option that takes a value must either be checked or be listed in
+:data:`ANY_VALUE` with the reason any value is fine, or this test fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kocr.cli import get_command, main
+from kocr.commands import _validate
+
+#: (command path, option name) → why any value is acceptable.
+ANY_VALUE = {
+    ("data synth", "handwriting"): "an fnmatch pattern: any text is one",
+    ("data fonts", "handwriting"): "an fnmatch pattern: any text is one",
+    ("export", "samples"): "images, folders or globs: missing ones are skipped like predict's",
+    ("predict", "paths"): "images, folders or globs: missing ones are skipped (tested below)",
+}
+#: Values that are wrong whatever the command, by validator.
+BAD_BY_CALLBACK: dict[Any, list[str]] = {
+    _validate.device: ["tpu", "gpu", "cuda:x"],
+    _validate.charset: ["no-such-charset"],
+    _validate.checkpoint: ["missing.pt"],
+    _validate.lm_file: ["missing.lm"],
+    _validate.model_name: ["no-such-model"],
+    _validate.dataset_paths: ["no/such/data", "synth:no-such-recipe.toml"],
+    _validate.positive_float: ["0", "-1", "nan"],
+    _validate.non_negative_float: ["-1", "inf"],
+    _validate.fraction: ["1.5", "-0.1"],
+    _validate.mixing_ratios: ["0.5,x", "0,0", "-1,2"],
+    _validate.split_ratios: ["0.4,0.3,0.2,0.1", "1", "0.8,0.3", "1,0", "0.5,0.5,0"],
+    _validate.folder_name: ["a/b", ".."],
+    _validate.image_file: ["sheet"],
+}
+BAD_BY_OPTION = {"text_mix": ["bogus=1", "words=-1"], "types": ["bogus"]}
+
+
+def leaf_commands(command: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    subcommands = getattr(command, "commands", {})
+    if not subcommands:
+        yield path.strip(), command
+    for name, sub in subcommands.items():
+        yield from leaf_commands(sub, f"{path} {name}")
+
+
+def bad_values(param: Any, file: Path) -> list[str]:
+    """Values ``param`` must refuse (empty: the parameter takes no value, or any value)."""
+    if getattr(param, "is_flag", False) or param.name in ("help", "version"):
+        return []
+    callback = getattr(getattr(param, "callback", None), "__wrapped__", None) or getattr(
+        param, "callback", None
+    )
+    values: list[str] = []
+    if callback in BAD_BY_CALLBACK:
+        values += BAD_BY_CALLBACK[callback]
+    elif callback is _validate.output_path:
+        values.append(str(file / "inside-a-file"))
+    elif getattr(callback, "choices", None):
+        values.append("bogus-choice")
+    elif param.name in BAD_BY_OPTION:
+        values += BAD_BY_OPTION[param.name]
+    info = getattr(getattr(param, "type_descriptor", None), "parameter_info", None)
+    if getattr(info, "exists", False) or getattr(getattr(param, "type", None), "exists", False):
+        values.append("no/such/path")
+    minimum = getattr(param, "min", None)
+    if minimum is not None:
+        values.append(str(minimum - 1))
+    annotation = str(getattr(getattr(param, "type_descriptor", None), "annotation", ""))
+    if "int" in annotation and "Path" not in annotation:
+        values.append("many")
+    if "float" in annotation:
+        values.append("lots")
+    return values
+
+
+def run_main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(a) for a in args])
+    captured = capsys.readouterr()
+    return int(exit_info.value.code or 0), captured.out + captured.err
+
+
+def invalid_cases(file: Path) -> Iterator[tuple[str, Any, list[str]]]:
+    for path, command in leaf_commands(get_command()):
+        for param in command.params:
+            values = bad_values(param, file)
+            if not values:
+                continue
+            for value in values:
+                if param.param_type_name == "argument":
+                    yield path, param, [value]
+                else:
+                    yield path, param, [param.opts[0], value]
+
+
+def test_every_option_of_every_command_refuses_bad_values_before_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # a command that wrongly starts writes nothing into the checkout
+    file = tmp_path / "a-file.txt"
+    file.write_text("x", encoding="utf-8")
+    checked: set[tuple[str, str]] = set()
+    failures = []
+    for path, param, tail in invalid_cases(file):
+        code, output = run_main([*path.split(), *tail], capsys)
+        shown = param.opts[0] if param.param_type_name == "option" else param.metavar or param.name
+        if code != 2 or "Traceback" in output or shown not in output or "error:" not in output:
+            failures.append(f"kocr {path} {' '.join(tail)} → exit {code}: {output.strip()[-300:]}")
+        checked.add((path, param.name))
+        assert not (tmp_path / "runs").exists()
+    assert not failures, "\n".join(failures)
+    # Coverage: every parameter that takes a value was given bad ones, or is listed as taking any.
+    unchecked = [
+        f"{path} {param.name}"
+        for path, command in leaf_commands(get_command())
+        for param in command.params
+        if not getattr(param, "is_flag", False)
+        and param.name not in ("help", "version")
+        and (path, param.name) not in checked
+        and (path, param.name) not in ANY_VALUE
+    ]
+    assert not unchecked, f"options nothing checks (validate them or list them in ANY_VALUE): {unchecked}"
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        # defect 1: one dataset, two ratios; and ratios that are all zero
+        (["train", "-t", "{lmdb}", "--ratios", "0.5,0.5"], "--ratios"),
+        (["train", "-t", "{lmdb}", "--ratios", "0,0"], "--ratios"),
+        (["train", "-t", "{lmdb}", "-t", "{lmdb}", "--ratios", "1"], "--ratios"),
+        # defect 2: bad devices, in each command that takes one
+        (["predict", "{file}", "--device", "tpu"], "--device"),
+        (["eval", "-d", "{lmdb}", "--device", "gpu"], "--device"),
+        (["train", "-t", "{lmdb}", "--device", "cuda:x"], "--device"),
+        # bounds that involve two options
+        (["data", "synth", "-o", "out", "--min-chars", "9", "--max-chars", "3"], "--min-chars"),
+        (["data", "synth", "-o", "out", "--system-fonts", "--no-system-fonts"], "--system-fonts"),
+        # --onnx runs the exported file alone: -m or --charset with it is an error, not ignored
+        (["predict", "{file}", "--onnx", "{file}", "-m", "{file}"], "--saved-model"),
+        (["predict", "{file}", "--onnx", "{file}", "--charset", "ko"], "--charset"),
+        # defect 3: a preview name without a format is refused before the LMDB is written
+        (["data", "synth", "-o", "out", "--num", "5", "--preview", "sheet"], "--preview"),
+    ],
+)
+def test_options_checked_together_fail_cleanly(
+    args: list[str],
+    named: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "lmdb").mkdir()
+    (tmp_path / "lmdb" / "data.mdb").write_bytes(b"")
+    (tmp_path / "a.png").write_bytes(b"")
+    filled = [a.format(lmdb=tmp_path / "lmdb", file=tmp_path / "a.png") for a in args]
+    code, output = run_main(filled, capsys)
+    assert code == 2 and "Traceback" not in output, output
+    assert named in output and output.strip().startswith("error:"), output
+    assert len(output.strip().splitlines()) == 1, output  # one line
+    assert not (tmp_path / "out").exists() and not (tmp_path / "runs").exists()
