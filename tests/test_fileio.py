@@ -79,6 +79,7 @@ DIRECT_WRITES = {
     ("kocr/data/regions.py", "crop.save(target"): "one of thousands of crops: files, not a document",
     ("kocr/checkpoints/format.py", "torch.save(payload, temporary)"): "inside fileio.atomic_write",
     ("kocr/commands/charset.py", "charset.save(output)"): "Charset.save writes through fileio",
+    ("kocr/commands/lm.py", "model.save(output)"): "CharLM.save writes through fileio",
 }
 
 

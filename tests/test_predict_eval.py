@@ -317,7 +317,9 @@ def test_predict_skips_a_missing_file_and_names_files_of_several_folders(
     assert len(out.read_text(encoding="utf-8").splitlines()) == 1
     both = run_kocr("predict", "twoA", "twoB", "-m", tiny_model, "-o", tmp_path / "both.json", cwd=tmp_path)
     assert both.returncode == 0, both.stderr
-    paths = [r["path"] for r in json.loads((tmp_path / "both.json").read_text(encoding="utf-8"))]
+    paths = [
+        r["path"] for r in json.loads((tmp_path / "both.json").read_text(encoding="utf-8"))["predictions"]
+    ]
     assert paths == ["twoA/x.png", "twoB/x.png"]
     nothing = run_kocr("predict", tmp_path / "gone.png", "-m", tiny_model, "-o", tmp_path / "none.json")
     assert nothing.returncode == 1 and not (tmp_path / "none.json").exists()

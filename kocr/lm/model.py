@@ -159,11 +159,11 @@ class CharLM:
             "suffix": self.suffix.astype(np.int32),
             "state": self.state.astype(np.int32),
         }
+        from kocr.fileio import atomic_open
+
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(path.name + ".tmp")
-        with temporary.open("wb") as handle:
+        with atomic_open(path, "wb") as handle:
             np.savez_compressed(handle, **arrays)  # keys are delta-coded: sorted, so the deltas compress
-        temporary.replace(path)
         return path.stat().st_size
 
     @classmethod
