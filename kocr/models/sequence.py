@@ -27,7 +27,8 @@ class BidirectionalLSTM(nn.Module):
     def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
         """[B, T, input_size] -> [B, T, output_size]; frames at or after ``lengths[b]`` are undefined."""
         if lengths is None:
-            self.rnn.flatten_parameters()  # keeps cuDNN happy after .to()/DataParallel replication
+            if isinstance(self.rnn, nn.LSTM):  # not a quantised one, which keeps packed weights
+                self.rnn.flatten_parameters()  # keeps cuDNN happy after .to()/DataParallel replication
             recurrent, _ = self.rnn(x)
         else:
             flip = flip_index(lengths, x.shape[1]).unsqueeze(-1).expand_as(x)
