@@ -50,6 +50,7 @@ from torch import Tensor, nn
 from kocr import __version__
 from kocr.charsets import Charset
 from kocr.data.images import ImageInput, load_image
+from kocr.engines import checkpoint_digest
 from kocr.errors import KocrError, OutputExistsError
 from kocr.fileio import atomic_write_bytes
 from kocr.models.registry import family_of
@@ -137,6 +138,7 @@ def export_onnx(
         variable_width=reads_any_width(model.config),
         source=path.name,
         context_margin=_context_margin(model) if reads_any_width(model.config) else 0,
+        checkpoint_sha256=checkpoint_digest(path),
     )
     _check_opset(opset, model.config)
     channels, height, width = _input_size(model.config)

@@ -57,6 +57,7 @@ class OnnxMetadata:
     source: str = ""  # the checkpoint's file name, for the record
     kocr_version: str = __version__
     context_margin: int = 0  # > 0: the graph takes line widths (see kocr.predict, batch invariance)
+    checkpoint_sha256: str = ""  # the exported checkpoint's bytes (kocr.engines: a twin must match)
 
     def to_props(self) -> dict[str, str]:
         return {
@@ -71,6 +72,7 @@ class OnnxMetadata:
             "kocr.variable_width": json.dumps(self.variable_width),
             "kocr.source": self.source,
             "kocr.context_margin": str(self.context_margin),
+            "kocr.checkpoint_sha256": self.checkpoint_sha256,
         }
 
     def inference_preprocess(self) -> Any:
@@ -104,6 +106,7 @@ class OnnxMetadata:
                 source=props.get("kocr.source", ""),
                 kocr_version=props.get("kocr.kocr_version", "?"),
                 context_margin=int(props.get("kocr.context_margin", "0")),
+                checkpoint_sha256=props.get("kocr.checkpoint_sha256", ""),
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise InputFileError(source, f"damaged kocr ONNX metadata (missing or malformed {exc})") from None
@@ -111,6 +114,8 @@ class OnnxMetadata:
 
 class OnnxRecognizer(RecognizerBase):
     """:class:`kocr.predict.Recognizer`'s ``predict``/``predict_images`` over an exported ``.onnx`` file."""
+
+    engine = "onnxruntime"
 
     def __init__(
         self,

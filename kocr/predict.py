@@ -70,10 +70,17 @@ class RecognizerBase:
         line's own width in that batch (None for fixed-size models)."""
         raise NotImplementedError
 
+    #: What runs the model ("torch" or "onnxruntime").
+    engine: str = "torch"
+
     def describe(self) -> dict[str, Any]:
-        """What runs: the model file, its charset size and the input preprocessing, with whether lines
-        are normalised (:mod:`kocr.data.line_normalize`) in words; for ``kocr predict --verbose``."""
-        return describe_preprocess(self.preprocess) | {"model": self.source, "symbols": len(self.charset)}
+        """What runs: the model file, the engine, its charset size and the input preprocessing, with
+        whether lines are normalised (:mod:`kocr.data.line_normalize`) in words; for ``--verbose``."""
+        return describe_preprocess(self.preprocess) | {
+            "model": self.source,
+            "engine": self.engine,
+            "symbols": len(self.charset),
+        }
 
     def describe_decoder(self) -> dict[str, Any]:
         """How outputs become text (the decoder and its settings), for logs and output metadata."""
@@ -149,8 +156,9 @@ class Recognizer(RecognizerBase):
         normalize: bool | None = None,
         decoder: str = "auto",
         lm: Any = "auto",
+        engine: str = "auto",
         **beam: Any,
-    ) -> Recognizer:  # or an OnnxRecognizer for a .onnx file: both are RecognizerBase
+    ) -> Recognizer:  # or an OnnxRecognizer (a .onnx file, or engine onnxruntime): both are RecognizerBase
         """Load ``"default"`` (the model shipped with kocr) or a checkpoint file.
 
         kocr checkpoints carry their charset and preprocessing; clovaai ``.pth`` files need ``charset``.
@@ -161,6 +169,10 @@ class Recognizer(RecognizerBase):
         ``decoder`` (auto, greedy, beam), ``lm`` and ``beam`` (beam_width, lm_weight, length_bonus) choose
         how CTC outputs become text, see :func:`kocr.decoding.ctc_decoder`: by default a model with a
         language model next to it (the bundled one has ``default.lm``) is beam-searched with it.
+        ``engine`` (auto, torch, onnxruntime) chooses what runs the model, see :mod:`kocr.engines`: by
+        default ONNX Runtime on the CPU when the checkpoint has an exported twin (the bundled one does),
+        which returns an :class:`~kocr.onnx_runtime.OnnxRecognizer`; ``engine="torch"`` always gives a
+        PyTorch :class:`Recognizer` (with ``.model``).
         """
         if str(source).lower().endswith(".onnx"):
             return _load_onnx(
@@ -171,6 +183,13 @@ class Recognizer(RecognizerBase):
         from kocr.data.transforms import Preprocess
 
         path = default_model_path() if str(source) == "default" else Path(source)
+        if variable_width is None:
+            twin = _load_twin(
+                path, engine=engine, device=device, batch_size=batch_size, charset=charset,
+                normalize=normalize, decoder=decoder, lm=lm, beam=beam,
+            )  # fmt: skip
+            if twin is not None:
+                return twin
         checkpoint = load_checkpoint(path, charset=charset)
         preprocess = Preprocess.from_dict(checkpoint.preprocess or {})
         if normalize is not None:
@@ -311,6 +330,48 @@ def inference_preprocess(preprocess: Any) -> Any:
         min_width=max(preprocess.min_width, preprocess.height),
         max_width=preprocess.max_width or train_width * MAX_WIDTH_FACTOR,
     )
+
+
+def _load_twin(
+    path: Path,
+    *,
+    engine: str,
+    device: Any,
+    batch_size: int,
+    charset: Any,
+    normalize: bool | None,
+    decoder: str,
+    lm: Any,
+    beam: dict,
+) -> Any:
+    """``path`` read by ONNX Runtime through its exported twin when ``engine`` asks for it and one
+    matches the checkpoint's bytes (:mod:`kocr.engines`), else None (PyTorch reads it)."""
+    from kocr import engines
+    from kocr.decoding import sidecar_lm
+    from kocr.devices import resolve_device
+    from kocr.onnx_runtime import OnnxRecognizer
+
+    if not engines.wants_onnxruntime(engine, resolve_device(str(device)).type):
+        return None
+    digest = engines.checkpoint_digest(path)
+    candidates = engines.twin_candidates(path, digest)
+    if not candidates and engine == "onnxruntime":
+        candidates = [engines.export_twin(path, digest, charset)]
+    if lm == "auto":  # the checkpoint's own language model, wherever its twin sits
+        lm = sidecar_lm(path) or "none"
+    for candidate in candidates:
+        recognizer = OnnxRecognizer.load(
+            candidate, batch_size=batch_size, device=str(device), decoder=decoder, lm=lm, **beam
+        )
+        if recognizer.metadata.checkpoint_sha256 != digest:
+            continue
+        recognizer.source = str(path)
+        if normalize is not None:
+            recognizer.preprocess = replace(recognizer.preprocess, normalize=normalize)
+        return recognizer
+    if engine == "onnxruntime":
+        raise KocrError(f"{path}: no ONNX export of this checkpoint could be made or found")
+    return None
 
 
 def _load_onnx(

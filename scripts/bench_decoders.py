@@ -152,7 +152,9 @@ def main() -> None:
     parser.add_argument("--skip", default="", help="comma-separated decoders to leave out")
     args = parser.parse_args()
 
-    recognizer = Recognizer.load(args.saved_model, device="cpu", decoder="greedy", batch_size=args.batch_size)
+    recognizer = Recognizer.load(
+        args.saved_model, device="cpu", decoder="greedy", batch_size=args.batch_size, engine="torch"
+    )
     charset = recognizer.charset
     lm = CharLM.load(args.lm)
     settings = BeamSettings(**{k: v for k, v in lm.header.get("decoder", {}).items()})

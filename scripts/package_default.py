@@ -10,7 +10,10 @@ weights, model config, charset, preprocessing, the training options and the vali
 (``kocr.data.line_normalize``), which ``kocr predict`` and ``kocr eval`` follow unless told otherwise;
 without either, the checkpoint's own setting is kept (off for models trained before it existed).
 Re-packaging a packaged model keeps its weights and figures, so the second line above switches the
-bundled model to normalised input and changes nothing else.
+bundled model to normalised input and changes nothing else. Heads only training uses (the auxiliary
+jamo head) are dropped. The model's ONNX twin (``default.onnx``, parity-checked against PyTorch) is
+written next to it: ``kocr predict`` runs it with ONNX Runtime on the CPU (``kocr.engines``: 1.4× the
+speed of PyTorch, same texts).
 """
 
 from __future__ import annotations
@@ -18,7 +21,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import torch
+
 from kocr.checkpoints import load_checkpoint, save_checkpoint
+from kocr.export import export_onnx
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parents[1] / "kocr" / "weights" / "default.pt"
 
@@ -45,7 +51,7 @@ def main() -> None:
         preprocess["normalize"] = args.normalize
     path = save_checkpoint(
         args.output,
-        model=checkpoint.build_model(),
+        model=without_training_heads(checkpoint.build_model()),
         charset=checkpoint.require_charset(),
         preprocess=preprocess,
         train_config=checkpoint.train_config,
@@ -56,6 +62,23 @@ def main() -> None:
         f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB) from {args.checkpoint} at step {step}; "
         f"input normalisation {normalize}"
     )
+    twin = export_onnx(path, path.with_suffix(".onnx"), overwrite=True)
+    print(
+        f"wrote its ONNX twin {twin.output} ({twin.size_bytes / 1e6:.1f} MB; ONNX Runtime vs PyTorch "
+        f"max logit difference {twin.max_abs_diff:.2g}), which kocr predict runs on the CPU (kocr.engines)"
+    )
+
+
+def without_training_heads(model: torch.nn.Module) -> torch.nn.Module:
+    """The model without heads only training uses (the auxiliary jamo head): smaller, same outputs."""
+    if not model.config.get("jamo_head"):
+        return model
+    from kocr.models import build_model
+
+    slim = build_model({**model.config, "jamo_head": 0.0}, model.num_classes)
+    state = {k: v for k, v in model.state_dict().items() if not k.startswith("JamoPrediction.")}
+    slim.load_state_dict(state)
+    return slim
 
 
 if __name__ == "__main__":

@@ -90,7 +90,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
 
-    recognizer = Recognizer.load(args.saved_model, device="cpu", decoder="greedy")
+    recognizer = Recognizer.load(args.saved_model, device="cpu", decoder="greedy", engine="torch")
     splits = [split_logits(recognizer, args.corpus_dir / name) for name in args.splits.split(",")]
     greedy = GreedyDecoder(recognizer.charset)
     base = {s.name: run_decoder(s, greedy) for s in splits}

@@ -95,7 +95,7 @@ def test_empty_lines_and_repeated_characters(charset: Charset) -> None:
 
 @pytest.fixture(scope="module")
 def bundled_logits() -> tuple[Recognizer, torch.Tensor]:
-    recognizer = Recognizer.load("default", device="cpu", decoder="greedy")
+    recognizer = Recognizer.load("default", device="cpu", decoder="greedy", engine="torch")
     images = sorted((REPO_ROOT / "data" / "samples").glob("*.[pj][np]g"))
     tensors = [recognizer.preprocess(load_image(path)) for path in images]
     with torch.inference_mode():

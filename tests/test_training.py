@@ -392,3 +392,31 @@ def test_finetune_trains_and_names_the_saved_model_and_refuses_another(
     )
     assert_no_traceback(other)
     assert not (tmp_path / "other").exists()
+
+
+def test_finetune_adds_a_jamo_head_and_packaging_drops_it(
+    tiny_model: Path, tiny_task: dict[str, Path], tmp_path: Path
+) -> None:
+    result = run_kocr(
+        "finetune", "--saved-model", tiny_model, "--train-data", tiny_task["train"],
+        "--valid-data", tiny_task["valid"], "--iters", "2", "--batch-size", "8", "--workers", "0",
+        "--output", tmp_path, "--name", "jamo", "--jamo-head", "0.5",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    tuned = load_checkpoint(tmp_path / "jamo" / "last.pt")
+    assert tuned.model_config["jamo_head"] == 0.5 and "JamoPrediction.weight" in tuned.state_dict
+    start = load_checkpoint(tiny_model).state_dict
+    assert "JamoPrediction.weight" not in start  # the head was added, every other tensor carried over
+    assert set(tuned.state_dict) - set(start) == {"JamoPrediction.weight", "JamoPrediction.bias"}
+
+    sys.path.insert(0, str(REPO_ROOT / "scripts"))
+    try:
+        from package_default import without_training_heads
+    finally:
+        sys.path.remove(str(REPO_ROOT / "scripts"))
+    model = tuned.build_model().eval()
+    slim = without_training_heads(model).eval()
+    assert slim.config["jamo_head"] == 0.0 and not any(k.startswith("Jamo") for k in slim.state_dict())
+    images = torch.randn(2, 1, 32, 96)
+    with torch.no_grad():
+        assert torch.equal(model(images), slim(images))

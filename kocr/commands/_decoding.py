@@ -1,4 +1,5 @@
-"""Decoder options shared by ``kocr predict`` and ``kocr eval`` (see :mod:`kocr.decoding`)."""
+"""Options shared by ``kocr predict`` and ``kocr eval`` on how a model reads: the decoder
+(:mod:`kocr.decoding`) and the engine that runs it (:mod:`kocr.engines`)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,13 @@ LM = typer.Option(
     help="Character language model from `kocr lm build` for beam search; 'auto' = the .lm file next to "
     "the model, 'none' = no LM.",
 )
+ENGINE = typer.Option(
+    "auto",
+    "--engine",
+    callback=_validate.choice("auto", "torch", "onnxruntime", metavar="ENGINE"),
+    help="What runs the model: torch, onnxruntime (exports the checkpoint once, into the cache), or auto: "
+    "onnxruntime on the CPU when the checkpoint has an export at hand (the bundled model does), else torch.",
+)
 BEAM_WIDTH = typer.Option(
     None, "--beam-width", min=1, help="Prefixes kept per frame (default: the LM file's, else 8)."
 )
@@ -42,7 +50,7 @@ LENGTH_BONUS = typer.Option(
 def decoder_kwargs(
     decoder: str, lm: str, beam_width: int | None, lm_weight: float | None, length_bonus: float | None
 ) -> dict[str, Any]:
-    """The keyword arguments of ``Recognizer.load`` / ``OnnxRecognizer.load`` for these options."""
+    """The keyword arguments of ``Recognizer.load`` / ``OnnxRecognizer.load`` for the decoder options."""
     return {
         "decoder": decoder,
         "lm": lm,

@@ -79,6 +79,7 @@ def evaluate(
     beam_width: int | None = _decoding.BEAM_WIDTH,
     lm_weight: float | None = _decoding.LM_WEIGHT,
     length_bonus: float | None = _decoding.LENGTH_BONUS,
+    engine: str = _decoding.ENGINE,
 ) -> None:
     """Evaluate a model on labelled images: a summary table and test_log.txt.
 
@@ -101,7 +102,13 @@ def evaluate(
             raise KocrError(f"{path} exists; pass --overwrite to replace it (or choose another {option})")
     options = _decoding.decoder_kwargs(decoder, lm, beam_width, lm_weight, length_bonus)
     recognizer = Recognizer.load(
-        saved_model, device=device, batch_size=batch_size, charset=charset, normalize=normalize, **options
+        saved_model,
+        device=device,
+        batch_size=batch_size,
+        charset=charset,
+        normalize=normalize,
+        engine=engine,
+        **options,
     )
     stderr.print(escape(_decoding.describe(recognizer.describe_decoder())))
     columns = (
@@ -137,6 +144,7 @@ def evaluate(
         summary = report.to_dict() | {
             "normalize": recognizer.preprocess.normalize,
             "decoding": recognizer.describe_decoder(),
+            "engine": recognizer.engine,
         }
         atomic_write_text(summary_json, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
     stderr.print(

@@ -67,6 +67,7 @@ def predict(
     beam_width: int | None = _decoding.BEAM_WIDTH,
     lm_weight: float | None = _decoding.LM_WEIGHT,
     length_bonus: float | None = _decoding.LENGTH_BONUS,
+    engine: str = _decoding.ENGINE,
     verbose: bool = typer.Option(
         False,
         "--verbose",
@@ -112,12 +113,12 @@ def predict(
         print_warning(f"none of the {failures:,} paths given exists")
         raise typer.Exit(1)
     options = _decoding.decoder_kwargs(decoder, lm, beam_width, lm_weight, length_bonus)
-    recognizer = _load_recognizer(saved_model, onnx, charset, device, batch_size, normalize, options)
+    recognizer = _load_recognizer(saved_model, onnx, charset, device, batch_size, normalize, options, engine)
     setup = recognizer.describe()
     decoding = recognizer.describe_decoder()
     if verbose:
         origin = "the model's setting" if normalize is None else f"--{'' if normalize else 'no-'}normalize"
-        stderr.print(f"model: {escape(str(recognizer.source))}")
+        stderr.print(f"model: {escape(str(recognizer.source))} (engine: {setup['engine']})")
         stderr.print(f"input normalisation ({origin}): {setup['normalization']}")
         stderr.print(escape(_decoding.describe(decoding)))
 
@@ -131,7 +132,12 @@ def predict(
         print_warning("no image could be read" + (f"; {output} not written" if output is not None else ""))
         raise typer.Exit(1)
     if output is not None:
-        metadata = {"model": str(recognizer.source), "normalize": setup["normalize"], **decoding}
+        metadata = {
+            "model": str(recognizer.source),
+            "engine": setup["engine"],
+            "normalize": setup["normalize"],
+            **decoding,
+        }
         fields = {"normalize": setup["normalize"], "decoder": decoding["decoder"]}
         write_predictions(output, rows, metadata=metadata, fields=fields)
         stderr.print(f"wrote {len(rows):,} predictions to {escape(str(output))}")
@@ -147,6 +153,7 @@ def _load_recognizer(
     batch_size: int,
     normalize: bool | None,
     options: dict,
+    engine: str = "auto",
 ):
     if onnx is not None:
         from dataclasses import replace
@@ -160,7 +167,13 @@ def _load_recognizer(
     from kocr.predict import Recognizer
 
     return Recognizer.load(
-        saved_model, device=device, batch_size=batch_size, charset=charset, normalize=normalize, **options
+        saved_model,
+        device=device,
+        batch_size=batch_size,
+        charset=charset,
+        normalize=normalize,
+        engine=engine,
+        **options,
     )
 
 

@@ -170,6 +170,14 @@ def train(
         "--freeze-features",
         help="Fine-tuning: keep the feature extractor (and TPS / ViT encoder) fixed.",
     ),
+    jamo_head: float | None = typer.Option(
+        None,
+        "--jamo-head",
+        metavar="W",
+        help="CRNNs: weight of an auxiliary CTC loss over each label's jamo, learnt by a second head "
+        "that inference never uses (a fine-tune adds the head when its checkpoint has none); 0 = none.",
+        callback=_validate.non_negative_float,
+    ),
     verbose: bool = typer.Option(False, "--verbose", help="Log every detail."),
 ) -> None:
     from kocr.training.config import TrainConfig, default_workers
@@ -182,6 +190,8 @@ def train(
     if resume is None:
         _validate.check_ratio_count(parsed_ratios, train_data)
     overrides: dict[str, Any] = {"saved_charset": saved_charset} if saved_charset else {}
+    if jamo_head is not None:
+        overrides["jamo_head"] = jamo_head
     config = TrainConfig(
         train_data=list(train_data),
         valid_data=list(valid_data),
@@ -233,7 +243,7 @@ def train(
 
 
 #: CLI parameters → the TrainConfig fields they set (where the names differ).
-_CONFIG_FIELDS = {"ratios": "data_ratios", "saved_charset": "model_overrides"}
+_CONFIG_FIELDS = {"ratios": "data_ratios", "saved_charset": "model_overrides", "jamo_head": "model_overrides"}
 _NOT_CONFIG = {"resume", "verbose"}
 
 

@@ -259,6 +259,7 @@ class CRNNFamily(ModelFamily):
     train_defaults: ClassVar[Mapping[str, float]] = {"lr": 1e-3, "grad_clip": 5.0, "weight_decay": 1e-4}
     freeze_prefixes = ("Transformation", "FeatureExtraction")
     charset_tensors = ("Prediction.weight", "Prediction.bias")
+    training_heads = ("JamoPrediction.",)
 
     def normalize_config(self, config: Mapping[str, Any]) -> dict[str, Any]:
         return normalize_crnn_config(config)

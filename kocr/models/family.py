@@ -42,6 +42,9 @@ class ModelFamily:
     extra_token_rows: ClassVar[int] = 0
     #: Tensors over label positions (dimension 1) whose length a fine-tune may change; shared ones kept.
     position_tensors: ClassVar[tuple[str, ...]] = ()
+    #: Prefixes of heads only training uses (never inference): a fine-tune may add one to a checkpoint
+    #: that lacks it, freshly initialised, and packaging may drop it.
+    training_heads: ClassVar[tuple[str, ...]] = ()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(arch={self.arch!r})"

@@ -53,6 +53,9 @@ def model_for_charset(
     new_rows, old_rows = _row_mapping(old, charset, extra_rows=family.extra_token_rows)
     merged: dict[str, torch.Tensor] = {}
     for key, fresh in target.items():
+        if key not in source and key.startswith(family.training_heads):
+            merged[key] = fresh  # a head training adds (fine-tuning v3 with a jamo head): starts fresh
+            continue
         if key not in source:
             raise KocrError(f"{checkpoint.path}: the checkpoint lacks {key!r} that the model needs")
         trained = source[key]
