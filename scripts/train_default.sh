@@ -17,7 +17,12 @@
 #   stage 4 (v3): 240k lines with Latin tokens among Korean words (--text-mix latin=0.15) and 60 %
 #                 handwriting, next to stage 3's; fine-tunes stage 3's best.pt for 8,000 steps
 #                                                                                 -> runs/default-ft3
-# scripts/package_default.py then copies runs/default-ft3/best.pt into kocr/weights/default.pt.
+#   stage 5 (v4): lines rendered on the fly from scripts/recipes/synth_v4.toml (the 119-hand collection
+#                 minus ten held-out hands, real prose from Debian's Korean documentation, 60 %
+#                 handwriting), input normalisation on, an auxiliary jamo head (the winner of
+#                 scripts/arch_experiment.sh); fine-tunes stage 4's best.pt    -> runs/default-v4
+# scripts/package_default.py then copies the last stage's best.pt into kocr/weights/default.pt (with its
+# ONNX twin). Stages 1-4 predate input normalisation and keep it off (--no-normalize).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,6 +44,9 @@ FT2_ITERS=${FT2_ITERS:-11000}
 FT2_AMP=${FT2_AMP:-bf16}  # off on a CPU without bf16 support (or auto on a GPU)
 FT3_RUN=${FT3_RUN:-runs/default-ft3}
 FT3_ITERS=${FT3_ITERS:-8000}
+V4_RUN=${V4_RUN:-runs/default-v4}
+V4_ITERS=${V4_ITERS:-12000}
+V4_LR=${V4_LR:-5e-4}
 
 synth() {  # synth OUT NUM SEED [options...]
     local out=$1 num=$2 seed=$3
@@ -57,7 +65,8 @@ finetune_stage() {  # finetune_stage RUN FROM ITERS LR SEED [options...]: resume
     else
         "$KOCR" finetune --saved-model "$from" "$@" --valid-data "$DATA/valid2" --img-w 400 \
             --batch-size "$BATCH" --iters "$iters" --lr "$lr" --valid-every 1000 --valid-max-samples 1000 \
-            --no-augment --workers 1 --seed "$seed" --output "$(dirname "$run")" --name "$(basename "$run")"
+            --no-augment --no-normalize --workers 1 --seed "$seed" --output "$(dirname "$run")" \
+            --name "$(basename "$run")"
     fi
 }
 
@@ -70,7 +79,7 @@ if [ -f "$RUN/last.pt" ]; then
 else
     "$KOCR" train --train-data "$DATA/train" --valid-data "$DATA/valid" --charset ko-2350 \
         --model vgg-bilstm-ctc-small --img-w 400 --batch-size "$BATCH" --iters "$ITERS" --lr 1e-3 \
-        --valid-every 500 --valid-max-samples 1000 --no-augment --workers 1 --seed 1 \
+        --valid-every 500 --valid-max-samples 1000 --no-augment --no-normalize --workers 1 --seed 1 \
         --output "$(dirname "$RUN")" --name "$(basename "$RUN")"
 fi
 
@@ -94,3 +103,27 @@ synth "$DATA/train4" 240000 41 --max-chars 25 --handwriting-ratio 0.6 \
     --text-mix words=0.4,syllables=0.15,mixed=0.3,latin=0.15 "${FONTS[@]}" "${HANDWRITING[@]}"
 finetune_stage "$FT3_RUN" "$FT2_RUN/best.pt" "$FT3_ITERS" 2e-4 4 \
     --train-data "$DATA/train3" --train-data "$DATA/train4" --amp "$FT2_AMP"
+
+# --- stage 5 (v4): 119 hands, real prose, lines rendered on the fly, normalised input ------------------
+# The dev benchmark first: the prose corpus drops every paragraph holding one of its texts (5+ characters).
+[ -d devset ] || "$PY" scripts/make_devset.py -o devset
+if [ ! -f data/corpus/ko-docs.txt ]; then  # apt-get install libreoffice-help-ko gimp-help-ko debian-faq-ko
+    "$PY" scripts/make_corpus.py -o data/corpus/ko-docs.txt --exclude <(cut -f2 devset/*/gt.txt)
+fi
+if [ ! -d data/handwriting ]; then  # the project's copy when there is one, else the sources
+    if [ -d ../shared/fonts/handwriting ]; then
+        ln -s "$(cd ../shared/fonts/handwriting && pwd)" data/handwriting
+    else
+        "$PY" scripts/fetch_handwriting_fonts.py -o data/handwriting
+    fi
+fi
+[ -d "$DATA/valid-v4" ] || "$KOCR" data synth --config scripts/recipes/synth_v4.toml --seed 99 \
+    -o "$DATA/valid-v4" --num 1000 --workers "$WORKERS"
+if [ -f "$V4_RUN/last.pt" ]; then
+    "$KOCR" finetune --resume "$V4_RUN/last.pt" --workers 1
+else
+    "$KOCR" finetune --saved-model "$FT3_RUN/best.pt" --train-data synth:scripts/recipes/synth_v4.toml \
+        --valid-data "$DATA/valid-v4" --img-w 400 --batch-size "$BATCH" --iters "$V4_ITERS" --lr "$V4_LR" \
+        --valid-every 1000 --valid-max-samples 1000 --no-augment --normalize --jamo-head 0.5 --workers 1 \
+        --seed 5 --amp "$FT2_AMP" --output "$(dirname "$V4_RUN")" --name "$(basename "$V4_RUN")"
+fi
