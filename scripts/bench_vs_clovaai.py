@@ -12,9 +12,11 @@ alternately for ``--rounds`` rounds so a busy machine slows both alike; medians 
   randomly initialised TRBC in clovaai's format (DataParallel ``module.`` keys) over a 2,417-symbol
   Korean charset, written to a temporary folder;
 - images: ``--images DIR``, or by default the first 64 lines of each dev-benchmark split
-  (``/work/devset`` or ``--devset``), 256 in all;
+  (``devset``, from ``scripts/make_devset.py``, or ``--devset``), 256 in all;
 - demo.py runs with ``--batch_size 64`` and its default 4 loader workers; kocr predict with its defaults
-  and greedy decoding (its default for checkpoints without a language model), as clovaai decodes.
+  and greedy decoding (its default for checkpoints without a language model), as clovaai decodes, once
+  per ``--engine`` (default: ``torch`` and ``onnxruntime``; the ONNX export happens in an untimed
+  warm-up run and is cached, as ``kocr predict --engine onnxruntime`` caches it for a user).
 
 It prints both times, the ratio, and whether every prediction is identical.
 """
@@ -85,11 +87,13 @@ def run_demo(
     return seconds, predictions
 
 
-def run_kocr(images: Path, checkpoint: Path, charset: Path, output: Path) -> tuple[float, dict[str, str]]:
+def run_kocr(
+    images: Path, checkpoint: Path, charset: Path, output: Path, engine: str
+) -> tuple[float, dict[str, str]]:
     output.unlink(missing_ok=True)
     command = [
         sys.executable, "-m", "kocr", "predict", str(images), "--saved-model", str(checkpoint),
-        "--charset", str(charset), "-o", str(output),
+        "--charset", str(charset), "-o", str(output), "--engine", engine,
     ]  # fmt: skip
     start = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -108,10 +112,11 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--images", type=Path)
-    parser.add_argument("--devset", type=Path, default=Path("/work/devset"))
+    parser.add_argument("--devset", type=Path, default=Path("devset"))
     parser.add_argument("--checkpoint", type=Path)
     parser.add_argument("--character-file", type=Path, help="the checkpoint's one-line --character string")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--engine", action="append", choices=("torch", "onnxruntime"), help="repeatable")
     args = parser.parse_args()
     if not os.environ.get("DTRB_DIR"):
         raise SystemExit(
@@ -130,19 +135,28 @@ def main() -> None:
         characters = charset.read_text(encoding="utf-8").strip("\n")
         images = args.images or collect_images(args.devset, work / "images")
         count = sum(1 for p in images.iterdir() if p.is_file())
-        demo_times, kocr_times = [], []
+        engines = args.engine or ["torch", "onnxruntime"]
+        for engine in engines:  # warm-up: caches, and the one-time ONNX export
+            run_kocr(images, checkpoint, charset, work / "kocr.tsv", engine)
+        demo_times: list[float] = []
+        kocr_times: dict[str, list[float]] = {engine: [] for engine in engines}
+        readings: dict[str, dict[str, str]] = {}
         for _ in range(args.rounds):
             seconds, demo = run_demo(dtrb, shims, images, checkpoint, characters, work)
             demo_times.append(seconds)
-            seconds, ours = run_kocr(images, checkpoint, charset, work / "kocr.tsv")
-            kocr_times.append(seconds)
-        same = sum(demo.get(name) == text for name, text in ours.items())
-        demo_s, kocr_s = statistics.median(demo_times), statistics.median(kocr_times)
-        print(f"images: {count}; rounds: {args.rounds} (medians)")
-        print(f"clovaai demo.py (batch 64): {demo_s:6.2f} s  {count / demo_s:6.1f} img/s")
-        print(f"kocr predict:               {kocr_s:6.2f} s  {count / kocr_s:6.1f} img/s")
-        print(f"kocr / demo.py speed: {demo_s / kocr_s:.2f}x")
-        print(f"identical predictions: {same} of {len(ours)} (demo.py printed {len(demo)})")
+            for engine in engines:
+                seconds, readings[engine] = run_kocr(images, checkpoint, charset, work / "kocr.tsv", engine)
+                kocr_times[engine].append(seconds)
+        demo_s = statistics.median(demo_times)
+        print(f"images: {count}; rounds: {args.rounds} (medians); demo.py printed {len(demo)} predictions")
+        print(f"clovaai demo.py (batch 64):      {demo_s:6.2f} s  {count / demo_s:6.1f} img/s")
+        for engine in engines:
+            kocr_s = statistics.median(kocr_times[engine])
+            same = sum(demo.get(name) == text for name, text in readings[engine].items())
+            print(
+                f"kocr predict --engine {engine:<11} {kocr_s:6.2f} s  {count / kocr_s:6.1f} img/s  "
+                f"{demo_s / kocr_s:.2f}x demo.py; identical predictions {same} of {len(readings[engine])}"
+            )
 
 
 if __name__ == "__main__":
