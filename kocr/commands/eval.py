@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from kocr.commands import _decoding, _validate
+from kocr.commands import _reading, _validate
 from kocr.commands._console import setup_logging, stderr, stdout
 
 
@@ -67,19 +67,13 @@ def evaluate(
     failures: int = typer.Option(0, "--failures", min=0, help="Print the N worst predictions."),
     confusions: bool = typer.Option(False, "--confusions", help="List the most frequent substitutions."),
     top: int = typer.Option(15, min=1, help="Rows in the --confusions tables."),
-    normalize: bool | None = typer.Option(
-        None,
-        "--normalize/--no-normalize",
-        help="Trim each line to its text and make it dark-on-light before reading it, or not "
-        "\\[default: as the model was trained].",
-        show_default=False,
-    ),
-    decoder: str = _decoding.DECODER,
-    lm: str = _decoding.LM,
-    beam_width: int | None = _decoding.BEAM_WIDTH,
-    lm_weight: float | None = _decoding.LM_WEIGHT,
-    length_bonus: float | None = _decoding.LENGTH_BONUS,
-    engine: str = _decoding.ENGINE,
+    normalize: bool | None = _reading.NORMALIZE,
+    decoder: str = _reading.DECODER,
+    lm: str = _reading.LM,
+    beam_width: int | None = _reading.BEAM_WIDTH,
+    lm_weight: float | None = _reading.LM_WEIGHT,
+    length_bonus: float | None = _reading.LENGTH_BONUS,
+    engine: str = _reading.ENGINE,
 ) -> None:
     """Evaluate a model on labelled images: a summary table and test_log.txt.
 
@@ -91,7 +85,6 @@ def evaluate(
     """
     from kocr.errors import KocrError
     from kocr.evaluate import evaluate as run_evaluation
-    from kocr.predict import Recognizer
 
     setup_logging()
     datasets = [*data, *(extra_data or [])]
@@ -100,17 +93,12 @@ def evaluate(
     for path, option in ((log_file, "--log-file"), (summary_json, "--summary-json")):
         if path is not None and path.exists() and not overwrite:
             raise KocrError(f"{path} exists; pass --overwrite to replace it (or choose another {option})")
-    options = _decoding.decoder_kwargs(decoder, lm, beam_width, lm_weight, length_bonus)
-    recognizer = Recognizer.load(
-        saved_model,
-        device=device,
-        batch_size=batch_size,
-        charset=charset,
-        normalize=normalize,
-        engine=engine,
-        **options,
-    )
-    stderr.print(escape(_decoding.describe(recognizer.describe_decoder())))
+    options = _reading.decoder_kwargs(decoder, lm, beam_width, lm_weight, length_bonus)
+    recognizer = _reading.load_recognizer(
+        saved_model, charset=charset, device=device, batch_size=batch_size, normalize=normalize,
+        engine=engine, decoding=options,
+    )  # fmt: skip
+    stderr.print(escape(_reading.describe(recognizer.describe_decoder())))
     columns = (
         TextColumn("[bold]eval"),
         BarColumn(),

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from kocr.commands import _decoding, _validate
+from kocr.commands import _reading, _validate
 from kocr.commands._console import print_warning, stderr, stdout, task_progress
 
 
@@ -55,19 +55,13 @@ def predict(
         exists=True,
         dir_okay=False,
     ),
-    normalize: bool | None = typer.Option(
-        None,
-        "--normalize/--no-normalize",
-        help="Trim each line to its text and make it dark-on-light before reading it, or not "
-        "\\[default: as the model was trained].",
-        show_default=False,
-    ),
-    decoder: str = _decoding.DECODER,
-    lm: str = _decoding.LM,
-    beam_width: int | None = _decoding.BEAM_WIDTH,
-    lm_weight: float | None = _decoding.LM_WEIGHT,
-    length_bonus: float | None = _decoding.LENGTH_BONUS,
-    engine: str = _decoding.ENGINE,
+    normalize: bool | None = _reading.NORMALIZE,
+    decoder: str = _reading.DECODER,
+    lm: str = _reading.LM,
+    beam_width: int | None = _reading.BEAM_WIDTH,
+    lm_weight: float | None = _reading.LM_WEIGHT,
+    length_bonus: float | None = _reading.LENGTH_BONUS,
+    engine: str = _reading.ENGINE,
     verbose: bool = typer.Option(
         False,
         "--verbose",
@@ -112,15 +106,18 @@ def predict(
     if not files:
         print_warning(f"none of the {failures:,} paths given exists")
         raise typer.Exit(1)
-    options = _decoding.decoder_kwargs(decoder, lm, beam_width, lm_weight, length_bonus)
-    recognizer = _load_recognizer(saved_model, onnx, charset, device, batch_size, normalize, options, engine)
+    options = _reading.decoder_kwargs(decoder, lm, beam_width, lm_weight, length_bonus)
+    recognizer = _reading.load_recognizer(
+        saved_model, charset=charset, device=device, batch_size=batch_size, normalize=normalize,
+        engine=engine, decoding=options, onnx=onnx,
+    )  # fmt: skip
     setup = recognizer.describe()
     decoding = recognizer.describe_decoder()
     if verbose:
         origin = "the model's setting" if normalize is None else f"--{'' if normalize else 'no-'}normalize"
         stderr.print(f"model: {escape(str(recognizer.source))} (engine: {setup['engine']})")
         stderr.print(f"input normalisation ({origin}): {setup['normalization']}")
-        stderr.print(escape(_decoding.describe(decoding)))
+        stderr.print(escape(_reading.describe(decoding)))
 
     with _progress(len(files)) as progress:
         task = progress.add_task("predict", total=len(files))
@@ -143,38 +140,6 @@ def predict(
         stderr.print(f"wrote {len(rows):,} predictions to {escape(str(output))}")
     else:
         _print_table(rows)
-
-
-def _load_recognizer(
-    saved_model: str,
-    onnx: Path | None,
-    charset: str | None,
-    device: str,
-    batch_size: int,
-    normalize: bool | None,
-    options: dict,
-    engine: str = "auto",
-):
-    if onnx is not None:
-        from dataclasses import replace
-
-        from kocr.onnx_runtime import OnnxRecognizer
-
-        recognizer = OnnxRecognizer.load(onnx, batch_size=batch_size, device=device, **options)
-        if normalize is not None:
-            recognizer.preprocess = replace(recognizer.preprocess, normalize=normalize)
-        return recognizer
-    from kocr.predict import Recognizer
-
-    return Recognizer.load(
-        saved_model,
-        device=device,
-        batch_size=batch_size,
-        charset=charset,
-        normalize=normalize,
-        engine=engine,
-        **options,
-    )
 
 
 def _progress(total: int) -> Progress:

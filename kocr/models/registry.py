@@ -200,13 +200,7 @@ register_model(
     "vgg-bilstm-ctc-small-jamo",
     "crnn",
     "vgg-bilstm-ctc-small trained with an auxiliary jamo CTC head (weight 0.5); same inference cost",
-    transformation="None",
-    feature_extraction="VGG",
-    output_channel=128,
-    hidden_size=128,
-    img_h=32,
-    img_w=320,
-    jamo_head=0.5,
+    **{**MODEL_REGISTRY["vgg-bilstm-ctc-small"].config, "jamo_head": 0.5},
 )
 register_model(
     "vgg-bilstm-ctc-h32",

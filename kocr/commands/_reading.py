@@ -1,14 +1,23 @@
-"""Options shared by ``kocr predict`` and ``kocr eval`` on how a model reads: the decoder
-(:mod:`kocr.decoding`) and the engine that runs it (:mod:`kocr.engines`)."""
+"""What ``kocr predict`` and ``kocr eval`` share on how a model reads: the options for input normalisation
+(:mod:`kocr.data.line_normalize`), the decoder (:mod:`kocr.decoding`) and the engine that runs the model
+(:mod:`kocr.engines`), and loading the recogniser they describe."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import typer
 
 from kocr.commands import _validate
 
+NORMALIZE = typer.Option(
+    None,
+    "--normalize/--no-normalize",
+    help="Trim each line to its text and make it dark-on-light before reading it, or not "
+    "\\[default: as the model was trained].",
+    show_default=False,
+)
 DECODER = typer.Option(
     "auto",
     "--decoder",
@@ -64,3 +73,38 @@ def describe(info: dict[str, Any]) -> str:
     """One line for --verbose: ``decoder: beam (beam width 8, lm default.lm, order 6, ...)``."""
     details = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in info.items() if k != "decoder")
     return f"decoder: {info['decoder']}" + (f" ({details})" if details else "")
+
+
+def load_recognizer(
+    saved_model: str,
+    *,
+    charset: str | None,
+    device: str,
+    batch_size: int,
+    normalize: bool | None,
+    engine: str,
+    decoding: dict[str, Any],
+    onnx: Path | None = None,
+) -> Any:
+    """The recogniser the options describe: ``--onnx FILE`` run alone, or ``--saved-model`` (a checkpoint,
+    the bundled ``default``, or an ``.onnx`` file) through :meth:`kocr.predict.Recognizer.load`."""
+    if onnx is not None:
+        from dataclasses import replace
+
+        from kocr.onnx_runtime import OnnxRecognizer
+
+        recognizer = OnnxRecognizer.load(onnx, batch_size=batch_size, device=device, **decoding)
+        if normalize is not None:
+            recognizer.preprocess = replace(recognizer.preprocess, normalize=normalize)
+        return recognizer
+    from kocr.predict import Recognizer
+
+    return Recognizer.load(
+        saved_model,
+        device=device,
+        batch_size=batch_size,
+        charset=charset,
+        normalize=normalize,
+        engine=engine,
+        **decoding,
+    )
