@@ -11,6 +11,20 @@ import typer
 
 from kocr.commands import _validate
 
+SAVED_MODEL = typer.Option(
+    "default",
+    "--saved-model",
+    "-m",
+    help="Checkpoint to use: 'default' (bundled), a .pt/.pth file, or an exported .onnx file.",
+    callback=_validate.checkpoint,
+)
+CHARSET = typer.Option(
+    None,
+    "--charset",
+    "-c",
+    help="Charset of a clovaai checkpoint (kocr checkpoints carry theirs).",
+    callback=_validate.charset,
+)
 NORMALIZE = typer.Option(
     None,
     "--normalize/--no-normalize",

@@ -29,16 +29,8 @@ def evaluate(
         help="LMDB folder, gt.txt/labels.txt, or a folder holding one (repeatable).",
         exists=True,
     ),
-    saved_model: str = typer.Option(
-        "default",
-        "--saved-model",
-        "-m",
-        help="Checkpoint: 'default' (bundled), a .pt/.pth file or an exported .onnx file.",
-        callback=_validate.checkpoint,
-    ),
-    charset: str | None = typer.Option(
-        None, "--charset", "-c", help="Charset of a clovaai checkpoint.", callback=_validate.charset
-    ),
+    saved_model: str = _reading.SAVED_MODEL,
+    charset: str | None = _reading.CHARSET,
     log_file: Path = typer.Option(
         Path("test_log.txt"),
         "--log-file",

@@ -24,20 +24,8 @@ def predict(
         ..., help="Images, folders of images, or glob patterns ('scans/*.png')."
     ),
     recursive: bool = typer.Option(False, "--recursive", "-r", help="Also read images in subfolders."),
-    saved_model: str = typer.Option(
-        "default",
-        "--saved-model",
-        "-m",
-        help="Checkpoint to use: 'default' (bundled), a .pt/.pth file, or an exported .onnx file.",
-        callback=_validate.checkpoint,
-    ),
-    charset: str | None = typer.Option(
-        None,
-        "--charset",
-        "-c",
-        help="Charset of a clovaai checkpoint (kocr checkpoints carry theirs).",
-        callback=_validate.charset,
-    ),
+    saved_model: str = _reading.SAVED_MODEL,
+    charset: str | None = _reading.CHARSET,
     output: Path | None = typer.Option(
         None,
         "--output",
