@@ -83,3 +83,20 @@ def test_predict_and_eval_with_beam_search(lm_file: Path, tmp_path: Path) -> Non
     assert missing.returncode == 2 and "none.lm" in missing.stderr
     for r in (bad, missing):
         assert_no_traceback(r)
+
+
+def test_lm_build_stores_decoding_defaults_that_beam_search_reads(lm_file: Path, tmp_path: Path) -> None:
+    from kocr.charsets import Charset
+    from kocr.decoding import ctc_decoder
+
+    out = tmp_path / "tuned.lm"
+    result = run_kocr(
+        "lm", "build", lm_file.with_name("corpus.txt"), "-o", out, "--order", "3",
+        "--lm-weight", "0.4", "--beam-width", "4", "--confidence", "0.8,-0.1",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    settings = ctc_decoder(Charset.preset("ko-2350"), decoder="beam", lm=out).settings
+    assert (settings.lm_weight, settings.beam_width) == (0.4, 4)
+    assert (settings.confidence_scale, settings.confidence_shift) == (0.8, -0.1)
+    explicit = ctc_decoder(Charset.preset("ko-2350"), decoder="beam", lm=out, lm_weight=0.7).settings
+    assert explicit.lm_weight == 0.7  # what the caller gives wins over the file's default

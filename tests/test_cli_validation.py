@@ -31,6 +31,7 @@ BAD_BY_CALLBACK: dict[Any, list[str]] = {
     _validate.charset: ["no-such-charset"],
     _validate.checkpoint: ["missing.pt"],
     _validate.lm_file: ["missing.lm"],
+    _validate.confidence_scaling: ["0.5", "0,1", "x,1", "1,inf"],
     _validate.model_name: ["no-such-model"],
     _validate.dataset_paths: ["no/such/data", "synth:no-such-recipe.toml"],
     _validate.positive_float: ["0", "-1", "nan"],

@@ -133,6 +133,20 @@ def checkpoint(ctx: typer.Context, value: Any) -> Any:
     return value
 
 
+def confidence_scaling(ctx: typer.Context, value: str | None) -> str | None:
+    """``--confidence SCALE,SHIFT``: two finite numbers, the scale above 0."""
+    if _skip(ctx) or value is None:
+        return value
+    parts = value.split(",")
+    try:
+        scale, shift = (float(x) for x in parts)
+    except ValueError:
+        raise typer.BadParameter(f"write two numbers SCALE,SHIFT (like 0.55,0.30), not {value!r}") from None
+    if not (math.isfinite(scale) and math.isfinite(shift)) or scale <= 0:
+        raise typer.BadParameter(f"the scale must be a number above 0 and the shift finite, not {value!r}")
+    return value
+
+
 def lm_file(ctx: typer.Context, value: Any) -> Any:
     """``--lm``: 'auto' (the .lm file next to the model, if any), 'none', or an existing LM file."""
     if _skip(ctx) or value is None or str(value).lower() in ("auto", "none"):

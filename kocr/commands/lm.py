@@ -54,6 +54,14 @@ def build(
     beam_width: int | None = typer.Option(
         None, "--beam-width", min=1, help="Decoding default stored in the file."
     ),
+    confidence: str | None = typer.Option(
+        None,
+        "--confidence",
+        metavar="SCALE,SHIFT",
+        help="Platt scaling of the beam confidence fitted for a model (scripts/tune_lm_decoder.py "
+        "--calibrate), stored in the file; default 0.55,0.30.",
+        callback=_validate.confidence_scaling,
+    ),
 ) -> None:
     """Count a corpus into a modified Kneser–Ney character n-gram model.
 
@@ -75,6 +83,9 @@ def build(
         tokens = sum(len(line) for line in encoded)
         header: dict = {"corpus": [p.name for p in corpus], "lines": len(encoded), "tokens": tokens}
         chosen_defaults = {"lm_weight": lm_weight, "length_bonus": length_bonus, "beam_width": beam_width}
+        if confidence is not None:
+            scale, shift = (float(x) for x in confidence.split(","))
+            chosen_defaults.update(confidence_scale=scale, confidence_shift=shift)
         if any(v is not None for v in chosen_defaults.values()):
             header["decoder"] = {k: v for k, v in chosen_defaults.items() if v is not None}
         model = build_lm(
