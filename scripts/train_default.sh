@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduce the bundled default model (kocr/weights/default.pt) with kocr's own tools only.
 #
-#   bash scripts/train_default.sh            # fonts, data, then four training stages (each resumes)
+#   bash scripts/train_default.sh            # fonts, data, five training stages, the LM (each resumes)
 #
 # Needs Debian's fonts-nanum fonts-nanum-extra fonts-unfonts-core fonts-unfonts-extra fonts-noto-cjk,
 # npm and the `recipe` extra (fonttools) for scripts/fetch_fonts.py, and the `fonts` extra. Which fonts
@@ -20,9 +20,11 @@
 #   stage 5 (v4): lines rendered on the fly from scripts/recipes/synth_v4.toml (the 119-hand collection
 #                 minus ten held-out hands, real prose from Debian's Korean documentation, 60 %
 #                 handwriting), input normalisation on, an auxiliary jamo head (the winner of
-#                 scripts/arch_experiment.sh); fine-tunes stage 4's best.pt    -> runs/default-v4
-# scripts/package_default.py then copies the last stage's best.pt into kocr/weights/default.pt (with its
-# ONNX twin). Stages 1-4 predate input normalisation and keep it off (--no-normalize).
+#                 scripts/arch_experiment.sh); fine-tunes stage 4's best.pt for 7,000 steps
+#                                                                                 -> runs/default-v4
+# Then the character LM (runs/default.lm). scripts/package_default.py copies the last stage's best.pt
+# into kocr/weights/default.pt (with its ONNX twin); default.lm goes next to it.
+# Stages 1-4 predate input normalisation and keep it off (--no-normalize).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,7 +47,9 @@ FT2_AMP=${FT2_AMP:-bf16}  # off on a CPU without bf16 support (or auto on a GPU)
 FT3_RUN=${FT3_RUN:-runs/default-ft3}
 FT3_ITERS=${FT3_ITERS:-8000}
 V4_RUN=${V4_RUN:-runs/default-v4}
-V4_ITERS=${V4_ITERS:-12000}
+# v4 ran its first 1,000 steps under a 12,000-step schedule and was then resumed with --iters 7000 (the
+# schedule recomputed for that length), so its warm-up took 900 steps where a fresh 7,000-step run takes 525.
+V4_ITERS=${V4_ITERS:-7000}
 V4_LR=${V4_LR:-5e-4}
 
 synth() {  # synth OUT NUM SEED [options...]
@@ -120,10 +124,17 @@ fi
 [ -d "$DATA/valid-v4" ] || "$KOCR" data synth --config scripts/recipes/synth_v4.toml --seed 99 \
     -o "$DATA/valid-v4" --num 1000 --workers "$WORKERS"
 if [ -f "$V4_RUN/last.pt" ]; then
-    "$KOCR" finetune --resume "$V4_RUN/last.pt" --workers 1
+    "$KOCR" finetune --resume "$V4_RUN/last.pt" --workers 1 --iters "$V4_ITERS"
 else
     "$KOCR" finetune --saved-model "$FT3_RUN/best.pt" --train-data synth:scripts/recipes/synth_v4.toml \
         --valid-data "$DATA/valid-v4" --img-w 400 --batch-size "$BATCH" --iters "$V4_ITERS" --lr "$V4_LR" \
         --valid-every 1000 --valid-max-samples 1000 --no-augment --normalize --jamo-head 0.5 --workers 1 \
         --seed 5 --amp "$FT2_AMP" --output "$(dirname "$V4_RUN")" --name "$(basename "$V4_RUN")"
 fi
+
+# --- the bundled language model ---------------------------------------------------------------------
+# Decoding defaults tuned on the GIMP-manual tuning set (scripts/make_lm_tuneset.py,
+# scripts/tune_lm_decoder.py), never on the dev benchmark; --confidence is the beam confidence's Platt
+# scaling fitted on the tuning set (for v3; tune_lm_decoder.py --calibrate refits it for a model).
+[ -f runs/default.lm ] || "$KOCR" lm build data/corpus/ko-docs.txt -o runs/default.lm --order 6 \
+    --lm-weight 0.5 --length-bonus 2.0 --beam-width 8 --confidence "${LM_CONFIDENCE:-0.55,0.30}"
