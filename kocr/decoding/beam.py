@@ -134,7 +134,8 @@ class BeamSearchDecoder:
         maybe = (other - torch.maximum(blank, other)).reshape(-1) >= math.log(s.min_prob)
         where = torch.nonzero(maybe).squeeze(1)
         flat = logits.reshape(-1, classes)
-        log_probs = flat.index_select(0, where).log_softmax(-1)
+        rows = flat.index_select(0, where)
+        log_probs = rows.log_softmax(-1)
         # Each frame's log-normaliser: exact where normalised, the blank's logit on certain-blank frames
         # (their blank probability is within a rounding of 1); the confidence alignment reads it.
         log_norm = flat[:, 0].clone()
@@ -142,11 +143,13 @@ class BeamSearchDecoder:
         top_lp, top_i = log_probs.topk(min(s.max_candidates, classes), dim=-1)
         top_p = top_lp.exp()
         keep = (top_p >= s.min_prob) & (top_i != 0)
-        # The greedy path: blank on skipped frames, the argmax elsewhere (and its probability).
+        # The greedy path: blank on skipped frames, the argmax elsewhere, and its probability computed
+        # as kocr.codecs computes greedy's (softmax; exp(log_softmax) can differ in the last bit), so a
+        # beam that reads greedy's text gets greedy's confidence exactly.
         greedy = torch.zeros(batch * steps, dtype=torch.long)
         greedy[where] = top_i[:, 0]
         greedy_p = torch.zeros(batch * steps)
-        greedy_p[where] = top_p[:, 0]
+        greedy_p[where] = rows.softmax(-1).gather(1, top_i[:, :1]).squeeze(1)
         greedy_np = greedy.reshape(batch, steps).numpy()
         greedy_p_np = greedy_p.reshape(batch, steps).numpy()
         active = keep.any(-1)
