@@ -18,7 +18,9 @@ Variants:
 - ``int8-dynamic``: ``torch.ao.quantization.quantize_dynamic`` on the LSTMs and Linear layers (batches
   padded the old way: a quantised LSTM has no float weights for kocr's per-line reverse pass);
 - ``onnxruntime``: the model exported to ONNX and run by onnxruntime (needs the ``onnx`` extra);
-- ``jit-frozen``: a TorchScript trace, frozen and ``optimize_for_inference`` (fixed-size models only).
+- ``jit-frozen``: a TorchScript trace, frozen and ``optimize_for_inference`` (fixed-size models only);
+- ``bf16-autocast``: the forward pass under ``torch.autocast("cpu", dtype=torch.bfloat16)``, logits
+  back in float32 for decoding (fast where the CPU has bfloat16 instructions; changes the numerics).
 """
 
 from __future__ import annotations
@@ -58,6 +60,20 @@ def fold_batchnorm(model):
     return folded
 
 
+def with_bfloat16_forward(recognizer):
+    """``recognizer`` with its model's forward run under bfloat16 autocast, returning float32 logits."""
+    import torch
+
+    forward = recognizer.model.forward
+
+    def bfloat16_forward(*args, **kwargs):
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            return forward(*args, **kwargs).float()
+
+    recognizer.model.forward = bfloat16_forward
+    return recognizer
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -92,6 +108,7 @@ def main() -> None:
             batch_size=args.batch_size,
             charset=args.charset,
             decoder=args.decoder,
+            engine="torch",  # each variant chooses its own engine
         )
 
     base = load()
@@ -126,6 +143,7 @@ def main() -> None:
         variants["onnxruntime"] = (onnx, nullcontext)  # type: ignore[assignment]
     except Exception as exc:  # the onnx extra is optional
         print(f"onnxruntime skipped: {exc}")
+    variants["bf16-autocast"] = (with_bfloat16_forward(load()), nullcontext)
     if not base.variable_width:
         frozen = load()
         c, h, w = base.preprocess.channels, base.preprocess.height, base.preprocess.width
