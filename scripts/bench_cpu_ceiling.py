@@ -38,15 +38,15 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
-def best_seconds(run, repeats: int) -> float:
-    """The fastest of ``repeats`` timed calls, after one untimed warm-up call."""
-    run()
+def best_seconds(run, repeats: int) -> tuple[float, object]:
+    """The fastest of ``repeats`` timed calls (after one untimed warm-up call), and the last call's result."""
+    result = run()
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        run()
+        result = run()
         times.append(time.perf_counter() - start)
-    return min(times)
+    return min(times), result
 
 
 def matmul_gflops(dtype, size: int = 2048, repeats: int = 5) -> float:
@@ -55,7 +55,7 @@ def matmul_gflops(dtype, size: int = 2048, repeats: int = 5) -> float:
 
     a = torch.randn(size, size).to(dtype)
     b = torch.randn(size, size).to(dtype)
-    return 2 * size**3 / best_seconds(lambda: torch.mm(a, b), repeats) / 1e9
+    return 2 * size**3 / best_seconds(lambda: torch.mm(a, b), repeats)[0] / 1e9
 
 
 def import_floor(repeats: int = 3) -> float:
@@ -101,15 +101,14 @@ def main() -> None:
         with counter:
             model(batch[:1])
         flops = counter.get_total_flops() * args.batch_size  # per batch
+        torch_seconds, fp32_logits = best_seconds(lambda: model(batch), args.repeats)
         seconds = {
-            "PyTorch": best_seconds(lambda: model(batch), args.repeats),
-            "ONNX Runtime": best_seconds(lambda: onnx.logits(batch), args.repeats),
+            "PyTorch": torch_seconds,
+            "ONNX Runtime": best_seconds(lambda: onnx.logits(batch), args.repeats)[0],
         }
-        fp32_readings = model(batch).argmax(-1)
         with torch.autocast("cpu", dtype=torch.bfloat16):
-            bf16_seconds = best_seconds(lambda: model(batch), args.repeats)
-            bf16_readings = model(batch).float().argmax(-1)
-    changed = int((fp32_readings != bf16_readings).any(dim=1).sum())
+            bf16_seconds, bf16_logits = best_seconds(lambda: model(batch), args.repeats)
+    changed = int((fp32_logits.argmax(-1) != bf16_logits.float().argmax(-1)).any(dim=1).sum())
     mm32, mm16 = matmul_gflops(torch.float32), matmul_gflops(torch.bfloat16)
     floor = import_floor()
     temp.cleanup()
@@ -124,8 +123,7 @@ def main() -> None:
     print(
         f"bfloat16 autocast     {bf16_seconds * 1000 / args.batch_size:6.1f} ms/line  "
         f"{flops / bf16_seconds / 1e9:5.0f} GFLOP/s  ({min(seconds.values()) / bf16_seconds:.2f}x the "
-        "fastest "
-        f"float32; greedy readings changed in {changed} of {args.batch_size} lines)"
+        f"fastest float32; greedy readings changed in {changed} of {args.batch_size} lines)"
     )
     fastest = max(flops / value for value in seconds.values())
     forward = per_line * args.lines / fastest
