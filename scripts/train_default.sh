@@ -22,6 +22,10 @@
 #                 handwriting), input normalisation on, an auxiliary jamo head (the winner of
 #                 scripts/arch_experiment.sh); fine-tunes stage 4's best.pt for 7,000 steps
 #                                                                                 -> runs/default-v4
+#   stage 6 (v5): lines rendered on the fly from scripts/recipes/synth_v5.toml (v4's fonts and prose, plus
+#                 look-alike syllable swaps and coloured grounds, 65 % handwriting); fine-tunes the
+#                 packaged v4 (stage 5's best.pt without its jamo head, which restarts) for 12,000 steps
+#                                                                                 -> runs/default-v5
 # Then the character LM (runs/default.lm). scripts/package_default.py copies the last stage's best.pt
 # into kocr/weights/default.pt (with its ONNX twin); default.lm goes next to it.
 # Stages 1-4 predate input normalisation and keep it off (--no-normalize).
@@ -51,6 +55,9 @@ V4_RUN=${V4_RUN:-runs/default-v4}
 # schedule recomputed for that length), so its warm-up took 900 steps where a fresh 7,000-step run takes 525.
 V4_ITERS=${V4_ITERS:-7000}
 V4_LR=${V4_LR:-5e-4}
+V5_RUN=${V5_RUN:-runs/default-v5}
+V5_ITERS=${V5_ITERS:-12000}
+V5_LR=${V5_LR:-3e-4}
 
 synth() {  # synth OUT NUM SEED [options...]
     local out=$1 num=$2 seed=$3
@@ -130,6 +137,18 @@ else
         --valid-data "$DATA/valid-v4" --img-w 400 --batch-size "$BATCH" --iters "$V4_ITERS" --lr "$V4_LR" \
         --valid-every 1000 --valid-max-samples 1000 --no-augment --normalize --jamo-head 0.5 --workers 1 \
         --seed 5 --amp "$FT2_AMP" --output "$(dirname "$V4_RUN")" --name "$(basename "$V4_RUN")"
+fi
+
+# --- stage 6 (v5): look-alike syllables, coloured grounds ------------------------------------------
+# v5 started from the v4 that shipped, i.e. stage 5's best.pt as scripts/package_default.py packs it.
+[ -f runs/default-v4.pt ] || "$PY" scripts/package_default.py "$V4_RUN/best.pt" -o runs/default-v4.pt
+if [ -f "$V5_RUN/last.pt" ]; then
+    "$KOCR" finetune --resume "$V5_RUN/last.pt" --workers 1 --iters "$V5_ITERS"
+else
+    "$KOCR" finetune --saved-model runs/default-v4.pt --train-data synth:scripts/recipes/synth_v5.toml \
+        --valid-data "$DATA/valid-v4" --img-w 400 --batch-size "$BATCH" --iters "$V5_ITERS" --lr "$V5_LR" \
+        --valid-every 1000 --valid-max-samples 1000 --no-augment --normalize --jamo-head 0.5 --workers 1 \
+        --seed 6 --amp "$FT2_AMP" --output "$(dirname "$V5_RUN")" --name "$(basename "$V5_RUN")"
 fi
 
 # --- the bundled language model ---------------------------------------------------------------------

@@ -10,10 +10,13 @@ from conftest import REPO_ROOT
 
 from kocr.data.synth_config import load_recipe
 
-RECIPE = REPO_ROOT / "scripts" / "recipes" / "synth_v4.toml"
+RECIPES = [REPO_ROOT / "scripts" / "recipes" / name for name in ("synth_v4.toml", "synth_v5.toml")]
 
 
-def test_the_v4_recipe_trains_on_fontsplits_train_fonts(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("recipe", RECIPES, ids=lambda path: path.stem)
+def test_the_default_recipes_train_on_fontsplits_train_fonts(
+    recipe: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     if not Path("/usr/share/fonts/truetype/nanum").is_dir():
         pytest.skip("needs Debian's Korean fonts (fonts-nanum, fonts-unfonts-core, fonts-noto-cjk)")
     monkeypatch.syspath_prepend(str(REPO_ROOT / "scripts"))
@@ -26,7 +29,7 @@ def test_the_v4_recipe_trains_on_fontsplits_train_fonts(monkeypatch: pytest.Monk
         )
     if not (REPO_ROOT / "data" / "corpus" / "ko-docs.txt").is_file():
         pytest.skip("needs data/corpus/ko-docs.txt (scripts/make_corpus.py)")
-    config = load_recipe(RECIPE).config
+    config = load_recipe(recipe).config
     recipe_files = {face.path.resolve() for face in config.fonts}
     assert recipe_files == {path.resolve() for path in fontsplit.split("train")}
     held_out = {

@@ -13,6 +13,7 @@ from PIL import Image
 
 from kocr.charsets import Charset
 from kocr.charsets.hangul import is_syllable
+from kocr.charsets.lookalikes import are_lookalikes, lookalikes
 from kocr.data.corpus import (
     KINDS,
     TextConfig,
@@ -346,3 +347,56 @@ def test_prose_skips_characters_the_charset_lacks_and_reseeds_reproducibly() -> 
     two.reseed((7, 3))
     assert [one.next_text() for _ in range(30)] == [two.next_text() for _ in range(30)]
     assert "prose" not in TextConfig().weights  # off by default: default texts of a seed unchanged
+
+
+# --- look-alike syllables and coloured grounds -----------------------------------------------------
+
+
+def test_lookalike_pairs_are_the_misreadings_seen_and_symmetric() -> None:
+    for a, b in ("둔눈", "징정", "폐페", "규구", "증중", "벌별", "날남", "날난"):
+        assert are_lookalikes(a, b) and are_lookalikes(b, a), (a, b)
+    assert not are_lookalikes("가", "나") and lookalikes("A") == () and lookalikes("가") != ()
+
+
+def test_lookalike_texts_swap_a_share_of_prose_syllables_within_the_charset() -> None:
+    allowed = Charset.preset("ko-2350").symbols
+    generator = _prose_generator(seed=3, prose=0.0, lookalike=1.0)
+    texts = [generator.next_text() for _ in range(300)]
+    assert all(ch in allowed for t in texts for ch in t)
+    source = " ".join(PARAGRAPHS)
+    assert sum(t in source for t in texts) < 30  # nearly every line has a swapped syllable
+    swapped = total = 0
+    for text in (t for t in texts if len(t) >= 10):  # a swap keeps length and spaces: align to the source
+        window = max(
+            (source[i : i + len(text)] for i in range(len(source) - len(text) + 1)),
+            key=lambda w: sum(x == y for x, y in zip(w, text, strict=True)),
+        )
+        pairs = [(x, y) for x, y in zip(window, text, strict=True) if is_syllable(x)]
+        total += len(pairs)
+        swapped += sum(x != y for x, y in pairs)
+        assert all(x == y or are_lookalikes(x, y) for x, y in pairs)
+    assert 0.2 < swapped / total < 0.45
+    assert "lookalike" not in TextConfig().weights  # off by default
+
+
+def test_colour_paper_gives_coloured_grounds_seen_in_grey(faces: tuple[FontFace, ...]) -> None:
+    clean = Degradations().scaled(0)
+    rgb = _config(faces, mode="RGB", degradations=replace(clean, colour_paper=1.0))
+    grounds = set()
+    for index in range(40):
+        pixels = np.asarray(Image.open(io.BytesIO(render_sample("빨간 간판", faces[0], index, rgb)[0])))
+        border = np.concatenate([pixels[0], pixels[-1]]).astype(int)
+        r, g, b = np.median(border, axis=0)
+        grounds.add("red" if r > g + 80 else "blue" if b > r + 80 else "green" if g > r + 50 else "other")
+    assert {"red", "blue", "green"} <= grounds
+    grey = _config(faces, degradations=replace(clean, colour_paper=1.0))
+    darks = 0
+    for index in range(40):
+        pixels = np.asarray(Image.open(io.BytesIO(render_sample("빨간 간판", faces[0], index, grey)[0])))
+        assert pixels.ndim == 2 and np.percentile(pixels, 95) - np.percentile(pixels, 5) > 60
+        darks += np.median(pixels) < 128  # light ink on a dark ground
+    assert 10 < darks < 40
+    # off by default, and a recipe without it renders the same lines as before
+    assert Degradations().colour_paper == 0.0
+    plain = _config(faces)
+    assert render_sample("가나다", faces[0], 5, plain) == render_sample("가나다", faces[0], 5, plain)

@@ -122,7 +122,9 @@ def synth_command(
         help=(
             "Reweight the text kinds: corpus (0.5), words (0.35), syllables (0.3), mixed (0.35), "
             "latin (0: Latin tokens among Korean words), prose (0: windows of --corpus paragraphs cut "
-            "as lines cut prose, with numbering, middle dots, quotes). Example: --text-mix latin=0.2,prose=1"
+            "as lines cut prose, with numbering, middle dots, quotes), lookalike (0: prose with a third of "
+            "its syllables swapped for look-alikes such as 눈/둔, 별/벌). "
+            "Example: --text-mix latin=0.2,prose=1"
         ),
     ),
     handwriting: list[str] = typer.Option(

@@ -1,7 +1,7 @@
 """Text for synthetic lines: a user corpus, the built-in word list, random syllables, mixed formats.
 
 Every text is drawn from the *allowed characters* (what the charset can label and at least one
-font can draw), so no generated label needs filtering later. Five kinds are mixed (weights in
+font can draw), so no generated label needs filtering later. The kinds are mixed (weights in
 :class:`TextConfig`, set from the command line with ``--text-mix``):
 
 - ``corpus``: chunks of the user's corpus file (long lines are cut at spaces into chunks that fit
@@ -21,6 +21,9 @@ font can draw), so no generated label needs filtering later. Five kinds are mixe
   word boundaries, sometimes mid-word at either end; now and then dressed as documents dress prose:
   article and list numbering (제3조, 1., 가.), middle-dot lists (국어·영어·수학), quotes and brackets
   around a phrase, numbers with units. Off by default too; needs a corpus.
+- ``lookalike``: prose (or, without a corpus, word-list text) in which about a third of the syllables
+  are swapped for a look-alike one jamo away (눈→둔, 정→징, 별→벌, 날→남; ``kocr.charsets.lookalikes``),
+  so the line's context cannot tell the recogniser which it is; it has to look. Off by default.
 
 Generation is sequential and seeded (``random.Random``), so the same seed gives the same texts.
 """
@@ -35,10 +38,12 @@ from importlib import resources
 from pathlib import Path
 
 from kocr.charsets import hangul
+from kocr.charsets.lookalikes import lookalikes
 from kocr.errors import KocrError
 from kocr.text import normalize
 
-KINDS: tuple[str, ...] = ("corpus", "words", "syllables", "mixed", "latin", "prose")
+KINDS: tuple[str, ...] = ("corpus", "words", "syllables", "mixed", "latin", "prose", "lookalike")
+LOOKALIKE_SWAP_RATE = 0.35  # share of a lookalike text's syllables swapped
 _MAX_ATTEMPTS = 200
 
 
@@ -292,6 +297,7 @@ class TextGenerator:
             "mixed": self._mixed,
             "latin": self._latin,
             "prose": self._prose,
+            "lookalike": self._lookalike,
         }
         available = {
             "corpus": bool(self._corpus),
@@ -300,6 +306,7 @@ class TextGenerator:
             "mixed": bool(self._others),
             "latin": bool(self._upper and self._lower),
             "prose": bool(self._paragraphs),
+            "lookalike": bool(self._paragraphs or self._pools["noun"]),
         }
         self._kinds = [kind for kind in KINDS if available[kind] and self.config.weights.get(kind, 0) > 0]
         if not self._kinds:
@@ -459,6 +466,19 @@ class TextGenerator:
         elif roll < 0.42:
             text = self._insert(text, self._quantity())
         return text
+
+    def _lookalike(self, target: int) -> str:
+        """Prose (or words) with some syllables swapped for a look-alike the charset holds."""
+        rng = self.rng
+        text = self._window(target) if self._paragraphs else self._words(target)
+        swapped = []
+        for ch in text:
+            if rng.random() < LOOKALIKE_SWAP_RATE:
+                options = [other for other in lookalikes(ch) if other in self.allowed]
+                if options:
+                    ch = rng.choice(options)
+            swapped.append(ch)
+        return "".join(swapped)
 
     def _window(self, target: int) -> str:
         """``target`` characters of a paragraph: starting at a word (85 %) or mid-word, ending at a

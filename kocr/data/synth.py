@@ -9,7 +9,9 @@ How a line is made (:func:`render_line`):
    rotation, a perspective-like quad warp; the mask is then cropped to the ink plus random padding;
 3. the mask is resized to the output height (32–64 px by default, width as the text needs, with a
    slight horizontal stretch) and laid over a paper background (flat, gradient, blotchy, grainy,
-   ruled) in an ink colour (pens are sometimes blue/red in RGB; sometimes light text on dark);
+   ruled) in an ink colour (pens are sometimes blue/red in RGB; sometimes light text on dark;
+   with ``colour_paper``, signs and labels: light text on a saturated red, blue, green or dark ground,
+   or dark text on a yellow or orange one, seen in greyscale as the recogniser sees it);
 4. photometric degradations: blur, noise, low resolution (down-up sampling), JPEG.
 
 Storage: a sample that drew the JPEG degradation is stored as that JPEG (quality 30–90): the
@@ -63,6 +65,9 @@ class Degradations:
     texture: float = 0.6
     invert: float = 0.04
     colour_ink: float = 0.3  # RGB only
+    colour_paper: float = (
+        0.0  # coloured ground (signs, labels, slides); off by default: seeds keep their lines
+    )
     blur: float = 0.3
     noise: float = 0.3
     low_resolution: float = 0.15
@@ -294,9 +299,38 @@ def _background(
     return paper
 
 
+# Grounds of signs, labels and slides, each with the ink it carries: light on saturated or dark colours,
+# dark on bright ones. RGB, converted to grey with PIL's weights in "L" mode, as prediction does.
+_COLOUR_GROUNDS = np.array(
+    [
+        [[200, 35, 40], [250, 250, 250]],  # white on red
+        [[25, 60, 160], [250, 250, 250]],  # white on blue
+        [[20, 120, 60], [250, 250, 250]],  # white on green
+        [[30, 35, 45], [235, 235, 235]],  # light on dark
+        [[90, 40, 120], [250, 240, 120]],  # yellow on purple
+        [[245, 200, 30], [25, 25, 25]],  # black on yellow
+        [[240, 130, 30], [20, 20, 30]],  # black on orange
+        [[120, 190, 230], [15, 30, 80]],  # navy on light blue
+    ],
+    np.float32,
+)
+_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+
+
+def _colour_ground(rng: np.random.Generator, rgb: bool) -> tuple[np.ndarray, np.ndarray]:
+    paper, ink = _COLOUR_GROUNDS[rng.integers(len(_COLOUR_GROUNDS))]
+    paper = np.clip(paper + rng.normal(0, 15, 3), 0, 255)
+    ink = np.clip(ink + rng.normal(0, 8, 3), 0, 255)
+    if not rgb:
+        paper, ink = np.array([paper @ _LUMA]), np.array([ink @ _LUMA])
+    return ink.astype(np.float32), paper.astype(np.float32)
+
+
 def _ink_and_paper(rng: np.random.Generator, config: SynthConfig) -> tuple[np.ndarray, np.ndarray]:
     """Ink and paper colours with enough contrast; occasionally light text on a dark ground."""
     rgb = config.mode == "RGB"
+    if _chance(rng, config.degradations.colour_paper):
+        return _colour_ground(rng, rgb)
     paper_level = float(np.clip(255 - abs(rng.normal(0, 35)), 165, 255))  # mostly white, some grey
     ink_level = rng.uniform(0, min(90, paper_level - 85))
     if rgb:
