@@ -25,6 +25,7 @@ import os
 from pathlib import Path
 
 from kocr import __version__
+from kocr.cache import cache_path
 from kocr.errors import KocrError
 
 ENGINES = ("auto", "torch", "onnxruntime")
@@ -45,9 +46,7 @@ def bundled_twin(path: Path) -> Path:
 
 
 def cached_twin(digest: str) -> Path:
-    from kocr.data.fonts import cache_dir
-
-    return cache_dir() / "onnx" / f"{digest[:32]}-kocr{__version__}.onnx"
+    return cache_path("onnx", f"{digest[:32]}-kocr{__version__}.onnx")
 
 
 def onnxruntime_available() -> bool:

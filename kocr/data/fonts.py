@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import hashlib
-import os
 import shutil
 import subprocess
 import zlib
@@ -42,6 +41,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFont
 
+from kocr.cache import cache_path
 from kocr.charsets.hangul import ALL_SYLLABLES
 from kocr.charsets.presets import NON_HANGUL
 from kocr.errors import InputFileError
@@ -298,14 +298,6 @@ class _Statuses:
 _MEMORY: dict[tuple[str, int], _Statuses] = {}
 
 
-def cache_dir() -> Path:
-    """Where coverage caches live: ``$KOCR_CACHE_DIR``, ``$XDG_CACHE_HOME/kocr`` or ``~/.cache/kocr``."""
-    if os.environ.get("KOCR_CACHE_DIR"):
-        return Path(os.environ["KOCR_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "kocr"
-
-
 def _cache_file(face: FontFace) -> Path | None:
     try:
         stat = face.path.stat()
@@ -313,7 +305,7 @@ def _cache_file(face: FontFace) -> Path | None:
         return None
     key = f"{face.path.resolve()}|{face.index}|{stat.st_size}|{stat.st_mtime_ns}|{CHECK_SIZE}|{CHECK_VERSION}"
     digest = hashlib.sha1(key.encode("utf-8")).hexdigest()[:20]
-    return cache_dir() / "fonts" / f"{digest}.bin"
+    return cache_path("fonts", f"{digest}.bin")
 
 
 def _read_cache(face: FontFace) -> _Statuses | None:
