@@ -2,10 +2,11 @@
 
     python scripts/make_devset.py -o devset            # 4 × 300 lines
 
-Splits (folders with PNG/JPEG images and a gt.txt each, readable by `kocr eval` and by the Tesseract
-bench): ``print-seen``, ``print-heldout``, ``hand-seen``, ``hand-heldout``. "seen" fonts are among the
-training fonts, "heldout" fonts never appear in training (``scripts/fontsplit.py``: NanumMyeongjo,
-UnDotum, NanumSquareRound for print; UnPilgi and ten Clova hands of the handwriting collection).
+Splits (folders with PNG/JPEG images and a gt.txt each, readable by `kocr eval` and by
+``python -m benchmarks.vs_tesseract``): ``print-seen``, ``print-heldout``, ``hand-seen``,
+``hand-heldout``. "seen" fonts are among the training fonts, "heldout" fonts never appear in training
+(``scripts/fontsplit.py``: NanumMyeongjo, UnDotum, NanumSquareRound for print; UnPilgi and ten Clova
+hands of the handwriting collection).
 
 Text comes from a source the training data never uses: the Korean translations of the programs installed
 on this Debian machine (gettext catalogs under /usr/share/locale/ko/LC_MESSAGES) — menu items, messages,
@@ -15,7 +16,9 @@ mixed numbers/Latin and Debian's Korean documentation (``scripts/make_corpus.py`
 program translations. Degradations (blur, noise, JPEG, low
 resolution, slight rotation, tinted and textured paper) come from kocr's renderer with its defaults.
 
-The output is deterministic for a given seed, catalog set and font set; ``manifest.json`` records them.
+The output is deterministic for a given seed, catalog set and font set; ``manifest.json`` records them
+and the splits in order. It is written last: benchmarks take the split names from it
+(``benchmarks.devset``), so they refuse a dev set that is still being built.
 """
 
 from __future__ import annotations

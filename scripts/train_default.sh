@@ -13,14 +13,14 @@
 #                 handwriting, up to 25 characters; fine-tunes stage 1's best.pt  -> runs/default-ft
 #   stage 3 (v2): 240k more lines of the same kind (new seed) next to stage 2's; fine-tunes stage 2's
 #                 best.pt for 11,000 steps under bf16 autocast (28 % faster on an AVX512-BF16 CPU,
-#                 scripts/bench_train.py --bf16)                                  -> runs/default-ft2
+#                 python -m benchmarks.train --bf16)                              -> runs/default-ft2
 #   stage 4 (v3): 240k lines with Latin tokens among Korean words (--text-mix latin=0.15) and 60 %
 #                 handwriting, next to stage 3's; fine-tunes stage 3's best.pt for 8,000 steps
 #                                                                                 -> runs/default-ft3
 #   stage 5 (v4): lines rendered on the fly from scripts/recipes/synth_v4.toml (the 119-hand collection
 #                 minus ten held-out hands, real prose from Debian's Korean documentation, 60 %
 #                 handwriting), input normalisation on, an auxiliary jamo head (the winner of
-#                 scripts/arch_experiment.sh); fine-tunes stage 4's best.pt for 7,000 steps
+#                 benchmarks/arch_experiment.sh); fine-tunes stage 4's best.pt for 7,000 steps
 #                                                                                 -> runs/default-v4
 #   stage 6 (v5): lines rendered on the fly from scripts/recipes/synth_v5.toml (v4's fonts and prose, plus
 #                 look-alike syllable swaps and coloured grounds, 65 % handwriting); fine-tunes the
@@ -152,8 +152,9 @@ else
 fi
 
 # --- the bundled language model ---------------------------------------------------------------------
-# Decoding defaults tuned on the GIMP-manual tuning set (scripts/make_lm_tuneset.py,
-# scripts/tune_lm_decoder.py), never on the dev benchmark; --confidence is the beam confidence's Platt
-# scaling fitted on the tuning set (for v3; tune_lm_decoder.py --calibrate refits it for a model).
+# Decoding defaults tuned on the GIMP-manual tuning set (scripts/make_lm_tuneset.py, then
+# python -m benchmarks.tune_lm_decoder), never on the dev benchmark; --confidence is the beam confidence's
+# Platt scaling fitted on the tuning set (for v3; benchmarks.tune_lm_decoder --calibrate refits it for a
+# model).
 [ -f runs/default.lm ] || "$KOCR" lm build data/corpus/ko-docs.txt -o runs/default.lm --order 6 \
     --lm-weight 0.5 --length-bonus 2.0 --beam-width 8 --confidence "${LM_CONFIDENCE:-0.55,0.30}"

@@ -58,7 +58,7 @@ def build(
         None,
         "--confidence",
         metavar="SCALE,SHIFT",
-        help="Platt scaling of the beam confidence fitted for a model (scripts/tune_lm_decoder.py "
+        help="Platt scaling of the beam confidence fitted for a model (python -m benchmarks.tune_lm_decoder "
         "--calibrate), stored in the file; default 0.55,0.30.",
         callback=_validate.confidence_scaling,
     ),

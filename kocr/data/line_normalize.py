@@ -22,7 +22,7 @@ kocr recognises crops from anywhere, with no detector of its own and small model
 before the model, and the same way in training: no second forward pass, nothing the model must learn.
 
 The steps (numpy + PIL; about 0.5 ms of CPU for a 32×300 line and 3 ms for a 400×2000 photo crop,
-``scripts/bench_normalize.py``):
+``python -m benchmarks.normalize``):
 
 1. **Paper and ink**: the paper colour is the median of the border ring, refined to the median of
    every pixel not classed as ink (or of the other class when "ink" is the majority: a border of ink,

@@ -69,7 +69,7 @@ def build_lmdb(
     (the gt file and line); with ``strict`` the first one raises and nothing is written.
 
     Checking runs on ``workers`` threads by default (``pool="process"`` is the alternative). Measured with
-    ``scripts/bench_data.py`` on a shared 2-core box (5,000 PNG lines of ~5 KiB): 1 worker, 2 threads
+    ``python -m benchmarks.data`` on a shared 2-core box (5,000 PNG lines of ~5 KiB): 1 worker, 2 threads
     and 2 processes all ran at 10-16 k images/s, processes ahead in one run and behind in the next, and
     all three equal on 50 KiB images. With no clear winner, threads are the default: no pickling of
     the bytes, no fork of a process that has threads (the progress bar), no re-import of torch per

@@ -31,7 +31,7 @@ under-confident (dev ECE 0.17 against greedy's 0.04). So each character instead 
 character candidates at its peak frame after the LM has reweighted them (p · P_lm^α, normalised over the
 frame's top candidates). That product is too extreme (under-confident below 0.3, over-confident above
 0.8), so it is Platt-scaled, sigmoid(0.55 · logit(c) + 0.30), the two numbers fitted by log-loss on the
-tuning set (``scripts/tune_lm_decoder.py --calibrate``), never the dev benchmark. It is still a
+tuning set (``python -m benchmarks.tune_lm_decoder --calibrate``), never the dev benchmark. It is still a
 probability in [0, 1]; the model card gives both decoders' ECE.
 """
 

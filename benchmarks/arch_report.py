@@ -1,6 +1,6 @@
-"""Learning curves of the architecture experiment (scripts/arch_experiment.sh), side by side.
+"""Learning curves of the architecture experiment (benchmarks/arch_experiment.sh), side by side.
 
-    python scripts/arch_report.py runs/arch [--throughput small=100,small-jamo=98,h32=48]
+    python -m benchmarks.arch_report runs/arch [--throughput small=100,small-jamo=98,h32=48]
 
 For each run: validation CER (and exact-line accuracy) at every validation, against the step, the
 samples seen, the wall-clock minutes the run really took, and the CPU minutes it would take alone
@@ -26,7 +26,9 @@ def read_validations(run: Path) -> list[dict[str, float]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m benchmarks.arch_report",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("root", type=Path)
     parser.add_argument("--throughput", default="", help="NAME=samples/s alone, comma-separated")

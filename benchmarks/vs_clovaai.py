@@ -1,6 +1,6 @@
 """`kocr predict` against clovaai's demo.py on the same TPS-ResNet-BiLSTM-CTC checkpoint and images.
 
-    DTRB_DIR=../shared/reference/dtrb python scripts/bench_vs_clovaai.py [--images DIR] [--rounds 3]
+    DTRB_DIR=../shared/reference/dtrb python -m benchmarks.vs_clovaai [--images DIR] [--rounds 3]
 
 clovaai's code is not part of kocr: the script runs an unmodified deep-text-recognition-benchmark tree
 given by ``$DTRB_DIR`` (and its import shims from ``$DTRB_SHIMS``, default ``$DTRB_DIR/../dtrb-shims``)
@@ -30,37 +30,19 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
+from functools import partial
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def make_checkpoint(folder: Path, symbols: int = 2417, seed: int = 0) -> tuple[Path, Path]:
-    """A randomly initialised clovaai TRBC checkpoint and its one-line ``--character`` file."""
-    import torch
-
-    from kocr.charsets import Charset
-    from kocr.models import create_model
-
-    characters = "".join(list(Charset.preset("ko-2350"))[:symbols])
-    torch.manual_seed(seed)
-    model = create_model("tps-resnet-bilstm-ctc", len(characters) + 1)
-    state = {
-        f"module.{key}": value for key, value in model.state_dict().items() if "JamoPrediction" not in key
-    }
-    checkpoint = folder / "best_accuracy.pth"
-    torch.save(state, checkpoint)
-    charset = folder / "opt_character.txt"
-    charset.write_text(characters + "\n", encoding="utf-8")
-    return checkpoint, charset
+from benchmarks.devset import read_split, split_names
+from benchmarks.fixtures import clovaai_trbc
+from benchmarks.timing import alternate, stopwatch
 
 
 def collect_images(devset: Path, folder: Path, per_split: int = 64) -> Path:
+    """The first ``per_split`` lines of each dev split, copied into one folder (demo.py reads a folder)."""
     folder.mkdir(parents=True, exist_ok=True)
-    for split in ("print-seen", "print-heldout", "hand-seen", "hand-heldout"):
-        files = sorted(p for p in (devset / split).iterdir() if p.suffix in (".png", ".jpg"))[:per_split]
-        for file in files:
+    for split in split_names(devset):
+        for file in read_split(devset / split)[0][:per_split]:
             shutil.copy(file, folder / f"{split}-{file.name}")
     return folder
 
@@ -74,9 +56,9 @@ def run_demo(
         "--SequenceModeling", "BiLSTM", "--Prediction", "CTC", "--image_folder", str(images),
         "--saved_model", str(checkpoint), "--character", characters, "--batch_size", "64",
     ]  # fmt: skip
-    start = time.perf_counter()
-    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-    seconds = time.perf_counter() - start
+    seconds, result = stopwatch(
+        subprocess.run, command, cwd=cwd, env=env, capture_output=True, text=True, check=False
+    )
     if result.returncode:
         raise SystemExit(f"demo.py failed:\n{result.stderr[-2000:]}")
     predictions = {}
@@ -95,9 +77,7 @@ def run_kocr(
         sys.executable, "-m", "kocr", "predict", str(images), "--saved-model", str(checkpoint),
         "--charset", str(charset), "-o", str(output), "--engine", engine,
     ]  # fmt: skip
-    start = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    seconds = time.perf_counter() - start
+    seconds, result = stopwatch(subprocess.run, command, capture_output=True, text=True, check=False)
     if result.returncode:
         raise SystemExit(f"kocr predict failed:\n{result.stderr[-2000:]}")
     predictions = {}
@@ -109,7 +89,9 @@ def run_kocr(
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m benchmarks.vs_clovaai",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--images", type=Path)
     parser.add_argument("--devset", type=Path, default=Path("devset"))
@@ -131,23 +113,20 @@ def main() -> None:
                 raise SystemExit("--checkpoint needs --character-file")
             checkpoint, charset = args.checkpoint, args.character_file
         else:
-            checkpoint, charset = make_checkpoint(work)
+            checkpoint, charset = clovaai_trbc(work)
         characters = charset.read_text(encoding="utf-8").strip("\n")
         images = args.images or collect_images(args.devset, work / "images")
         count = sum(1 for p in images.iterdir() if p.is_file())
         engines = args.engine or ["torch", "onnxruntime"]
         for engine in engines:  # warm-up: caches, and the one-time ONNX export
             run_kocr(images, checkpoint, charset, work / "kocr.tsv", engine)
-        demo_times: list[float] = []
-        kocr_times: dict[str, list[float]] = {engine: [] for engine in engines}
-        readings: dict[str, dict[str, str]] = {}
-        for _ in range(args.rounds):
-            seconds, demo = run_demo(dtrb, shims, images, checkpoint, characters, work)
-            demo_times.append(seconds)
-            for engine in engines:
-                seconds, readings[engine] = run_kocr(images, checkpoint, charset, work / "kocr.tsv", engine)
-                kocr_times[engine].append(seconds)
-        demo_s = statistics.median(demo_times)
+        cases = {"demo.py": partial(run_demo, dtrb, shims, images, checkpoint, characters, work)}
+        for engine in engines:
+            cases[engine] = partial(run_kocr, images, checkpoint, charset, work / "kocr.tsv", engine)
+        runs = alternate(cases, args.rounds)
+        demo_s, demo = statistics.median(s for s, _ in runs["demo.py"]), runs["demo.py"][-1][1]
+        kocr_times = {engine: [s for s, _ in runs[engine]] for engine in engines}
+        readings = {engine: runs[engine][-1][1] for engine in engines}
         print(f"images: {count}; rounds: {args.rounds} (medians); demo.py printed {len(demo)} predictions")
         print(f"clovaai demo.py (batch 64):      {demo_s:6.2f} s  {count / demo_s:6.1f} img/s")
         for engine in engines:

@@ -1,5 +1,5 @@
-"""Shared by the decoder scripts (tune_lm_decoder.py, bench_decoders.py): logits of labelled lines, CER,
-timing, calibration.
+"""Decoders on shared logits, for ``decoders`` and ``tune_lm_decoder``: logits of labelled lines, each
+decoder's texts, CER and timing, and calibration.
 
 Logits are computed once per split exactly as :class:`kocr.predict.Recognizer` batches lines (width-sorted
 batches, each padded to its widest line plus the model's context margin, frames past a line's end made
@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from benchmarks.devset import read_split
 from kocr import metrics
 from kocr.codecs import Decoded
 from kocr.data.images import load_image
-from kocr.data.labelfile import read_label_file
 from kocr.decoding.beam import blank_after
 from kocr.predict import Recognizer, batch_groups
 from kocr.text import normalize
@@ -32,11 +32,6 @@ class Split:
     images: list[Path]
     truths: list[str]
     batches: list[tuple[list[int], torch.Tensor]]  # (line indices, logits [B, T, C])
-
-
-def read_split(folder: Path) -> tuple[list[Path], list[str]]:
-    parsed = read_label_file(folder / "gt.txt", "gt", strict=True)
-    return [folder / r.image for r in parsed.records], [normalize(r.label) for r in parsed.records]  # type: ignore[operator]
 
 
 @torch.inference_mode()

@@ -1,8 +1,8 @@
 """kocr against Tesseract 5 (kor, --psm 7) on the dev benchmark, both measured in this one run.
 
     python scripts/make_devset.py -o devset          # once
-    python scripts/bench_vs_tesseract.py devset [--saved-model default] [--json out.json]
-    python scripts/bench_vs_tesseract.py devset --variant plain --variant loose --variant inverted \\
+    python -m benchmarks.vs_tesseract devset [--saved-model default] [--json out.json]
+    python -m benchmarks.vs_tesseract devset --variant plain --variant loose --variant inverted \\
         --variant red --normalize both               # crops as they come from elsewhere
 
 Variants (``--variant``, repeatable; made from the dev images, deterministically, into a temporary
@@ -11,7 +11,7 @@ folder that both engines read): ``plain`` the images as they are; ``loose`` each
 quarter, as a detector or a hand crop gives); ``inverted`` 255 − every pixel; ``red`` white text on a red
 sign (the line's paper → (200, 35, 40), its ink → (245, 245, 245), anti-aliasing kept). ``--normalize``
 reads with kocr's input normalisation on, off, as the model says (default), or ``both`` (two kocr rows).
-    python scripts/bench_vs_tesseract.py devset --decoder greedy --decoder beam   # both decoders, one run
+    python -m benchmarks.vs_tesseract devset --decoder greedy --decoder beam   # both decoders, one run
 
 Per split and overall: exact-match accuracy, CER, CER ignoring spaces, and images/s. Tesseract runs the
 way a user runs it, one `tesseract IMG stdout -l kor --psm 7` process per line, two at a time so both
@@ -20,109 +20,31 @@ batch 64), image decoding and decoding (greedy, or beam search with the model's 
 repeatable, each measured as its own engine) included. Texts of both engines are normalised the same
 way (NFC, collapsed whitespace) before scoring.
 
-This script installs nothing: get Tesseract with `apt-get install tesseract-ocr tesseract-ocr-kor`.
+This benchmark installs nothing: get Tesseract with `apt-get install tesseract-ocr tesseract-ocr-kor`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
-import subprocess
-import sys
 import tempfile
-import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
-from PIL import Image
-
+from benchmarks import tesseract
+from benchmarks.devset import read_split, split_names
+from benchmarks.timing import stopwatch
+from benchmarks.variants import VARIANTS, variant_images
 from kocr import metrics
 from kocr.data.images import load_image
-from kocr.data.labelfile import read_label_file
 from kocr.predict import Recognizer
 from kocr.text import normalize
 
-SPLITS = ("print-seen", "print-heldout", "hand-seen", "hand-heldout")
-VARIANTS = ("plain", "loose", "inverted", "red")
-SIGN_RED = np.array([200, 35, 40], np.float32)
-SIGN_WHITE = np.array([245, 245, 245], np.float32)
 
-
-def _border_median(grey: np.ndarray) -> float:
-    return float(np.median(np.concatenate([grey[0], grey[-1], grey[1:-1, 0], grey[1:-1, -1]])))
-
-
-def loose(image: Image.Image) -> Image.Image:
-    """The line in the middle quarter of a canvas 4× its height (1.5 heights of margin all round)."""
-    grey = np.asarray(image.convert("L"))
-    height, width = grey.shape
-    margin = round(1.5 * height)
-    canvas = np.full((height + 2 * margin, width + 2 * margin), round(_border_median(grey)), np.uint8)
-    canvas[margin : margin + height, margin : margin + width] = grey
-    return Image.fromarray(canvas)
-
-
-def inverted(image: Image.Image) -> Image.Image:
-    return Image.fromarray(255 - np.asarray(image.convert("L")))
-
-
-def red(image: Image.Image) -> Image.Image:
-    """White text on a red sign: paper (the border median) → red, ink (the far 1st/99th percentile) →
-    white, linearly in between so anti-aliasing stays."""
-    grey = np.asarray(image.convert("L")).astype(np.float32)
-    paper = _border_median(grey)
-    ink = float(np.percentile(grey, 1 if paper >= 128 else 99))
-    strength = np.clip((grey - paper) / (ink - paper if abs(ink - paper) >= 1 else 1.0), 0, 1)[..., None]
-    colour = (1 - strength) * SIGN_RED + strength * SIGN_WHITE
-    return Image.fromarray((colour + 0.5).astype(np.uint8), mode="RGB")
-
-
-MAKERS: dict[str, Callable[[Image.Image], Image.Image]] = {"loose": loose, "inverted": inverted, "red": red}
-
-
-def variant_images(images: list[Path], variant: str, folder: Path) -> list[Path]:
-    """``images`` as ``variant`` (PNG files under ``folder``); ``plain`` is the files themselves."""
-    if variant == "plain":
-        return images
-    folder.mkdir(parents=True, exist_ok=True)
-    made = []
-    for number, path in enumerate(images):
-        target = folder / f"{number:05d}.png"
-        MAKERS[variant](load_image(path)).save(target)
-        made.append(target)
-    return made
-
-
-def read_split(folder: Path) -> tuple[list[Path], list[str]]:
-    parsed = read_label_file(folder / "gt.txt", "gt", strict=True)
-    return [folder / r.image for r in parsed.records], [normalize(r.label) for r in parsed.records]  # type: ignore[operator]
-
-
-def run_tesseract(images: list[Path], jobs: int) -> tuple[list[str], float]:
-    env = dict(os.environ, OMP_THREAD_LIMIT="1")
-
-    def one(image: Path) -> str:
-        result = subprocess.run(
-            ["tesseract", str(image), "stdout", "-l", "kor", "--psm", "7"],
-            capture_output=True, text=True, env=env, check=False,
-        )  # fmt: skip
-        return normalize(result.stdout)
-
-    start = time.perf_counter()
-    with ThreadPoolExecutor(jobs) as pool:
-        texts = list(pool.map(one, images))
-    return texts, time.perf_counter() - start
-
-
-def run_kocr(recognizer: Recognizer, images: list[Path]) -> tuple[list[str], float]:
-    start = time.perf_counter()
+def run_kocr(recognizer: Recognizer, images: list[Path]) -> list[str]:
+    """kocr's normalised texts, image decoding included (as Tesseract decodes its images)."""
     predictions = recognizer.predict_images([load_image(path) for path in images])
-    return [normalize(p.text) for p in predictions], time.perf_counter() - start
+    return [normalize(p.text) for p in predictions]
 
 
 def scores(truths: list[str], predictions: list[str], seconds: float) -> dict[str, float]:
@@ -136,12 +58,16 @@ def scores(truths: list[str], predictions: list[str], seconds: float) -> dict[st
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m benchmarks.vs_tesseract",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("devset", type=Path)
     parser.add_argument("--saved-model", default="default")
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2, help="parallel Tesseract processes")
+    parser.add_argument(
+        "--jobs", type=int, default=tesseract.DEFAULT_JOBS, help="parallel Tesseract processes"
+    )
     parser.add_argument("--no-tesseract", action="store_true", help="measure kocr only")
     parser.add_argument(
         "--decoder",
@@ -170,10 +96,9 @@ def main() -> None:
     args = parser.parse_args()
 
     use_tesseract = not args.no_tesseract
-    if use_tesseract and shutil.which("tesseract") is None:
-        raise SystemExit(
-            "tesseract not found: apt-get install tesseract-ocr tesseract-ocr-kor (or --no-tesseract)"
-        )
+    if use_tesseract and not tesseract.available():
+        raise SystemExit(f"tesseract not found: {tesseract.INSTALL} (or --no-tesseract)")
+    splits = split_names(args.devset)
     settings = {"model": [None], "on": [True], "off": [False], "both": [True, False]}[args.normalize]
     recognizers: dict[str, Recognizer] = {}
     for setting in settings:
@@ -194,7 +119,7 @@ def main() -> None:
             if args.decoder:
                 name.append(recognizer.describe_decoder()["decoder"])
             recognizers[" ".join(name)] = recognizer
-            recognizer.predict_images([load_image(read_split(args.devset / SPLITS[0])[0][0])])  # warm-up
+            recognizer.predict_images([load_image(read_split(args.devset / splits[0])[0][0])])  # warm-up
     engines = [*recognizers, *(["tesseract"] if use_tesseract else [])]
 
     results: dict[str, dict[str, dict[str, dict[str, float]]]] = {}
@@ -203,7 +128,7 @@ def main() -> None:
             results[variant] = {}
             every: dict[str, list[str]] = {"truth": [], **{engine: [] for engine in engines}}
             seconds = dict.fromkeys(engines, 0.0)
-            for split in SPLITS:
+            for split in splits:
                 images, truths = read_split(args.devset / split)
                 images, truths = images[: args.limit], truths[: args.limit]
                 images = variant_images(images, variant, Path(scratch) / variant / split)
@@ -211,9 +136,9 @@ def main() -> None:
                 every["truth"] += truths
                 for engine in engines:
                     if engine == "tesseract":
-                        texts, elapsed = run_tesseract(images, args.jobs)
+                        elapsed, texts = stopwatch(tesseract.read_lines, images, args.jobs)
                     else:
-                        texts, elapsed = run_kocr(recognizers[engine], images)
+                        elapsed, texts = stopwatch(run_kocr, recognizers[engine], images)
                     results[variant][split][engine] = scores(truths, texts, elapsed)
                     every[engine] += texts
                     seconds[engine] += elapsed
@@ -254,6 +179,8 @@ def main() -> None:
     )
     print(f"model: {first.source}; device: cpu; torch threads: {__import__('torch').get_num_threads()}")
     print(f"input normalisation: {normalization}")
+    if use_tesseract:
+        print(f"Tesseract {tesseract.version()}: --psm 7, {args.jobs} processes at a time")
     for name, recognizer in recognizers.items():
         print(f"{name}: {recognizer.describe_decoder()}")
     if args.json:
@@ -261,4 +188,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -2,12 +2,12 @@
 flashlight-text's LexiconFreeDecoder (C++) and pyctcdecode, all on the same logits, in one run.
 
     pip install flashlight-text pyctcdecode          # optional: a decoder that is missing is skipped
-    python scripts/bench_decoders.py /work/devset [--lm kocr/weights/default.lm] [--tesseract]
+    python -m benchmarks.decoders devset [--lm kocr/weights/default.lm] [--tesseract]
 
 Per decoder and split: CER and exact lines; per decoder: decoding CPU ms per line (process time: steadier
 than wall time on a shared machine) and the pipeline's lines/s in wall time, i.e. lines / (image loading,
 preprocessing and the model's forward passes, measured once in this run, + that decoder's decoding), torch
-on two threads as ``bench_vs_tesseract.py`` runs it. ``--tesseract`` also runs Tesseract 5 (kor, --psm 7,
+on two threads as ``benchmarks.vs_tesseract`` runs it. ``--tesseract`` also runs Tesseract 5 (kor, --psm 7,
 two processes at a time, wall time) on the same images in the same run. Calibration: expected calibration
 error (10 bins) of kocr's confidences against exact-line correctness, greedy and beam.
 
@@ -21,19 +21,15 @@ which does not fit a character LM over Korean, so it runs without an LM: its spe
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_vs_tesseract import SPLITS, run_tesseract
-from decoding_common import Result, expected_calibration_error, run_decoder, split_logits
-
+from benchmarks import tesseract
+from benchmarks.decoding import Result, expected_calibration_error, run_decoder, split_logits
+from benchmarks.devset import split_names
+from benchmarks.timing import stopwatch
 from kocr import metrics
 from kocr.codecs import Decoded
 from kocr.decoding import GreedyDecoder
@@ -142,7 +138,9 @@ def pyctcdecode_decoder(charset, settings: BeamSettings):
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m benchmarks.decoders",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("devset", type=Path)
     parser.add_argument("--saved-model", default="default")
@@ -158,12 +156,13 @@ def main() -> None:
     charset = recognizer.charset
     lm = CharLM.load(args.lm)
     settings = BeamSettings(**{k: v for k, v in lm.header.get("decoder", {}).items()})
-    split_logits(recognizer, args.devset / SPLITS[0], args.batch_size)  # warm-up
+    names = split_names(args.devset)
+    split_logits(recognizer, args.devset / names[0], args.batch_size)  # warm-up
     splits, forward_s = [], 0.0
-    for name in SPLITS:
-        start = time.perf_counter()
-        splits.append(split_logits(recognizer, args.devset / name, args.batch_size))
-        forward_s += time.perf_counter() - start  # image loading, preprocessing and the forward pass
+    for name in names:
+        seconds, split = stopwatch(split_logits, recognizer, args.devset / name, args.batch_size)
+        splits.append(split)
+        forward_s += seconds  # image loading, preprocessing and the forward pass
     lines = sum(len(s.truths) for s in splits)
     decoders = {
         "greedy": GreedyDecoder(charset),
@@ -186,7 +185,7 @@ def main() -> None:
           f"{1000 * forward_s / lines:.2f} ms/line (wall, {torch.get_num_threads()} threads)")  # fmt: skip
     header = (
         f"{'decoder':<22}"
-        + "".join(f"{s:>15}" for s in SPLITS)
+        + "".join(f"{s:>15}" for s in names)
         + f"{'overall':>9}{'ms/line':>9}{'lines/s':>9}"
     )
     print(header + "\n" + "-" * len(header))
@@ -210,12 +209,10 @@ def main() -> None:
             ]
             print(f"calibration, {name}: ECE {expected_calibration_error(conf, right):.4f} (10 bins), "
                   f"mean confidence {np.mean(conf):.3f}, exact lines {np.mean(right):.3f}")  # fmt: skip
-    if args.tesseract and shutil.which("tesseract"):
-        seconds = 0.0
-        for name in SPLITS:
-            images = splits[SPLITS.index(name)].images
-            seconds += run_tesseract(images, os.cpu_count() or 2)[1]
-        print(f"Tesseract (2 processes, wall): {lines / seconds:.1f} lines/s")
+    if args.tesseract and tesseract.available():
+        seconds = sum(stopwatch(tesseract.read_lines, s.images)[0] for s in splits)
+        print(f"Tesseract {tesseract.version()} ({tesseract.DEFAULT_JOBS} processes, wall): "
+              f"{lines / seconds:.1f} lines/s")  # fmt: skip
     print(f"model: {recognizer.source}; LM: {args.lm} (order {lm.order}); settings: {settings}")
 
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """End-to-end predict speed (images/s): PyTorch vs ONNX Runtime, batch 1 vs batched, width-sorted or not.
 
 Each timing is one full ``predict`` pass over N synthetic text lines (Noto Sans KR, 2-30 characters of the
@@ -15,8 +14,8 @@ and the Noto font of the ``fonts`` extra.
 
 Usage::
 
-    .venv/bin/python scripts/bench_predict.py                       # 256 lines, 5 rounds, 2 threads
-    .venv/bin/python scripts/bench_predict.py --saved-model runs/exp/best.pt --num 512 --rounds 7
+    python -m benchmarks.predict                       # 256 lines, 5 rounds, 2 threads
+    python -m benchmarks.predict --saved-model runs/exp/best.pt --num 512 --rounds 7
 """
 
 from __future__ import annotations
@@ -26,13 +25,16 @@ import os
 import random
 import statistics
 import tempfile
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PIL import Image, ImageDraw, ImageFont
+
+from benchmarks.fixtures import untrained_crnn
+from benchmarks.timing import alternate, stopwatch
 
 if TYPE_CHECKING:
     import torch
@@ -41,9 +43,10 @@ if TYPE_CHECKING:
     from kocr.codecs import Decoded
     from kocr.predict import Prediction
 
-# Set before torch starts OpenMP (torch and kocr are imported in main()). On shared CPUs, OpenMP threads
-# that spin while waiting starve each other (see scripts/train_default.sh): with a training job on the same
-# two cores, PyTorch's batch-1 predict ran at 0.3 images/s with the default policy and 78 with PASSIVE.
+# Set before torch starts OpenMP (torch and kocr are imported in main(); none of the imports above loads
+# torch). On shared CPUs, OpenMP threads that spin while waiting starve each other (see
+# scripts/train_default.sh): with a training job on the same two cores, PyTorch's batch-1 predict ran at
+# 0.3 images/s with the default policy and 78 with PASSIVE.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
@@ -55,7 +58,6 @@ class Config:
     preprocess: object
     decode: Callable[[torch.Tensor, torch.Tensor | None], Sequence[Decoded]]
     margin: int = 0  # the recogniser's context margin (batch invariance)
-    rates: list[float] = field(default_factory=list)
 
     @property
     def batching(self) -> str:
@@ -74,6 +76,10 @@ class Config:
             variable_width=self.sort_by_width,
             context_margin=self.margin if self.sort_by_width else 0,
         )
+
+    def rate(self, images: Sequence[Image.Image]) -> float:
+        """Images per second of one full pass."""
+        return len(images) / stopwatch(self.run, images)[0]
 
 
 def synthetic_lines(charset: Charset, count: int, seed: int) -> list[Image.Image]:
@@ -97,27 +103,10 @@ def synthetic_lines(charset: Charset, count: int, seed: int) -> list[Image.Image
     return images
 
 
-def untrained_checkpoint(folder: Path) -> Path:
-    """An untrained vgg-bilstm-ctc-small for ko-2350, saved as kocr training would save it."""
-    import torch
-
-    from kocr.charsets import Charset
-    from kocr.checkpoints import save_checkpoint
-    from kocr.data.transforms import Preprocess
-    from kocr.models import create_model, num_classes_for_charset
-
-    charset = Charset.load("ko-2350")
-    torch.manual_seed(0)
-    model = create_model("vgg-bilstm-ctc-small", num_classes_for_charset(len(charset)))
-    cfg = model.config
-    preprocess = Preprocess(height=cfg["img_h"], width=cfg["img_w"], channels=cfg["input_channel"])
-    return save_checkpoint(
-        folder / "untrained.pt", model=model, charset=charset, preprocess=preprocess.to_dict()
-    )
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.predict", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument(
         "--saved-model", help="checkpoint to time (default: an untrained vgg-bilstm-ctc-small)"
     )
@@ -137,7 +126,7 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as tmp:
-        checkpoint = Path(args.saved_model) if args.saved_model else untrained_checkpoint(Path(tmp))
+        checkpoint = Path(args.saved_model) if args.saved_model else untrained_crnn(Path(tmp))
         onnx_path = Path(tmp) / "model.onnx"
         report = export_onnx(checkpoint, onnx_path, batch_sizes=(1, 4))
         torch_rec = Recognizer.load(checkpoint, device="cpu")
@@ -162,11 +151,7 @@ def main() -> None:
         outputs = {}
         for config in configs:  # warm-up (oneDNN/onnxruntime caches); keep the texts to compare engines
             outputs[(config.engine, config.batch_size, config.sort_by_width)] = config.run(images[:64])
-        for _ in range(args.rounds):
-            for config in configs:
-                start = time.perf_counter()
-                config.run(images)
-                config.rates.append(len(images) / (time.perf_counter() - start))
+        rates = alternate({index: partial(c.rate, images) for index, c in enumerate(configs)}, args.rounds)
 
     torch_texts = [p.text for p in outputs[("PyTorch", 1, True)]]
     onnx_texts = [p.text for p in outputs[("ONNX Runtime", 1, True)]]
@@ -185,11 +170,11 @@ def main() -> None:
     )
     print("| engine       | batch | batching     | images/s | min-max         |")
     print("|--------------|------:|--------------|---------:|-----------------|")
-    for c in configs:
-        rates = f"{min(c.rates):.0f}-{max(c.rates):.0f}"
+    for index, c in enumerate(configs):
+        spread = f"{min(rates[index]):.0f}-{max(rates[index]):.0f}"
         print(
             f"| {c.engine:<12} | {c.batch_size:5d} | {c.batching:<12} | "
-            f"{statistics.median(c.rates):8.1f} | {rates:<15} |"
+            f"{statistics.median(rates[index]):8.1f} | {spread:<15} |"
         )
 
 

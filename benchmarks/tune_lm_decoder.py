@@ -2,8 +2,8 @@
 the dev benchmark.
 
     python scripts/make_lm_tuneset.py                  # once: corpus split + tune-print/-hand/-words
-    python scripts/tune_lm_decoder.py [--orders 5,6,7] [--weights 0.2,0.4] [--bonuses 0,0.5,1] [--beams 8]
-    python scripts/tune_lm_decoder.py --orders 6 --weights 0.5 --bonuses 2 --calibrate
+    python -m benchmarks.tune_lm_decoder [--orders 5,6,7] [--weights 0.2,0.4] [--bonuses 0,0.5,1] [--beams 8]
+    python -m benchmarks.tune_lm_decoder --orders 6 --weights 0.5 --bonuses 2 --calibrate
 
 LMs of each order are built from ``data/corpus/lm-train.txt`` (the held-out paragraphs never enter them).
 Every setting is decoded on the same logits; the table gives CER per tuning split next to greedy's (same
@@ -18,15 +18,12 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import sys
 from pathlib import Path
 
+import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import numpy as np
-from decoding_common import expected_calibration_error, run_decoder, split_logits
-
+from benchmarks.decoding import expected_calibration_error, run_decoder, split_logits
 from kocr.decoding import GreedyDecoder
 from kocr.decoding.beam import BeamSearchDecoder, BeamSettings
 from kocr.lm.build import build_lm, encode_lines, read_corpus
@@ -75,7 +72,9 @@ def calibrate(splits, base, charset, lm, settings: BeamSettings) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m benchmarks.tune_lm_decoder",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--corpus-dir", type=Path, default=Path("data/corpus"))
     parser.add_argument("--splits", default="tune-print,tune-hand,tune-words")

@@ -1,13 +1,13 @@
 """What input normalisation costs: ms per line for ``normalize_line`` next to the rest of preprocessing.
 
-    python scripts/bench_normalize.py devset [--lines 200] [--repeats 3]
+    python -m benchmarks.normalize devset [--lines 200] [--repeats 3]
 
 Inputs, made from the first ``--lines`` dev lines of each split (decoded once, before timing):
 
 - ``dev line``: the lines as they are (grey, 32–64 px high, most 300–500 px wide);
 - ``32×300``: the same resized to 32 × 300 px, a typical small line;
-- ``loose``: each line in the middle quarter of a canvas 4× its height (``bench_vs_tesseract.py``'s
-  variant);
+- ``loose``: each line in the middle quarter of a canvas 4× its height (``benchmarks.variants``, as
+  ``benchmarks.vs_tesseract`` reads it);
 - ``photo crop``: each line scaled to 100 px high, white on red, in a 400 × 2000 px RGB canvas (text in
   the middle quarter; a crop from a phone photo).
 
@@ -22,9 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
-import time
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -32,42 +29,19 @@ import numpy as np
 import torch
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from bench_vs_tesseract import SIGN_RED, SPLITS, loose, read_split, red
-
+from benchmarks.devset import read_split, split_names
+from benchmarks.timing import median_ms_per_item
+from benchmarks.variants import loose, photo_crop
 from kocr.data.images import load_image
 from kocr.data.line_normalize import normalize_line
 from kocr.predict import Recognizer
 
 
-def photo_crop(image: Image.Image) -> Image.Image:
-    """The line 100 px high, white on red, centred in a 400 × 2000 canvas of the same red."""
-    line = red(image)
-    line = line.resize((max(1, round(line.width * 100 / line.height)), 100), Image.Resampling.BICUBIC)
-    line = line.crop((0, 0, min(line.width, 1900), 100))
-    canvas = Image.new("RGB", (2000, 400), tuple(int(v) for v in SIGN_RED))
-    canvas.paste(line, ((2000 - line.width) // 2, 150))
-    return canvas
-
-
-def per_line_ms(
-    function: Callable[[Image.Image], object], images: list[Image.Image], repeats: int
-) -> tuple[float, float]:
-    """(CPU ms, wall-clock ms) per image, each the median over ``repeats`` passes."""
-    cpu, wall = [], []
-    for _ in range(repeats):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        for image in images:
-            function(image)
-        cpu.append((time.process_time() - start_cpu) / len(images) * 1000)
-        wall.append((time.perf_counter() - start) / len(images) * 1000)
-    return float(np.median(cpu)), float(np.median(wall))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m benchmarks.normalize",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("devset", type=Path)
     parser.add_argument("--lines", type=int, default=50, help="lines per split")
@@ -76,7 +50,7 @@ def main() -> None:
     torch.set_num_threads(1)
 
     lines = []
-    for split in SPLITS:
+    for split in split_names(args.devset):
         paths, _ = read_split(args.devset / split)
         lines += [load_image(path).convert("L") for path in paths[: args.lines]]
     inputs = {
@@ -97,9 +71,9 @@ def main() -> None:
     print("-" * len(header))
     for name, images in inputs.items():
         sizes = np.median([image.size for image in images], axis=0).astype(int)
-        alone, _ = per_line_ms(normalize_line, images, args.repeats)
-        rest, _ = per_line_ms(plain, images, args.repeats)
-        together, together_wall = per_line_ms(normalised, images, args.repeats)
+        alone, _ = median_ms_per_item(normalize_line, images, args.repeats)
+        rest, _ = median_ms_per_item(plain, images, args.repeats)
+        together, together_wall = median_ms_per_item(normalised, images, args.repeats)
         size = f"{sizes[1]}×{sizes[0]}"
         print(f"{name:<12} {size:>14} {alone:>15.3f} {rest:>7.3f} {together:>9.3f} {together_wall:>15.3f}")
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())

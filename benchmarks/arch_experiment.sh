@@ -2,8 +2,8 @@
 # Issue 13's fixed-budget architecture experiment: each candidate trains from scratch on the same
 # on-the-fly lines (scripts/recipes/synth_v4.toml, seed 4: every candidate reads the same stream) for
 # the same CPU budget, expressed in steps: STEPS for the two small models, half as many for the wider
-# one, which trains at half their speed (scripts/bench_train.py). Validation every 250 steps on the
-# same 1,000 stored lines (data/v4/valid). Then scripts/arch_report.py prints the curves. Input
+# one, which trains at half their speed (python -m benchmarks.train). Validation every 250 steps on the
+# same 1,000 stored lines (data/v4/valid). Then python -m benchmarks.arch_report prints the curves. Input
 # normalisation stays off: the first candidate ran before it existed, and it is the same for every model.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,6 +1,6 @@
 """Benchmark the data layer: LMDB build throughput and LmdbDataset + DataLoader throughput.
 
-    PYTHONPATH=. .venv/bin/python scripts/bench_data.py [-n 5000] [--repeats 3]
+    python -m benchmarks.data [-n 5000] [--repeats 3]
 
 Makes N synthetic grey text-line PNGs (strokes drawn with PIL plus grain; height 32 px by default,
 widths 60-400 px), then times, in interleaved rounds so a busy machine skews every configuration alike:
@@ -23,8 +23,8 @@ import shutil
 import statistics
 import sys
 import tempfile
-import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +32,7 @@ import torch
 from PIL import Image, ImageDraw
 from torch.utils.data import DataLoader
 
+from benchmarks.timing import alternate, stopwatch
 from kocr.data.formats import Sample
 from kocr.data.lmdb import LmdbWriter
 from kocr.data.lmdb_build import build_lmdb
@@ -83,15 +84,14 @@ def to_tensor(image: Image.Image) -> torch.Tensor:
     return data.float().div_(127.5).sub_(1.0)
 
 
-def timed(action: Callable[[], int]) -> float:
+def per_second(action: Callable[[], int]) -> float:
     """Items per second of one call of ``action`` (which returns the number of items handled)."""
-    start = time.perf_counter()
-    items = action()
-    return items / (time.perf_counter() - start)
+    seconds, items = stopwatch(action)
+    return items / seconds
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.data", description=__doc__.splitlines()[0])
     parser.add_argument("-n", "--num-samples", type=int, default=5000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=64)
@@ -101,12 +101,11 @@ def main() -> None:
     torch.set_num_threads(1)  # what a DataLoader worker gets; keeps the main process from fighting them
     work = Path(tempfile.mkdtemp(prefix="kocr-bench-data-"))
     try:
-        started = time.perf_counter()
-        samples = make_dataset(work / "images", args.num_samples, args.noise, args.height)
+        made_in, samples = stopwatch(make_dataset, work / "images", args.num_samples, args.noise, args.height)
         payload = sum(s.image.stat().st_size for s in samples)
         print(
             f"{len(samples):,} synthetic lines, {payload / len(samples) / 1024:.1f} KiB/PNG on average "
-            f"(made in {time.perf_counter() - started:.1f} s); {os.cpu_count()} CPUs; "
+            f"(made in {made_in:.1f} s); {os.cpu_count()} CPUs; "
             f"torch {torch.__version__}, Python {sys.version.split()[0]}"
         )
         in_memory = [(s.image.read_bytes(), s.label) for s in samples]
@@ -133,15 +132,9 @@ def main() -> None:
             "build_lmdb, 2 threads": build(2, "thread"),
             "build_lmdb, 2 processes": build(2, "process"),
         }
-        results: dict[str, list[float]] = {name: [] for name in write_cases}
-        for _ in range(args.repeats):
-            for name, action in write_cases.items():
-                results[name].append(timed(action))
+        results = alternate({name: partial(per_second, a) for name, a in write_cases.items()}, args.repeats)
         read_cases = {"DataLoader, 0 workers": epoch(0), "DataLoader, 2 workers": epoch(2)}
-        results.update({name: [] for name in read_cases})
-        for _ in range(args.repeats):
-            for name, action in read_cases.items():
-                results[name].append(timed(action))
+        results |= alternate({name: partial(per_second, a) for name, a in read_cases.items()}, args.repeats)
         print(f"\n{'case':<36} {'median/s':>10} {'min/s':>10} {'max/s':>10}   (rounds: {args.repeats})")
         for name, rates in results.items():
             unit = "samples" if name.startswith("DataLoader") else "images"

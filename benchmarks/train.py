@@ -1,6 +1,6 @@
 """Training and inference speed of kocr's models, side by side, with peak memory.
 
-    python scripts/bench_train.py [--models tps-resnet-bilstm-ctc vgg-bilstm-ctc-small ...] [--rounds 2]
+    python -m benchmarks.train [--models tps-resnet-bilstm-ctc vgg-bilstm-ctc-small ...] [--rounds 2]
 
 For each model (charset ko-2350, 2,473 symbols) and batch size, a fresh process measures:
 
@@ -22,6 +22,9 @@ import json
 import statistics
 import subprocess
 import sys
+from functools import partial
+
+from benchmarks.timing import alternate
 
 DEFAULT_MODELS = (
     "tps-resnet-bilstm-ctc",
@@ -101,7 +104,9 @@ def measure(name: str, mode: str, batch: int, device: str, seconds: float) -> di
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m benchmarks.train",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS))
     parser.add_argument("--rounds", type=int, default=2)
@@ -116,14 +121,13 @@ def main() -> None:
     cases = [
         (mode, batch) for mode, batches in (("train", (32, 64)), ("infer", (1, 64))) for batch in batches
     ] + ([("train-bf16", 64)] if args.bf16 else [])
-    samples: dict[tuple[str, str, str, int], list[dict[str, float]]] = {}
-    for round_index in range(args.rounds):
-        for device in devices:
-            for mode, batch in cases:
-                for name in args.models:  # models alternate within each case
-                    key = (device, name, mode, batch)
-                    samples.setdefault(key, []).append(measure(name, mode, batch, device, args.seconds))
-        print(f"round {round_index + 1}/{args.rounds} done", file=sys.stderr)
+    runs = {
+        (device, name, mode, batch): partial(measure, name, mode, batch, device, args.seconds)
+        for device in devices
+        for mode, batch in cases
+        for name in args.models  # models alternate within each case
+    }
+    samples = alternate(runs, args.rounds, progress=True)
 
     medians = {
         key: {field: statistics.median(s[field] for s in runs) for field in ("per_s", "rss_mib")}

@@ -1,7 +1,7 @@
 """How fast could *any* float32 program run a model on this machine? The bound behind a speed target.
 
-    python scripts/bench_cpu_ceiling.py                      # clovaai TPS-ResNet-BiLSTM-CTC, 2,417 symbols
-    python scripts/bench_cpu_ceiling.py --demo-seconds 15.8  # + the best ratio to a run that took 15.8 s
+    python -m benchmarks.cpu_ceiling                      # clovaai TPS-ResNet-BiLSTM-CTC, 2,417 symbols
+    python -m benchmarks.cpu_ceiling --demo-seconds 15.8  # + the best ratio to a run that took 15.8 s
 
 Issue 12 asks ``kocr predict`` to read a TRBC checkpoint's lines at least 2x as fast as clovaai's
 ``demo.py``, with identical texts. Both run the same float32 convolutions, and TPS fixes every line at
@@ -9,7 +9,7 @@ Issue 12 asks ``kocr predict`` to read a TRBC checkpoint's lines at least 2x as 
 bounds every float32 implementation here:
 
 - the model's forward cost: FLOPs per line (``torch.utils.flop_counter``), on the seeded random TRBC
-  checkpoint ``scripts/bench_vs_clovaai.py`` writes;
+  checkpoint ``benchmarks.vs_clovaai`` times (``benchmarks.fixtures.clovaai_trbc``);
 - the GFLOP/s each float32 engine reaches on that forward at batch 64 — PyTorch (oneDNN convolutions)
   and ONNX Runtime (MLAS) — with ``torch.mm`` on 2,048² matrices (MKL) alongside for scale;
 - the floor every PyTorch program pays before its first line: ``python -c "import torch"``, timed in a
@@ -19,7 +19,7 @@ bounds every float32 implementation here:
 
 It prints the shortest end-to-end time a float32 program could take for ``--lines`` lines at the
 fastest engine's rate (the import floor plus the forward passes; loading, decoding and output for
-free) and, given ``--demo-seconds`` (what ``scripts/bench_vs_clovaai.py`` measured for demo.py), the
+free) and, given ``--demo-seconds`` (what ``benchmarks.vs_clovaai`` measured for demo.py), the
 largest ratio to demo.py that float32 allows, and the GFLOP/s a 2x ratio would need.
 """
 
@@ -31,22 +31,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from benchmarks.fixtures import clovaai_trbc
+from benchmarks.timing import best_of, stopwatch
+
+# Before torch starts OpenMP: torch loads in main(), and none of the imports above loads it.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-
-def best_seconds(run, repeats: int) -> tuple[float, object]:
-    """The fastest of ``repeats`` timed calls (after one untimed warm-up call), and the last call's result."""
-    result = run()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = run()
-        times.append(time.perf_counter() - start)
-    return min(times), result
 
 
 def matmul_gflops(dtype, size: int = 2048, repeats: int = 5) -> float:
@@ -55,22 +46,20 @@ def matmul_gflops(dtype, size: int = 2048, repeats: int = 5) -> float:
 
     a = torch.randn(size, size).to(dtype)
     b = torch.randn(size, size).to(dtype)
-    return 2 * size**3 / best_seconds(lambda: torch.mm(a, b), repeats)[0] / 1e9
+    return 2 * size**3 / best_of(lambda: torch.mm(a, b), repeats)[0] / 1e9
 
 
 def import_floor(repeats: int = 3) -> float:
     """Median wall seconds of a fresh interpreter that only imports torch."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "import torch"], check=True)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    command = [sys.executable, "-c", "import torch"]
+    return statistics.median(stopwatch(subprocess.run, command, check=True)[0] for _ in range(repeats))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m benchmarks.cpu_ceiling",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lines", type=int, default=256, help="lines in the run being bounded")
@@ -79,7 +68,6 @@ def main() -> None:
     args = parser.parse_args()
 
     import torch
-    from bench_vs_clovaai import make_checkpoint
     from torch.utils.flop_counter import FlopCounterMode
 
     from kocr.export import export_onnx
@@ -87,7 +75,7 @@ def main() -> None:
     from kocr.predict import Recognizer
 
     temp = tempfile.TemporaryDirectory()
-    checkpoint, charset = make_checkpoint(Path(temp.name))
+    checkpoint, charset = clovaai_trbc(Path(temp.name))
     model = Recognizer.load(checkpoint, charset=str(charset), engine="torch", device="cpu").model
     config = model.config
     shape = (int(config["input_channel"]), int(config["img_h"]), int(config["img_w"]))
@@ -101,13 +89,13 @@ def main() -> None:
         with counter:
             model(batch[:1])
         flops = counter.get_total_flops() * args.batch_size  # per batch
-        torch_seconds, fp32_logits = best_seconds(lambda: model(batch), args.repeats)
+        torch_seconds, fp32_logits = best_of(lambda: model(batch), args.repeats)
         seconds = {
             "PyTorch": torch_seconds,
-            "ONNX Runtime": best_seconds(lambda: onnx.logits(batch), args.repeats)[0],
+            "ONNX Runtime": best_of(lambda: onnx.logits(batch), args.repeats)[0],
         }
         with torch.autocast("cpu", dtype=torch.bfloat16):
-            bf16_seconds, bf16_logits = best_seconds(lambda: model(batch), args.repeats)
+            bf16_seconds, bf16_logits = best_of(lambda: model(batch), args.repeats)
     changed = int((fp32_logits.argmax(-1) != bf16_logits.float().argmax(-1)).any(dim=1).sum())
     mm32, mm16 = matmul_gflops(torch.float32), matmul_gflops(torch.bfloat16)
     floor = import_floor()

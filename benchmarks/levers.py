@@ -1,7 +1,7 @@
 """What each inference lever buys, measured, not assumed: one checkpoint, the same lines, alternating rounds.
 
-    python scripts/bench_levers.py /work/devset                        # the bundled model, 1,200 dev lines
-    python scripts/bench_levers.py /work/devset --saved-model best_accuracy.pth --charset opt.txt --limit 64
+    python -m benchmarks.levers devset                        # the bundled model, 1,200 dev lines
+    python -m benchmarks.levers devset --saved-model best_accuracy.pth --charset opt.txt --limit 64
 
 Each variant reads every line the way ``kocr predict`` does (images already decoded, so only the model
 side is compared: preprocessing, batching, the forward pass and decoding) and is timed once per round,
@@ -31,14 +31,16 @@ import itertools
 import os
 import statistics
 import tempfile
-import time
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
+from functools import partial
 from pathlib import Path
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+from benchmarks.devset import read_split, split_names
+from benchmarks.timing import alternate, stopwatch
 
-SPLITS = ("print-seen", "print-heldout", "hand-seen", "hand-heldout")
+# Before torch starts OpenMP: torch loads in main(), and none of the imports above loads it.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def fold_batchnorm(model):
@@ -76,7 +78,9 @@ def with_bfloat16_forward(recognizer):
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m benchmarks.levers",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("devset", type=Path)
     parser.add_argument("--saved-model", default="default")
@@ -92,14 +96,13 @@ def main() -> None:
 
     from kocr import metrics
     from kocr.data.images import load_image
-    from kocr.data.labelfile import read_label_file
     from kocr.predict import Recognizer
 
     images, truths = [], []
-    for split in SPLITS:
-        parsed = read_label_file(args.devset / split / "gt.txt", "gt", strict=True).records[: args.limit]
-        images += [load_image(args.devset / split / r.image) for r in parsed]
-        truths += [r.label for r in parsed]
+    for split in split_names(args.devset):
+        paths, labels = read_split(args.devset / split)
+        images += [load_image(path) for path in paths[: args.limit]]
+        truths += labels[: args.limit]
 
     def load() -> Recognizer:
         return Recognizer.load(
@@ -154,16 +157,18 @@ def main() -> None:
     if args.variants:
         variants = {k: v for k, v in variants.items() if k in args.variants}
 
-    times: dict[str, list[float]] = {name: [] for name in variants}
     texts: dict[str, list[str]] = {}
-    for _ in range(args.rounds):
-        for name, (recognizer, context) in variants.items():
-            torch.set_num_threads(1 if name == "threads1" else threads)
-            with context():
-                start = time.perf_counter()
-                predictions = recognizer.predict_images(images)
-                times[name].append(time.perf_counter() - start)
-            texts[name] = [p.text for p in predictions]
+
+    def read_all(name: str, recognizer: Recognizer, context: Callable[[], AbstractContextManager]) -> float:
+        """Seconds ``name`` takes to read every line; its texts are kept for the table."""
+        torch.set_num_threads(1 if name == "threads1" else threads)
+        with context():
+            seconds, predictions = stopwatch(recognizer.predict_images, images)
+        texts[name] = [p.text for p in predictions]
+        return seconds
+
+    cases = {name: partial(read_all, name, *variant) for name, variant in variants.items()}
+    times = alternate(cases, args.rounds)
     torch.set_num_threads(threads)
     first = statistics.median(next(iter(times.values())))
     print(f"{len(images)} lines, {args.rounds} rounds, {threads} threads; model {base.source}")

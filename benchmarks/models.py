@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """Parameter counts and CPU inference speed of the registered recognition models, side by side.
 
 Every model is built untrained with a Korean-sized output layer (default 2,451 classes = 2,450 symbols + 1)
@@ -15,8 +14,8 @@ Append ``:nar`` to a PARSeq name to time non-autoregressive decoding instead (e.
 
 Usage::
 
-    .venv/bin/python scripts/bench_models.py                      # all registered models
-    .venv/bin/python scripts/bench_models.py --models vgg-bilstm-ctc-small,parseq-tiny:nar --rounds 5
+    python -m benchmarks.models                      # all registered models
+    python -m benchmarks.models --models vgg-bilstm-ctc-small,parseq-tiny:nar --rounds 5
 """
 
 from __future__ import annotations
@@ -25,10 +24,12 @@ import argparse
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import partial
 
 import torch
 
+from benchmarks.timing import alternate
 from kocr.models import create_model, list_models, model_config
 
 
@@ -39,7 +40,6 @@ class Case:
     input_shape: tuple[int, int, int]
     steps: int
     run: Callable[[torch.Tensor], torch.Tensor]
-    rates: dict[int, list[float]] = field(default_factory=dict)
 
 
 def make_case(spec: str, num_classes: int) -> Case:
@@ -76,7 +76,7 @@ def measure(case: Case, batch: int, min_time: float) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.models", description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--models", default=",".join(list_models()), help="comma list; PARSeq may end in :nar"
     )
@@ -96,10 +96,14 @@ def main() -> None:
         for case in cases:  # warm-up: allocator, oneDNN primitive caches
             for b in batches:
                 measure(case, b, 0.0)
-        for _ in range(args.rounds):
-            for case in cases:
-                for b in batches:
-                    case.rates.setdefault(b, []).append(measure(case, b, args.min_time))
+        rates = alternate(
+            {
+                (index, b): partial(measure, case, b, args.min_time)
+                for index, case in enumerate(cases)
+                for b in batches
+            },
+            args.rounds,
+        )
 
     print(
         f"torch {torch.__version__}, {args.threads} threads, {args.num_classes} classes, "
@@ -109,11 +113,13 @@ def main() -> None:
     head += "".join(f" b{b} img/s |" for b in batches)
     print(head)
     print("|" + "|".join("-" * (len(c)) for c in head.split("|")[1:-1]) + "|")
-    for case in cases:
+    for index, case in enumerate(cases):
         c, h, w = case.input_shape
         row = f"| {case.label:<26} | {case.params / 1e6:10.2f} | {case.params * 4 / 1e6:7.1f} |"
         row += f" {f'{c}x{h}x{w}':>11} | {case.steps:5d} |"
-        row += "".join(f" {statistics.median(case.rates[b]):{len(f' b{b} img/s') - 1}.1f} |" for b in batches)
+        row += "".join(
+            f" {statistics.median(rates[index, b]):{len(f' b{b} img/s') - 1}.1f} |" for b in batches
+        )
         print(row)
 
 
