@@ -71,12 +71,12 @@ def main() -> None:
     from torch.utils.flop_counter import FlopCounterMode
 
     from kocr.export import export_onnx
-    from kocr.onnx_runtime import OnnxRecognizer
-    from kocr.predict import Recognizer
+    from kocr.load import load_recognizer
+    from kocr.runtime.onnx_engine import OnnxRecognizer
 
     temp = tempfile.TemporaryDirectory()
     checkpoint, charset = clovaai_trbc(Path(temp.name))
-    model = Recognizer.load(checkpoint, charset=str(charset), engine="torch", device="cpu").model
+    model = load_recognizer(checkpoint, charset=str(charset), engine="torch", device="cpu").model
     config = model.config
     shape = (int(config["input_channel"]), int(config["img_h"]), int(config["img_w"]))
     batch = torch.rand(args.batch_size, *shape)

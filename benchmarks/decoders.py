@@ -35,7 +35,7 @@ from kocr.codecs import Decoded
 from kocr.decoding import GreedyDecoder
 from kocr.decoding.beam import BeamSearchDecoder, BeamSettings
 from kocr.lm.model import CharLM
-from kocr.predict import Recognizer
+from kocr.load import load_recognizer
 
 
 def flashlight_decoder(charset, lm: CharLM, settings: BeamSettings):
@@ -150,7 +150,7 @@ def main() -> None:
     parser.add_argument("--skip", default="", help="comma-separated decoders to leave out")
     args = parser.parse_args()
 
-    recognizer = Recognizer.load(
+    recognizer = load_recognizer(
         args.saved_model, device="cpu", decoder="greedy", batch_size=args.batch_size, engine="torch"
     )
     charset = recognizer.charset

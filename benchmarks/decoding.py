@@ -1,10 +1,9 @@
 """Decoders on shared logits, for ``decoders`` and ``tune_lm_decoder``: logits of labelled lines, each
 decoder's texts, CER and timing, and calibration.
 
-Logits are computed once per split exactly as :class:`kocr.predict.Recognizer` batches lines (width-sorted
-batches, each padded to its widest line plus the model's context margin, frames past a line's end made
-certain blanks), so every decoder sees the same inputs and is timed on decoding
-alone.
+Logits are computed once per split exactly as :class:`kocr.runtime.base.LineRecognizer` batches lines
+(width-sorted batches, each padded to its widest line plus the model's context margin, frames past a
+line's end made certain blanks), so every decoder sees the same inputs and is timed on decoding alone.
 """
 
 from __future__ import annotations
@@ -22,7 +21,8 @@ from kocr import metrics
 from kocr.codecs import Decoded
 from kocr.data.images import load_image
 from kocr.decoding.beam import blank_after
-from kocr.predict import Recognizer, batch_groups
+from kocr.runtime.base import LineRecognizer
+from kocr.runtime.batching import batch_groups
 from kocr.text import normalize
 
 
@@ -35,7 +35,7 @@ class Split:
 
 
 @torch.inference_mode()
-def split_logits(recognizer: Recognizer, folder: Path, batch_size: int = 64) -> Split:
+def split_logits(recognizer: LineRecognizer, folder: Path, batch_size: int = 64) -> Split:
     images, truths = read_split(folder)
     tensors = [recognizer.preprocess(load_image(path)) for path in images]
     batches = []

@@ -96,7 +96,8 @@ def main() -> None:
 
     from kocr import metrics
     from kocr.data.images import load_image
-    from kocr.predict import Recognizer
+    from kocr.load import load_recognizer
+    from kocr.runtime.base import LineRecognizer
 
     images, truths = [], []
     for split in split_names(args.devset):
@@ -104,8 +105,8 @@ def main() -> None:
         images += [load_image(path) for path in paths[: args.limit]]
         truths += labels[: args.limit]
 
-    def load() -> Recognizer:
-        return Recognizer.load(
+    def load() -> LineRecognizer:
+        return load_recognizer(
             args.saved_model,
             device="cpu",
             batch_size=args.batch_size,
@@ -116,7 +117,7 @@ def main() -> None:
 
     base = load()
     threads = torch.get_num_threads()
-    variants: dict[str, tuple[Recognizer, Callable[[], object]]] = {
+    variants: dict[str, tuple[LineRecognizer, Callable[[], object]]] = {
         "no_grad": (base, torch.no_grad),
         "baseline": (base, nullcontext),
         "threads1": (base, nullcontext),
@@ -135,7 +136,7 @@ def main() -> None:
     temp = tempfile.TemporaryDirectory()
     try:
         from kocr.export import export_onnx
-        from kocr.onnx_runtime import OnnxRecognizer
+        from kocr.runtime.onnx_engine import OnnxRecognizer
 
         path = Path(temp.name) / "model.onnx"
         source = base.source if args.saved_model != "default" else "default"
@@ -159,7 +160,9 @@ def main() -> None:
 
     texts: dict[str, list[str]] = {}
 
-    def read_all(name: str, recognizer: Recognizer, context: Callable[[], AbstractContextManager]) -> float:
+    def read_all(
+        name: str, recognizer: LineRecognizer, context: Callable[[], AbstractContextManager]
+    ) -> float:
         """Seconds ``name`` takes to read every line; its texts are kept for the table."""
         torch.set_num_threads(1 if name == "threads1" else threads)
         with context():

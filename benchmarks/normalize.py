@@ -34,7 +34,7 @@ from benchmarks.timing import median_ms_per_item
 from benchmarks.variants import loose, photo_crop
 from kocr.data.images import load_image
 from kocr.data.line_normalize import normalize_line
-from kocr.predict import Recognizer
+from kocr.load import load_recognizer
 
 
 def main() -> None:
@@ -59,7 +59,7 @@ def main() -> None:
         "loose": [loose(line) for line in lines],
         "photo crop": [photo_crop(line) for line in lines],
     }
-    plain = replace(Recognizer.load("default", device="cpu", normalize=False).preprocess, normalize=False)
+    plain = replace(load_recognizer("default", device="cpu", normalize=False).preprocess, normalize=False)
     normalised = replace(plain, normalize=True)
 
     header = (

@@ -41,7 +41,6 @@ if TYPE_CHECKING:
 
     from kocr.charsets import Charset
     from kocr.codecs import Decoded
-    from kocr.predict import Prediction
 
 # Set before torch starts OpenMP (torch and kocr are imported in main(); none of the imports above loads
 # torch). On shared CPUs, OpenMP threads that spin while waiting starve each other (see
@@ -65,8 +64,8 @@ class Config:
             return "-"
         return "width-sorted" if self.sort_by_width else "input order"
 
-    def run(self, images: Sequence[Image.Image]) -> list[Prediction]:
-        from kocr.predict import predict_batched
+    def run(self, images: Sequence[Image.Image]) -> list[Decoded]:
+        from kocr.runtime.batching import predict_batched
 
         return predict_batched(
             [self.preprocess(image) for image in images],  # type: ignore[operator]
@@ -121,15 +120,15 @@ def main() -> None:
     import torch
 
     from kocr.export import export_onnx
-    from kocr.onnx_runtime import OnnxRecognizer
-    from kocr.predict import Recognizer
+    from kocr.load import load_recognizer
+    from kocr.runtime.onnx_engine import OnnxRecognizer
 
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as tmp:
         checkpoint = Path(args.saved_model) if args.saved_model else untrained_crnn(Path(tmp))
         onnx_path = Path(tmp) / "model.onnx"
         report = export_onnx(checkpoint, onnx_path, batch_sizes=(1, 4))
-        torch_rec = Recognizer.load(checkpoint, device="cpu")
+        torch_rec = load_recognizer(checkpoint, device="cpu")
         onnx_rec = OnnxRecognizer.load(onnx_path, threads=args.threads, providers=["CPUExecutionProvider"])
         images = synthetic_lines(torch_rec.charset, args.num, args.seed)
 

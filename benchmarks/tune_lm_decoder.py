@@ -27,7 +27,7 @@ from benchmarks.decoding import expected_calibration_error, run_decoder, split_l
 from kocr.decoding import GreedyDecoder
 from kocr.decoding.beam import BeamSearchDecoder, BeamSettings
 from kocr.lm.build import build_lm, encode_lines, read_corpus
-from kocr.predict import Recognizer
+from kocr.load import load_recognizer
 
 
 def floats(text: str) -> list[float]:
@@ -89,7 +89,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
 
-    recognizer = Recognizer.load(args.saved_model, device="cpu", decoder="greedy", engine="torch")
+    recognizer = load_recognizer(args.saved_model, device="cpu", decoder="greedy", engine="torch")
     splits = [split_logits(recognizer, args.corpus_dir / name) for name in args.splits.split(",")]
     greedy = GreedyDecoder(recognizer.charset)
     base = {s.name: run_decoder(s, greedy) for s in splits}

@@ -37,11 +37,12 @@ from benchmarks.timing import stopwatch
 from benchmarks.variants import VARIANTS, variant_images
 from kocr import metrics
 from kocr.data.images import load_image
-from kocr.predict import Recognizer
+from kocr.load import load_recognizer
+from kocr.runtime.base import LineRecognizer
 from kocr.text import normalize
 
 
-def run_kocr(recognizer: Recognizer, images: list[Path]) -> list[str]:
+def run_kocr(recognizer: LineRecognizer, images: list[Path]) -> list[str]:
     """kocr's normalised texts, image decoding included (as Tesseract decodes its images)."""
     predictions = recognizer.predict_images([load_image(path) for path in images])
     return [normalize(p.text) for p in predictions]
@@ -100,10 +101,10 @@ def main() -> None:
         raise SystemExit(f"tesseract not found: {tesseract.INSTALL} (or --no-tesseract)")
     splits = split_names(args.devset)
     settings = {"model": [None], "on": [True], "off": [False], "both": [True, False]}[args.normalize]
-    recognizers: dict[str, Recognizer] = {}
+    recognizers: dict[str, LineRecognizer] = {}
     for setting in settings:
         for decoder in args.decoder or ["auto"]:
-            recognizer = Recognizer.load(
+            recognizer = load_recognizer(
                 args.saved_model,
                 device="cpu",
                 batch_size=args.batch_size,

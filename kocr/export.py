@@ -4,15 +4,15 @@
 >>> report = export_onnx("runs/exp/best.pt", "model.onnx")   # checked against PyTorch before it is written
 
 The ``.onnx`` file is self-contained: the charset, the preprocessing, the model config and the decoding
-kind are stored in its ``metadata_props`` (:class:`kocr.onnx_runtime.OnnxMetadata`), so
-:class:`kocr.onnx_runtime.OnnxRecognizer` predicts from it alone, batching as PyTorch does.
+kind are stored in its ``metadata_props`` (:class:`kocr.runtime.onnx_format.OnnxMetadata`), so
+:class:`kocr.runtime.onnx_engine.OnnxRecognizer` predicts from it alone, batching as PyTorch does.
 
 Graph: input ``images`` ``[batch, C, H, W]`` float32 in [-1, 1]; output ``logits`` ``[batch, T, classes]``
 (raw scores: CTC with blank 0, or PARSeq with ``[E]`` 0). The batch axis is always dynamic; the width
 (and T with it) is dynamic for CRNNs without TPS, which read lines of any width. Those graphs also take
 ``widths`` ``[batch]`` (int64: each line's own width before the batch padded it) and return ``lengths``
 ``[batch]`` (each line's valid frames), which is what makes a line's text independent of its batch
-(:mod:`kocr.predict`); the model's context margin is stored in the metadata. TPS grids and PARSeq
+(:mod:`kocr.runtime.base`); the model's context margin is stored in the metadata. TPS grids and PARSeq
 position embeddings fix the input size, so those graphs take exactly the training size.
 
 Exporter: the TorchScript-based ``torch.onnx.export(..., dynamo=False)``. It is deprecated since torch 2.9
@@ -49,21 +49,17 @@ from torch import Tensor, nn
 
 from kocr import __version__
 from kocr.charsets import Charset
+from kocr.checkpoints import load_checkpoint
+from kocr.checkpoints.files import checkpoint_digest, resolve_model_path
 from kocr.data.images import ImageInput, load_image
-from kocr.engines import checkpoint_digest
+from kocr.data.transforms import Preprocess
 from kocr.errors import KocrError, OutputExistsError
 from kocr.fileio import atomic_write_bytes
 from kocr.models.registry import family_of
-from kocr.onnx_runtime import (
-    INPUT_NAME,
-    LENGTHS_NAME,
-    OUTPUT_NAME,
-    WIDTHS_NAME,
-    OnnxMetadata,
-    open_session,
-    require_module,
-)
-from kocr.predict import batch_groups, reads_any_width
+from kocr.runtime.batching import batch_groups
+from kocr.runtime.onnx_format import INPUT_NAME, LENGTHS_NAME, OUTPUT_NAME, WIDTHS_NAME, OnnxMetadata
+from kocr.runtime.onnx_session import open_session, require_module
+from kocr.runtime.preprocessing import reads_any_width
 
 DEFAULT_TOLERANCE = 1e-3  # families may ask for more (ModelFamily.parity_tolerance: 5e-3 for TPS)
 EXPORTER = "torch.onnx.export (TorchScript tracer, dynamo=False)"
@@ -114,10 +110,6 @@ def export_onnx(
     in [-1, 1], at each of ``batch_sizes`` and, for variable-width models, several widths. A difference
     above ``tolerance`` (default 1e-3, 5e-3 for TPS models) raises :class:`KocrError` and leaves no file.
     """
-    from kocr.checkpoints import load_checkpoint
-    from kocr.data.transforms import Preprocess
-    from kocr.predict import default_model_path
-
     onnx = require_module("onnx")
     output = Path(output)
     if output.exists() and not overwrite:
@@ -126,7 +118,7 @@ def export_onnx(
         raise KocrError(f"{output} is a folder; give the .onnx file to write")
     if not batch_sizes or min(batch_sizes) < 1:
         raise KocrError(f"batch sizes must be >= 1, got {list(batch_sizes)}")
-    path = default_model_path() if str(checkpoint_path) == "default" else Path(checkpoint_path)
+    path = resolve_model_path(checkpoint_path)
     checkpoint = load_checkpoint(path, charset=charset)
     model = checkpoint.build_model().eval()
     metadata = OnnxMetadata(

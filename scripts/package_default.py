@@ -12,7 +12,7 @@ without either, the checkpoint's own setting is kept (off for models trained bef
 Re-packaging a packaged model keeps its weights and figures, so the second line above switches the
 bundled model to normalised input and changes nothing else. Heads only training uses (the auxiliary
 jamo head) are dropped. The model's ONNX twin (``default.onnx``, parity-checked against PyTorch) is
-written next to it: ``kocr predict`` runs it with ONNX Runtime on the CPU (``kocr.engines``: 1.4× the
+written next to it: ``kocr predict`` runs it with ONNX Runtime on the CPU (``kocr.load``: 1.4× the
 speed of PyTorch, same texts).
 """
 
@@ -65,7 +65,7 @@ def main() -> None:
     twin = export_onnx(path, path.with_suffix(".onnx"), overwrite=True)
     print(
         f"wrote its ONNX twin {twin.output} ({twin.size_bytes / 1e6:.1f} MB; ONNX Runtime vs PyTorch "
-        f"max logit difference {twin.max_abs_diff:.2g}), which kocr predict runs on the CPU (kocr.engines)"
+        f"max logit difference {twin.max_abs_diff:.2g}), which kocr predict runs on the CPU (kocr.load)"
     )
 
 

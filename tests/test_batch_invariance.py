@@ -1,7 +1,7 @@
 """A line's reading must not depend on the other lines in its batch (issue 12).
 
 Every family is checked on real rendered lines of very different widths, read alone and in random
-batches: the text must be identical and the confidence within 1e-4, for ``Recognizer`` (predict),
+batches: the text must be identical and the confidence within 1e-4, for ``TorchRecognizer`` (predict),
 ``kocr eval`` and the ONNX recogniser.
 """
 
@@ -18,8 +18,9 @@ from PIL import Image
 
 from kocr.charsets import Charset
 from kocr.data.transforms import Preprocess
+from kocr.load import load_recognizer
 from kocr.models import create_model
-from kocr.predict import Recognizer
+from kocr.runtime.torch_engine import TorchRecognizer
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 TEXTS = ["가", "12", "나다라마", "0123456789", "가나다라마 가나다라마", "마라다나가 0987654321 가나다라마바"]
@@ -57,17 +58,17 @@ def assert_batch_invariant(recognizer: object, images: list[Image.Image]) -> lis
     return [p.text for p in alone]
 
 
-def _recognizer(name: str, charset: Charset, **overrides: object) -> Recognizer:
+def _recognizer(name: str, charset: Charset, **overrides: object) -> TorchRecognizer:
     torch.manual_seed(3)
     model = create_model(name, len(charset) + 1, **overrides)
     from kocr.models.registry import family_of
 
     preprocess = Preprocess.from_dict(family_of(model.config).preprocess(model.config, keep_ratio=True))
-    return Recognizer(model, charset, preprocess, device="cpu", batch_size=64)
+    return TorchRecognizer(model, charset, preprocess, device="cpu", batch_size=64)
 
 
 def test_a_trained_crnn_reads_each_line_as_it_would_alone(tiny_model: Path) -> None:
-    recognizer = Recognizer.load(tiny_model, device="cpu")
+    recognizer = load_recognizer(tiny_model, device="cpu")
     assert recognizer.variable_width and recognizer.context_margin == 48
     texts = assert_batch_invariant(recognizer, _lines())
     assert texts[6] == "0123456789"  # it reads, too: the test is not comparing garbage
@@ -92,7 +93,7 @@ def test_every_family_is_batch_invariant(name: str, overrides: dict[str, object]
 def test_padding_without_line_widths_did_change_readings(tiny_model: Path) -> None:
     """The failure this guards against: batched without per-line widths (the old behaviour), some line
     reads differently next to a wider one."""
-    recognizer = Recognizer.load(tiny_model, device="cpu")
+    recognizer = load_recognizer(tiny_model, device="cpu")
     images = _lines()
     alone = [recognizer.predict_images([image])[0] for image in images]
     recognizer.context_margin = 0  # no margin, no widths: the batch's padding reaches every line
@@ -106,14 +107,14 @@ def test_padding_without_line_widths_did_change_readings(tiny_model: Path) -> No
 def test_onnx_is_batch_invariant_and_agrees_with_pytorch(tiny_model: Path, tmp_path: Path) -> None:
     pytest.importorskip("onnxruntime")
     from kocr.export import export_onnx
-    from kocr.onnx_runtime import OnnxRecognizer
+    from kocr.runtime.onnx_engine import OnnxRecognizer
 
     images = _lines()
     export_onnx(tiny_model, tmp_path / "m.onnx", sample_images=images[:5])
     onnx = OnnxRecognizer.load(tmp_path / "m.onnx")
     assert onnx.context_margin == 48
     texts = assert_batch_invariant(onnx, images)
-    assert texts == [p.text for p in Recognizer.load(tiny_model, device="cpu").predict_images(images)]
+    assert texts == [p.text for p in load_recognizer(tiny_model, device="cpu").predict_images(images)]
 
 
 def test_eval_reads_the_same_at_any_batch_size(tiny_model: Path, tmp_path: Path) -> None:
@@ -151,6 +152,6 @@ def test_beam_search_with_a_language_model_is_batch_invariant(tiny_model: Path, 
     charset = load_checkpoint(tiny_model).require_charset()
     lm = build_lm(encode_lines(random_labels(300, seed=5), charset)[0], charset, order=3)
     lm.save(tmp_path / "tiny.lm")
-    recognizer = Recognizer.load(tiny_model, device="cpu", decoder="beam", lm=tmp_path / "tiny.lm")
+    recognizer = load_recognizer(tiny_model, device="cpu", decoder="beam", lm=tmp_path / "tiny.lm")
     assert recognizer.describe_decoder()["decoder"] == "beam"
     assert_batch_invariant(recognizer, _lines())

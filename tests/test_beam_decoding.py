@@ -10,12 +10,14 @@ from conftest import REPO_ROOT
 
 from kocr.charsets import Charset
 from kocr.codecs import CTCCodec
+from kocr.data.images import load_image
 from kocr.decoding import GreedyDecoder, ctc_decoder
 from kocr.decoding.align import aligned_confidences
 from kocr.decoding.beam import BeamSearchDecoder, BeamSettings
 from kocr.errors import KocrError
 from kocr.lm.build import build_lm, encode_lines
-from kocr.predict import Recognizer, load_image
+from kocr.load import load_recognizer
+from kocr.runtime.torch_engine import TorchRecognizer
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
@@ -94,8 +96,8 @@ def test_empty_lines_and_repeated_characters(charset: Charset) -> None:
 
 
 @pytest.fixture(scope="module")
-def bundled_logits() -> tuple[Recognizer, torch.Tensor]:
-    recognizer = Recognizer.load("default", device="cpu", decoder="greedy", engine="torch")
+def bundled_logits() -> tuple[TorchRecognizer, torch.Tensor]:
+    recognizer = load_recognizer("default", device="cpu", decoder="greedy", engine="torch")
     images = sorted((REPO_ROOT / "data" / "samples").glob("*.[pj][np]g"))
     tensors = [recognizer.preprocess(load_image(path)) for path in images]
     with torch.inference_mode():

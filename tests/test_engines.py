@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO_ROOT, random_labels, render_line, run_kocr
 
-from kocr.engines import checkpoint_digest
-from kocr.predict import Recognizer
+from kocr.checkpoints.files import checkpoint_digest
+from kocr.load import load_recognizer
 
 pytest.importorskip("onnxruntime")
 SAMPLES = REPO_ROOT / "data" / "samples"
@@ -35,11 +35,11 @@ def test_the_bundled_model_runs_on_its_onnx_twin_with_the_same_texts() -> None:
     default = REPO_ROOT / "kocr" / "weights" / "default.pt"
     twin = default.with_suffix(".onnx")
     assert twin.is_file(), "scripts/package_default.py writes default.onnx next to default.pt"
-    fast = Recognizer.load("default", device="cpu")
+    fast = load_recognizer("default", device="cpu")
     assert fast.engine == "onnxruntime" and fast.describe()["engine"] == "onnxruntime"
     assert fast.metadata.checkpoint_sha256 == checkpoint_digest(default)  # type: ignore[attr-defined]
     assert fast.source == str(default) and fast.describe_decoder()["decoder"] == "beam"
-    torch_one = Recognizer.load("default", device="cpu", engine="torch")
+    torch_one = load_recognizer("default", device="cpu", engine="torch")
     assert torch_one.engine == "torch" and hasattr(torch_one, "model")
     assert_same_readings(fast, torch_one, _sample_images())
 
@@ -47,7 +47,7 @@ def test_the_bundled_model_runs_on_its_onnx_twin_with_the_same_texts() -> None:
 def test_a_twin_of_other_bytes_is_never_used_and_onnxruntime_exports_once(
     tiny_model: Path, tmp_path: Path
 ) -> None:
-    from kocr import engines
+    from kocr import load as engines
     from kocr.export import export_onnx
 
     checkpoint = tmp_path / "model.pt"
@@ -57,20 +57,20 @@ def test_a_twin_of_other_bytes_is_never_used_and_onnxruntime_exports_once(
     with other.open("ab") as handle:  # same weights, other bytes: not this checkpoint's export
         handle.write(b"\0")
     export_onnx(tiny_model, checkpoint.with_suffix(".onnx"), check=False)
-    assert Recognizer.load(checkpoint, device="cpu").engine == "onnxruntime"
+    assert load_recognizer(checkpoint, device="cpu").engine == "onnxruntime"
     export_onnx(other, checkpoint.with_suffix(".onnx"), check=False, overwrite=True)
-    assert Recognizer.load(checkpoint, device="cpu").engine == "torch"  # stale twin: PyTorch reads it
+    assert load_recognizer(checkpoint, device="cpu").engine == "torch"  # stale twin: PyTorch reads it
 
     checkpoint.with_suffix(".onnx").unlink()
     cached = engines.cached_twin(checkpoint_digest(checkpoint))
     assert not cached.exists()
-    fast = Recognizer.load(checkpoint, device="cpu", engine="onnxruntime")
+    fast = load_recognizer(checkpoint, device="cpu", engine="onnxruntime")
     assert fast.engine == "onnxruntime" and cached.is_file()
     made = cached.stat().st_mtime_ns
-    assert Recognizer.load(checkpoint, device="cpu").engine == "onnxruntime"  # auto finds the cached one
+    assert load_recognizer(checkpoint, device="cpu").engine == "onnxruntime"  # auto finds the cached one
     assert cached.stat().st_mtime_ns == made
     images = [render_line(text) for text in random_labels(6, seed=31)]
-    assert_same_readings(fast, Recognizer.load(checkpoint, device="cpu", engine="torch"), images)
+    assert_same_readings(fast, load_recognizer(checkpoint, device="cpu", engine="torch"), images)
 
 
 def test_cli_engine_option_and_metadata(tmp_path: Path) -> None:

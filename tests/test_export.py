@@ -24,9 +24,11 @@ from kocr.checkpoints import load_checkpoint, save_checkpoint  # noqa: E402
 from kocr.data.transforms import Preprocess  # noqa: E402
 from kocr.errors import InputFileError, KocrError  # noqa: E402
 from kocr.export import ExportReport, export_onnx  # noqa: E402
+from kocr.load import load_recognizer  # noqa: E402
 from kocr.models import create_model  # noqa: E402
-from kocr.onnx_runtime import OnnxRecognizer, onnx_providers  # noqa: E402
-from kocr.predict import Prediction, Recognizer  # noqa: E402
+from kocr.runtime.base import Prediction  # noqa: E402
+from kocr.runtime.onnx_engine import OnnxRecognizer  # noqa: E402
+from kocr.runtime.onnx_session import onnx_providers  # noqa: E402
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -84,7 +86,7 @@ def test_onnx_recognizer_matches_recognizer_on_real_lines(
     assert report.parity_images == 2 * len(images)
 
     onnx_recognizer = OnnxRecognizer.load(tiny_onnx.output, batch_size=4)
-    torch_recognizer = Recognizer.load(tiny_model, device="cpu", batch_size=4)
+    torch_recognizer = load_recognizer(tiny_model, device="cpu", batch_size=4)
     predictions = onnx_recognizer.predict_images(images)
     assert_same_predictions(predictions, torch_recognizer.predict_images(images))
     assert sum(p.text == label for p, label in zip(predictions, labels, strict=True)) >= 9
@@ -103,7 +105,7 @@ def test_onnx_and_pytorch_share_the_beam_decoder(
     images = rendered(random_labels(8, seed=22))
     options = {"decoder": "beam", "lm": lm_path, "beam_width": 4}
     onnx_recognizer = OnnxRecognizer.load(tiny_onnx.output, batch_size=4, **options)
-    torch_recognizer = Recognizer.load(tiny_model, device="cpu", batch_size=4, **options)
+    torch_recognizer = load_recognizer(tiny_model, device="cpu", batch_size=4, **options)
     assert onnx_recognizer.describe_decoder() == torch_recognizer.describe_decoder()
     assert onnx_recognizer.describe_decoder()["lm"] == str(lm_path)
     assert_same_predictions(onnx_recognizer.predict_images(images), torch_recognizer.predict_images(images))
@@ -188,7 +190,7 @@ def test_tps_crnn_exports_with_a_fixed_input_size(tmp_path: Path) -> None:
     images = rendered(random_labels(6, seed=41))
     assert_same_predictions(
         OnnxRecognizer.load(report.output, batch_size=4).predict_images(images),
-        Recognizer.load(checkpoint, device="cpu", batch_size=4).predict_images(images),
+        load_recognizer(checkpoint, device="cpu", batch_size=4).predict_images(images),
     )
 
 
@@ -236,12 +238,12 @@ def test_parseq_exports_with_full_decoding_and_matches_early_stopping_pytorch(tm
     assert "CumSum" in graph_ops  # the [E] padding mask is computed at run time, not frozen by the trace
     assert_same_predictions(
         OnnxRecognizer.load(report.output, batch_size=4).predict_images(images),
-        Recognizer.load(checkpoint, device="cpu", batch_size=4).predict_images(images),
+        load_recognizer(checkpoint, device="cpu", batch_size=4).predict_images(images),
     )
     with pytest.raises(KocrError, match="CTC"):
         OnnxRecognizer.load(report.output, decoder="beam")
     with pytest.raises(KocrError, match="CTC"):
-        Recognizer.load(checkpoint, device="cpu", decoder="beam")
+        load_recognizer(checkpoint, device="cpu", decoder="beam")
 
 
 @pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
@@ -323,13 +325,13 @@ def test_onnx_providers_follow_the_device_option() -> None:
 
 
 def test_recognizer_load_opens_an_exported_onnx_file(tiny_model: Path, tiny_onnx: ExportReport) -> None:
-    """`Recognizer.load("x.onnx")` said "pickled code"; it now opens the ONNX recogniser."""
-    loaded = Recognizer.load(tiny_onnx.output, device="cpu")
+    """`load_recognizer("x.onnx")` said "pickled code"; it now opens the ONNX recogniser."""
+    loaded = load_recognizer(tiny_onnx.output, device="cpu")
     assert isinstance(loaded, OnnxRecognizer)
     images = rendered(random_labels(4, seed=5))
-    assert_same_predictions(loaded.predict(images), Recognizer.load(tiny_model, device="cpu").predict(images))
+    assert_same_predictions(loaded.predict(images), load_recognizer(tiny_model, device="cpu").predict(images))
     with pytest.raises(KocrError, match="carries its own charset"):
-        Recognizer.load(tiny_onnx.output, charset="ko")
+        load_recognizer(tiny_onnx.output, charset="ko")
 
 
 def test_export_samples_skip_an_unreadable_file_as_predict_does(

@@ -266,22 +266,22 @@ def test_training_records_the_setting(tmp_path: Path) -> None:
 def test_checkpoint_round_trip_and_load_override(tmp_path: Path) -> None:
     from kocr.charsets import Charset
     from kocr.checkpoints import load_checkpoint, save_checkpoint
+    from kocr.load import load_recognizer
     from kocr.models import create_model
-    from kocr.predict import Recognizer
 
     charset = Charset(list("가나다"))
     model = create_model("vgg-bilstm-ctc-small", 4, output_channel=16, hidden_size=16, img_h=32, img_w=64)
     preprocess = Preprocess(height=32, width=64, normalize=True).to_dict()
     path = save_checkpoint(tmp_path / "n.pt", model=model, charset=charset, preprocess=preprocess)
     assert Preprocess.from_dict(load_checkpoint(path).preprocess or {}).normalize is True
-    assert Recognizer.load(path, device="cpu").preprocess.normalize is True
-    off = Recognizer.load(path, device="cpu", normalize=False)
+    assert load_recognizer(path, device="cpu").preprocess.normalize is True
+    off = load_recognizer(path, device="cpu", normalize=False)
     assert off.preprocess.normalize is False and off.describe()["normalization"] == "off"
     old = save_checkpoint(
         tmp_path / "old.pt", model=model, charset=charset, preprocess={"height": 32, "width": 64}
     )
-    assert Recognizer.load(old, device="cpu").describe()["normalize"] is False
-    assert Recognizer.load(old, device="cpu", normalize=True).describe()["normalization"].startswith("on")
+    assert load_recognizer(old, device="cpu").describe()["normalize"] is False
+    assert load_recognizer(old, device="cpu", normalize=True).describe()["normalization"].startswith("on")
 
 
 @pytest.mark.slow

@@ -3,7 +3,7 @@
 This file is that module: a toy CTC family (one convolution and a linear head) defined and registered
 only here goes through kocr's ordinary code paths, none of which names it: the trainer (family training
 defaults, input size, objective), checkpoints, fine-tuning into another charset (the family's charset
-tensors and freeze prefixes), ``Recognizer`` (reads any width) and ONNX export with its parity check.
+tensors and freeze prefixes), ``TorchRecognizer`` (reads any width) and ONNX export with its parity check.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from kocr.charsets import Charset
 from kocr.checkpoints import load_checkpoint
 from kocr.data.transforms import Preprocess
 from kocr.errors import KocrError
+from kocr.load import load_recognizer
 from kocr.models import (
     FAMILIES,
     MODEL_REGISTRY,
@@ -35,7 +36,7 @@ from kocr.models import (
     unregister_family,
 )
 from kocr.models.objectives import CTCObjective
-from kocr.predict import Prediction, Recognizer
+from kocr.runtime.base import Prediction
 from kocr.training.remap import model_for_charset
 from kocr.training.trainer import Trainer
 
@@ -136,7 +137,7 @@ def test_a_toy_family_trains_fine_tunes_predicts_and_exports(
     assert (preprocess.height, preprocess.width, preprocess.channels) == (32, 128, 1)  # family's input size
 
     image = Image.open(io.BytesIO(render_line("가나12")))
-    recognizer = Recognizer.load(best, device="cpu")
+    recognizer = load_recognizer(best, device="cpu")
     assert recognizer.variable_width  # the family reads any width
     prediction = recognizer.predict(image)
     assert isinstance(prediction, Prediction) and 0.0 <= prediction.confidence <= 1.0
@@ -172,7 +173,7 @@ def test_a_toy_family_trains_fine_tunes_predicts_and_exports(
     pytest.importorskip("onnx")
     pytest.importorskip("onnxruntime")
     from kocr.export import export_onnx
-    from kocr.onnx_runtime import OnnxRecognizer
+    from kocr.runtime.onnx_engine import OnnxRecognizer
 
     exported = export_onnx(best, tmp_path / "toy.onnx")
     assert exported.max_abs_diff is not None and exported.max_abs_diff < exported.tolerance == 1e-3

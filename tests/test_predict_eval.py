@@ -15,16 +15,18 @@ from kocr import metrics
 from kocr.data.images import iter_image_files
 from kocr.errors import KocrError
 from kocr.evaluate import read_test_log
-from kocr.predict import Prediction, Recognizer
-from kocr.predict_files import predict_files, write_predictions
+from kocr.load import load_recognizer
+from kocr.runtime.base import LineRecognizer, Prediction
+from kocr.runtime.files import predict_files
+from kocr.runtime.writers import write_predictions
 
 
 @pytest.fixture(scope="module")
-def recognizer(tiny_model: Path) -> Recognizer:
-    return Recognizer.load(tiny_model, device="cpu")
+def recognizer(tiny_model: Path) -> LineRecognizer:
+    return load_recognizer(tiny_model, device="cpu")
 
 
-def test_recognizer_reads_paths_pil_and_numpy(recognizer: Recognizer, tmp_path: Path) -> None:
+def test_recognizer_reads_paths_pil_and_numpy(recognizer: LineRecognizer, tmp_path: Path) -> None:
     labels = random_labels(12, seed=7)
     images = [Image.open(io.BytesIO(render_line(label))) for label in labels]
     predictions = recognizer.predict(images)
@@ -39,7 +41,7 @@ def test_recognizer_reads_paths_pil_and_numpy(recognizer: Recognizer, tmp_path: 
     assert recognizer.predict(np.asarray(images[0]).astype(np.float32) / 255.0).text == single.text
 
 
-def test_batching_by_width_does_not_change_results(recognizer: Recognizer) -> None:
+def test_batching_by_width_does_not_change_results(recognizer: LineRecognizer) -> None:
     labels = ["1", "가나다라마", "12", "0123456789", "마"]
     images = [Image.open(io.BytesIO(render_line(label))) for label in labels]
     one_by_one = [recognizer.predict(image) for image in images]
@@ -103,7 +105,7 @@ def test_predict_files_and_writers_for_python_users(tiny_model: Path, tmp_path: 
     files = iter_image_files([tmp_path / "images"])
     skipped: list[str] = []
     chunks: list[int] = []
-    recognizer = Recognizer.load(tiny_model, device="cpu")
+    recognizer = load_recognizer(tiny_model, device="cpu")
     rows = list(
         predict_files(
             recognizer, files, chunk_size=2, on_skip=lambda e: skipped.append(str(e)), on_chunk=chunks.append
@@ -202,7 +204,7 @@ def test_bundled_model_reads_the_readme_samples(tmp_path: Path) -> None:
     predictions = [r["text"] for r in records]
     references = [truths[r["path"]] for r in records]
     assert metrics.cer(references, predictions) < 0.2, predictions
-    assert Recognizer.load("default").predict(samples / "06.png").text == truths["06.png"]
+    assert load_recognizer("default").predict(samples / "06.png").text == truths["06.png"]
 
 
 # --- issue 15 ---------------------------------------------------------------------------------------
@@ -326,7 +328,7 @@ def test_predict_skips_a_missing_file_and_names_files_of_several_folders(
     assert_no_traceback(nothing)
 
 
-def test_recognizer_refuses_what_is_no_image_with_a_type_error(recognizer: Recognizer) -> None:
+def test_recognizer_refuses_what_is_no_image_with_a_type_error(recognizer: LineRecognizer) -> None:
     """Defect 13: a dict returned [], None and ints raised "not iterable"."""
     for bad in ({}, {"a": 1}, None, 7):
         with pytest.raises(TypeError, match=r"expected one image \("):

@@ -5,7 +5,8 @@
   (``torch.load(weights_only=True)`` always);
 - :mod:`~kocr.checkpoints.foreign`: clovaai, EasyOCR and strhub PARSeq files, the one path by which
   foreign weights enter kocr;
-- :mod:`~kocr.checkpoints.train_state`: the optimiser, schedule and RNG state ``--resume`` restores.
+- :mod:`~kocr.checkpoints.train_state`: the optimiser, schedule and RNG state ``--resume`` restores;
+- :mod:`~kocr.checkpoints.files`: the bundled model's path and a checkpoint file's sha256.
 """
 
 from __future__ import annotations

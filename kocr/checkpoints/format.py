@@ -109,7 +109,7 @@ def read_torch_file(path: str | Path) -> Any:
 
 ONNX_HINT = (
     "an exported ONNX model, not a checkpoint: run it with `kocr predict --onnx FILE` "
-    "(Python: Recognizer.load(FILE) or kocr.onnx_runtime.OnnxRecognizer.load(FILE))"
+    "(Python: kocr.load_recognizer(FILE))"
 )
 _TORCH_LEGACY_MAGIC = 0x1950A86A20F9469CFC6C  # the first pickle of a pre-1.6 torch.save file
 

@@ -1,6 +1,6 @@
 """What ``kocr predict`` and ``kocr eval`` share on how a model reads: the options for input normalisation
 (:mod:`kocr.data.line_normalize`), the decoder (:mod:`kocr.decoding`) and the engine that runs the model
-(:mod:`kocr.engines`), and loading the recogniser they describe."""
+(:mod:`kocr.load`), and loading the recogniser they describe."""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ LENGTH_BONUS = typer.Option(
 def decoder_kwargs(
     decoder: str, lm: str, beam_width: int | None, lm_weight: float | None, length_bonus: float | None
 ) -> dict[str, Any]:
-    """The keyword arguments of ``Recognizer.load`` / ``OnnxRecognizer.load`` for the decoder options."""
+    """The keyword arguments of :func:`kocr.load_recognizer` for the decoder options."""
     return {
         "decoder": decoder,
         "lm": lm,
@@ -89,7 +89,7 @@ def describe(info: dict[str, Any]) -> str:
     return f"decoder: {info['decoder']}" + (f" ({details})" if details else "")
 
 
-def load_recognizer(
+def open_recognizer(
     saved_model: str,
     *,
     charset: str | None,
@@ -101,19 +101,12 @@ def load_recognizer(
     onnx: Path | None = None,
 ) -> Any:
     """The recogniser the options describe: ``--onnx FILE`` run alone, or ``--saved-model`` (a checkpoint,
-    the bundled ``default``, or an ``.onnx`` file) through :meth:`kocr.predict.Recognizer.load`."""
+    the bundled ``default``, or an ``.onnx`` file), through :func:`kocr.load_recognizer`."""
+    from kocr.load import load_exported, load_recognizer
+
     if onnx is not None:
-        from dataclasses import replace
-
-        from kocr.onnx_runtime import OnnxRecognizer
-
-        recognizer = OnnxRecognizer.load(onnx, batch_size=batch_size, device=device, **decoding)
-        if normalize is not None:
-            recognizer.preprocess = replace(recognizer.preprocess, normalize=normalize)
-        return recognizer
-    from kocr.predict import Recognizer
-
-    return Recognizer.load(
+        return load_exported(onnx, device=device, batch_size=batch_size, normalize=normalize, **decoding)
+    return load_recognizer(
         saved_model,
         device=device,
         batch_size=batch_size,

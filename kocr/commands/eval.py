@@ -86,7 +86,7 @@ def evaluate(
         if path is not None and path.exists() and not overwrite:
             raise KocrError(f"{path} exists; pass --overwrite to replace it (or choose another {option})")
     options = _reading.decoder_kwargs(decoder, lm, beam_width, lm_weight, length_bonus)
-    recognizer = _reading.load_recognizer(
+    recognizer = _reading.open_recognizer(
         saved_model, charset=charset, device=device, batch_size=batch_size, normalize=normalize,
         engine=engine, decoding=options,
     )  # fmt: skip

@@ -64,7 +64,8 @@ def predict(
     """
     from kocr.data.images import iter_image_files
     from kocr.errors import KocrError
-    from kocr.predict_files import OUTPUT_FORMATS, predict_files, write_predictions
+    from kocr.runtime.files import predict_files
+    from kocr.runtime.writers import OUTPUT_FORMATS, write_predictions
 
     if onnx is not None and (saved_model != "default" or charset is not None):
         given = "--saved-model/-m" if saved_model != "default" else "--charset"
@@ -95,7 +96,7 @@ def predict(
         print_warning(f"none of the {failures:,} paths given exists")
         raise typer.Exit(1)
     options = _reading.decoder_kwargs(decoder, lm, beam_width, lm_weight, length_bonus)
-    recognizer = _reading.load_recognizer(
+    recognizer = _reading.open_recognizer(
         saved_model, charset=charset, device=device, batch_size=batch_size, normalize=normalize,
         engine=engine, decoding=options, onnx=onnx,
     )  # fmt: skip
@@ -131,7 +132,7 @@ def predict(
 
 
 def _progress(total: int) -> Progress:
-    from kocr.predict_files import CHUNK
+    from kocr.runtime.files import CHUNK
 
     return task_progress("[bold]predict", disable=total < 2 * CHUNK)  # small jobs finish before a bar helps
 

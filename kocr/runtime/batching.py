@@ -1,0 +1,46 @@
+"""Which lines share a batch, and how a batch is padded: the same for every engine, so PyTorch and ONNX
+Runtime read identical batches.
+
+Models that read any width (CTC without TPS) are resized to the model height keeping their aspect ratio,
+sorted by width and batched with their neighbours; a batch is padded only to its widest line (plus the
+model's context margin) instead of one fixed width. Fixed-size models (TPS, PARSeq) batch in input order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+
+from kocr.codecs import Decoded
+from kocr.data.transforms import batches_by_width
+
+
+def batch_groups(widths: Sequence[int], batch_size: int, *, variable_width: bool) -> list[list[int]]:
+    """Indices of each batch: neighbours in width when the model reads any width, else input order."""
+    if variable_width:
+        return batches_by_width(widths, batch_size)
+    return [list(range(s, min(s + batch_size, len(widths)))) for s in range(0, len(widths), batch_size)]
+
+
+def predict_batched(
+    tensors: Sequence[torch.Tensor],
+    preprocess: Any,
+    decode: Callable[[torch.Tensor, torch.Tensor | None], Sequence[Decoded]],
+    *,
+    batch_size: int,
+    variable_width: bool,
+    context_margin: int = 0,
+) -> list[Decoded]:
+    """Preprocessed lines -> decoded rows in input order: batches of similar width when the model reads any
+    width (each padded to its widest line plus ``context_margin``), input order otherwise; ``decode`` maps
+    a padded batch and its lines' own widths (None without a margin) to decoded rows."""
+    results: list[Decoded | None] = [None] * len(tensors)
+    widths = [t.shape[-1] for t in tensors]
+    for group in batch_groups(widths, batch_size, variable_width=variable_width):
+        batch = preprocess.pad_batch([tensors[i] for i in group], extra=context_margin)
+        own = torch.tensor([widths[i] for i in group], dtype=torch.long) if context_margin else None
+        for index, decoded in zip(group, decode(batch, own), strict=True):
+            results[index] = decoded
+    return results  # type: ignore[return-value]
