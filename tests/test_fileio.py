@@ -70,10 +70,10 @@ WRITES = re.compile(
 #: (module, text on the line) → why it writes without kocr.fileio.
 DIRECT_WRITES = {
     (
-        "kocr/training/trainer.py",
+        "kocr/training/reporting.py",
         'path.open("w"',
     ): "log.csv's header: appended to row by row as training goes",
-    ("kocr/training/trainer.py", 'self.path.open("a"'): "log.csv rows: a resumed run continues the log",
+    ("kocr/training/reporting.py", 'self.path.open("a"'): "log.csv rows: a resumed run continues the log",
     ("kocr/data/synth.py", '(self._temp / "gt.txt").open("w"'): "inside a temporary folder renamed whole",
     ("kocr/data/synth.py", "(self._temp / name).write_bytes("): "inside a temporary folder renamed whole",
     ("kocr/data/regions.py", "crop.save(target"): "one of thousands of crops: files, not a document",

@@ -256,7 +256,7 @@ def test_preprocess_normalises_before_resizing_for_grey_and_rgb_models() -> None
 
 def test_training_records_the_setting(tmp_path: Path) -> None:
     from kocr.training.config import TrainConfig
-    from kocr.training.trainer import default_preprocess
+    from kocr.training.startup import default_preprocess
 
     model = {"arch": "crnn", "img_h": 32, "img_w": 100, "input_channel": 1}
     assert default_preprocess(model, TrainConfig(train_data=["x"]))["normalize"] is True

@@ -93,11 +93,11 @@ def test_cpu_bf16_autocast_trains_and_a_resume_keeps_it(tiny_task: dict[str, Pat
     resume = str(first.run_dir / "last.pt")
     kept = Trainer(tiny_train_config(tiny_task, tmp_path, **{**changes, "amp": None}, resume=resume))
     assert kept.run().step == 40  # no --amp given: the run's own
-    assert kept.requested.amp == "bf16"
+    assert kept.config.amp == "bf16"
     assert load_checkpoint(resume).train_config["amp"] == "bf16"
     changed = Trainer(tiny_train_config(tiny_task, tmp_path, **{**changes, "amp": "off"}, resume=resume))
     changed.run()
-    assert changed.requested.amp == "off"
+    assert changed.config.amp == "off"
 
 
 def test_existing_run_folders_are_never_touched(tiny_task: dict[str, Path], tmp_path: Path) -> None:

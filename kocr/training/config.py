@@ -15,9 +15,11 @@ def default_workers() -> int:
     return max(0, min(4, (os.cpu_count() or 1) - 1))
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrainConfig:
-    """Everything a training run depends on. ``None`` means "the model family's default"."""
+    """Everything a training run depends on. ``None`` means "the model family's default".
+
+    Frozen: a run's config is resolved once (:mod:`kocr.training.startup`), then only read."""
 
     train_data: list[str]
     valid_data: list[str] = field(default_factory=list)
@@ -57,6 +59,10 @@ class TrainConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def total_steps(self, steps_per_epoch: int) -> int:
+        """The run's length in optimiser steps: ``iters``, else ``epochs`` (1 if neither) of the data."""
+        return self.iters or (self.epochs or 1) * steps_per_epoch
 
     def resolved(self, arch: str, *, finetuning: bool = False) -> TrainConfig:
         """A copy with the family defaults filled in (``ModelFamily.train_defaults``: clovaai's clip 5,
