@@ -92,7 +92,7 @@ def main() -> None:
 
     from kocr import metrics
     from kocr.data.images import load_image
-    from kocr.data.labelfile import read_label_file
+    from kocr.data.labels.reader import read_label_file
     from kocr.predict import Recognizer
 
     images, truths = [], []

@@ -43,7 +43,7 @@ from PIL import Image
 
 from kocr import metrics
 from kocr.data.images import load_image
-from kocr.data.labelfile import read_label_file
+from kocr.data.labels.reader import read_label_file
 from kocr.predict import Recognizer
 from kocr.text import normalize
 

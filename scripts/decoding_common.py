@@ -20,7 +20,7 @@ import torch
 from kocr import metrics
 from kocr.codecs import Decoded
 from kocr.data.images import load_image
-from kocr.data.labelfile import read_label_file
+from kocr.data.labels.reader import read_label_file
 from kocr.decoding.beam import blank_after
 from kocr.predict import Recognizer, batch_groups
 from kocr.text import normalize

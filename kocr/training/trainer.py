@@ -337,7 +337,7 @@ class Trainer:
         self, config: TrainConfig, charset: Charset, max_length: int, preprocess: Any
     ) -> tuple[ConcatDataset, list[list[int]], list[int], Any]:
         from kocr.data.sources import open_labelled_dataset, with_transform
-        from kocr.data.synth_stream import SynthStream
+        from kocr.data.synth.stream import SynthStream
         from kocr.data.transforms import Augment
 
         if not config.train_data:
