@@ -33,10 +33,10 @@ from PIL import Image, ImageDraw
 from torch.utils.data import DataLoader
 
 from benchmarks.timing import alternate, stopwatch
-from kocr.data.formats import Sample
-from kocr.data.lmdb import LmdbWriter
-from kocr.data.lmdb_build import build_lmdb
-from kocr.data.lmdb_dataset import LmdbDataset
+from kocr.data.labels.samples import Sample
+from kocr.data.lmdb.build import build_lmdb
+from kocr.data.lmdb.dataset import LmdbDataset
+from kocr.data.lmdb.writer import LmdbWriter
 
 SYLLABLES = [chr(c) for c in range(0xAC00, 0xAC00 + 2000, 7)]
 

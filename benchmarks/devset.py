@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from kocr.data.labelfile import read_label_file
+from kocr.data.labels.reader import read_label_file
 from kocr.text import normalize
 
 

@@ -13,7 +13,7 @@ temporary file, which takes the real name when the writing ends without an error
 made with ``open()`` and so with the umask's mode too: ``log.csv``, a training run's log, is appended
 to in place (a resumed run continues it); folders of many small files (``data synth --format images``,
 ``data convert --crop-dir`` crops) are written file by file, the synth folder renamed into place whole;
-LMDBs are written by the lmdb library into a folder renamed into place (:mod:`kocr.data.lmdb`).
+LMDBs are written by the lmdb library into a folder renamed into place (:mod:`kocr.data.lmdb.writer`).
 """
 
 from __future__ import annotations

@@ -39,8 +39,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fontsplit import handwriting_dir, split
 
 from kocr.charsets import Charset
-from kocr.data.fonts import FontFace, faces_in_file, font_coverage, mark_handwriting
-from kocr.data.synth import SynthConfig, render_sample
+from kocr.data.synth.config import SynthConfig
+from kocr.data.synth.fonts import FontFace, faces_in_file, font_coverage, mark_handwriting
+from kocr.data.synth.render import render_sample
 from kocr.text import normalize
 
 CATALOGS = Path("/usr/share/locale/ko/LC_MESSAGES")

@@ -16,8 +16,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fontsplit import font_files
 
-from kocr.data.fonts import faces_in_file, mark_handwriting
-from kocr.data.synth import Degradations, SynthConfig, render_sample
+from kocr.data.synth.config import Degradations, SynthConfig
+from kocr.data.synth.fonts import faces_in_file, mark_handwriting
+from kocr.data.synth.render import render_sample
 
 LINES = (
     ("안녕하세요 반갑습니다", "NanumGothic.ttf"),

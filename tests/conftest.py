@@ -92,7 +92,7 @@ def random_labels(count: int, seed: int) -> list[str]:
 @pytest.fixture(scope="session")
 def tiny_task(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Train/valid LMDBs of rendered digit/Hangul strings and their charset file."""
-    from kocr.data.lmdb import LmdbWriter
+    from kocr.data.lmdb.writer import LmdbWriter
 
     root = tmp_path_factory.mktemp("tiny_task")
     for name, count, seed in (("train", 800, 0), ("valid", 100, 1)):

@@ -74,9 +74,15 @@ DIRECT_WRITES = {
         'path.open("w"',
     ): "log.csv's header: appended to row by row as training goes",
     ("kocr/training/reporting.py", 'self.path.open("a"'): "log.csv rows: a resumed run continues the log",
-    ("kocr/data/synth.py", '(self._temp / "gt.txt").open("w"'): "inside a temporary folder renamed whole",
-    ("kocr/data/synth.py", "(self._temp / name).write_bytes("): "inside a temporary folder renamed whole",
-    ("kocr/data/regions.py", "crop.save(target"): "one of thousands of crops: files, not a document",
+    (
+        "kocr/data/synth/image_folder.py",
+        '(self._temp / "gt.txt").open("w"',
+    ): "inside a temporary folder renamed whole",
+    (
+        "kocr/data/synth/image_folder.py",
+        "(self._temp / name).write_bytes(",
+    ): "inside a temporary folder renamed whole",
+    ("kocr/data/labels/regions.py", "crop.save(target"): "one of thousands of crops: files, not a document",
     ("kocr/checkpoints/format.py", "torch.save(payload, temporary)"): "inside fileio.atomic_write",
     ("kocr/commands/charset.py", "charset.save(output)"): "Charset.save writes through fileio",
     ("kocr/commands/lm.py", "model.save(output)"): "CharLM.save writes through fileio",

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from kocr.data import fonts
-from kocr.data.fonts import (
+from kocr.data.synth import fonts
+from kocr.data.synth.fonts import (
     FontFace,
     Glyph,
     clear_memory_cache,

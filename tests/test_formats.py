@@ -1,4 +1,4 @@
-"""kocr.data.formats: AI Hub JSON, labels.txt and gt.txt to samples; writing gt.txt; splits."""
+"""kocr.data.labels: AI Hub JSON, labels.txt and gt.txt to samples; writing gt.txt; splits."""
 
 from __future__ import annotations
 
@@ -10,17 +10,13 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from kocr.data.formats import (
-    Kind,
-    Sample,
-    convert,
-    read_aihub,
-    read_label_samples,
-    sample_type,
-    split_samples,
-    write_gt,
-)
-from kocr.data.labelfile import read_label_file
+from kocr.data.labels.aihub import read_aihub, sample_type
+from kocr.data.labels.convert import convert, read_label_samples
+from kocr.data.labels.problems import Kind
+from kocr.data.labels.reader import read_label_file
+from kocr.data.labels.samples import Sample
+from kocr.data.labels.split import split_samples
+from kocr.data.labels.writer import write_gt
 from kocr.errors import InputFileError, KocrError
 
 AIHUB = Path(__file__).resolve().parent / "fixtures" / "aihub"

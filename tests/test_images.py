@@ -10,9 +10,9 @@ import pytest
 from PIL import Image
 
 from kocr.data.images import IMAGE_SUFFIXES, MAX_SKIP, iter_image_files
-from kocr.data.labelfile import read_label_file
-from kocr.data.lmdb import LmdbWriter
-from kocr.data.lmdb_dataset import LmdbDataset
+from kocr.data.labels.reader import read_label_file
+from kocr.data.lmdb.dataset import LmdbDataset
+from kocr.data.lmdb.writer import LmdbWriter
 from kocr.data.sources import LabelFileDataset
 from kocr.errors import KocrError
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kocr.data.labelfile import read_label_file
+from kocr.data.labels.reader import read_label_file
 from kocr.errors import InputFileError
 
 

@@ -175,8 +175,9 @@ def test_bold_tight_crop_keeps_its_polarity() -> None:
 def test_rendered_lines_of_either_polarity_come_out_alike() -> None:
     """kocr's own renderer (textures, blur, noise, JPEG, geometry): a line and its negative give the
     same normalised image, dark on light."""
-    from kocr.data.fonts import faces_in_file
-    from kocr.data.synth import SynthConfig, render_line
+    from kocr.data.synth.config import SynthConfig
+    from kocr.data.synth.fonts import faces_in_file
+    from kocr.data.synth.render import render_line
 
     face = faces_in_file(noto.sans_path())[0]
     config = SynthConfig(charset="ko-2350", fonts=(face,))

@@ -1,5 +1,5 @@
-"""kocr.data.lmdb, lmdb_build, lmdb_dataset, lmdb_stats: clovaai's exact layout, safe writes, shared read
-handles, label filtering, stats."""
+"""kocr.data.lmdb (layout, writer, handles, build, dataset, stats): clovaai's exact layout, safe writes,
+shared read handles, label filtering, stats."""
 
 from __future__ import annotations
 
@@ -16,11 +16,13 @@ from PIL import Image
 from torch.utils.data import DataLoader
 
 from kocr.charsets import Charset
-from kocr.data.formats import Sample
-from kocr.data.lmdb import LmdbWriter, find_lmdbs, open_lmdb
-from kocr.data.lmdb_build import build_lmdb
-from kocr.data.lmdb_dataset import LmdbDataset
-from kocr.data.lmdb_stats import lmdb_stats
+from kocr.data.labels.samples import Sample
+from kocr.data.lmdb.build import build_lmdb
+from kocr.data.lmdb.dataset import LmdbDataset
+from kocr.data.lmdb.handles import open_lmdb
+from kocr.data.lmdb.layout import find_lmdbs
+from kocr.data.lmdb.stats import lmdb_stats
+from kocr.data.lmdb.writer import LmdbWriter
 from kocr.errors import KocrError
 
 
@@ -176,7 +178,7 @@ def test_build_skips_bad_images_and_writes_every_good_one(tmp_path: Path, worker
     ]
     report = build_lmdb(samples, tmp_path / "db", workers=workers)
     assert report.written == 4 and report.total == 7
-    skipped = {s.where: s.reason for s in report.skipped}
+    skipped = {s.where: s.message for s in report.skipped}
     assert set(skipped) == {"gt.txt:2", "gt.txt:4", "gt.txt:5"}
     assert skipped["gt.txt:2"].startswith("not a readable image")
     assert skipped["gt.txt:4"] == "file not found" and skipped["gt.txt:5"] == "empty file"
@@ -279,12 +281,12 @@ def test_label_filtering_is_counted_and_logged_once(tmp_path: Path, caplog: pyte
     labels = ["가나다", "가나다라마바사", "똠얌꿍", "", "  ", "가\u1100\u1161", "가  나", "ABC"]
     clovaai_style_lmdb(tmp_path / "db", [(png_bytes(), label) for label in labels])
     charset = Charset(list("가나다라마바사 ABC"), name="small")
-    with caplog.at_level(logging.INFO, logger="kocr.data.lmdb_dataset"):
+    with caplog.at_level(logging.INFO, logger="kocr.data.lmdb.dataset"):
         dataset = LmdbDataset(tmp_path / "db", charset=charset, max_length=5)
     assert list(dataset.labels) == ["가나다", "가가", "가 나", "ABC"]  # NFD ᄀ+ᅡ composes to 가
     assert dataset.dropped == {"empty": 2, "too long": 1, "unknown symbols": 1}
     assert dataset.keys.tolist() == [1, 6, 7, 8]
-    records = [r for r in caplog.records if r.name == "kocr.data.lmdb_dataset"]
+    records = [r for r in caplog.records if r.name == "kocr.data.lmdb.dataset"]
     assert len(records) == 1 and records[0].levelno == logging.WARNING
     message = records[0].getMessage()
     assert "using 4 of 8 samples" in message and "dropped 4" in message
@@ -295,7 +297,7 @@ def test_label_filtering_is_counted_and_logged_once(tmp_path: Path, caplog: pyte
 
 def test_case_fold_and_no_charset_filter(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     clovaai_style_lmdb(tmp_path / "db", [(png_bytes(), "Hello 한글"), (png_bytes(), "x" * 30)])
-    with caplog.at_level(logging.INFO, logger="kocr.data.lmdb_dataset"):
+    with caplog.at_level(logging.INFO, logger="kocr.data.lmdb.dataset"):
         dataset = LmdbDataset(tmp_path / "db", case_fold=True, max_length=25)
     assert list(dataset.labels) == ["hello 한글"] and dataset.dropped == {"too long": 1}
     assert "dropped 1" in caplog.text
@@ -307,7 +309,7 @@ def test_unreadable_image_is_skipped_at_read_time(tmp_path: Path, caplog: pytest
         writer.add(b"\x89PNG\r\n\x1a\n broken", "둘")
         writer.add(png_bytes(14, 8), "셋")
     dataset = LmdbDataset(tmp_path / "db")
-    with caplog.at_level(logging.WARNING, logger="kocr.data.lmdb_dataset"):
+    with caplog.at_level(logging.WARNING, logger="kocr.data.lmdb.dataset"):
         image, label = dataset[1]
         again = dataset[1]
     assert (image.size, label) == ((14, 8), "셋") and again[1] == "셋"
@@ -376,7 +378,7 @@ def test_missing_and_undecodable_labels_are_dropped_and_counted(
         txn.put(b"label-000000003", "한글".encode("cp949"))  # label-000000002 is missing
         txn.put(b"num-samples", b"3")
     env.close()
-    with caplog.at_level(logging.WARNING, logger="kocr.data.lmdb_dataset"):
+    with caplog.at_level(logging.WARNING, logger="kocr.data.lmdb.dataset"):
         dataset = LmdbDataset(tmp_path / "db")
     assert list(dataset.labels) == ["좋음"]
     assert dataset.dropped == {"missing label": 1, "label not UTF-8": 1}
@@ -403,7 +405,7 @@ def test_a_filter_that_drops_many_samples_says_so_loudly(
     labels = ["가나다"] * 70 + ["가나다라마바사가나다라마바사"] * 28 + ["똠"] * 2
     clovaai_style_lmdb(tmp_path / "db", [(png_bytes(), label) for label in labels])
     charset = Charset(list("가나다라마바사"), name="small")
-    with caplog.at_level(logging.WARNING, logger="kocr.data.lmdb_dataset"):
+    with caplog.at_level(logging.WARNING, logger="kocr.data.lmdb.dataset"):
         LmdbDataset(tmp_path / "db", charset=charset, max_length=13)
     message = caplog.records[-1].getMessage()
     loud = message.splitlines()[0]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO_ROOT
 
-from kocr.data.synth_config import load_recipe
+from kocr.data.synth.recipes import load_recipe
 
 RECIPES = [REPO_ROOT / "scripts" / "recipes" / name for name in ("synth_v4.toml", "synth_v5.toml")]
 

@@ -11,7 +11,8 @@ import pytest
 from conftest import assert_no_traceback, render_line, run_kocr
 from PIL import Image
 
-from kocr.data.formats import Kind, parse_box, read_aihub
+from kocr.data.labels.aihub import parse_box, read_aihub
+from kocr.data.labels.problems import Kind
 
 WORDS = ("간판", "가나다", "영업중")
 
@@ -131,8 +132,8 @@ def test_crop_dir_needs_aihub_input(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("suffix", [".png", ".jpg"])
 def test_crops_keep_the_photo_kind(tmp_path: Path, suffix: str) -> None:
-    from kocr.data.formats import Region
-    from kocr.data.regions import crop_regions
+    from kocr.data.labels.regions import crop_regions
+    from kocr.data.labels.samples import Region
 
     photo = tmp_path / f"scene{suffix}"
     Image.new("RGBA" if suffix == ".png" else "RGB", (50, 40), (10, 20, 30)).save(photo)
@@ -144,8 +145,8 @@ def test_crops_keep_the_photo_kind(tmp_path: Path, suffix: str) -> None:
 
 
 def test_a_phone_photo_is_turned_only_when_the_label_file_saw_it_turned(tmp_path: Path) -> None:
-    from kocr.data.formats import Region
-    from kocr.data.regions import crop_regions
+    from kocr.data.labels.regions import crop_regions
+    from kocr.data.labels.samples import Region
 
     shown = Image.new("RGB", (60, 40), "white")  # as a viewer shows it: a red square top left
     shown.paste((220, 0, 0), (4, 4, 16, 16))

@@ -14,7 +14,13 @@ from PIL import Image
 from kocr.charsets import Charset
 from kocr.charsets.hangul import is_syllable
 from kocr.charsets.lookalikes import are_lookalikes, lookalikes
-from kocr.data.corpus import (
+from kocr.data.synth.config import Degradations, SynthConfig
+from kocr.data.synth.fonts import FontCoverage, FontFace, clear_memory_cache, faces_in_file, font_coverage
+from kocr.data.synth.generate import generate
+from kocr.data.synth.plan import Plan
+from kocr.data.synth.preview import contact_sheet
+from kocr.data.synth.render import render_line, render_sample
+from kocr.data.synth.texts import (
     KINDS,
     TextConfig,
     TextGenerator,
@@ -23,16 +29,6 @@ from kocr.data.corpus import (
     builtin_word_list,
     corpus_chunks,
     parse_text_mix,
-)
-from kocr.data.fonts import FontCoverage, FontFace, clear_memory_cache, faces_in_file, font_coverage
-from kocr.data.synth import (
-    Degradations,
-    Plan,
-    SynthConfig,
-    contact_sheet,
-    generate,
-    render_line,
-    render_sample,
 )
 from kocr.errors import KocrError
 
@@ -204,7 +200,7 @@ def test_output_is_byte_identical_with_one_or_two_workers(
 
 def test_lmdb_output(faces: tuple[FontFace, ...], tmp_path: Path) -> None:
     lmdb = pytest.importorskip("lmdb")
-    pytest.importorskip("kocr.data.lmdb")
+    pytest.importorskip("kocr.data.lmdb.writer")
     seen: list[int] = []
     _, kept = generate(_config(faces), 6, tmp_path / "db", keep_first=3, progress=lambda d, t: seen.append(d))
     assert seen == [1, 2, 3, 4, 5, 6] and len(kept) == 3

@@ -12,8 +12,8 @@ from conftest import assert_no_traceback, run_kocr, tiny_train_config
 
 from kocr.charsets import Charset
 from kocr.checkpoints import load_checkpoint
-from kocr.data.synth_config import load_recipe
-from kocr.data.synth_stream import BLOCK, VALIDATION_BASE, VIRTUAL_SIZE, SynthStream, is_synth_source
+from kocr.data.synth.recipes import load_recipe
+from kocr.data.synth.stream import BLOCK, VALIDATION_BASE, VIRTUAL_SIZE, SynthStream, is_synth_source
 from kocr.errors import KocrError
 from kocr.training.sampling import MixedEpochSampler, StreamPart
 from kocr.training.trainer import Trainer

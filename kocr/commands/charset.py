@@ -10,7 +10,8 @@ from rich.table import Table
 
 from kocr.commands import _validate
 from kocr.commands._console import print_warning, stderr, stdout
-from kocr.data.labelfile import LabelFile, LabelProblem
+from kocr.data.labels.problems import Problem
+from kocr.data.labels.reader import LabelFile
 
 charset_app = typer.Typer(
     help="Inspect charsets, build one from labels, check label coverage.", no_args_is_help=True
@@ -213,7 +214,7 @@ def check(
 
 
 def _read_all(paths: list[Path], fmt: str) -> list[LabelFile]:
-    from kocr.data.labelfile import read_label_file
+    from kocr.data.labels.reader import read_label_file
 
     return [read_label_file(path, fmt) for path in paths]  # type: ignore[arg-type]
 
@@ -224,7 +225,7 @@ def _normalised_labels(label_file: LabelFile) -> list[str]:
     return [normalize(record.label) for record in label_file.records]
 
 
-def _report_problems(problems: list[LabelProblem]) -> None:
+def _report_problems(problems: list[Problem]) -> None:
     if not problems:
         return
     print_warning(f"{len(problems):,} line(s) could not be used:")

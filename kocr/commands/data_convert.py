@@ -13,7 +13,7 @@ from kocr.commands import _validate
 from kocr.commands._console import print_warning, stderr, stdout, task_progress
 
 if TYPE_CHECKING:
-    from kocr.data.formats import Conversion
+    from kocr.data.labels.samples import Conversion
 
 MAX_PROBLEMS_SHOWN = 10
 
@@ -24,7 +24,7 @@ def register(data_app: typer.Typer) -> None:
 
 
 def _sample_types(values: list[str]) -> None:
-    from kocr.data.formats import sample_type
+    from kocr.data.labels.aihub import sample_type
 
     for value in values:
         sample_type(value)
@@ -85,8 +85,9 @@ def convert_command(
 
     An image listed twice keeps its first line; the repeats (and any second label) are reported.
     """
-    from kocr.data.formats import convert, write_gt
-    from kocr.data.regions import check_crop_dir
+    from kocr.data.labels.convert import convert
+    from kocr.data.labels.regions import check_crop_dir
+    from kocr.data.labels.writer import write_gt
     from kocr.errors import KocrError
 
     if output.exists() and not overwrite:
@@ -122,7 +123,7 @@ def convert_command(
 def _crop(conversion: Conversion, crop_dir: Path, workers: int, overwrite: bool) -> None:
     """Cut the regions out into ``crop_dir``: the crops join the samples, the failures the problems."""
 
-    from kocr.data.regions import crop_regions
+    from kocr.data.labels.regions import crop_regions
 
     with task_progress("cropping regions") as progress:
         task = progress.add_task("crop", total=len(conversion.regions))
@@ -194,7 +195,10 @@ def split_command(
 
     All lines of one image go to the same part; an empty part is an error.
     """
-    from kocr.data.formats import find_duplicates, read_label_samples, split_samples, write_gt
+    from kocr.data.labels.convert import read_label_samples
+    from kocr.data.labels.duplicates import find_duplicates
+    from kocr.data.labels.split import split_samples
+    from kocr.data.labels.writer import write_gt
     from kocr.errors import KocrError
 
     parsed = _validate.ratio_list(ratios, counts=(2, 3), total=True, positive=True)

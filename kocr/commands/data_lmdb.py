@@ -14,7 +14,7 @@ from kocr.commands import _validate
 from kocr.commands._console import print_warning, stderr, stdout, task_progress
 
 if TYPE_CHECKING:
-    from kocr.data.lmdb_stats import LmdbStats, SizeStats
+    from kocr.data.lmdb.stats import LmdbStats, SizeStats
 
 MAX_SKIPPED_SHOWN = 10
 SKIPPED_FILE = "skipped.txt"
@@ -63,9 +63,9 @@ def lmdb_command(
     """
 
     from kocr.commands.data_convert import print_problems
-    from kocr.data.formats import convert
-    from kocr.data.lmdb import check_replaceable
-    from kocr.data.lmdb_build import build_lmdb
+    from kocr.data.labels.convert import convert
+    from kocr.data.lmdb.build import build_lmdb
+    from kocr.data.lmdb.writer import check_replaceable
     from kocr.errors import KocrError
 
     check_replaceable(output, overwrite)  # fail before reading anything
@@ -86,7 +86,7 @@ def lmdb_command(
             progress=lambda n: progress.advance(task, n),
         )
     lost = [f"{p.where}\t\t{p.kind}: {p.message}" for p in conversion.problems if p.dropped]
-    lost += [f"{s.where}\t{s.image}\t{s.reason}" for s in report.skipped]
+    lost += [f"{s.where}\t{s.image}\t{s.message}" for s in report.skipped]
     if lost:
         from kocr.fileio import atomic_write_text
 
@@ -125,8 +125,8 @@ def stats_command(
 ) -> None:
     """Samples, label lengths, charset coverage and image sizes of LMDB datasets."""
     from kocr.charsets import Charset
-    from kocr.data.lmdb import find_lmdbs
-    from kocr.data.lmdb_stats import lmdb_stats
+    from kocr.data.lmdb.layout import find_lmdbs
+    from kocr.data.lmdb.stats import lmdb_stats
     from kocr.errors import InputFileError
 
     chosen = Charset.load(charset)

@@ -14,8 +14,9 @@ from kocr.commands import _validate
 from kocr.commands._console import print_warning, stderr, stdout, task_progress
 
 if TYPE_CHECKING:
-    from kocr.data.fonts import FontFace
-    from kocr.data.synth import Plan, SynthReport
+    from kocr.data.synth.fonts import FontFace
+    from kocr.data.synth.generate import SynthReport
+    from kocr.data.synth.plan import Plan
 
 PREVIEW_LINES = 40
 
@@ -28,7 +29,7 @@ def register(data_app: typer.Typer) -> None:
 def _faces(
     fonts: list[Path], font_files: list[Path], system: bool | None, handwriting: list[str]
 ) -> list[FontFace]:
-    from kocr.data.fonts import DEFAULT_HANDWRITING_PATTERNS, discover_fonts
+    from kocr.data.synth.fonts import DEFAULT_HANDWRITING_PATTERNS, discover_fonts
 
     patterns = tuple(handwriting) or DEFAULT_HANDWRITING_PATTERNS
     return discover_fonts(fonts, font_files, system=system, packaged=system, handwriting_patterns=patterns)
@@ -58,7 +59,7 @@ def _system_fonts(use: bool, refuse: bool) -> bool | None:
 
 def parse_text_mix_lazily(spec: str) -> dict[str, float]:
     """--text-mix checked as the renderer will take it (names, numbers, no negative weight)."""
-    from kocr.data.corpus import TextConfig, parse_text_mix
+    from kocr.data.synth.texts import TextConfig, parse_text_mix
 
     return TextConfig(weights=parse_text_mix(spec)).weights
 
@@ -177,8 +178,10 @@ def synth_command(
 ) -> None:
     """Render synthetic Korean text lines (print and handwriting fonts, degraded) into an LMDB."""
 
-    from kocr.data.corpus import TextConfig, parse_text_mix
-    from kocr.data.synth import Degradations, SynthConfig, generate, plan
+    from kocr.data.synth.config import Degradations, SynthConfig
+    from kocr.data.synth.generate import generate
+    from kocr.data.synth.plan import plan
+    from kocr.data.synth.texts import TextConfig, parse_text_mix
 
     for low, high, what in ((min_chars, max_chars, "chars"), (min_height, max_height, "height")):
         if low > high:
@@ -188,7 +191,7 @@ def synth_command(
     system = _system_fonts(system_fonts, no_system_fonts)
     _check_output(output, fmt, overwrite)
     if recipe is not None:
-        from kocr.data.synth_config import load_recipe
+        from kocr.data.synth.recipes import load_recipe
 
         config = load_recipe(recipe, seed=seed).config
     else:
@@ -226,11 +229,11 @@ def synth_command(
 def _check_output(output: Path, fmt: str, overwrite: bool) -> None:
     """Fail before the (slow) font check when the output cannot be written."""
     if fmt == "lmdb":
-        from kocr.data.lmdb import check_replaceable
+        from kocr.data.lmdb.writer import check_replaceable
 
         check_replaceable(output, overwrite)
     else:
-        from kocr.data.synth import ImageFolderWriter
+        from kocr.data.synth.image_folder import ImageFolderWriter
 
         ImageFolderWriter(output, overwrite=overwrite).check()
 
@@ -262,7 +265,7 @@ def _print_summary(report: SynthReport, the_plan: Plan) -> None:
 
 
 def _write_preview(path: Path, kept: list[tuple[bytes, str]], the_plan: Plan) -> None:
-    from kocr.data.synth import contact_sheet
+    from kocr.data.synth.preview import contact_sheet
 
     labels = "".join(label for _, label in kept)
     printed = [c for c in the_plan.coverages if not c.face.handwriting] or list(the_plan.coverages)
@@ -296,8 +299,8 @@ def fonts_command(
     """List fonts and how many charset characters each really draws (empty and .notdef glyphs excluded)."""
     from kocr.charsets import Charset
     from kocr.charsets.hangul import is_ks_x_1001, is_syllable
-    from kocr.data.corpus import allowed_characters
-    from kocr.data.fonts import font_coverages
+    from kocr.data.synth.fonts import font_coverages
+    from kocr.data.synth.texts import allowed_characters
     from kocr.errors import KocrError
 
     chosen = Charset.load(charset)

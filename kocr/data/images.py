@@ -1,7 +1,7 @@
 """Images in, PIL images out: which files are images, decoding them, converting their colour mode.
 
 Shared by prediction (:class:`kocr.Recognizer` takes paths, bytes, PIL images and numpy arrays), the
-training datasets (:mod:`kocr.data.lmdb_dataset`, :mod:`kocr.data.sources`) and preprocessing
+training datasets (:mod:`kocr.data.lmdb.dataset`, :mod:`kocr.data.sources`) and preprocessing
 (:mod:`kocr.data.transforms`), so every path through kocr reads and converts an image the same way.
 
 :class:`SkipUnreadable` is the datasets' common answer to an image that fails to decode mid-epoch.
@@ -70,7 +70,7 @@ def load_image(source: ImageInput) -> Image.Image:
     raise TypeError(f"cannot read an image from {type(source).__name__}; expected {ACCEPTED_IMAGE_INPUTS}")
 
 
-def image_key(image: str | os.PathLike[str]) -> str:
+def canonical_image_path(image: str | os.PathLike[str]) -> str:
     """One string per image file, however its path is spelled (``a/../x.png`` is ``x.png``): how the
     data tools tell that an image is listed twice."""
     return os.path.normcase(os.path.abspath(image))
@@ -112,6 +112,18 @@ def decode_bytes(data: bytes) -> Image.Image:
     image = Image.open(io.BytesIO(data))
     image.load()
     return image
+
+
+def image_error(exc: Exception) -> str:
+    """Why PIL could not decode an image, in words (for skip lists and dataset warnings)."""
+    if isinstance(exc, UnidentifiedImageError):  # its message names a BytesIO object, not the file
+        return "not a readable image (unknown format or not an image)"
+    return f"not a readable image ({_short(exc)})"
+
+
+def _short(exc: BaseException, width: int = 120) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def open_image(file: Any) -> Image.Image:

@@ -56,7 +56,7 @@ from PIL import Image, ImageFilter
 
 from kocr.errors import KocrError
 
-MARGIN_Y = 0.15  # of the text height, above and below: kocr.data.synth leaves 0.04–0.25
+MARGIN_Y = 0.15  # of the text height, above and below: kocr.data.synth.render leaves 0.04–0.25
 MARGIN_X = 0.3  # left and right: the renderer leaves 0.05–0.6
 GAP = 1.5  # ink further than this many text heights from the line is not part of it
 MIN_CONTRAST = 20.0  # grey levels between paper and ink below which a crop counts as blank

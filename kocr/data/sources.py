@@ -8,7 +8,7 @@
   the file's folder, as clovaai's ``create_lmdb_dataset.py`` joins them, or to ``image_root``;
 - a folder holding ``gt.txt`` or ``labels.txt``;
 - for training, ``synth:RECIPE.toml`` (or a ``.toml`` file): lines rendered on the fly
-  (:mod:`kocr.data.synth_stream`).
+  (:mod:`kocr.data.synth.stream`).
 
 Label files get the same treatment as LMDBs: labels normalised, samples that cannot be used (missing
 image, label outside the charset, too long, empty, malformed line) counted per reason and logged once,
@@ -30,9 +30,9 @@ from PIL import Image
 from torch.utils.data import ConcatDataset, Dataset
 
 from kocr.charsets import Charset
-from kocr.data.filtering import LabelFilter
-from kocr.data.images import SkipUnreadable, check_image_mode, convert_mode, image_key, open_image
-from kocr.data.labelfile import describe_decode_error, read_label_file
+from kocr.data.images import SkipUnreadable, canonical_image_path, check_image_mode, convert_mode, open_image
+from kocr.data.labels.filtering import LabelFilter
+from kocr.data.labels.reader import describe_decode_error, read_label_file
 from kocr.errors import InputFileError
 from kocr.text import normalize
 
@@ -52,9 +52,9 @@ def open_labelled_dataset(
     image_root: str | os.PathLike[str] | None = None,
 ) -> Dataset:
     """A dataset of ``(transform(image), label)`` for any supported location (see the module docs)."""
-    from kocr.data.lmdb import find_lmdbs
-    from kocr.data.lmdb_dataset import LmdbDataset
-    from kocr.data.synth_stream import is_synth_source, open_synth_source
+    from kocr.data.lmdb.dataset import LmdbDataset
+    from kocr.data.lmdb.layout import find_lmdbs
+    from kocr.data.synth.stream import is_synth_source, open_synth_source
 
     if is_synth_source(path):
         return open_synth_source(
@@ -100,7 +100,7 @@ class LabelFileDataset(SkipUnreadable, Dataset):
 
     An image that cannot be decoded at read time is logged once and the next readable sample is
     returned instead (:class:`kocr.data.images.SkipUnreadable`), as in
-    :class:`kocr.data.lmdb_dataset.LmdbDataset`; ``image_mode`` converts as there too.
+    :class:`kocr.data.lmdb.dataset.LmdbDataset`; ``image_mode`` converts as there too.
     """
 
     def __init__(
@@ -131,12 +131,12 @@ class LabelFileDataset(SkipUnreadable, Dataset):
             image = self.root / (record.image or "")
             if reason is None and not image.is_file():
                 reason = "missing image"
-            if reason is None and image_key(image) in seen:
+            if reason is None and canonical_image_path(image) in seen:
                 reason = "image listed twice"
             if reason is not None:
                 checks.drop(reason, f"line {record.line} {record.image}", label)
                 continue
-            seen.add(image_key(image))
+            seen.add(canonical_image_path(image))
             self.images.append(image)
             self.labels.append(label)
             self.wheres.append(record.where)
@@ -182,7 +182,7 @@ def iter_labelled_samples(
     Unlike the training datasets nothing is dropped: evaluation must score every labelled image, and
     an unusable line of a label file is logged once per line.
     """
-    from kocr.data.lmdb import find_lmdbs
+    from kocr.data.lmdb.layout import find_lmdbs
 
     path = Path(path)
     if not path.exists():
@@ -236,15 +236,16 @@ def _read_file(path: Path) -> bytes:
 
 
 def _lmdb_samples(path: Path) -> Iterator[LabelledSample]:
-    from kocr.data.lmdb import image_key, iter_labels, label_key, open_lmdb, read_num_samples
+    from kocr.data.lmdb.handles import open_lmdb
+    from kocr.data.lmdb.layout import iter_labels, lmdb_image_key, lmdb_label_key, read_num_samples
 
     env = open_lmdb(path)
     with env.begin() as txn:
         total = read_num_samples(txn, path)
         for index, raw in iter_labels(txn, total):
-            name = image_key(index).decode()
+            name = lmdb_image_key(index).decode()
             if raw is None:
-                logger.warning("%s: %s is missing; sample skipped", path, label_key(index).decode())
+                logger.warning("%s: %s is missing; sample skipped", path, lmdb_label_key(index).decode())
                 continue
             where = f"{path}:{name}"
             load = functools.partial(_read_lmdb_image, path, index)
@@ -256,15 +257,16 @@ def _lmdb_samples(path: Path) -> Iterator[LabelledSample]:
                 label = ""
                 hint = "rebuild the LMDB from UTF-8 labels (kocr data lmdb)"
                 reason = describe_decode_error(bytes(raw), exc, unit="the label", hint=hint)
-                problem = f"{label_key(index).decode()} is {reason}"
+                problem = f"{lmdb_label_key(index).decode()} is {reason}"
             yield LabelledSample(name, label, where, load, path=where, problem=problem)
 
 
 def _read_lmdb_image(path: Path, index: int) -> bytes:
-    from kocr.data.lmdb import image_key, open_lmdb
+    from kocr.data.lmdb.handles import open_lmdb
+    from kocr.data.lmdb.layout import lmdb_image_key
 
     with open_lmdb(path).begin() as txn:
-        data = txn.get(image_key(index))
+        data = txn.get(lmdb_image_key(index))
     if data is None:
-        raise InputFileError(path, f"{image_key(index).decode()} is missing")
+        raise InputFileError(path, f"{lmdb_image_key(index).decode()} is missing")
     return bytes(data)

@@ -17,6 +17,9 @@ import torch
 from torch.utils.data import ConcatDataset, DataLoader, Dataset, Subset
 
 from kocr.charsets import Charset
+from kocr.data.sources import open_labelled_dataset, with_transform
+from kocr.data.synth.stream import SynthStream
+from kocr.data.transforms import Augment
 from kocr.errors import KocrError
 from kocr.training import distributed
 from kocr.training.augmentation import KeyedSampler, KeyedSamples, TrainTransform
@@ -41,10 +44,6 @@ def open_training_data(
 ) -> TrainingData:
     """Open ``config``'s training and validation sets; ``say`` tells where validation samples come from
     when no ``--valid-data`` is given."""
-    from kocr.data.sources import open_labelled_dataset, with_transform
-    from kocr.data.synth_stream import SynthStream
-    from kocr.data.transforms import Augment
-
     if not config.train_data:
         raise KocrError("no training data given (--train-data)")
     augment = Augment() if config.augment else None

@@ -9,7 +9,7 @@ One sampler covers the three jobs so they cannot disagree:
   seen in the current epoch without reading them and continues with exactly the batches it would have
   trained on;
 - **streams**: a part given as a :class:`StreamPart` (lines rendered on the fly,
-  :mod:`kocr.data.synth_stream`) is not shuffled but read forward: its k-th draw in epoch e is local index
+  :mod:`kocr.data.synth.stream`) is not shuffled but read forward: its k-th draw in epoch e is local index
   ``e × epoch_size + k``, so every epoch reads new lines and a resume reads the same ones.
 """
 

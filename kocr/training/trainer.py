@@ -37,6 +37,7 @@ from torch.utils.data import DataLoader
 from kocr.charsets import Charset
 from kocr.checkpoints import save_checkpoint
 from kocr.checkpoints.train_state import capture_train_state
+from kocr.data.transforms import Preprocess
 from kocr.devices import resolve_device
 from kocr.errors import KocrError
 from kocr.metrics import RunningMetrics
@@ -81,8 +82,6 @@ class Trainer:
         self._stop_requested = False
 
     def run(self) -> TrainResult:
-        from kocr.data.transforms import Preprocess
-
         # The device is always the one asked now, on a resume too (kocr.training.resume).
         device = resolve_device(self.requested.device)
         dist_info = distributed.setup(device)

@@ -8,9 +8,10 @@ Formats:
 - ``lines``: every non-empty line is a label with no image (a text corpus, a list of words).
 
 The reader never stops at a bad line and never drops one silently: a line that cannot be used becomes
-a :class:`LabelProblem` naming the file and line, and the caller decides (report, or ``--strict``
-fail). A UTF-8 BOM, CRLF line ends and trailing blanks are handled; a line that is not UTF-8 is
-reported with a hint, because Korean files saved as CP949/EUC-KR are common.
+a :class:`~kocr.data.labels.problems.Problem` (kind ``unusable line``) naming the file and line, and
+the caller decides (report, or ``--strict`` fail). A UTF-8 BOM, CRLF line ends and trailing blanks are
+handled; a line that is not UTF-8 is reported with a hint, because Korean files saved as CP949/EUC-KR
+are common.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from kocr.data.labels.problems import Kind, Problem
 from kocr.errors import InputFileError
 
 LabelFormat = Literal["auto", "gt", "labels", "lines"]
@@ -41,18 +43,6 @@ class LabelRecord:
         return f"{self.source}:{self.line}"
 
 
-@dataclass(frozen=True)
-class LabelProblem:
-    """A line that could not be used, and why."""
-
-    source: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.source}:{self.line}: {self.message}"
-
-
 @dataclass
 class LabelFile:
     """The parsed contents of a label file."""
@@ -60,7 +50,7 @@ class LabelFile:
     path: Path
     format: str
     records: list[LabelRecord] = field(default_factory=list)
-    problems: list[LabelProblem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # unusable lines
 
 
 def read_label_file(path: str | Path, fmt: LabelFormat = "auto", *, strict: bool = False) -> LabelFile:
@@ -99,7 +89,7 @@ def read_label_file(path: str | Path, fmt: LabelFormat = "auto", *, strict: bool
             continue  # blank line
         if strict:
             raise InputFileError(path, problem, line_number)
-        result.problems.append(LabelProblem(source, line_number, problem))
+        result.problems.append(Problem(Kind.BAD_LINE, source, problem, line_number))
     return result
 
 

@@ -16,21 +16,11 @@ from typing import Literal
 
 from PIL import Image
 
-from kocr.data.lmdb import LmdbWriter, image_error
+from kocr.data.images import image_error
+from kocr.data.labels.problems import Kind, Problem
+from kocr.data.lmdb.writer import LmdbWriter
 from kocr.errors import KocrError
 from kocr.iterutils import chunked, ordered_map
-
-
-@dataclass(frozen=True)
-class SkippedSample:
-    """An input sample that was not written, and why."""
-
-    where: str
-    image: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.where}: {self.image}: {self.reason}"
 
 
 @dataclass
@@ -39,7 +29,7 @@ class BuildReport:
 
     output: Path
     written: int = 0
-    skipped: list[SkippedSample] = field(default_factory=list)
+    skipped: list[Problem] = field(default_factory=list)  # unreadable images, with ``image`` set
     seconds: float = 0.0
 
     @property
@@ -84,7 +74,7 @@ def build_lmdb(
     with contextlib.closing(checked), LmdbWriter(output, overwrite=overwrite, map_size=map_size) as writer:
         for (image, label, where), (data, reason) in zip(items, checked, strict=True):
             if data is None:
-                skipped = SkippedSample(where, image, reason or "unreadable")
+                skipped = Problem.at(Kind.UNREADABLE_IMAGE, where, reason or "unreadable", image=image)
                 if strict:
                     raise KocrError(f"{skipped} (nothing written: --strict)")
                 report.skipped.append(skipped)

@@ -117,12 +117,12 @@ def parse_word_list(text: str) -> WordList:
 
 @cache
 def builtin_word_list() -> WordList:
-    """The word list shipped in the package (``kocr/data/wordlist_ko.txt``)."""
+    """The word list shipped in the package (``kocr/data/synth/wordlist_ko.txt``)."""
     try:
-        text = resources.files("kocr.data").joinpath("wordlist_ko.txt").read_text(encoding="utf-8")
+        text = resources.files("kocr.data.synth").joinpath("wordlist_ko.txt").read_text(encoding="utf-8")
     except FileNotFoundError:
         raise KocrError(
-            "the built-in word list kocr/data/wordlist_ko.txt is missing from this install"
+            "the built-in word list kocr/data/synth/wordlist_ko.txt is missing from this install"
         ) from None
     return parse_word_list(text)
 
@@ -156,7 +156,7 @@ def corpus_chunks(lines: Iterable[str], min_chars: int, max_chars: int) -> list[
 
 def read_corpus_lines(path: str | Path) -> list[str]:
     """The normalised, non-empty lines of a UTF-8 corpus file (bad lines are reported, not fatal)."""
-    from kocr.data.labelfile import read_label_file
+    from kocr.data.labels.reader import read_label_file
 
     return [record.label for record in read_label_file(path, "lines").records]
 

@@ -25,7 +25,7 @@ text sources and mix, and the renderer's settings. Relative paths are relative t
     handwriting = true
     optional = true                # a missing folder is skipped instead of an error
 
-    [degradations]                 # probabilities of kocr.data.synth.Degradations, by name
+    [degradations]                 # probabilities of kocr.data.synth.config.Degradations, by name
     invert = 0.04
 
 Every key is checked: an unknown key, a wrong type or a missing font folder is an error naming the
@@ -42,9 +42,9 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from kocr.data.corpus import TextConfig, parse_text_mix
-from kocr.data.fonts import FontFace, faces_in_file, fonts_in, mark_handwriting
-from kocr.data.synth import Degradations, SynthConfig
+from kocr.data.synth.config import Degradations, SynthConfig
+from kocr.data.synth.fonts import FontFace, faces_in_file, fonts_in, mark_handwriting
+from kocr.data.synth.texts import TextConfig, parse_text_mix
 from kocr.errors import KocrError
 
 if sys.version_info >= (3, 11):

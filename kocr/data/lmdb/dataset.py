@@ -17,9 +17,10 @@ from PIL import Image
 from torch.utils.data import Dataset
 
 from kocr.charsets import Charset
-from kocr.data.filtering import LabelFilter
-from kocr.data.images import SkipUnreadable, check_image_mode, convert_mode, decode_bytes
-from kocr.data.lmdb import image_error, image_key, iter_labels, label_key, open_lmdb, read_num_samples
+from kocr.data.images import SkipUnreadable, check_image_mode, convert_mode, decode_bytes, image_error
+from kocr.data.labels.filtering import LabelFilter
+from kocr.data.lmdb.handles import open_lmdb
+from kocr.data.lmdb.layout import iter_labels, lmdb_image_key, lmdb_label_key, read_num_samples
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ class LmdbDataset(SkipUnreadable, Dataset):
     At construction every label is read once, normalised (:func:`kocr.text.normalize`, optionally
     case-folding Latin letters) and checked against ``charset`` and ``max_length`` (counted in charset
     symbols, so jamo charsets count jamo). Dropped samples are counted per reason and logged once, at
-    WARNING, on the ``kocr.data.lmdb`` logger. ``keys`` (LMDB indices) and ``labels`` are the kept
+    WARNING, on the ``kocr.data.lmdb.dataset`` logger. ``keys`` (LMDB indices) and ``labels`` are the kept
     samples, for statistics.
 
     ``image`` is the PIL image as stored (``image_mode=None``, the default: a ``Preprocess`` transform
@@ -109,7 +110,7 @@ class LmdbDataset(SkipUnreadable, Dataset):
         with self._environment().begin() as txn:
             index.total = read_num_samples(txn, self.path)
             for key, raw in iter_labels(txn, index.total):
-                where = label_key(key).decode()
+                where = lmdb_label_key(key).decode()
                 if raw is None:
                     checks.drop("missing label", f"{where} (none)")
                     continue
@@ -166,7 +167,7 @@ class LmdbDataset(SkipUnreadable, Dataset):
         if key in self._bad:
             return None
         with self._environment().begin() as txn:
-            data = txn.get(image_key(key))
+            data = txn.get(lmdb_image_key(key))
         if data is None:
             return self._mark_bad(key, "image key missing")
         try:
@@ -177,9 +178,8 @@ class LmdbDataset(SkipUnreadable, Dataset):
 
     def _mark_bad(self, key: int, reason: str) -> None:
         self._bad.add(key)
-        logger.warning(
-            "%s: %s: %s; using the next readable sample instead", self.path, image_key(key).decode(), reason
-        )
+        name = lmdb_image_key(key).decode()
+        logger.warning("%s: %s: %s; using the next readable sample instead", self.path, name, reason)
         return None
 
     def _environment(self) -> lmdb.Environment:

@@ -23,8 +23,9 @@ from PIL import Image
 from torch.utils.data import Dataset, Subset
 
 from kocr.charsets import Charset
-from kocr.data.synth import Plan, pick_face, plan, render_line, sample_rng
-from kocr.data.synth_config import SynthRecipe, load_recipe
+from kocr.data.synth.plan import Plan, pick_face, plan
+from kocr.data.synth.recipes import SynthRecipe, load_recipe
+from kocr.data.synth.render import render_line, sample_rng
 from kocr.errors import KocrError
 from kocr.text import normalize
 

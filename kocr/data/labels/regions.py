@@ -20,8 +20,9 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
-from kocr.data.formats import Kind, Problem, Region, Sample
-from kocr.data.lmdb import image_error
+from kocr.data.images import image_error
+from kocr.data.labels.problems import Kind, Problem
+from kocr.data.labels.samples import Region, Sample
 from kocr.errors import KocrError
 from kocr.iterutils import ordered_map
 

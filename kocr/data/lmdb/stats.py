@@ -16,7 +16,8 @@ import lmdb
 from PIL import Image
 
 from kocr.charsets import Charset, CoverageReport, coverage_report
-from kocr.data.lmdb import image_key, iter_labels, label_key, open_lmdb, read_num_samples
+from kocr.data.lmdb.handles import open_lmdb
+from kocr.data.lmdb.layout import iter_labels, lmdb_image_key, lmdb_label_key, read_num_samples
 from kocr.text import normalize
 
 
@@ -86,7 +87,7 @@ def lmdb_stats(
             stats.empty_labels += not clean
             lengths[len(charset.tokenize(clean)) if charset is not None else len(clean)] += 1
             if charset is not None:
-                covered.append((clean, label_key(index).decode()))
+                covered.append((clean, lmdb_label_key(index).decode()))
         _image_sizes(txn, stats, max_images, seed)
     stats.length_histogram = dict(sorted(lengths.items()))
     if charset is not None:
@@ -105,7 +106,7 @@ def _image_sizes(txn: lmdb.Transaction, stats: LmdbStats, max_images: int, seed:
     formats: Counter[str] = Counter()
     for index in indices:
         stats.images_checked += 1
-        data = txn.get(image_key(index))
+        data = txn.get(lmdb_image_key(index))
         try:
             if data is None:
                 raise KeyError(index)
