@@ -3,7 +3,8 @@
 ``plain`` the images as they are; ``loose`` each line centred in a canvas 4× its height and 3 heights
 wider, filled with the median of the line's border (text in the middle quarter, as a detector or a hand
 crop gives); ``inverted`` 255 − every pixel; ``red`` white text on a red sign (the line's paper →
-(200, 35, 40), its ink → (245, 245, 245), anti-aliasing kept). ``photo_crop`` is a red line as a phone
+(200, 35, 40), its ink → (245, 245, 245), anti-aliasing kept); ``blue`` and ``green`` the same on a blue
+(30, 70, 160) and a green (20, 120, 60) sign. ``photo_crop`` is a red line as a phone
 photo frames it (100 px high in a 400 × 2000 px canvas).
 """
 
@@ -17,8 +18,10 @@ from PIL import Image
 
 from kocr.data.images import load_image
 
-VARIANTS = ("plain", "loose", "inverted", "red")
+VARIANTS = ("plain", "loose", "inverted", "red", "blue", "green")
 SIGN_RED = np.array([200, 35, 40], np.float32)
+SIGN_BLUE = np.array([30, 70, 160], np.float32)
+SIGN_GREEN = np.array([20, 120, 60], np.float32)
 SIGN_WHITE = np.array([245, 245, 245], np.float32)
 
 
@@ -43,11 +46,24 @@ def inverted(image: Image.Image) -> Image.Image:
 def red(image: Image.Image) -> Image.Image:
     """White text on a red sign: paper (the border median) → red, ink (the far 1st/99th percentile) →
     white, linearly in between so anti-aliasing stays."""
+    return on_sign(image, SIGN_RED)
+
+
+def blue(image: Image.Image) -> Image.Image:
+    return on_sign(image, SIGN_BLUE)
+
+
+def green(image: Image.Image) -> Image.Image:
+    return on_sign(image, SIGN_GREEN)
+
+
+def on_sign(image: Image.Image, ground: np.ndarray) -> Image.Image:
+    """White text on a sign of colour ``ground``, as :func:`red` explains."""
     grey = np.asarray(image.convert("L")).astype(np.float32)
     paper = _border_median(grey)
     ink = float(np.percentile(grey, 1 if paper >= 128 else 99))
     strength = np.clip((grey - paper) / (ink - paper if abs(ink - paper) >= 1 else 1.0), 0, 1)[..., None]
-    colour = (1 - strength) * SIGN_RED + strength * SIGN_WHITE
+    colour = (1 - strength) * ground + strength * SIGN_WHITE
     return Image.fromarray((colour + 0.5).astype(np.uint8), mode="RGB")
 
 
@@ -61,7 +77,13 @@ def photo_crop(image: Image.Image) -> Image.Image:
     return canvas
 
 
-MAKERS: dict[str, Callable[[Image.Image], Image.Image]] = {"loose": loose, "inverted": inverted, "red": red}
+MAKERS: dict[str, Callable[[Image.Image], Image.Image]] = {
+    "loose": loose,
+    "inverted": inverted,
+    "red": red,
+    "blue": blue,
+    "green": green,
+}
 
 
 def variant_images(images: list[Path], variant: str, folder: Path) -> list[Path]:

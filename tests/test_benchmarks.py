@@ -18,7 +18,7 @@ from PIL import Image
 
 from benchmarks import timing
 from benchmarks.devset import read_split, split_names
-from benchmarks.variants import inverted, loose, red, variant_images
+from benchmarks.variants import blue, green, inverted, loose, red, variant_images
 
 # A benchmark is a module of the package with a main(); the rest is the harness they share.
 BENCHMARKS = sorted(
@@ -90,6 +90,7 @@ def test_variants_keep_the_line_and_change_its_frame_or_colours(tmp_path: Path) 
     assert loose(line).size == (60 + 60, 20 + 60) and loose(line).getpixel((0, 0)) == 250
     assert np.array_equal(np.asarray(inverted(line)), 255 - np.asarray(line))
     assert red(line).getpixel((0, 0)) == (200, 35, 40) and red(line).getpixel((30, 10)) == (245, 245, 245)
+    assert blue(line).getpixel((0, 0)) == (30, 70, 160) and green(line).getpixel((30, 10)) == (245, 245, 245)
     line.save(tmp_path / "line.png")
     assert variant_images([tmp_path / "line.png"], "plain", tmp_path / "plain") == [tmp_path / "line.png"]
     made = variant_images([tmp_path / "line.png"], "inverted", tmp_path / "inverted")
