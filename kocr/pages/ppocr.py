@@ -124,7 +124,7 @@ class PPOCRLineFinder:
             unclip_ratio=self.unclip_ratio,
             dilate=self.dilate,
         ):
-            corners = np.clip(rect.corners() * scale, 0, limit)
-            quad: Quad = tuple((float(x), float(y)) for x, y in corners)  # type: ignore[assignment]
+            tl, tr, br, bl = ((float(x), float(y)) for x, y in np.clip(rect.corners() * scale, 0, limit))
+            quad: Quad = (tl, tr, br, bl)
             regions.append(LineRegion(quad, score))
         return regions
