@@ -1,0 +1,228 @@
+"""The classical line finder: text lines on a page from connected components, no neural network.
+
+The steps, each in its own module: the page downscaled and binarised (:mod:`~kocr.pages.binarize`),
+components labelled (:mod:`~kocr.pages.components`), the text height read off their heights, the skew
+off their centres (:mod:`~kocr.pages.skew`), rules removed (:mod:`~kocr.pages.rules`), components
+grouped into lines in the deskewed frame (:mod:`~kocr.pages.grouping`). Each line then gets its own
+angle, fitted to its syllables' centres (pages photographed at a slant, handwriting), and its quad is
+the tightest rectangle at that angle around its ink, padded by :data:`MARGIN_Y` / :data:`MARGIN_X` of
+its height (the recogniser learnt from crops with such a margin), mapped to the original pixels.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from kocr.pages.binarize import MAX_SIDE, AnalysisPage, analyse_page
+from kocr.pages.components import Components, connected_components
+from kocr.pages.grouping import FULL_SIZE, Boxes, group_lines, line_height
+from kocr.pages.rules import RULE_LENGTH, RULE_THICKNESS, remove_rules
+from kocr.pages.skew import estimate_skew, rotate_points
+from kocr.pages.types import LineRegion, Quad
+
+MARGIN_Y = 0.2  # of a line's height, above and below (kocr's line crops: 0.04–0.25)
+MARGIN_X = 0.3  # of a line's height, left and right (kocr's line crops: 0.05–0.6)
+HEIGHT_QUANTILE = 80  # the text height: this percentile of the components' heights (pieces are shorter)
+MAX_HEIGHT = 6.0  # text heights: taller components are pictures, frames or drop shadows, not text
+REGROUP = 0.15  # lines this much taller or shorter than the first estimate: grouped again with theirs
+MIN_LINE_FIT = 6.0  # a line at least this many heights long gets its own angle; shorter ones the page's
+MAX_TURN = 10.0  # degrees a line's own angle may differ from the page's
+MIN_LINE_WIDTH = 0.3  # of its height: narrower "lines" are bars (a box's side, a stray vertical stroke)
+
+
+@dataclass(frozen=True)
+class PageLayout:
+    """What the finder saw on a page, in analysis pixels: the binarised page, its components (after
+    rules were removed), the text height, the skew (degrees), each component's line (-1: none), and the
+    lines found in original pixels with their angles."""
+
+    page: AnalysisPage
+    components: Components
+    text_height: float
+    skew: float
+    line: np.ndarray
+    regions: list[LineRegion]
+    angles: list[float]
+
+
+class ClassicalLineFinder:
+    """Text lines by layout analysis (binarisation, components, grouping); CPU only, numpy and PIL.
+
+    ``find`` takes the page as given (apply EXIF orientation before, and undo quarter turns with
+    :mod:`kocr.pages.orientation`) and returns lines in no particular order
+    (:func:`kocr.pages.order.reading_order` sorts them).
+    """
+
+    name = "classical"
+
+    def __init__(self, max_side: int = MAX_SIDE, margin_y: float = MARGIN_Y, margin_x: float = MARGIN_X):
+        self.max_side = max_side
+        self.margin_y = margin_y
+        self.margin_x = margin_x
+
+    def find(self, image: Image.Image) -> list[LineRegion]:
+        """The page's text lines, as quads in ``image``'s pixels."""
+        return self.layout(image).regions
+
+    def layout(self, image: Image.Image) -> PageLayout:
+        """Everything the finder worked out about ``image`` (what :meth:`find` returns, and more)."""
+        page = analyse_page(image, self.max_side)
+        components = connected_components(page.mask)
+        text_height = estimate_text_height(components, *page.size)
+        skew = 0.0
+        if text_height is not None:
+            skew = _skew(components, text_height)
+            cleaned = _without_rules(page.mask, components, text_height, skew)
+            if cleaned is not None:
+                components = connected_components(cleaned)
+                text_height = estimate_text_height(components, *page.size)
+                skew = _skew(components, text_height) if text_height is not None else 0.0
+        line = np.full(components.count, -1, np.int64)
+        if text_height is None:
+            return PageLayout(page, components, 0.0, 0.0, line, [], [])
+        candidates = np.flatnonzero(_text_like(components, text_height))
+        cx = (components.x0[candidates] + components.x1[candidates]) / 2
+        cy = (components.y0[candidates] + components.y1[candidates]) / 2
+        u, v = rotate_points(cx, cy, skew)
+        half_w = components.width[candidates] / 2
+        half_h = components.height[candidates] / 2
+        boxes = Boxes(u - half_w, v - half_h, u + half_w, v + half_h)
+        grouped = group_lines(boxes, text_height)
+        measured = line_height(boxes, grouped)
+        if measured is not None and abs(measured / text_height - 1) > REGROUP:
+            text_height = min(max(measured, text_height / 2), text_height * 2)
+            grouped = group_lines(boxes, text_height)
+        line[candidates] = grouped
+        regions, angles = self._quads(page, components, line, text_height, skew)
+        return PageLayout(page, components, text_height, skew, line, regions, angles)
+
+    def _quads(
+        self, page: AnalysisPage, components: Components, line: np.ndarray, text_height: float, skew: float
+    ) -> tuple[list[LineRegion], list[float]]:
+        count = int(line.max()) + 1 if line.size else 0
+        if count == 0:
+            return [], []
+        angles = _line_angles(components, line, count, text_height, skew)
+        runs = components.runs
+        run_line = line[components.label]
+        inked = run_line >= 0
+        run_line = run_line[inked]
+        row = runs.row[inked].astype(np.float64)
+        start, end = runs.start[inked].astype(np.float64), runs.end[inked].astype(np.float64)
+        theta = np.radians(angles)[run_line]
+        cos, sin = np.cos(theta), np.sin(theta)
+        u0, u1 = np.full(count, np.inf), np.full(count, -np.inf)
+        v0, v1 = np.full(count, np.inf), np.full(count, -np.inf)
+        for x in (start, end):
+            for y in (row, row + 1):
+                u, v = x * cos + y * sin, -x * sin + y * cos
+                np.minimum.at(u0, run_line, u)
+                np.maximum.at(u1, run_line, u)
+                np.minimum.at(v0, run_line, v)
+                np.maximum.at(v1, run_line, v)
+        full = np.zeros(count)
+        np.add.at(full, line[line >= 0], components.height[line >= 0] >= FULL_SIZE * text_height)
+        width, height = page.size
+        regions, kept = [], []
+        for index in range(count):
+            line_height = v1[index] - v0[index]
+            if u1[index] - u0[index] < MIN_LINE_WIDTH * line_height:
+                continue
+            pad_y, pad_x = self.margin_y * line_height, self.margin_x * line_height
+            quad = _corners(
+                u0[index] - pad_x, u1[index] + pad_x, v0[index] - pad_y, v1[index] + pad_y, angles[index]
+            )
+            quad = _to_original(quad, page.scale_x, page.scale_y, width, height)
+            score = float(min(1.0, max(1.0 / 3.0, full[index] / 3.0)))
+            regions.append(LineRegion(quad, score))
+            kept.append(float(angles[index]))
+        return regions, kept
+
+
+def estimate_text_height(components: Components, width: int, height: int) -> float | None:
+    """The typical height of a text line, in analysis pixels, or ``None`` when nothing looks like text.
+
+    A high percentile rather than the median: Hangul syllables often fall apart into shorter pieces
+    (ㅇ, ㅡ, ㄹ of 을), while the whole syllables are the line's height."""
+    h, w = components.height, components.width
+    plausible = (h >= 4) & (w >= 2) & (components.area >= 8) & (h <= height / 3) & (w <= width / 2)
+    plausible &= h <= 8 * np.maximum(w, 1)  # not a thin vertical bar
+    if int(plausible.sum()) < 2:
+        return None
+    return float(np.percentile(h[plausible], HEIGHT_QUANTILE))
+
+
+def _text_like(components: Components, text_height: float) -> np.ndarray:
+    """Components that may be text: not specks, not pictures, not leftovers of rules."""
+    h, w, area = components.height, components.width, components.area
+    speck = (area < max(3.0, 0.012 * text_height**2)) | (np.maximum(h, w) < 2)
+    huge = h > MAX_HEIGHT * text_height
+    rule_piece = (w >= 0.8 * RULE_LENGTH * text_height) & (h <= RULE_THICKNESS * text_height * 1.2)
+    return ~(speck | huge | rule_piece)
+
+
+def _skew(components: Components, text_height: float) -> float:
+    """The page's skew from the centres of syllable-sized components."""
+    h = components.height
+    syllable = (h >= 0.6 * text_height) & (h <= 1.5 * text_height) & (components.width <= 2 * text_height)
+    cx = (components.x0[syllable] + components.x1[syllable]) / 2
+    cy = (components.y0[syllable] + components.y1[syllable]) / 2
+    return estimate_skew(cx.astype(np.float64), cy.astype(np.float64), text_height)
+
+
+def _without_rules(
+    mask: np.ndarray, components: Components, text_height: float, skew: float
+) -> np.ndarray | None:
+    """The mask with rules removed, or ``None`` when no component is long enough to hold one."""
+    length = RULE_LENGTH * text_height
+    if not bool(((components.width >= length) | (components.height >= length)).any()):
+        return None
+    cleaned = remove_rules(mask, text_height, skew)
+    return None if cleaned is mask else cleaned
+
+
+def _line_angles(
+    components: Components, line: np.ndarray, count: int, text_height: float, skew: float
+) -> np.ndarray:
+    """Each line's angle (degrees): a weighted least-squares fit of its syllables' centres, or the
+    page's skew for short lines."""
+    angles = np.full(count, skew)
+    member = np.flatnonzero((line >= 0) & (components.height >= FULL_SIZE * text_height))
+    order = member[np.argsort(line[member], kind="stable")]
+    bounds = np.searchsorted(line[order], np.arange(count + 1))
+    cx = (components.x0 + components.x1) / 2.0
+    cy = (components.y0 + components.y1) / 2.0
+    for index in range(count):
+        parts = order[bounds[index] : bounds[index + 1]]
+        if parts.size < 3:
+            continue
+        x, y = cx[parts], cy[parts]
+        weight = components.width[parts].astype(np.float64)
+        span = x.max() - x.min()
+        if span < MIN_LINE_FIT * text_height:
+            continue
+        mean_x, mean_y = np.average(x, weights=weight), np.average(y, weights=weight)
+        dx = x - mean_x
+        slope = float(np.sum(weight * dx * (y - mean_y)) / np.sum(weight * dx * dx))
+        angle = math.degrees(math.atan(slope))
+        angles[index] = min(max(angle, skew - MAX_TURN), skew + MAX_TURN)
+    return angles
+
+
+def _corners(u0: float, u1: float, v0: float, v1: float, angle: float) -> list[tuple[float, float]]:
+    """The rectangle [u0, u1] × [v0, v1] of the frame at ``angle`` as page points TL, TR, BR, BL."""
+    cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+    return [(u * cos - v * sin, u * sin + v * cos) for u, v in ((u0, v0), (u1, v0), (u1, v1), (u0, v1))]
+
+
+def _to_original(
+    points: list[tuple[float, float]], scale_x: float, scale_y: float, width: int, height: int
+) -> Quad:
+    """Analysis points scaled to the original page and kept on it."""
+    limit_x, limit_y = width * scale_x, height * scale_y
+    scaled = [(min(max(x * scale_x, 0.0), limit_x), min(max(y * scale_y, 0.0), limit_y)) for x, y in points]
+    return (scaled[0], scaled[1], scaled[2], scaled[3])

@@ -1,0 +1,193 @@
+"""Text components grouped into lines, in the deskewed frame (boxes already turned so lines run
+horizontally).
+
+Why these rules (Tesseract's layout analysis does the same in spirit):
+
+1. **Neighbours in a row**: two components join when they overlap vertically by at least
+   :data:`OVERLAP` of the smaller one's height and the horizontal gap between them is at most
+   :data:`GAP` times the taller one's height. Word spaces are well under a text height, column
+   gutters are more than 1.5, so columns stay apart. Only local neighbours need to overlap, so lines
+   that wave (handwriting) or drift (perspective) still chain up. Two full-size components of very
+   different heights (a drop capital beside two body lines, a tall bracket) do not join.
+2. **Pieces**: a Hangul syllable is often several components (ㅇ above ㅡ above ㄹ in 을, dots,
+   strokes). Pieces join their neighbours in step 1 when the row has full-height syllables; chains
+   made only of pieces are then merged into a chain whose band holds them, or stacked together when
+   the stack is no taller than a text line.
+3. **What is not a line**: groups of specks (dotted leaders, noise, stray dots) with no component at
+   least :data:`MIN_LINE_HEIGHT` text heights tall are dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+OVERLAP = 0.45  # of the smaller component's height, to join neighbours in a row
+GAP = 1.2  # horizontal gap, in heights of the taller of two neighbours (clipped below: SCALE_FLOOR)
+SCALE_FLOOR = 0.6  # text heights: the least height a gap is measured in
+SIZE_RATIO = 2.5  # neighbours at least BIG tall and this much apart in height are not in one line
+BIG = 0.8  # text heights
+FULL_SIZE = 0.6  # text heights: a component at least this tall is a syllable, not a piece
+STACK_GAP = 0.2  # text heights: pieces stacked closer than this are one syllable
+STACK_HEIGHT = 1.3  # text heights: a stack of pieces no taller than this is one line
+INSIDE = 0.6  # a chain this much inside another's band belongs to it
+MIN_LINE_HEIGHT = 0.45  # text heights: a line needs one component at least this tall
+_MAX_PAIRS = 2_000_000  # pairs examined per batch
+
+
+@dataclass(frozen=True)
+class Boxes:
+    """Component boxes in the deskewed frame (floats)."""
+
+    x0: np.ndarray
+    y0: np.ndarray
+    x1: np.ndarray
+    y1: np.ndarray
+
+    @property
+    def height(self) -> np.ndarray:
+        return self.y1 - self.y0
+
+    @property
+    def width(self) -> np.ndarray:
+        return self.x1 - self.x0
+
+    def __len__(self) -> int:
+        return int(self.x0.size)
+
+
+def line_height(boxes: Boxes, line: np.ndarray) -> float | None:
+    """The typical height of the lines of ``line`` (numbers per box, -1 none) that have at least three
+    boxes, weighted by their box counts; ``None`` without such lines.
+
+    Why: the components' own heights underestimate the text height where syllables fall apart into
+    strokes (handwriting faces); a line's height does not."""
+    kept = line >= 0
+    if not kept.any():
+        return None
+    count = int(line.max()) + 1
+    top, bottom = np.full(count, np.inf), np.full(count, -np.inf)
+    np.minimum.at(top, line[kept], boxes.y0[kept])
+    np.maximum.at(bottom, line[kept], boxes.y1[kept])
+    members = np.bincount(line[kept], minlength=count)
+    full = members >= 3
+    if not full.any():
+        return None
+    heights = (bottom - top)[full]
+    order = np.argsort(heights)
+    cumulative = np.cumsum(members[full][order])
+    return float(heights[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
+
+
+def group_lines(boxes: Boxes, text_height: float) -> np.ndarray:
+    """Each box's line number (0 .. lines-1), or -1 for boxes in no line."""
+    n = len(boxes)
+    if n == 0:
+        return np.zeros(0, np.int64)
+    first, second = _row_neighbours(boxes, text_height)
+    chain = _roots(n, first, second)
+    chain = _merge_chains(boxes, chain, text_height)
+    _, line = np.unique(chain, return_inverse=True)
+    tallest = np.zeros(int(line.max()) + 1)
+    np.maximum.at(tallest, line, boxes.height)
+    keep = tallest >= MIN_LINE_HEIGHT * text_height
+    renumber = np.full(keep.size, -1, np.int64)
+    renumber[keep] = np.arange(int(keep.sum()))
+    return renumber[line]
+
+
+def _row_neighbours(boxes: Boxes, text_height: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of boxes that belong to one line by rule 1."""
+    order = np.argsort(boxes.y0, kind="stable")
+    top = boxes.y0[order]
+    # Every pair that overlaps vertically, found once: the one that starts lower lies between the
+    # other's top and bottom.
+    reach = np.searchsorted(top, boxes.y1[order], side="left")
+    count = np.maximum(reach - np.arange(len(boxes)) - 1, 0)
+    pieces_a, pieces_b = [], []
+    ends = np.cumsum(count)
+    start = 0
+    while start < len(boxes):
+        stop = int(np.searchsorted(ends, (ends[start - 1] if start else 0) + _MAX_PAIRS, side="right"))
+        stop = max(stop, start + 1)
+        a, b = _pairs(order, count, start, stop)
+        joined = _row_test(boxes, a, b, text_height)
+        pieces_a.append(a[joined])
+        pieces_b.append(b[joined])
+        start = stop
+    return np.concatenate(pieces_a), np.concatenate(pieces_b)
+
+
+def _pairs(order: np.ndarray, count: np.ndarray, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+    """(box, later box) for sorted positions start..stop-1 and the ``count`` boxes after each."""
+    counts = count[start:stop]
+    positions = np.repeat(np.arange(start, stop), counts)
+    offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    return order[positions], order[positions + 1 + offsets]
+
+
+def _row_test(boxes: Boxes, a: np.ndarray, b: np.ndarray, text_height: float) -> np.ndarray:
+    height = boxes.height
+    low, high = np.minimum(height[a], height[b]), np.maximum(height[a], height[b])
+    overlap = np.minimum(boxes.y1[a], boxes.y1[b]) - np.maximum(boxes.y0[a], boxes.y0[b])
+    gap = np.maximum(boxes.x0[b] - boxes.x1[a], boxes.x0[a] - boxes.x1[b])
+    scale = np.maximum(high, SCALE_FLOOR * text_height)
+    mismatched = (low >= BIG * text_height) & (high > SIZE_RATIO * low)
+    return (overlap >= OVERLAP * low) & (gap <= GAP * scale) & ~mismatched
+
+
+def _roots(n: int, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Each node's component root under the edges (hook-and-jump union-find, vectorised)."""
+    parent = np.arange(n, dtype=np.int64)
+    while first.size:
+        a, b = parent[first], parent[second]
+        low, high = np.minimum(a, b), np.maximum(a, b)
+        apart = low != high
+        if not apart.any():
+            break
+        first, second = first[apart], second[apart]
+        np.minimum.at(parent, high[apart], low[apart])
+        while True:
+            grand = parent[parent]
+            if np.array_equal(grand, parent):
+                break
+            parent = grand
+    return parent
+
+
+def _merge_chains(boxes: Boxes, chain: np.ndarray, text_height: float) -> np.ndarray:
+    """Rule 2: chains inside another's band join it; short chains stacked into one line join."""
+    for _ in range(4):
+        roots, member = np.unique(chain, return_inverse=True)
+        count = roots.size
+        x0 = np.full(count, np.inf)
+        y0 = np.full(count, np.inf)
+        x1 = np.full(count, -np.inf)
+        y1 = np.full(count, -np.inf)
+        np.minimum.at(x0, member, boxes.x0)
+        np.minimum.at(y0, member, boxes.y0)
+        np.maximum.at(x1, member, boxes.x1)
+        np.maximum.at(y1, member, boxes.y1)
+        small = np.flatnonzero(y1 - y0 < FULL_SIZE * text_height * 1.5)
+        if small.size == 0 or count < 2 or small.size * count > 4 * _MAX_PAIRS:
+            return chain
+        a = np.repeat(small, count)
+        b = np.tile(np.arange(count), small.size)
+        other = a != b
+        a, b = a[other], b[other]
+        height = y1 - y0
+        overlap_y = np.minimum(y1[a], y1[b]) - np.maximum(y0[a], y0[b])
+        overlap_x = np.minimum(x1[a], x1[b]) - np.maximum(x0[a], x0[b])
+        narrow = np.minimum(x1[a] - x0[a], x1[b] - x0[b])
+        inside = (overlap_y >= INSIDE * height[a]) & (height[b] >= height[a])
+        inside &= overlap_x >= -SCALE_FLOOR * text_height  # within the host's span or just beside it
+        stacked = (overlap_x >= 0.5 * narrow) & (overlap_y >= -STACK_GAP * text_height)
+        stacked &= np.maximum(y1[a], y1[b]) - np.minimum(y0[a], y0[b]) <= STACK_HEIGHT * text_height
+        stacked &= height[b] < FULL_SIZE * text_height * 1.5
+        joined = inside | stacked
+        if not joined.any():
+            return chain
+        merged = _roots(count, a[joined], b[joined])
+        chain = merged[member]
+    return chain
