@@ -221,3 +221,95 @@ def boxes_iou(a: Sequence[float], b: Sequence[float]) -> float:
         return 0.0
     inter = width * height
     return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+
+
+def write_wavy(
+    page: DrawnPage,
+    x: float,
+    y: float,
+    text: str,
+    size: int = 28,
+    face_name: str = "pen",
+    amplitude: float = 0.15,
+    period: float = 12.0,
+    ink: int | tuple[int, int, int] = 0,
+) -> DrawnLine:
+    """Handwriting-like: ``text`` drawn syllable by syllable, its baseline waving by ``amplitude`` text
+    heights over ``period`` syllables and each syllable's size varying a little."""
+    font = face(face_name).load(size)
+    draw = ImageDraw.Draw(page.image)
+    left, top, right, bottom = math.inf, math.inf, -math.inf, -math.inf
+    cursor = x
+    for index, character in enumerate(text):
+        offset = amplitude * size * math.sin(2 * math.pi * index / period)
+        glyph_font = face(face_name).load(round(size * (1 + 0.08 * math.sin(index * 1.7))))
+        draw.text((cursor, y + offset), character, font=glyph_font, fill=ink)
+        box = draw.textbbox((cursor, y + offset), character, font=glyph_font)
+        if character.strip():
+            left, top = min(left, box[0]), min(top, box[1])
+            right, bottom = max(right, box[2]), max(bottom, box[3])
+        cursor += glyph_font.getlength(character)
+    del font
+    line = DrawnLine(text, quad_from_box(left, top, right, bottom))
+    page.lines.append(line)
+    return line
+
+
+def form_page(width: int = 800, height: int = 1000, size: int = 24) -> DrawnPage:
+    """A form: a table of label | answer rows with borders, then fill-in answers on underlines."""
+    page = blank(width, height)
+    draw = ImageDraw.Draw(page.image)
+    labels = ("성명", "생년월일", "주소", "전화번호")
+    answers = ("홍길동", "1990년 3월 1일", "서울시 종로구 세종대로 1", "010-1234-5678")
+    top, row, left, split, right = 80, 60, 60, 260, width - 60
+    for number in range(len(labels) + 1):
+        draw.line([(left, top + number * row), (right, top + number * row)], fill=0, width=2)
+    for x in (left, split, right):
+        draw.line([(x, top), (x, top + len(labels) * row)], fill=0, width=2)
+    for number, (label, answer) in enumerate(zip(labels, answers, strict=True)):
+        y = top + number * row + (row - size) / 2 - 2
+        write(page, left + 20, y, label, size)
+        write(page, split + 20, y, answer, size, "pen")
+    y = top + len(labels) * row + 80
+    for label, answer in (("직업:", "회사원"), ("취미:", "등산과 독서")):
+        write(page, left, y, label, size)
+        write(page, left + 120, y - 4, answer, size, "pen")
+        draw.line([(left + 110, y + size + 4), (right, y + size + 4)], fill=0, width=1)
+        y += size * 3
+    return page
+
+
+def homography(source: Sequence[tuple[float, float]], target: Sequence[tuple[float, float]]) -> np.ndarray:
+    """The 3×3 projective map taking four ``source`` points to four ``target`` points."""
+    rows, values = [], []
+    for (x, y), (u, v) in zip(source, target, strict=True):
+        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
+        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])
+        values.extend([u, v])
+    solution = np.linalg.solve(np.array(rows, float), np.array(values, float))
+    return np.append(solution, 1.0).reshape(3, 3)
+
+
+def warped(page: DrawnPage, squeeze: float = 0.08, fill: int | tuple[int, int, int] = 255) -> DrawnPage:
+    """The page as photographed at a slant: its top edge ``squeeze`` of the width narrower on each side
+    than its bottom (a perspective warp), its lines' quads mapped with it."""
+    width, height = page.image.size
+    corners = [(0, 0), (width, 0), (width, height), (0, height)]
+    inset = squeeze * width
+    target = [(inset, 0), (width - inset, 0), (width, height), (0, height)]
+    backward = homography(target, corners)  # output pixel → page pixel, what PIL wants
+    forward = homography(corners, target)
+    image = page.image.transform(
+        (width, height),
+        Image.Transform.PERSPECTIVE,
+        tuple(backward.ravel()[:8]),
+        Image.Resampling.BICUBIC,
+        fillcolor=fill,
+    )
+
+    def move(point: tuple[float, float]) -> tuple[float, float]:
+        u, v, w = forward @ np.array([point[0], point[1], 1.0])
+        return (u / w, v / w)
+
+    lines = [DrawnLine(line.text, tuple(move(p) for p in line.quad)) for line in page.lines]  # type: ignore[misc]
+    return DrawnPage(image, lines)

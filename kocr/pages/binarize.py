@@ -11,6 +11,8 @@ Why each step:
 - **Paper level per block** (a high percentile of each block, blocks that are all ink replaced by their
   neighbours' level, bilinearly smoothed back to full size): dividing by it flattens shading, tinted or
   coloured paper and uneven lighting, so the paper becomes white everywhere.
+- **Not paper**: cells far darker than the page's paper level (a dark photo, a filled box) and their
+  neighbours are left out, since their edges would be found as ink.
 - **Sauvola's local threshold** (mean and deviation from integral images) on the flattened page keeps
   faint strokes next to dark ones, plus a floor of :data:`MIN_CONTRAST` grey levels below the paper so
   paper texture and JPEG noise stay background.
@@ -32,6 +34,7 @@ MIN_BLOCK = 12
 MIN_CONTRAST = 28.0  # grey levels below the (white) paper that ink must reach
 SAUVOLA_K = 0.2
 SAUVOLA_R = 128.0
+NOT_PAPER = 0.5  # cells whose paper is darker than this share of the page's are no paper (pictures)
 POLARITY_MARGIN = 48  # grey levels from the local paper level that count as an outlier when voting
 _REDUCIBLE = ("L", "RGB", "RGBA", "LA")
 
@@ -80,9 +83,11 @@ def binarize(grey: np.ndarray) -> tuple[np.ndarray, bool, np.ndarray]:
     block = max(MIN_BLOCK, round(max(height, width) * BLOCK_FRACTION))
     light_on_dark = _light_on_dark(grey, block)
     page = 255 - grey if light_on_dark else grey
-    flat = _flatten(page, block)
+    paper = _paper_levels(page, block)
+    flat = np.minimum(page.astype(np.float32) * (255.0 / _upsample(paper, height, width)), 255.0)
     window = block | 1
     mask = (flat < _sauvola(flat, window)) & (flat < 255.0 - MIN_CONTRAST)
+    mask &= ~_not_paper(paper, height, width)
     return mask, light_on_dark, flat.astype(np.uint8)
 
 
@@ -131,15 +136,29 @@ def _light_on_dark(grey: np.ndarray, block: int) -> bool:
     return lighter > darker
 
 
-def _flatten(page: np.ndarray, block: int) -> np.ndarray:
-    """``page`` divided by its paper level, so paper is 255 everywhere (float32)."""
+def _paper_levels(page: np.ndarray, block: int) -> np.ndarray:
+    """The paper's grey level in each cell of the page (a grid of about ``block``-pixel cells)."""
     cells, _ = _blocks(page, block)
     paper = np.percentile(cells, 90, axis=2)
     # A cell that is nearly all ink (inside a bold heading) takes its neighbourhood's level instead.
     paper = np.maximum(paper, _median3(paper) - MIN_CONTRAST)
-    paper = np.maximum(paper, 1.0)
-    level = _upsample(paper, *page.shape)
-    return np.minimum(page.astype(np.float32) * (255.0 / level), 255.0)
+    return np.maximum(paper, 1.0)
+
+
+def _not_paper(paper: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Pixels of cells far darker than the page's paper, and their neighbours: a dark picture or a
+    filled box, whose edges would otherwise be found as ink."""
+    dark = paper < NOT_PAPER * float(np.median(paper))
+    if not dark.any():
+        return np.zeros((height, width), dtype=bool)
+    padded = np.pad(dark, 1)
+    rows, columns = dark.shape
+    grown = np.zeros_like(dark)
+    for dy in range(3):
+        for dx in range(3):
+            grown |= padded[dy : dy + rows, dx : dx + columns]
+    image = Image.fromarray(grown.astype(np.uint8) * 255)
+    return np.asarray(image.resize((width, height), Image.Resampling.NEAREST)) > 0
 
 
 def _box_sums(values: np.ndarray, window: int) -> np.ndarray:

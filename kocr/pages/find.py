@@ -27,10 +27,12 @@ from kocr.pages.types import LineRegion, Quad
 MARGIN_Y = 0.2  # of a line's height, above and below (kocr's line crops: 0.04–0.25)
 MARGIN_X = 0.3  # of a line's height, left and right (kocr's line crops: 0.05–0.6)
 HEIGHT_QUANTILE = 80  # the text height: this percentile of the components' heights (pieces are shorter)
+SOLID = 0.75  # a thick component filling this share of its box is a blob, not a glyph
 MAX_HEIGHT = 6.0  # text heights: taller components are pictures, frames or drop shadows, not text
 REGROUP = 0.15  # lines this much taller or shorter than the first estimate: grouped again with theirs
 MIN_LINE_FIT = 6.0  # a line at least this many heights long gets its own angle; shorter ones the page's
 MAX_TURN = 10.0  # degrees a line's own angle may differ from the page's
+MAX_RULE_POINTS = 20_000  # points sampled along rules to measure their angle
 MIN_LINE_WIDTH = 0.3  # of its height: narrower "lines" are bars (a box's side, a stray vertical stroke)
 
 
@@ -75,12 +77,16 @@ class ClassicalLineFinder:
         text_height = estimate_text_height(components, *page.size)
         skew = 0.0
         if text_height is not None:
-            skew = _skew(components, text_height)
+            skew = _rule_skew(components, text_height)
+            from_rules = skew is not None
+            if skew is None:
+                skew = _text_skew(components, text_height)
             cleaned = _without_rules(page.mask, components, text_height, skew)
             if cleaned is not None:
                 components = connected_components(cleaned)
                 text_height = estimate_text_height(components, *page.size)
-                skew = _skew(components, text_height) if text_height is not None else 0.0
+                if text_height is not None and not from_rules:
+                    skew = _text_skew(components, text_height)
         line = np.full(components.count, -1, np.int64)
         if text_height is None:
             return PageLayout(page, components, 0.0, 0.0, line, [], [])
@@ -162,16 +168,39 @@ def _text_like(components: Components, text_height: float) -> np.ndarray:
     speck = (area < max(3.0, 0.012 * text_height**2)) | (np.maximum(h, w) < 2)
     huge = h > MAX_HEIGHT * text_height
     rule_piece = (w >= 0.8 * RULE_LENGTH * text_height) & (h <= RULE_THICKNESS * text_height * 1.2)
-    return ~(speck | huge | rule_piece)
+    # Filled blobs as thick as a syllable (a picture's texture, a bullet); strokes like ㅣ are thin.
+    solid = (area >= SOLID * w * h) & (np.minimum(w, h) >= 0.4 * text_height)
+    return ~(speck | huge | rule_piece | solid)
 
 
-def _skew(components: Components, text_height: float) -> float:
+def _rule_skew(components: Components, text_height: float) -> float | None:
+    """The angle of the page's rules, or ``None`` without rules: long straight runs give the skew far
+    more precisely than text does."""
+    runs = components.runs
+    width, height = components.width, components.height
+    # A rule (an underline, with text touching it or not) is long and flat; a table's grid is wide; a
+    # big heading's syllable is neither.
+    ruled = (width >= RULE_LENGTH * text_height) & (width >= 4 * height)
+    ruled |= width >= 2 * RULE_LENGTH * text_height
+    long = ruled[components.label] & (runs.end - runs.start >= max(4.0, text_height / 2))
+    lengths = (runs.end - runs.start)[long].astype(np.int64)
+    if int(lengths.sum()) < 2 * RULE_LENGTH * text_height:
+        return None
+    step = max(1, int(lengths.sum()) // MAX_RULE_POINTS + 1)  # points every `step` pixels along runs
+    counts = (lengths + step - 1) // step
+    offsets = (np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)) * step
+    x = np.repeat(runs.start[long], counts) + offsets + 0.5
+    y = np.repeat(runs.row[long], counts) + 0.5
+    return estimate_skew(x.astype(np.float64), y.astype(np.float64), 2.0)
+
+
+def _text_skew(components: Components, text_height: float) -> float:
     """The page's skew from the centres of syllable-sized components."""
     h = components.height
     syllable = (h >= 0.6 * text_height) & (h <= 1.5 * text_height) & (components.width <= 2 * text_height)
     cx = (components.x0[syllable] + components.x1[syllable]) / 2
     cy = (components.y0[syllable] + components.y1[syllable]) / 2
-    return estimate_skew(cx.astype(np.float64), cy.astype(np.float64), text_height)
+    return estimate_skew(cx.astype(np.float64), cy.astype(np.float64), text_height / 4)
 
 
 def _without_rules(

@@ -12,13 +12,15 @@ Why these rules (Tesseract's layout analysis does the same in spirit):
 2. **Pieces**: a Hangul syllable is often several components (ㅇ above ㅡ above ㄹ in 을, dots,
    strokes). Pieces join their neighbours in step 1 when the row has full-height syllables; chains
    made only of pieces are then merged into a chain whose band holds them, or stacked together when
-   the stack is no taller than a text line.
+   the stack is no taller than a text line. Chains end to end in one band (a wave broke the chain
+   between two neighbours) join too.
 3. **What is not a line**: groups of specks (dotted leaders, noise, stray dots) with no component at
    least :data:`MIN_LINE_HEIGHT` text heights tall are dropped.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,7 +33,8 @@ BIG = 0.8  # text heights
 FULL_SIZE = 0.6  # text heights: a component at least this tall is a syllable, not a piece
 STACK_GAP = 0.2  # text heights: pieces stacked closer than this are one syllable
 STACK_HEIGHT = 1.3  # text heights: a stack of pieces no taller than this is one line
-INSIDE = 0.6  # a chain this much inside another's band belongs to it
+INSIDE = 0.6  # a short chain this much inside another's band belongs to it
+CONTINUED = 0.5  # chains end to end that share this much of the shorter one's band are one line
 MIN_LINE_HEIGHT = 0.45  # text heights: a line needs one component at least this tall
 _MAX_PAIRS = 2_000_000  # pairs examined per batch
 
@@ -99,32 +102,37 @@ def group_lines(boxes: Boxes, text_height: float) -> np.ndarray:
 
 def _row_neighbours(boxes: Boxes, text_height: float) -> tuple[np.ndarray, np.ndarray]:
     """Pairs of boxes that belong to one line by rule 1."""
-    order = np.argsort(boxes.y0, kind="stable")
-    top = boxes.y0[order]
-    # Every pair that overlaps vertically, found once: the one that starts lower lies between the
-    # other's top and bottom.
-    reach = np.searchsorted(top, boxes.y1[order], side="left")
-    count = np.maximum(reach - np.arange(len(boxes)) - 1, 0)
-    pieces_a, pieces_b = [], []
+    firsts, seconds = [], []
+    for a, b in _vertical_pairs(boxes.y0, boxes.y1, 0.0):
+        joined = _row_test(boxes, a, b, text_height)
+        firsts.append(a[joined])
+        seconds.append(b[joined])
+    return np.concatenate(firsts), np.concatenate(seconds)
+
+
+def _vertical_pairs(
+    top: np.ndarray, bottom: np.ndarray, slack: float
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Every pair of intervals [top, bottom) that overlap or come within ``slack`` of each other, each
+    pair once, in batches of at most about :data:`_MAX_PAIRS`.
+
+    Sorted by top, the intervals that pair with one starting earlier are those starting before its
+    bottom (+ slack): a contiguous range found with one binary search."""
+    n = top.size
+    order = np.argsort(top, kind="stable")
+    sorted_top = top[order]
+    reach = np.searchsorted(sorted_top, bottom[order] + slack, side="left")
+    count = np.maximum(reach - np.arange(n) - 1, 0)
     ends = np.cumsum(count)
     start = 0
-    while start < len(boxes):
-        stop = int(np.searchsorted(ends, (ends[start - 1] if start else 0) + _MAX_PAIRS, side="right"))
-        stop = max(stop, start + 1)
-        a, b = _pairs(order, count, start, stop)
-        joined = _row_test(boxes, a, b, text_height)
-        pieces_a.append(a[joined])
-        pieces_b.append(b[joined])
+    while start < n:
+        base = int(ends[start - 1]) if start else 0
+        stop = max(int(np.searchsorted(ends, base + _MAX_PAIRS, side="right")), start + 1)
+        counts = count[start:stop]
+        positions = np.repeat(np.arange(start, stop), counts)
+        offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+        yield order[positions], order[positions + 1 + offsets]
         start = stop
-    return np.concatenate(pieces_a), np.concatenate(pieces_b)
-
-
-def _pairs(order: np.ndarray, count: np.ndarray, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
-    """(box, later box) for sorted positions start..stop-1 and the ``count`` boxes after each."""
-    counts = count[start:stop]
-    positions = np.repeat(np.arange(start, stop), counts)
-    offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-    return order[positions], order[positions + 1 + offsets]
 
 
 def _row_test(boxes: Boxes, a: np.ndarray, b: np.ndarray, text_height: float) -> np.ndarray:
@@ -157,37 +165,36 @@ def _roots(n: int, first: np.ndarray, second: np.ndarray) -> np.ndarray:
 
 
 def _merge_chains(boxes: Boxes, chain: np.ndarray, text_height: float) -> np.ndarray:
-    """Rule 2: chains inside another's band join it; short chains stacked into one line join."""
+    """Rule 2, on the chains of rule 1: a short chain inside a taller one's band joins it, short chains
+    stacked into one line's height join, and chains end to end in one band join (a wave or a slant
+    broke the chain between two neighbours)."""
+    piece = FULL_SIZE * text_height * 1.5
     for _ in range(4):
-        roots, member = np.unique(chain, return_inverse=True)
-        count = roots.size
-        x0 = np.full(count, np.inf)
-        y0 = np.full(count, np.inf)
-        x1 = np.full(count, -np.inf)
-        y1 = np.full(count, -np.inf)
+        _, member = np.unique(chain, return_inverse=True)
+        count = int(member.max()) + 1
+        x0, y0 = np.full(count, np.inf), np.full(count, np.inf)
+        x1, y1 = np.full(count, -np.inf), np.full(count, -np.inf)
         np.minimum.at(x0, member, boxes.x0)
         np.minimum.at(y0, member, boxes.y0)
         np.maximum.at(x1, member, boxes.x1)
         np.maximum.at(y1, member, boxes.y1)
-        small = np.flatnonzero(y1 - y0 < FULL_SIZE * text_height * 1.5)
-        if small.size == 0 or count < 2 or small.size * count > 4 * _MAX_PAIRS:
-            return chain
-        a = np.repeat(small, count)
-        b = np.tile(np.arange(count), small.size)
-        other = a != b
-        a, b = a[other], b[other]
         height = y1 - y0
-        overlap_y = np.minimum(y1[a], y1[b]) - np.maximum(y0[a], y0[b])
-        overlap_x = np.minimum(x1[a], x1[b]) - np.maximum(x0[a], x0[b])
-        narrow = np.minimum(x1[a] - x0[a], x1[b] - x0[b])
-        inside = (overlap_y >= INSIDE * height[a]) & (height[b] >= height[a])
-        inside &= overlap_x >= -SCALE_FLOOR * text_height  # within the host's span or just beside it
-        stacked = (overlap_x >= 0.5 * narrow) & (overlap_y >= -STACK_GAP * text_height)
-        stacked &= np.maximum(y1[a], y1[b]) - np.minimum(y0[a], y0[b]) <= STACK_HEIGHT * text_height
-        stacked &= height[b] < FULL_SIZE * text_height * 1.5
-        joined = inside | stacked
-        if not joined.any():
+        firsts, seconds = [], []
+        for a, b in _vertical_pairs(y0, y1, STACK_GAP * text_height):
+            a, b = np.where(height[a] <= height[b], a, b), np.where(height[a] <= height[b], b, a)  # a shorter
+            overlap_y = np.minimum(y1[a], y1[b]) - np.maximum(y0[a], y0[b])
+            overlap_x = np.minimum(x1[a], x1[b]) - np.maximum(x0[a], x0[b])
+            narrow = np.minimum(x1[a] - x0[a], x1[b] - x0[b])
+            short = height[a] < piece
+            inside = short & (overlap_y >= INSIDE * height[a]) & (overlap_x >= -SCALE_FLOOR * text_height)
+            stacked = short & (height[b] < piece) & (overlap_x >= 0.5 * narrow)
+            stacked &= np.maximum(y1[a], y1[b]) - np.minimum(y0[a], y0[b]) <= STACK_HEIGHT * text_height
+            in_band = (overlap_y >= CONTINUED * height[a]) & (overlap_x >= -GAP * text_height)
+            joined = inside | stacked | in_band
+            firsts.append(a[joined])
+            seconds.append(b[joined])
+        first, second = np.concatenate(firsts), np.concatenate(seconds)
+        if first.size == 0:
             return chain
-        merged = _roots(count, a[joined], b[joined])
-        chain = merged[member]
+        chain = _roots(count, first, second)[member]
     return chain

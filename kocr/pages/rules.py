@@ -5,8 +5,9 @@ notebook paper would itself be found as a "text line". A rule pixel is one in a 
 ink (at least :data:`RULE_LENGTH` text heights) that is thin across the run (at most
 :data:`RULE_THICKNESS` text heights): glyph strokes are never that long, and where a glyph's stroke
 crosses a rule the ink there is thick across the rule and stays, so the text keeps its shape. Runs are
-measured along the page's skew (the mask sheared by whole pixels), so a rule on a tilted scan counts
-as one long run rather than a staircase of short ones.
+measured along the page's skew (the mask sheared by whole pixels, with a pixel of slack up and down),
+so a rule on a tilted scan counts as one long run rather than a staircase of short ones, even when
+the estimated skew is a little off. Where two rules cross, the pixel is long both ways and goes too.
 """
 
 from __future__ import annotations
@@ -36,26 +37,35 @@ def rule_pixels(mask: np.ndarray, text_height: float, skew: float = 0.0) -> np.n
     slope = math.tan(math.radians(skew))
     horizontal_length, vertical_thickness = _run_lengths(mask, slope)
     vertical_length_t, horizontal_thickness_t = _run_lengths(mask.T, -slope)
-    horizontal = (horizontal_length >= length) & (vertical_thickness <= thickness)
-    vertical = (vertical_length_t.T >= length) & (horizontal_thickness_t.T <= thickness)
-    return horizontal | vertical
+    long_across = length <= vertical_length_t.T
+    long_along = horizontal_length >= length
+    horizontal = long_along & (vertical_thickness <= thickness)
+    vertical = long_across & (thickness >= horizontal_thickness_t.T)
+    return horizontal | vertical | (long_along & long_across)
 
 
 def _run_lengths(mask: np.ndarray, slope: float) -> tuple[np.ndarray, np.ndarray]:
-    """For each pixel of ``mask``: the length of its horizontal run along lines of ``slope`` (rows
-    sheared by whole pixels), and the length of its run down its column (0 off the ink)."""
+    """For each pixel of ``mask``: the length of its run along lines of ``slope`` (rows sheared by
+    whole pixels, a pixel of slack up and down), and the length of its run down its column (0 off the
+    ink)."""
     height, width = mask.shape
     across = _paint(find_runs(mask.T), (width, height)).T  # column runs: a vertical shear keeps them
-    if round(width * abs(slope)) == 0:
-        return _paint(find_runs(mask), mask.shape), across
-    shift = np.round(np.arange(width) * slope).astype(np.int64)
+    shift = -np.round(np.arange(width) * slope).astype(np.int64)  # row y + x·slope moves back to y
     shift -= shift.min()
-    rows = np.arange(height)[:, None] + shift[None, :]  # where each pixel lands in the sheared mask
-    columns = np.broadcast_to(np.arange(width)[None, :], (height, width))
-    sheared = np.zeros((height + int(shift.max()), width), dtype=bool)
-    sheared[rows, columns] = mask
-    along = _paint(find_runs(sheared), sheared.shape)[rows, columns]
-    return along, across
+    straight = not shift.any()
+    if straight:
+        sheared = mask.copy()
+    else:
+        rows = np.arange(height)[:, None] + shift[None, :]  # where each pixel lands in the sheared mask
+        columns = np.broadcast_to(np.arange(width)[None, :], (height, width))
+        sheared = np.zeros((height + int(shift.max()), width), dtype=bool)
+        sheared[rows, columns] = mask
+    # The slack: an estimated skew a little off still sees a rule as one run.
+    sheared[1:] |= sheared[:-1].copy()
+    sheared[:-1] |= sheared[1:].copy()
+    lengths = _paint(find_runs(sheared), sheared.shape)
+    along = lengths if straight else lengths[rows, columns]
+    return np.where(mask, along, 0), across
 
 
 def _paint(runs: Runs, shape: tuple[int, int]) -> np.ndarray:
