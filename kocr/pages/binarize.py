@@ -14,8 +14,9 @@ Why each step:
 - **Not paper**: cells far darker than the page's paper level (a dark photo, a filled box) and their
   neighbours are left out, since their edges would be found as ink.
 - **Sauvola's local threshold** (mean and deviation from integral images) on the flattened page keeps
-  faint strokes next to dark ones, plus a floor of :data:`MIN_CONTRAST` grey levels below the paper so
-  paper texture and JPEG noise stay background.
+  faint strokes next to dark ones, plus a floor of :data:`MIN_CONTRAST` grey levels below the paper
+  (measured before flattening, which magnifies the noise of dark paper) so paper texture and JPEG
+  noise stay background.
 """
 
 from __future__ import annotations
@@ -84,9 +85,11 @@ def binarize(grey: np.ndarray) -> tuple[np.ndarray, bool, np.ndarray]:
     light_on_dark = _light_on_dark(grey, block)
     page = 255 - grey if light_on_dark else grey
     paper = _paper_levels(page, block)
-    flat = np.minimum(page.astype(np.float32) * (255.0 / _upsample(paper, height, width)), 255.0)
+    level = _upsample(paper, height, width)
+    flat = np.minimum(page.astype(np.float32) * (255.0 / level), 255.0)
     window = block | 1
-    mask = (flat < _sauvola(flat, window)) & (flat < 255.0 - MIN_CONTRAST)
+    # The contrast floor in the page's own grey levels: dividing by dark paper magnifies its noise.
+    mask = (flat < _sauvola(flat, window)) & (page < level - MIN_CONTRAST)
     mask &= ~_not_paper(paper, height, width)
     return mask, light_on_dark, flat.astype(np.uint8)
 

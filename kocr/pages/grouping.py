@@ -103,14 +103,14 @@ def group_lines(boxes: Boxes, text_height: float) -> np.ndarray:
 def _row_neighbours(boxes: Boxes, text_height: float) -> tuple[np.ndarray, np.ndarray]:
     """Pairs of boxes that belong to one line by rule 1."""
     firsts, seconds = [], []
-    for a, b in _vertical_pairs(boxes.y0, boxes.y1, 0.0):
+    for a, b in overlapping_pairs(boxes.y0, boxes.y1, 0.0):
         joined = _row_test(boxes, a, b, text_height)
         firsts.append(a[joined])
         seconds.append(b[joined])
     return np.concatenate(firsts), np.concatenate(seconds)
 
 
-def _vertical_pairs(
+def overlapping_pairs(
     top: np.ndarray, bottom: np.ndarray, slack: float
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Every pair of intervals [top, bottom) that overlap or come within ``slack`` of each other, each
@@ -180,7 +180,7 @@ def _merge_chains(boxes: Boxes, chain: np.ndarray, text_height: float) -> np.nda
         np.maximum.at(y1, member, boxes.y1)
         height = y1 - y0
         firsts, seconds = [], []
-        for a, b in _vertical_pairs(y0, y1, STACK_GAP * text_height):
+        for a, b in overlapping_pairs(y0, y1, STACK_GAP * text_height):
             a, b = np.where(height[a] <= height[b], a, b), np.where(height[a] <= height[b], b, a)  # a shorter
             overlap_y = np.minimum(y1[a], y1[b]) - np.maximum(y0[a], y0[b])
             overlap_x = np.minimum(x1[a], x1[b]) - np.maximum(x0[a], x0[b])
