@@ -16,6 +16,7 @@ from kocr.pages.find import MARGIN_X, MARGIN_Y, ClassicalLineFinder
 from kocr.pages.order import reading_order
 from kocr.pages.orientation import (
     alignment_cue,
+    choose_orientation,
     detect_rotation,
     flip_quad,
     orientation_candidates,
@@ -237,3 +238,17 @@ def test_underlined_lines_stay_apart() -> None:
     regions = FINDER.find(page.image)
     _in_order(page, regions)
     assert all(math.isfinite(region.score) and 0 < region.score <= 1 for region in regions)
+
+
+def test_choose_orientation_reads_sample_lines_both_ways() -> None:
+    from kocr import load_recognizer  # the bundled model: the recogniser a page reader would use
+
+    recognizer = load_recognizer("default", device="cpu", decoder="greedy", engine="torch")
+
+    def confidences(lines: list[Image.Image]) -> list[float]:
+        return [prediction.confidence for prediction in recognizer.predict(lines)]
+
+    page = pf.text_page(lines=6)
+    assert choose_orientation(page.image, confidences, lines=2)[0] == 0
+    upside_down = page.image.transpose(Image.Transpose.ROTATE_180)
+    assert choose_orientation(upside_down, confidences, lines=2)[0] == 180

@@ -35,6 +35,7 @@ MIN_BLOCK = 12
 MIN_CONTRAST = 28.0  # grey levels below the (white) paper that ink must reach
 SAUVOLA_K = 0.2
 SAUVOLA_R = 128.0
+SAUVOLA_CELLS = 10  # the threshold window spans about this many cells of the reduced statistics
 NOT_PAPER = 0.5  # cells whose paper is darker than this share of the page's are no paper (pictures)
 POLARITY_MARGIN = 48  # grey levels from the local paper level that count as an outlier when voting
 _REDUCIBLE = ("L", "RGB", "RGBA", "LA")
@@ -117,7 +118,7 @@ def _fit(array: np.ndarray, rows: int, columns: int) -> np.ndarray:
 
 def _upsample(grid: np.ndarray, height: int, width: int) -> np.ndarray:
     """A coarse grid of levels smoothed bilinearly up to ``height`` × ``width`` (float32)."""
-    image = Image.fromarray(grid.astype(np.float32), mode="F")
+    image = Image.fromarray(grid.astype(np.float32))
     return np.asarray(image.resize((width, height), Image.Resampling.BILINEAR), dtype=np.float32)
 
 
@@ -165,38 +166,37 @@ def _not_paper(paper: np.ndarray, height: int, width: int) -> np.ndarray:
 
 
 def _box_sums(values: np.ndarray, window: int) -> np.ndarray:
-    """Sum over a ``window``-square box centred on each pixel (the box cut at the edges), from an
-    integral image."""
+    """Sum over a ``window``-square box centred on each cell (cut at the edges), from running sums
+    down the columns and then along the rows."""
     height, width = values.shape
-    integral = np.zeros((height + 1, width + 1), np.float64)
-    np.cumsum(values, axis=0, out=integral[1:, 1:])
-    np.cumsum(integral[1:, 1:], axis=1, out=integral[1:, 1:])
     half = window // 2
-    y0 = np.clip(np.arange(height) - half, 0, height)
-    y1 = np.clip(np.arange(height) + half + 1, 0, height)
-    x0 = np.clip(np.arange(width) - half, 0, width)
-    x1 = np.clip(np.arange(width) + half + 1, 0, width)
-    return (
-        integral[np.ix_(y1, x1)]
-        - integral[np.ix_(y0, x1)]
-        - integral[np.ix_(y1, x0)]
-        + integral[np.ix_(y0, x0)]
-    )
+    y0, y1 = np.clip(np.arange(height) - half, 0, height), np.clip(np.arange(height) + half + 1, 0, height)
+    x0, x1 = np.clip(np.arange(width) - half, 0, width), np.clip(np.arange(width) + half + 1, 0, width)
+    down = np.zeros((height + 1, width), np.float64)
+    np.cumsum(values, axis=0, out=down[1:])
+    rows = down[y1] - down[y0]
+    along = np.zeros((height, width + 1), np.float64)
+    np.cumsum(rows, axis=1, out=along[:, 1:])
+    return along[:, x1] - along[:, x0]
 
 
 def _sauvola(flat: np.ndarray, window: int) -> np.ndarray:
     """Sauvola's threshold ``m · (1 + k · (s / R − 1))`` with the local mean m and deviation s.
 
-    Computed on a 2× reduced copy and smoothed back up: the statistics of a window several strokes wide
-    change slowly, and this quarters the cost."""
+    The sums run over cells of ``factor`` × ``factor`` pixels (the page's values and their squares
+    box-reduced, so the deviation stays exact) and the threshold is smoothed back up: statistics over a
+    window many strokes wide change slowly, and this divides the cost by ``factor``²."""
     height, width = flat.shape
-    small = np.asarray(Image.fromarray(flat, mode="F").reduce(2)) if min(height, width) >= 64 else flat
-    win = max(3, (window // 2 if small is not flat else window) | 1)
-    ones = np.ones_like(small, dtype=np.float64)
-    count = _box_sums(ones, win)
-    mean = _box_sums(small, win) / count
-    variance = np.maximum(_box_sums(small.astype(np.float64) ** 2, win) / count - mean**2, 0.0)
+    factor = max(1, min(window // SAUVOLA_CELLS, min(height, width) // 8))
+    image = Image.fromarray(flat)
+    squares = Image.fromarray(flat.astype(np.float32) ** 2)
+    mean_cells = np.asarray(image.reduce(factor) if factor > 1 else image, dtype=np.float64)
+    square_cells = np.asarray(squares.reduce(factor) if factor > 1 else squares, dtype=np.float64)
+    cells = max(3, round(window / factor) | 1)
+    count = _box_sums(np.ones_like(mean_cells), cells)
+    mean = _box_sums(mean_cells, cells) / count
+    variance = np.maximum(_box_sums(square_cells, cells) / count - mean**2, 0.0)
     threshold = (mean * (1.0 + SAUVOLA_K * (np.sqrt(variance) / SAUVOLA_R - 1.0))).astype(np.float32)
-    if small is flat:
+    if factor == 1:
         return threshold
-    return np.asarray(Image.fromarray(threshold, mode="F").resize((width, height), Image.Resampling.BILINEAR))
+    return np.asarray(Image.fromarray(threshold).resize((width, height), Image.Resampling.BILINEAR))

@@ -168,8 +168,9 @@ def _text_like(components: Components, text_height: float) -> np.ndarray:
     speck = (area < max(3.0, 0.012 * text_height**2)) | (np.maximum(h, w) < 2)
     huge = h > MAX_HEIGHT * text_height
     rule_piece = (w >= 0.8 * RULE_LENGTH * text_height) & (h <= RULE_THICKNESS * text_height * 1.2)
-    # Filled blobs as thick as a syllable (a picture's texture, a bullet); strokes like ㅣ are thin.
-    solid = (area >= SOLID * w * h) & (np.minimum(w, h) >= 0.4 * text_height)
+    # Filled blobs as big as a syllable (a picture's texture, a bullet); strokes like ㅣ are thin, and
+    # in text a few pixels tall every piece is a blob.
+    solid = (area >= SOLID * w * h) & (np.minimum(w, h) >= 0.6 * text_height) & (text_height >= 12)
     return ~(speck | huge | rule_piece | solid)
 
 
