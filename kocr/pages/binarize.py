@@ -85,26 +85,27 @@ def binarize(grey: np.ndarray) -> tuple[np.ndarray, bool, np.ndarray]:
     block = max(MIN_BLOCK, round(max(height, width) * BLOCK_FRACTION))
     light_on_dark = _light_on_dark(grey, block)
     page = 255 - grey if light_on_dark else grey
-    paper = _paper_levels(page, block)
-    level = _upsample(paper, height, width)
+    paper, measured, side = _paper_levels(page, block)
+    level = _upsample(paper, side, height, width)
     flat = np.minimum(page.astype(np.float32) * (255.0 / level), 255.0)
     window = block | 1
     # The contrast floor in the page's own grey levels: dividing by dark paper magnifies its noise.
     mask = (flat < _sauvola(flat, window)) & (page < level - MIN_CONTRAST)
-    mask &= ~_not_paper(paper, height, width)
+    mask &= ~_not_paper(measured, side, height, width)
     return mask, light_on_dark, flat.astype(np.uint8)
 
 
-def _blocks(grey: np.ndarray, block: int) -> tuple[np.ndarray, int]:
-    """``grey`` as (rows, columns, pixels) of ``block``-sized cells, sampled every ``step`` pixels (a
-    cell's values are enough for its percentiles), and the step."""
+def _blocks(grey: np.ndarray, block: int) -> tuple[np.ndarray, int, int]:
+    """``grey`` as (rows, columns, values) of square cells tiling it (the last ones edge-padded),
+    sampled every ``step`` pixels (a cell's samples are enough for its percentiles); with the step and
+    the cell's side in pixels."""
     step = max(1, block // 12)
     sample = grey[::step, ::step]
     cell = max(1, block // step)
-    rows, columns = max(1, sample.shape[0] // cell), max(1, sample.shape[1] // cell)
+    rows, columns = -(-sample.shape[0] // cell), -(-sample.shape[1] // cell)
     sample = _fit(sample, rows * cell, columns * cell)
     cells = sample.reshape(rows, cell, columns, cell).swapaxes(1, 2).reshape(rows, columns, cell * cell)
-    return cells, step
+    return cells, step, cell * step
 
 
 def _fit(array: np.ndarray, rows: int, columns: int) -> np.ndarray:
@@ -116,10 +117,18 @@ def _fit(array: np.ndarray, rows: int, columns: int) -> np.ndarray:
     return array
 
 
-def _upsample(grid: np.ndarray, height: int, width: int) -> np.ndarray:
-    """A coarse grid of levels smoothed bilinearly up to ``height`` × ``width`` (float32)."""
+def _upsample(
+    grid: np.ndarray,
+    side: int,
+    height: int,
+    width: int,
+    resample: Image.Resampling = Image.Resampling.BILINEAR,
+) -> np.ndarray:
+    """A grid of cells ``side`` pixels square spread over the ``height`` × ``width`` pixels it tiles
+    (bilinear: smooth levels; nearest: each cell's own value)."""
     image = Image.fromarray(grid.astype(np.float32))
-    return np.asarray(image.resize((width, height), Image.Resampling.BILINEAR), dtype=np.float32)
+    full = image.resize((grid.shape[1] * side, grid.shape[0] * side), resample)
+    return np.asarray(full, dtype=np.float32)[:height, :width]
 
 
 def _median3(grid: np.ndarray) -> np.ndarray:
@@ -132,24 +141,25 @@ def _median3(grid: np.ndarray) -> np.ndarray:
 
 def _light_on_dark(grey: np.ndarray, block: int) -> bool:
     """Whether more pixels stand out above their block's median level than below it."""
-    cells, step = _blocks(grey, block)
-    level = _upsample(np.median(cells, axis=2), *grey[::step, ::step].shape)
+    cells, step, side = _blocks(grey, block)
+    level = _upsample(np.median(cells, axis=2), side // step, *grey[::step, ::step].shape)
     sample = grey[::step, ::step].astype(np.float32)
     darker = int(np.count_nonzero(sample < level - POLARITY_MARGIN))
     lighter = int(np.count_nonzero(sample > level + POLARITY_MARGIN))
     return lighter > darker
 
 
-def _paper_levels(page: np.ndarray, block: int) -> np.ndarray:
-    """The paper's grey level in each cell of the page (a grid of about ``block``-pixel cells)."""
-    cells, _ = _blocks(page, block)
-    paper = np.percentile(cells, 90, axis=2)
-    # A cell that is nearly all ink (inside a bold heading) takes its neighbourhood's level instead.
-    paper = np.maximum(paper, _median3(paper) - MIN_CONTRAST)
-    return np.maximum(paper, 1.0)
+def _paper_levels(page: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """The paper's grey level in each cell of the page (a grid of about ``block``-pixel cells): as
+    measured (a high percentile), and with cells that are nearly all ink (inside a bold heading) lifted
+    to their neighbourhood's level; and the cells' side in pixels."""
+    cells, _, side = _blocks(page, block)
+    measured = np.percentile(cells, 90, axis=2)
+    paper = np.maximum(measured, _median3(measured) - MIN_CONTRAST)
+    return np.maximum(paper, 1.0), measured, side
 
 
-def _not_paper(paper: np.ndarray, height: int, width: int) -> np.ndarray:
+def _not_paper(paper: np.ndarray, side: int, height: int, width: int) -> np.ndarray:
     """Pixels of cells far darker than the page's paper, and their neighbours: a dark picture or a
     filled box, whose edges would otherwise be found as ink."""
     dark = paper < NOT_PAPER * float(np.median(paper))
@@ -161,8 +171,7 @@ def _not_paper(paper: np.ndarray, height: int, width: int) -> np.ndarray:
     for dy in range(3):
         for dx in range(3):
             grown |= padded[dy : dy + rows, dx : dx + columns]
-    image = Image.fromarray(grown.astype(np.uint8) * 255)
-    return np.asarray(image.resize((width, height), Image.Resampling.NEAREST)) > 0
+    return _upsample(grown, side, height, width, Image.Resampling.NEAREST) > 0
 
 
 def _box_sums(values: np.ndarray, window: int) -> np.ndarray:

@@ -73,20 +73,7 @@ class ClassicalLineFinder:
     def layout(self, image: Image.Image) -> PageLayout:
         """Everything the finder worked out about ``image`` (what :meth:`find` returns, and more)."""
         page = analyse_page(image, self.max_side)
-        components = connected_components(page.mask)
-        text_height = estimate_text_height(components, *page.size)
-        skew = 0.0
-        if text_height is not None:
-            skew = _rule_skew(components, text_height)
-            from_rules = skew is not None
-            if skew is None:
-                skew = _text_skew(components, text_height)
-            cleaned = _without_rules(page.mask, components, text_height, skew)
-            if cleaned is not None:
-                components = connected_components(cleaned)
-                text_height = estimate_text_height(components, *page.size)
-                if text_height is not None and not from_rules:
-                    skew = _text_skew(components, text_height)
+        components, text_height, skew = _clean(page)
         line = np.full(components.count, -1, np.int64)
         if text_height is None:
             return PageLayout(page, components, 0.0, 0.0, line, [], [])
@@ -103,37 +90,24 @@ class ClassicalLineFinder:
             text_height = min(max(measured, text_height / 2), text_height * 2)
             grouped = group_lines(boxes, text_height)
         line[candidates] = grouped
-        regions, angles = self._quads(page, components, line, text_height, skew)
-        return PageLayout(page, components, text_height, skew, line, regions, angles)
+        regions, angles, kept = self._quads(page, components, line, text_height, skew)
+        renumber = np.full(int(line.max()) + 2, -1, np.int64)  # the last slot maps -1 to -1
+        renumber[kept] = np.arange(len(kept))
+        return PageLayout(page, components, text_height, skew, renumber[line], regions, angles)
 
     def _quads(
         self, page: AnalysisPage, components: Components, line: np.ndarray, text_height: float, skew: float
-    ) -> tuple[list[LineRegion], list[float]]:
+    ) -> tuple[list[LineRegion], list[float], list[int]]:
+        """Each line's region and angle, and which lines they are (bars too narrow to be text left out)."""
         count = int(line.max()) + 1 if line.size else 0
         if count == 0:
-            return [], []
+            return [], [], []
         angles = _line_angles(components, line, count, text_height, skew)
-        runs = components.runs
-        run_line = line[components.label]
-        inked = run_line >= 0
-        run_line = run_line[inked]
-        row = runs.row[inked].astype(np.float64)
-        start, end = runs.start[inked].astype(np.float64), runs.end[inked].astype(np.float64)
-        theta = np.radians(angles)[run_line]
-        cos, sin = np.cos(theta), np.sin(theta)
-        u0, u1 = np.full(count, np.inf), np.full(count, -np.inf)
-        v0, v1 = np.full(count, np.inf), np.full(count, -np.inf)
-        for x in (start, end):
-            for y in (row, row + 1):
-                u, v = x * cos + y * sin, -x * sin + y * cos
-                np.minimum.at(u0, run_line, u)
-                np.maximum.at(u1, run_line, u)
-                np.minimum.at(v0, run_line, v)
-                np.maximum.at(v1, run_line, v)
+        u0, u1, v0, v1 = _extents(components, line, count, angles)
         full = np.zeros(count)
         np.add.at(full, line[line >= 0], components.height[line >= 0] >= FULL_SIZE * text_height)
         width, height = page.size
-        regions, kept = [], []
+        regions, kept_angles, kept = [], [], []
         for index in range(count):
             line_height = v1[index] - v0[index]
             if u1[index] - u0[index] < MIN_LINE_WIDTH * line_height:
@@ -145,8 +119,59 @@ class ClassicalLineFinder:
             quad = _to_original(quad, page.scale_x, page.scale_y, width, height)
             score = float(min(1.0, max(1.0 / 3.0, full[index] / 3.0)))
             regions.append(LineRegion(quad, score))
-            kept.append(float(angles[index]))
-        return regions, kept
+            kept_angles.append(float(angles[index]))
+            kept.append(index)
+        return regions, kept_angles, kept
+
+
+def _clean(page: AnalysisPage) -> tuple[Components, float | None, float]:
+    """The page's components after rules are taken out, its text height (``None``: no text) and skew.
+
+    The skew comes from the rules when the page has some, else from the text; the rules are measured
+    along it, and the text height and (text) skew measured again without them."""
+    components = connected_components(page.mask)
+    text_height = estimate_text_height(components, *page.size)
+    if text_height is None:
+        return components, None, 0.0
+    rule_skew = _rule_skew(components, text_height)
+    skew = rule_skew if rule_skew is not None else _text_skew(components, text_height)
+    cleaned = _without_rules(page.mask, components, text_height, skew)
+    if cleaned is None:
+        return components, text_height, skew
+    components = connected_components(cleaned)
+    text_height = estimate_text_height(components, *page.size)
+    if text_height is None:
+        return components, None, 0.0
+    return (
+        components,
+        text_height,
+        rule_skew if rule_skew is not None else _text_skew(components, text_height),
+    )
+
+
+def _extents(
+    components: Components, line: np.ndarray, count: int, angles: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(u0, u1, v0, v1) per line: the tightest box around its ink in the frame at its own angle, from
+    the corners of its runs (exact, where turning the components' boxes would overstate long ones)."""
+    runs = components.runs
+    run_line = line[components.label]
+    inked = run_line >= 0
+    run_line = run_line[inked]
+    row = runs.row[inked].astype(np.float64)
+    start, end = runs.start[inked].astype(np.float64), runs.end[inked].astype(np.float64)
+    theta = np.radians(angles)[run_line]
+    cos, sin = np.cos(theta), np.sin(theta)
+    u0, u1 = np.full(count, np.inf), np.full(count, -np.inf)
+    v0, v1 = np.full(count, np.inf), np.full(count, -np.inf)
+    for x in (start, end):
+        for y in (row, row + 1):
+            u, v = x * cos + y * sin, -x * sin + y * cos
+            np.minimum.at(u0, run_line, u)
+            np.maximum.at(u1, run_line, u)
+            np.minimum.at(v0, run_line, v)
+            np.maximum.at(v1, run_line, v)
+    return u0, u1, v0, v1
 
 
 def estimate_text_height(components: Components, width: int, height: int) -> float | None:
