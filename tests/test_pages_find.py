@@ -252,3 +252,21 @@ def test_choose_orientation_reads_sample_lines_both_ways() -> None:
     assert choose_orientation(page.image, confidences, lines=2)[0] == 0
     upside_down = page.image.transpose(Image.Transpose.ROTATE_180)
     assert choose_orientation(upside_down, confidences, lines=2)[0] == 180
+
+
+@pytest.mark.parametrize("face", ["gothic", "pen"])
+def test_syllables_in_pieces_make_one_line(face: str) -> None:
+    page = pf.blank(800, 560)
+    words = ("생년월일", "을", "흙을 읽음", "몫을 얻음", "늘 젊음", "흘렸을", "읊을 글")
+    for number, word in enumerate(words):  # every syllable three components or more
+        pf.write(page, 60 + number % 2 * 300, 40 + number * 70, word, 32, face)
+    _matches(page, FINDER.find(page.image))
+
+
+def test_small_print_and_tight_lines_stay_apart() -> None:
+    page = pf.text_page(lines=12, leading=1.3)
+    y = 760.0
+    for number in range(4):  # footnotes at less than half the body's size
+        pf.write(page, 60, y, pf.SENTENCES[number] + " " + pf.SENTENCES[number + 1][:20], 10)
+        y += 10 * 1.35
+    _in_order(page, FINDER.find(page.image))

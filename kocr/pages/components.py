@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kocr.pages.pairs import union_roots
+
 
 @dataclass(frozen=True)
 class Runs:
@@ -70,7 +72,7 @@ def label_runs(runs: Runs) -> Components:
         empty = np.zeros(0, np.int32)
         return Components(runs, empty, empty, empty, empty, empty, empty)
     first, second = _joins(runs)
-    root = _union(n, first, second)
+    root = union_roots(n, first, second)
     _, label = np.unique(root, return_inverse=True)
     label = label.astype(np.int32)
     count = int(label.max()) + 1
@@ -115,24 +117,3 @@ def _joins(runs: Runs) -> tuple[np.ndarray, np.ndarray]:
     offsets = np.arange(int(count.sum()), dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
     upper = np.repeat(low, count) + offsets
     return upper, below
-
-
-def _union(n: int, first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """Each node's root (its component's smallest node) given edges ``first[i]``–``second[i]``:
-    hook every edge's larger root onto its smaller, then jump pointers until every node points at a
-    root; repeat until no edge joins two roots."""
-    parent = np.arange(n, dtype=np.int64)
-    while first.size:
-        a, b = parent[first], parent[second]
-        low, high = np.minimum(a, b), np.maximum(a, b)
-        apart = low != high
-        if not apart.any():
-            break
-        first, second = first[apart], second[apart]
-        np.minimum.at(parent, high[apart], low[apart])
-        while True:
-            grand = parent[parent]
-            if np.array_equal(grand, parent):
-                break
-            parent = grand
-    return parent

@@ -21,12 +21,13 @@ from kocr.pages.binarize import MAX_SIDE, AnalysisPage, analyse_page
 from kocr.pages.components import Components, connected_components
 from kocr.pages.grouping import FULL_SIZE, Boxes, group_lines, line_height
 from kocr.pages.rules import RULE_LENGTH, RULE_THICKNESS, remove_rules
-from kocr.pages.skew import estimate_skew, rotate_points
+from kocr.pages.skew import MAX_SKEW, MIN_POINTS, estimate_skew, neighbour_angle, rotate_points
+from kocr.pages.syllables import stack_pieces, syllable_boxes
 from kocr.pages.types import LineRegion, Quad
 
 MARGIN_Y = 0.2  # of a line's height, above and below (kocr's line crops: 0.04–0.25)
 MARGIN_X = 0.3  # of a line's height, left and right (kocr's line crops: 0.05–0.6)
-HEIGHT_QUANTILE = 80  # the text height: this percentile of the components' heights (pieces are shorter)
+HEIGHT_QUANTILE = 80  # the text height: this percentile of the syllables' heights
 SOLID = 0.75  # a thick component filling this share of its box is a blob, not a glyph
 MAX_HEIGHT = 6.0  # text heights: taller components are pictures, frames or drop shadows, not text
 REGROUP = 0.15  # lines this much taller or shorter than the first estimate: grouped again with theirs
@@ -78,31 +79,40 @@ class ClassicalLineFinder:
         if text_height is None:
             return PageLayout(page, components, 0.0, 0.0, line, [], [])
         candidates = np.flatnonzero(_text_like(components, text_height))
-        cx = (components.x0[candidates] + components.x1[candidates]) / 2
-        cy = (components.y0[candidates] + components.y1[candidates]) / 2
-        u, v = rotate_points(cx, cy, skew)
-        half_w = components.width[candidates] / 2
-        half_h = components.height[candidates] / 2
-        boxes = Boxes(u - half_w, v - half_h, u + half_w, v + half_h)
+        x0, y0 = components.x0[candidates].astype(np.float64), components.y0[candidates].astype(np.float64)
+        x1, y1 = components.x1[candidates].astype(np.float64), components.y1[candidates].astype(np.float64)
+        u, v = rotate_points((x0 + x1) / 2, (y0 + y1) / 2, skew)
+        half_w, half_h = (x1 - x0) / 2, (y1 - y0) / 2
+        deskewed = (u - half_w, v - half_h, u + half_w, v + half_h)
+        syllable = stack_pieces(*deskewed)
+        boxes = Boxes(*syllable_boxes(syllable, *deskewed))
         grouped = group_lines(boxes, text_height)
         measured = line_height(boxes, grouped)
         if measured is not None and abs(measured / text_height - 1) > REGROUP:
             text_height = min(max(measured, text_height / 2), text_height * 2)
             grouped = group_lines(boxes, text_height)
-        line[candidates] = grouped
-        regions, angles, kept = self._quads(page, components, line, text_height, skew)
+        line[candidates] = grouped[syllable]
+        syllables = Boxes(*syllable_boxes(syllable, x0, y0, x1, y1))
+        regions, angles, kept = self._quads(page, components, line, (syllables, grouped), text_height, skew)
         renumber = np.full(int(line.max()) + 2, -1, np.int64)  # the last slot maps -1 to -1
         renumber[kept] = np.arange(len(kept))
         return PageLayout(page, components, text_height, skew, renumber[line], regions, angles)
 
     def _quads(
-        self, page: AnalysisPage, components: Components, line: np.ndarray, text_height: float, skew: float
+        self,
+        page: AnalysisPage,
+        components: Components,
+        line: np.ndarray,
+        syllables: tuple[Boxes, np.ndarray],
+        text_height: float,
+        skew: float,
     ) -> tuple[list[LineRegion], list[float], list[int]]:
-        """Each line's region and angle, and which lines they are (bars too narrow to be text left out)."""
+        """Each line's region and angle, and which lines they are (bars too narrow to be text left out).
+        ``line`` numbers the components, ``syllables`` has the syllables' boxes and their lines."""
         count = int(line.max()) + 1 if line.size else 0
         if count == 0:
             return [], [], []
-        angles = _line_angles(components, line, count, text_height, skew)
+        angles = _line_angles(*syllables, count, text_height, skew)
         u0, u1, v0, v1 = _extents(components, line, count, angles)
         full = np.zeros(count)
         np.add.at(full, line[line >= 0], components.height[line >= 0] >= FULL_SIZE * text_height)
@@ -175,16 +185,20 @@ def _extents(
 
 
 def estimate_text_height(components: Components, width: int, height: int) -> float | None:
-    """The typical height of a text line, in analysis pixels, or ``None`` when nothing looks like text.
-
-    A high percentile rather than the median: Hangul syllables often fall apart into shorter pieces
-    (ㅇ, ㅡ, ㄹ of 을), while the whole syllables are the line's height."""
+    """The typical height of a text line, in analysis pixels, or ``None`` when nothing looks like text:
+    a high percentile of the heights of the syllables (pieces stacked back together), so punctuation
+    and the odd loose piece do not pull it down."""
     h, w = components.height, components.width
-    plausible = (h >= 4) & (w >= 2) & (components.area >= 8) & (h <= height / 3) & (w <= width / 2)
-    plausible &= h <= 8 * np.maximum(w, 1)  # not a thin vertical bar
+    plausible = (components.area >= 3) & (h <= height / 3) & (w <= width / 2)
     if int(plausible.sum()) < 2:
         return None
-    return float(np.percentile(h[plausible], HEIGHT_QUANTILE))
+    boxes = [getattr(components, name)[plausible].astype(np.float64) for name in ("x0", "y0", "x1", "y1")]
+    x0, y0, x1, y1 = syllable_boxes(stack_pieces(*boxes), *boxes)
+    sh, sw = y1 - y0, x1 - x0
+    syllable = (sh >= 4) & (sw >= 2) & (sh <= 8 * sw)  # not a speck, not a thin vertical bar
+    if int(syllable.sum()) < 2:
+        return None
+    return float(np.percentile(sh[syllable], HEIGHT_QUANTILE))
 
 
 def _text_like(components: Components, text_height: float) -> np.ndarray:
@@ -221,12 +235,25 @@ def _rule_skew(components: Components, text_height: float) -> float | None:
 
 
 def _text_skew(components: Components, text_height: float) -> float:
-    """The page's skew from the centres of syllable-sized components."""
-    h = components.height
-    syllable = (h >= 0.6 * text_height) & (h <= 1.5 * text_height) & (components.width <= 2 * text_height)
-    cx = (components.x0[syllable] + components.x1[syllable]) / 2
-    cy = (components.y0[syllable] + components.y1[syllable]) / 2
-    return estimate_skew(cx.astype(np.float64), cy.astype(np.float64), text_height / 4)
+    """The page's skew from the centres of its syllables (pieces stacked back together): the angle
+    neighbours make (level when it is within two standard errors of level), made precise by
+    projection near it when there are enough syllables."""
+    keep = _text_like(components, text_height)
+    boxes = [getattr(components, name)[keep].astype(np.float64) for name in ("x0", "y0", "x1", "y1")]
+    x0, y0, x1, y1 = syllable_boxes(stack_pieces(*boxes), *boxes)
+    h = y1 - y0
+    syllable = (h >= 0.6 * text_height) & (h <= 1.5 * text_height) & (x1 - x0 <= 2 * text_height)
+    x0, y0, x1, y1 = x0[syllable], y0[syllable], x1[syllable], y1[syllable]
+    neighbours = neighbour_angle(x0, y0, x1, y1, text_height)
+    if neighbours is None:
+        return 0.0
+    angle, error = neighbours
+    if abs(angle) < 2 * error:  # not told apart from level: a sparse page, or a level one
+        angle = 0.0
+    if x0.size < MIN_POINTS:
+        return angle
+    span = min(max(1.0, 3 * error), MAX_SKEW)
+    return estimate_skew((x0 + x1) / 2, (y0 + y1) / 2, text_height / 4, around=angle, span=span)
 
 
 def _without_rules(
@@ -241,25 +268,24 @@ def _without_rules(
 
 
 def _line_angles(
-    components: Components, line: np.ndarray, count: int, text_height: float, skew: float
+    syllables: Boxes, line: np.ndarray, count: int, text_height: float, skew: float
 ) -> np.ndarray:
-    """Each line's angle (degrees): a weighted least-squares fit of its syllables' centres, or the
-    page's skew for short lines."""
+    """Each line's angle (degrees): a least-squares fit of its syllables' centres weighted by their
+    widths, or the page's skew for lines shorter than :data:`MIN_LINE_FIT` text heights."""
     angles = np.full(count, skew)
-    member = np.flatnonzero((line >= 0) & (components.height >= FULL_SIZE * text_height))
+    member = np.flatnonzero((line >= 0) & (syllables.height >= FULL_SIZE * text_height))
     order = member[np.argsort(line[member], kind="stable")]
     bounds = np.searchsorted(line[order], np.arange(count + 1))
-    cx = (components.x0 + components.x1) / 2.0
-    cy = (components.y0 + components.y1) / 2.0
+    cx = (syllables.x0 + syllables.x1) / 2.0
+    cy = (syllables.y0 + syllables.y1) / 2.0
     for index in range(count):
         parts = order[bounds[index] : bounds[index + 1]]
         if parts.size < 3:
             continue
         x, y = cx[parts], cy[parts]
-        weight = components.width[parts].astype(np.float64)
-        span = x.max() - x.min()
-        if span < MIN_LINE_FIT * text_height:
+        if x.max() - x.min() < MIN_LINE_FIT * text_height:
             continue
+        weight = syllables.width[parts]
         mean_x, mean_y = np.average(x, weights=weight), np.average(y, weights=weight)
         dx = x - mean_x
         slope = float(np.sum(weight * dx * (y - mean_y)) / np.sum(weight * dx * dx))

@@ -14,16 +14,18 @@ Why these rules (Tesseract's layout analysis does the same in spirit):
    made only of pieces are then merged into a chain whose band holds them, or stacked together when
    the stack is no taller than a text line. Chains end to end in one band (a wave broke the chain
    between two neighbours) join too.
-3. **What is not a line**: groups of specks (dotted leaders, noise, stray dots) with no component at
-   least :data:`MIN_LINE_HEIGHT` text heights tall are dropped.
+3. **What is not a line**: groups of specks (dotted leaders, noise, stray dots) are dropped: a line
+   needs a component at least :data:`MIN_LINE_HEIGHT` text heights tall, or three at least
+   :data:`SMALL_PRINT` (a footnote in small print).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
+
+from kocr.pages.pairs import overlapping_pairs, union_roots
 
 OVERLAP = 0.45  # of the smaller component's height, to join neighbours in a row
 GAP = 1.2  # horizontal gap, in heights of the taller of two neighbours (clipped below: SCALE_FLOOR)
@@ -35,8 +37,9 @@ STACK_GAP = 0.2  # text heights: pieces stacked closer than this are one syllabl
 STACK_HEIGHT = 1.3  # text heights: a stack of pieces no taller than this is one line
 INSIDE = 0.6  # a short chain this much inside another's band belongs to it
 CONTINUED = 0.5  # chains end to end that share this much of the shorter one's band are one line
-MIN_LINE_HEIGHT = 0.45  # text heights: a line needs one component at least this tall
-_MAX_PAIRS = 2_000_000  # pairs examined per batch
+MIN_LINE_HEIGHT = 0.45  # text heights: a line needs one component at least this tall,
+SMALL_PRINT = 0.25  # or three at least this tall (footnotes, captions)
+STACK_RATIO = 1.9  # a stack of pieces at most this many times the taller one's height
 
 
 @dataclass(frozen=True)
@@ -89,12 +92,14 @@ def group_lines(boxes: Boxes, text_height: float) -> np.ndarray:
     if n == 0:
         return np.zeros(0, np.int64)
     first, second = _row_neighbours(boxes, text_height)
-    chain = _roots(n, first, second)
+    chain = union_roots(n, first, second)
     chain = _merge_chains(boxes, chain, text_height)
     _, line = np.unique(chain, return_inverse=True)
     tallest = np.zeros(int(line.max()) + 1)
     np.maximum.at(tallest, line, boxes.height)
+    small_print = np.bincount(line, weights=boxes.height >= SMALL_PRINT * text_height, minlength=tallest.size)
     keep = tallest >= MIN_LINE_HEIGHT * text_height
+    keep |= (tallest >= SMALL_PRINT * text_height) & (small_print >= 3)
     renumber = np.full(keep.size, -1, np.int64)
     renumber[keep] = np.arange(int(keep.sum()))
     return renumber[line]
@@ -110,31 +115,6 @@ def _row_neighbours(boxes: Boxes, text_height: float) -> tuple[np.ndarray, np.nd
     return np.concatenate(firsts), np.concatenate(seconds)
 
 
-def overlapping_pairs(
-    top: np.ndarray, bottom: np.ndarray, slack: float
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Every pair of intervals [top, bottom) that overlap or come within ``slack`` of each other, each
-    pair once, in batches of at most about :data:`_MAX_PAIRS`.
-
-    Sorted by top, the intervals that pair with one starting earlier are those starting before its
-    bottom (+ slack): a contiguous range found with one binary search."""
-    n = top.size
-    order = np.argsort(top, kind="stable")
-    sorted_top = top[order]
-    reach = np.searchsorted(sorted_top, bottom[order] + slack, side="left")
-    count = np.maximum(reach - np.arange(n) - 1, 0)
-    ends = np.cumsum(count)
-    start = 0
-    while start < n:
-        base = int(ends[start - 1]) if start else 0
-        stop = max(int(np.searchsorted(ends, base + _MAX_PAIRS, side="right")), start + 1)
-        counts = count[start:stop]
-        positions = np.repeat(np.arange(start, stop), counts)
-        offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-        yield order[positions], order[positions + 1 + offsets]
-        start = stop
-
-
 def _row_test(boxes: Boxes, a: np.ndarray, b: np.ndarray, text_height: float) -> np.ndarray:
     height = boxes.height
     low, high = np.minimum(height[a], height[b]), np.maximum(height[a], height[b])
@@ -143,25 +123,6 @@ def _row_test(boxes: Boxes, a: np.ndarray, b: np.ndarray, text_height: float) ->
     scale = np.maximum(high, SCALE_FLOOR * text_height)
     mismatched = (low >= BIG * text_height) & (high > SIZE_RATIO * low)
     return (overlap >= OVERLAP * low) & (gap <= GAP * scale) & ~mismatched
-
-
-def _roots(n: int, first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """Each node's component root under the edges (hook-and-jump union-find, vectorised)."""
-    parent = np.arange(n, dtype=np.int64)
-    while first.size:
-        a, b = parent[first], parent[second]
-        low, high = np.minimum(a, b), np.maximum(a, b)
-        apart = low != high
-        if not apart.any():
-            break
-        first, second = first[apart], second[apart]
-        np.minimum.at(parent, high[apart], low[apart])
-        while True:
-            grand = parent[parent]
-            if np.array_equal(grand, parent):
-                break
-            parent = grand
-    return parent
 
 
 def _merge_chains(boxes: Boxes, chain: np.ndarray, text_height: float) -> np.ndarray:
@@ -187,8 +148,11 @@ def _merge_chains(boxes: Boxes, chain: np.ndarray, text_height: float) -> np.nda
             narrow = np.minimum(x1[a] - x0[a], x1[b] - x0[b])
             short = height[a] < piece
             inside = short & (overlap_y >= INSIDE * height[a]) & (overlap_x >= -SCALE_FLOOR * text_height)
+            # Pieces stack into syllables; two lines of small print stacked are more than twice as tall
+            # as one, with the gap between them.
+            merged = np.maximum(y1[a], y1[b]) - np.minimum(y0[a], y0[b])
             stacked = short & (height[b] < piece) & (overlap_x >= 0.5 * narrow)
-            stacked &= np.maximum(y1[a], y1[b]) - np.minimum(y0[a], y0[b]) <= STACK_HEIGHT * text_height
+            stacked &= (merged <= STACK_HEIGHT * text_height) & (merged <= STACK_RATIO * height[b])
             in_band = (overlap_y >= CONTINUED * height[a]) & (overlap_x >= -GAP * text_height)
             joined = inside | stacked | in_band
             firsts.append(a[joined])
@@ -196,5 +160,5 @@ def _merge_chains(boxes: Boxes, chain: np.ndarray, text_height: float) -> np.nda
         first, second = np.concatenate(firsts), np.concatenate(seconds)
         if first.size == 0:
             return chain
-        chain = _roots(count, first, second)[member]
+        chain = union_roots(count, first, second)[member]
     return chain

@@ -28,8 +28,8 @@ from PIL import Image
 from kocr.pages.binarize import analyse_page
 from kocr.pages.components import Components, connected_components
 from kocr.pages.find import ClassicalLineFinder, estimate_text_height
-from kocr.pages.grouping import overlapping_pairs
 from kocr.pages.order import deskewed_boxes
+from kocr.pages.pairs import overlapping_pairs
 from kocr.pages.rectify import crop_line, quad_size
 from kocr.pages.types import LineRegion, Point, Quad
 
