@@ -1,0 +1,315 @@
+"""Pages drawn with PIL and Debian's Korean fonts, with every line's ink box known: what the page
+finder's benchmark times and its tests check against (tests/test_pages_find.py).
+
+A page is paper (white, shaded, tinted, ruled or dark) with text blocks: one column, two columns, a
+heading, a form. Each drawn line's box is the glyphs' box from ``ImageDraw.textbbox``, in the page's
+pixels; turning a page turns the boxes into quads with it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from kocr.data.synth.fonts import FontFace, system_fonts
+from kocr.pages.types import Quad, quad_from_box
+
+SENTENCES = (
+    "오늘은 날씨가 맑고 바람이 시원하게 불어서 산책하기에 좋은 날입니다.",
+    "우리는 도서관에서 한국어 문법책을 빌려 함께 공부하기로 했습니다.",
+    "회의는 다음 주 화요일 오후 세 시에 본관 이층 회의실에서 열립니다.",
+    "이 제품은 가볍고 튼튼해서 여행을 다닐 때 들고 다니기 편합니다.",
+    "할머니께서 보내 주신 김치를 맛있게 먹었다고 꼭 전해 드리세요.",
+    "시험 결과는 이번 달 말에 학교 누리집을 통해 발표될 예정입니다.",
+    "작은 가게였지만 주인 아저씨의 친절함 덕분에 손님이 끊이지 않았다.",
+    "봄이 오면 강가를 따라 벚꽃이 피고 사람들이 모여 사진을 찍는다.",
+)
+FACES = {
+    "gothic": "NanumGothic.ttf",
+    "myeongjo": "NanumMyeongjo.ttf",
+    "pen": "NanumPen.ttf",
+    "brush": "NanumBrush.ttf",
+    "batang": "UnBatang.ttf",
+}
+
+
+@dataclass(frozen=True)
+class DrawnLine:
+    """One drawn line: its text and its glyphs' box (left, top, right, bottom) or turned quad."""
+
+    text: str
+    quad: Quad
+
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        xs = [x for x, _ in self.quad]
+        ys = [y for _, y in self.quad]
+        return min(xs), min(ys), max(xs), max(ys)
+
+
+@dataclass
+class DrawnPage:
+    """A drawn page and its lines, in reading order."""
+
+    image: Image.Image
+    lines: list[DrawnLine] = field(default_factory=list)
+
+
+@cache
+def face(name: str = "gothic") -> FontFace:
+    """A Debian Korean face by short name (:data:`FACES`)."""
+    wanted = FACES[name]
+    for found in system_fonts():
+        if found.path.name == wanted:
+            return found
+    raise LookupError(f"font {wanted} is not installed (Debian: fonts-nanum, fonts-unfonts-core)")
+
+
+def blank(width: int, height: int, paper: int | tuple[int, int, int] = 255) -> DrawnPage:
+    """An empty page of one colour (grey level or RGB)."""
+    mode = "L" if isinstance(paper, int) else "RGB"
+    return DrawnPage(Image.new(mode, (width, height), paper))
+
+
+def shade(page: DrawnPage, darkest: float = 0.6) -> None:
+    """Uneven lighting: the page darkened towards its bottom-right corner (multiplied by a ramp from 1
+    down to ``darkest``), as a photo taken under a lamp."""
+    width, height = page.image.size
+    ys, xs = np.mgrid[0:height, 0:width]
+    light = 1.0 - (1.0 - darkest) * (xs / width + ys / height) / 2
+    pixels = np.asarray(page.image, dtype=np.float64)
+    if pixels.ndim == 3:
+        light = light[:, :, None]
+    page.image = Image.fromarray(np.clip(pixels * light, 0, 255).astype(np.uint8))
+
+
+def rule(
+    page: DrawnPage, top: int, spacing: int, colour: int | tuple[int, int, int] = 170, width: int = 1
+) -> None:
+    """Notebook rules: horizontal lines every ``spacing`` pixels from ``top`` across the page."""
+    draw = ImageDraw.Draw(page.image)
+    for y in range(top, page.image.height, spacing):
+        draw.line([(0, y), (page.image.width, y)], fill=colour, width=width)
+
+
+def write(
+    page: DrawnPage,
+    x: float,
+    y: float,
+    text: str,
+    size: int = 24,
+    face_name: str = "gothic",
+    ink: int | tuple[int, int, int] = 0,
+) -> DrawnLine:
+    """``text`` drawn with its top-left at (x, y); its line recorded on the page."""
+    font = face(face_name).load(size)
+    draw = ImageDraw.Draw(page.image)
+    draw.text((x, y), text, font=font, fill=ink)
+    left, top, right, bottom = draw.textbbox((x, y), text, font=font)
+    line = DrawnLine(text, quad_from_box(left, top, right, bottom))
+    page.lines.append(line)
+    return line
+
+
+def wrap(text: str, font: ImageFont.FreeTypeFont, width: float) -> list[str]:
+    """``text`` split at spaces into lines no wider than ``width`` pixels."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        candidate = f"{current} {word}".strip()
+        if current and font.getlength(candidate) > width:
+            lines.append(current)
+            current = word
+        else:
+            current = candidate
+    if current:
+        lines.append(current)
+    return lines
+
+
+def column(
+    page: DrawnPage,
+    x: float,
+    y: float,
+    width: float,
+    lines: int,
+    size: int = 24,
+    leading: float = 1.8,
+    face_name: str = "gothic",
+    ink: int | tuple[int, int, int] = 0,
+    first: int = 0,
+) -> float:
+    """``lines`` lines of prose wrapped into a column ``width`` wide from (x, y); the y below it."""
+    font = face(face_name).load(size)
+    texts: list[str] = []
+    sentence = first
+    while len(texts) < lines:
+        texts.extend(wrap(SENTENCES[sentence % len(SENTENCES)], font, width))
+        sentence += 1
+    for text in texts[:lines]:
+        write(page, x, y, text, size, face_name, ink)
+        y += size * leading
+    return y
+
+
+def text_page(
+    width: int = 800,
+    height: int = 1000,
+    *,
+    columns: int = 1,
+    heading: str | None = None,
+    lines: int = 10,
+    size: int = 24,
+    leading: float = 1.8,
+    face_name: str = "gothic",
+    paper: int | tuple[int, int, int] = 255,
+    ink: int | tuple[int, int, int] = 0,
+    margin: int = 60,
+    gutter: float = 2.5,
+) -> DrawnPage:
+    """A page of prose: an optional heading across the page, then ``columns`` columns of ``lines``
+    lines each, ``gutter`` text heights apart."""
+    page = blank(width, height, paper)
+    y = float(margin)
+    if heading is not None:
+        write(page, margin, y, heading, round(size * 1.6), face_name, ink)
+        y += size * 1.6 * 2
+    column_width = (width - 2 * margin - (columns - 1) * gutter * size) / columns
+    for number in range(columns):
+        column(
+            page,
+            margin + number * (column_width + gutter * size),
+            y,
+            column_width,
+            lines,
+            size,
+            leading,
+            face_name,
+            ink,
+            first=number * 3,
+        )
+    return page
+
+
+def turned(page: DrawnPage, degrees: float, fill: int | tuple[int, int, int] = 255) -> DrawnPage:
+    """The page turned ``degrees`` counter-clockwise about its centre (the canvas grown to hold it),
+    its lines' quads turned with it."""
+    image = page.image
+    out = image.rotate(degrees, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=fill)
+    cx, cy = image.width / 2, image.height / 2
+    ox, oy = out.width / 2, out.height / 2
+    cos, sin = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
+
+    def turn(point: tuple[float, float]) -> tuple[float, float]:
+        dx, dy = point[0] - cx, point[1] - cy
+        return (ox + dx * cos + dy * sin, oy - dx * sin + dy * cos)
+
+    lines = [DrawnLine(line.text, tuple(turn(p) for p in line.quad)) for line in page.lines]  # type: ignore[misc]
+    return DrawnPage(out, lines)
+
+
+def boxes_iou(a: Sequence[float], b: Sequence[float]) -> float:
+    """Intersection over union of two boxes (left, top, right, bottom)."""
+    width = min(a[2], b[2]) - max(a[0], b[0])
+    height = min(a[3], b[3]) - max(a[1], b[1])
+    if width <= 0 or height <= 0:
+        return 0.0
+    inter = width * height
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+
+
+def write_wavy(
+    page: DrawnPage,
+    x: float,
+    y: float,
+    text: str,
+    size: int = 28,
+    face_name: str = "pen",
+    amplitude: float = 0.15,
+    period: float = 12.0,
+    ink: int | tuple[int, int, int] = 0,
+) -> DrawnLine:
+    """Handwriting-like: ``text`` drawn syllable by syllable, its baseline waving by ``amplitude`` text
+    heights over ``period`` syllables and each syllable's size varying a little."""
+    font = face(face_name).load(size)
+    draw = ImageDraw.Draw(page.image)
+    left, top, right, bottom = math.inf, math.inf, -math.inf, -math.inf
+    cursor = x
+    for index, character in enumerate(text):
+        offset = amplitude * size * math.sin(2 * math.pi * index / period)
+        glyph_font = face(face_name).load(round(size * (1 + 0.08 * math.sin(index * 1.7))))
+        draw.text((cursor, y + offset), character, font=glyph_font, fill=ink)
+        box = draw.textbbox((cursor, y + offset), character, font=glyph_font)
+        if character.strip():
+            left, top = min(left, box[0]), min(top, box[1])
+            right, bottom = max(right, box[2]), max(bottom, box[3])
+        cursor += glyph_font.getlength(character)
+    del font
+    line = DrawnLine(text, quad_from_box(left, top, right, bottom))
+    page.lines.append(line)
+    return line
+
+
+def form_page(width: int = 800, height: int = 1000, size: int = 24) -> DrawnPage:
+    """A form: a table of label | answer rows with borders, then fill-in answers on underlines."""
+    page = blank(width, height)
+    draw = ImageDraw.Draw(page.image)
+    labels = ("성명", "생년월일", "주소", "전화번호")
+    answers = ("홍길동", "1990년 3월 1일", "서울시 종로구 세종대로 1", "010-1234-5678")
+    top, row, left, split, right = 80, 60, 60, 260, width - 60
+    for number in range(len(labels) + 1):
+        draw.line([(left, top + number * row), (right, top + number * row)], fill=0, width=2)
+    for x in (left, split, right):
+        draw.line([(x, top), (x, top + len(labels) * row)], fill=0, width=2)
+    for number, (label, answer) in enumerate(zip(labels, answers, strict=True)):
+        y = top + number * row + (row - size) / 2 - 2
+        write(page, left + 20, y, label, size)
+        write(page, split + 20, y, answer, size, "pen")
+    y = top + len(labels) * row + 80
+    for label, answer in (("직업:", "회사원"), ("취미:", "등산과 독서")):
+        write(page, left, y, label, size)
+        write(page, left + 120, y - 4, answer, size, "pen")
+        draw.line([(left + 110, y + size + 4), (right, y + size + 4)], fill=0, width=1)
+        y += size * 3
+    return page
+
+
+def homography(source: Sequence[tuple[float, float]], target: Sequence[tuple[float, float]]) -> np.ndarray:
+    """The 3×3 projective map taking four ``source`` points to four ``target`` points."""
+    rows, values = [], []
+    for (x, y), (u, v) in zip(source, target, strict=True):
+        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
+        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])
+        values.extend([u, v])
+    solution = np.linalg.solve(np.array(rows, float), np.array(values, float))
+    return np.append(solution, 1.0).reshape(3, 3)
+
+
+def warped(page: DrawnPage, squeeze: float = 0.08, fill: int | tuple[int, int, int] = 255) -> DrawnPage:
+    """The page as photographed at a slant: its top edge ``squeeze`` of the width narrower on each side
+    than its bottom (a perspective warp), its lines' quads mapped with it."""
+    width, height = page.image.size
+    corners = [(0, 0), (width, 0), (width, height), (0, height)]
+    inset = squeeze * width
+    target = [(inset, 0), (width - inset, 0), (width, height), (0, height)]
+    backward = homography(target, corners)  # output pixel → page pixel, what PIL wants
+    forward = homography(corners, target)
+    image = page.image.transform(
+        (width, height),
+        Image.Transform.PERSPECTIVE,
+        tuple(backward.ravel()[:8]),
+        Image.Resampling.BICUBIC,
+        fillcolor=fill,
+    )
+
+    def move(point: tuple[float, float]) -> tuple[float, float]:
+        u, v, w = forward @ np.array([point[0], point[1], 1.0])
+        return (u / w, v / w)
+
+    lines = [DrawnLine(line.text, tuple(move(p) for p in line.quad)) for line in page.lines]  # type: ignore[misc]
+    return DrawnPage(image, lines)

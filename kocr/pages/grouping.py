@@ -1,0 +1,164 @@
+"""Text components grouped into lines, in the deskewed frame (boxes already turned so lines run
+horizontally).
+
+Why these rules (Tesseract's layout analysis does the same in spirit):
+
+1. **Neighbours in a row**: two components join when they overlap vertically by at least
+   :data:`OVERLAP` of the smaller one's height and the horizontal gap between them is at most
+   :data:`GAP` times the taller one's height. Word spaces are well under a text height, column
+   gutters are more than 1.5, so columns stay apart. Only local neighbours need to overlap, so lines
+   that wave (handwriting) or drift (perspective) still chain up. Two full-size components of very
+   different heights (a drop capital beside two body lines, a tall bracket) do not join.
+2. **Pieces**: a Hangul syllable is often several components (ㅇ above ㅡ above ㄹ in 을, dots,
+   strokes). Pieces join their neighbours in step 1 when the row has full-height syllables; chains
+   made only of pieces are then merged into a chain whose band holds them, or stacked together when
+   the stack is no taller than a text line. Chains end to end in one band (a wave broke the chain
+   between two neighbours) join too.
+3. **What is not a line**: groups of specks (dotted leaders, noise, stray dots) are dropped: a line
+   needs a component at least :data:`MIN_LINE_HEIGHT` text heights tall, or three at least
+   :data:`SMALL_PRINT` (a footnote in small print).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from kocr.pages.pairs import overlapping_pairs, union_roots
+
+OVERLAP = 0.45  # of the smaller component's height, to join neighbours in a row
+GAP = 1.2  # horizontal gap, in heights of the taller of two neighbours (clipped below: SCALE_FLOOR)
+SCALE_FLOOR = 0.6  # text heights: the least height a gap is measured in
+SIZE_RATIO = 2.5  # neighbours at least BIG tall and this much apart in height are not in one line
+BIG = 0.8  # text heights
+FULL_SIZE = 0.6  # text heights: a component at least this tall is a syllable, not a piece
+STACK_GAP = 0.2  # text heights: pieces stacked closer than this are one syllable
+STACK_HEIGHT = 1.3  # text heights: a stack of pieces no taller than this is one line
+INSIDE = 0.6  # a short chain this much inside another's band belongs to it
+CONTINUED = 0.5  # chains end to end that share this much of the shorter one's band are one line
+MIN_LINE_HEIGHT = 0.45  # text heights: a line needs one component at least this tall,
+SMALL_PRINT = 0.25  # or three at least this tall (footnotes, captions)
+STACK_RATIO = 1.9  # a stack of pieces at most this many times the taller one's height
+
+
+@dataclass(frozen=True)
+class Boxes:
+    """Component boxes in the deskewed frame (floats)."""
+
+    x0: np.ndarray
+    y0: np.ndarray
+    x1: np.ndarray
+    y1: np.ndarray
+
+    @property
+    def height(self) -> np.ndarray:
+        return self.y1 - self.y0
+
+    @property
+    def width(self) -> np.ndarray:
+        return self.x1 - self.x0
+
+    def __len__(self) -> int:
+        return int(self.x0.size)
+
+
+def line_height(boxes: Boxes, line: np.ndarray) -> float | None:
+    """The typical height of the lines of ``line`` (numbers per box, -1 none) that have at least three
+    boxes, weighted by their box counts; ``None`` without such lines.
+
+    Why: the components' own heights underestimate the text height where syllables fall apart into
+    strokes (handwriting faces); a line's height does not."""
+    kept = line >= 0
+    if not kept.any():
+        return None
+    count = int(line.max()) + 1
+    top, bottom = np.full(count, np.inf), np.full(count, -np.inf)
+    np.minimum.at(top, line[kept], boxes.y0[kept])
+    np.maximum.at(bottom, line[kept], boxes.y1[kept])
+    members = np.bincount(line[kept], minlength=count)
+    full = members >= 3
+    if not full.any():
+        return None
+    heights = (bottom - top)[full]
+    order = np.argsort(heights)
+    cumulative = np.cumsum(members[full][order])
+    return float(heights[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
+
+
+def group_lines(boxes: Boxes, text_height: float) -> np.ndarray:
+    """Each box's line number (0 .. lines-1), or -1 for boxes in no line."""
+    n = len(boxes)
+    if n == 0:
+        return np.zeros(0, np.int64)
+    first, second = _row_neighbours(boxes, text_height)
+    chain = union_roots(n, first, second)
+    chain = _merge_chains(boxes, chain, text_height)
+    _, line = np.unique(chain, return_inverse=True)
+    tallest = np.zeros(int(line.max()) + 1)
+    np.maximum.at(tallest, line, boxes.height)
+    small_print = np.bincount(line, weights=boxes.height >= SMALL_PRINT * text_height, minlength=tallest.size)
+    keep = tallest >= MIN_LINE_HEIGHT * text_height
+    keep |= (tallest >= SMALL_PRINT * text_height) & (small_print >= 3)
+    renumber = np.full(keep.size, -1, np.int64)
+    renumber[keep] = np.arange(int(keep.sum()))
+    return renumber[line]
+
+
+def _row_neighbours(boxes: Boxes, text_height: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of boxes that belong to one line by rule 1."""
+    firsts, seconds = [], []
+    for a, b in overlapping_pairs(boxes.y0, boxes.y1, 0.0):
+        joined = _row_test(boxes, a, b, text_height)
+        firsts.append(a[joined])
+        seconds.append(b[joined])
+    return np.concatenate(firsts), np.concatenate(seconds)
+
+
+def _row_test(boxes: Boxes, a: np.ndarray, b: np.ndarray, text_height: float) -> np.ndarray:
+    height = boxes.height
+    low, high = np.minimum(height[a], height[b]), np.maximum(height[a], height[b])
+    overlap = np.minimum(boxes.y1[a], boxes.y1[b]) - np.maximum(boxes.y0[a], boxes.y0[b])
+    gap = np.maximum(boxes.x0[b] - boxes.x1[a], boxes.x0[a] - boxes.x1[b])
+    scale = np.maximum(high, SCALE_FLOOR * text_height)
+    mismatched = (low >= BIG * text_height) & (high > SIZE_RATIO * low)
+    return (overlap >= OVERLAP * low) & (gap <= GAP * scale) & ~mismatched
+
+
+def _merge_chains(boxes: Boxes, chain: np.ndarray, text_height: float) -> np.ndarray:
+    """Rule 2, on the chains of rule 1: a short chain inside a taller one's band joins it, short chains
+    stacked into one line's height join, and chains end to end in one band join (a wave or a slant
+    broke the chain between two neighbours)."""
+    piece = FULL_SIZE * text_height * 1.5
+    for _ in range(4):
+        _, member = np.unique(chain, return_inverse=True)
+        count = int(member.max()) + 1
+        x0, y0 = np.full(count, np.inf), np.full(count, np.inf)
+        x1, y1 = np.full(count, -np.inf), np.full(count, -np.inf)
+        np.minimum.at(x0, member, boxes.x0)
+        np.minimum.at(y0, member, boxes.y0)
+        np.maximum.at(x1, member, boxes.x1)
+        np.maximum.at(y1, member, boxes.y1)
+        height = y1 - y0
+        firsts, seconds = [], []
+        for a, b in overlapping_pairs(y0, y1, STACK_GAP * text_height):
+            a, b = np.where(height[a] <= height[b], a, b), np.where(height[a] <= height[b], b, a)  # a shorter
+            overlap_y = np.minimum(y1[a], y1[b]) - np.maximum(y0[a], y0[b])
+            overlap_x = np.minimum(x1[a], x1[b]) - np.maximum(x0[a], x0[b])
+            narrow = np.minimum(x1[a] - x0[a], x1[b] - x0[b])
+            short = height[a] < piece
+            inside = short & (overlap_y >= INSIDE * height[a]) & (overlap_x >= -SCALE_FLOOR * text_height)
+            # Pieces stack into syllables; two lines of small print stacked are more than twice as tall
+            # as one, with the gap between them.
+            merged = np.maximum(y1[a], y1[b]) - np.minimum(y0[a], y0[b])
+            stacked = short & (height[b] < piece) & (overlap_x >= 0.5 * narrow)
+            stacked &= (merged <= STACK_HEIGHT * text_height) & (merged <= STACK_RATIO * height[b])
+            in_band = (overlap_y >= CONTINUED * height[a]) & (overlap_x >= -GAP * text_height)
+            joined = inside | stacked | in_band
+            firsts.append(a[joined])
+            seconds.append(b[joined])
+        first, second = np.concatenate(firsts), np.concatenate(seconds)
+        if first.size == 0:
+            return chain
+        chain = union_roots(count, first, second)[member]
+    return chain

@@ -1,0 +1,113 @@
+"""Reading order of found lines: top to bottom, columns left to right, by recursive XY-cut on the
+lines' boxes.
+
+Why XY-cut, and why this variant: plain XY-cut cuts at every horizontal gap first, which reads two
+columns with aligned baselines row by row (left line 1, right line 1, ...). Here consecutive rows are
+first gathered into bands that share a vertical gutter, and a band is cut into its columns; a row
+that spans the gutter (a heading across both columns) closes the band above it and is read on its
+own, so it comes first. A band whose columns are short entries that pair up row by row (a form's
+labels and answers, a table) is read row by row, label then answer, instead.
+
+Boxes are measured in the page's deskewed frame (turned by the lines' median angle), and only their
+middle half is used across the line, so margins and descenders do not make neighbouring lines
+overlap.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from kocr.pages.rectify import quad_angle
+from kocr.pages.types import LineRegion
+
+CORE = 0.25  # of a box's height, ignored at its top and at its bottom
+GUTTER = 0.25  # of the median line height: the narrowest vertical gap that separates columns
+PROSE = 6.0  # line heights: columns whose lines are this wide (median) are prose, read column by column
+PAIRED = 0.6  # share of a band's rows with entries in two columns or more for it to read row by row
+
+
+def reading_order(regions: Sequence[LineRegion], width: int, height: int) -> list[LineRegion]:
+    """``regions`` in reading order for a page ``width`` × ``height`` pixels."""
+    if len(regions) < 2:
+        return list(regions)
+    boxes = deskewed_boxes(regions, width, height)
+    return [regions[index] for index in _Cutter(boxes).order(list(range(len(regions))))]
+
+
+def deskewed_boxes(regions: Sequence[LineRegion], width: int, height: int) -> np.ndarray:
+    """Each region's box (x0, y0, x1, y1, height) in the page's deskewed frame: turned by the regions'
+    median angle about the page's centre."""
+    angle = float(np.median([quad_angle(region.quad) for region in regions]))
+    cx, cy = width / 2, height / 2
+    cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+    points = np.array([region.quad for region in regions], dtype=np.float64)  # (n, 4, 2)
+    dx, dy = points[..., 0] - cx, points[..., 1] - cy
+    u, v = dx * cos + dy * sin, -dx * sin + dy * cos
+    return np.stack([u.min(1), v.min(1), u.max(1), v.max(1), v.max(1) - v.min(1)], axis=1)
+
+
+class _Cutter:
+    """Recursive XY-cut over boxes (x0, y0, x1, y1, height)."""
+
+    def __init__(self, boxes: np.ndarray) -> None:
+        self.x0, self.x1 = boxes[:, 0], boxes[:, 2]
+        height = boxes[:, 4]
+        self.y0, self.y1 = boxes[:, 1] + CORE * height, boxes[:, 3] - CORE * height
+        self.height = height
+        self.gutter = GUTTER * float(np.median(height))
+
+    def order(self, ids: list[int]) -> list[int]:
+        if len(ids) <= 1:
+            return ids
+        rows = _split(ids, self.y0, self.y1, 0.0)
+        if len(rows) == 1:
+            columns = _split(ids, self.x0, self.x1, 0.0)
+            if len(columns) == 1:
+                return sorted(ids, key=lambda index: (self.x0[index], self.y0[index]))
+            return [index for column in columns for index in self.order(column)]
+        bands: list[list[list[int]]] = [[rows[0]]]
+        for row in rows[1:]:
+            joined = [index for band_row in bands[-1] for index in band_row] + row
+            if len(_split(joined, self.x0, self.x1, self.gutter)) > 1:
+                bands[-1].append(row)
+            else:
+                bands.append([row])
+        return [index for band in bands for index in self._band(band)]
+
+    def _band(self, rows: list[list[int]]) -> list[int]:
+        ids = [index for row in rows for index in row]
+        if len(rows) == 1:
+            return self.order(ids)
+        columns = _split(ids, self.x0, self.x1, self.gutter)
+        if len(columns) > 1 and self._row_by_row(rows, columns):
+            return [index for row in rows for index in self.order(row)]
+        return [index for column in columns for index in self.order(column)]
+
+    def _row_by_row(self, rows: list[list[int]], columns: list[list[int]]) -> bool:
+        """Whether a band's columns are short entries paired row by row (a form, a table)."""
+        prose = all(
+            np.median(self.x1[column] - self.x0[column]) >= PROSE * np.median(self.height[column])
+            for column in columns
+        )
+        if prose:
+            return False
+        column_of = {index: number for number, column in enumerate(columns) for index in column}
+        paired = sum(len({column_of[index] for index in row}) > 1 for row in rows)
+        return paired >= PAIRED * len(rows)
+
+
+def _split(ids: list[int], low: np.ndarray, high: np.ndarray, gap: float) -> list[list[int]]:
+    """``ids`` grouped where their intervals [low, high) leave a gap wider than ``gap``, in order."""
+    order = sorted(ids, key=lambda index: low[index])
+    groups: list[list[int]] = [[order[0]]]
+    reach = high[order[0]]
+    for index in order[1:]:
+        if low[index] - reach > gap:
+            groups.append([index])
+        else:
+            groups[-1].append(index)
+        reach = max(reach, high[index])
+    return groups

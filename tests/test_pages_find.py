@@ -1,0 +1,272 @@
+"""The classical line finder on real drawn pages (Debian Korean fonts, PIL): every drawn line found
+exactly once and nothing else, reading order, rules, skew, polarity, quarter turns, line crops."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from benchmarks import page_fixtures as pf
+from kocr.pages.components import connected_components
+from kocr.pages.find import MARGIN_X, MARGIN_Y, ClassicalLineFinder
+from kocr.pages.order import reading_order
+from kocr.pages.orientation import (
+    alignment_cue,
+    choose_orientation,
+    detect_rotation,
+    flip_quad,
+    orientation_candidates,
+    quad_to_original,
+    turn,
+)
+from kocr.pages.rectify import crop_line, quad_angle
+from kocr.pages.types import LineRegion, quad_bounds, quad_from_box
+
+try:
+    pf.face("gothic")
+    pf.face("pen")
+except LookupError as missing:  # pragma: no cover - Debian's fonts-nanum is a test dependency
+    pytest.skip(str(missing), allow_module_level=True)
+
+FINDER = ClassicalLineFinder()
+
+
+def _padded(box: Sequence[float]) -> tuple[float, float, float, float]:
+    """A drawn line's box with the margins the finder adds around a line's ink."""
+    height = box[3] - box[1]
+    return (
+        box[0] - MARGIN_X * height,
+        box[1] - MARGIN_Y * height,
+        box[2] + MARGIN_X * height,
+        box[3] + MARGIN_Y * height,
+    )
+
+
+def _matches(page: pf.DrawnPage, regions: Sequence[LineRegion]) -> list[int]:
+    """For each drawn line, the one region that covers it (IoU ≥ 0.5); fails if a line is found
+    never or twice, or a region covers no line."""
+    found = [quad_bounds(region.quad) for region in regions]
+    matched = []
+    for line in page.lines:
+        hits = [i for i, box in enumerate(found) if pf.boxes_iou(_padded(line.box), box) >= 0.5]
+        assert len(hits) == 1, f"{line.text!r} found {len(hits)} times"
+        matched.append(hits[0])
+    assert sorted(matched) == list(range(len(regions))), f"{len(regions) - len(set(matched))} extra regions"
+    return matched
+
+
+def _in_order(page: pf.DrawnPage, regions: Sequence[LineRegion]) -> None:
+    ordered = reading_order(regions, *page.image.size)
+    assert _matches(page, ordered) == list(range(len(page.lines)))
+
+
+def test_one_column_every_line_once() -> None:
+    page = pf.text_page(lines=10)
+    _in_order(page, FINDER.find(page.image))
+
+
+@pytest.mark.parametrize("face", ["myeongjo", "pen", "brush"])
+def test_other_faces_and_handwriting(face: str) -> None:
+    page = pf.text_page(lines=8, size=28, face_name=face)
+    _in_order(page, FINDER.find(page.image))
+
+
+def test_two_columns_under_a_heading_in_reading_order() -> None:
+    page = pf.text_page(columns=2, heading="한국어 문서 읽기", lines=8, gutter=1.8)
+    regions = FINDER.find(page.image)
+    _in_order(page, regions)  # the heading, the left column top to bottom, then the right column
+    middle = (max(line.box[2] for line in page.lines[1:9]) + min(line.box[0] for line in page.lines[9:])) / 2
+    heading = regions[_matches(page, regions)[0]]
+    for region in regions:  # no line of the columns reaches over the gutter
+        left, _, right, _ = quad_bounds(region.quad)
+        assert region is heading or not left < middle < right
+
+
+def test_ruled_paper_rules_are_not_lines_and_merge_nothing() -> None:
+    page = pf.blank(800, 800)
+    pf.rule(page, 100, 60, colour=120, width=2)
+    for number in range(10):  # handwriting sitting on the rules, touching them
+        pf.write(page, 50, 100 + number * 60 - 27, pf.SENTENCES[number % 8][:24], 30, "pen")
+    _in_order(page, FINDER.find(page.image))
+
+
+def test_form_table_borders_and_underlines_go_and_rows_read_label_then_answer() -> None:
+    page = pf.form_page()
+    _in_order(page, FINDER.find(page.image))
+
+
+def test_skewed_page_quads_follow_the_skew() -> None:
+    page = pf.turned(pf.text_page(lines=8), 3)  # counter-clockwise: lines rise to the right
+    regions = FINDER.find(page.image)
+    _in_order(page, regions)
+    long = [region for region in regions if quad_bounds(region.quad)[2] - quad_bounds(region.quad)[0] > 300]
+    assert long
+    for region in long:
+        assert quad_angle(region.quad) == pytest.approx(-3.0, abs=0.5)
+
+
+def test_photographed_at_a_slant() -> None:
+    page = pf.warped(pf.turned(pf.text_page(lines=8), -2), 0.06)
+    _in_order(page, FINDER.find(page.image))
+
+
+@pytest.mark.parametrize("paper", [255, (250, 235, 160), 40])
+def test_blank_pages_have_no_lines(paper: int | tuple[int, int, int]) -> None:
+    page = pf.blank(800, 1000, paper)
+    noisy = np.asarray(page.image).astype(np.float64)
+    noisy += np.random.default_rng(0).normal(0, 6, noisy.shape)
+    assert FINDER.find(Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8))) == []
+
+
+def test_light_text_on_dark_paper() -> None:
+    page = pf.text_page(lines=8, paper=(30, 40, 60), ink=(230, 230, 200))
+    _in_order(page, FINDER.find(page.image))
+
+
+def test_shaded_tinted_paper() -> None:
+    page = pf.text_page(lines=8, paper=(250, 235, 160), ink=(20, 40, 140))
+    pf.shade(page, 0.45)
+    _in_order(page, FINDER.find(page.image))
+
+
+def test_single_line_crop_is_one_region_covering_it() -> None:
+    page = pf.blank(300, 32)
+    line = pf.write(page, 8, 4, "안녕하세요 반갑습니다", 20)
+    regions = FINDER.find(page.image)
+    assert len(regions) == 1
+    left, top, right, bottom = quad_bounds(regions[0].quad)
+    x0, y0, x1, y1 = line.box
+    assert left <= x0 + 1 and top <= y0 + 1 and right >= x1 - 1 and bottom >= y1 - 1
+
+
+def test_quarter_turns_are_detected_and_quads_map_back() -> None:
+    page = pf.text_page(lines=8)
+    assert detect_rotation(page.image)[0] == 0
+    given = page.image.transpose(Image.Transpose.ROTATE_270)  # the page turned a quarter clockwise
+    rotation, sure = detect_rotation(given)
+    assert (rotation, sure > 0.3) == (90, True)
+    assert orientation_candidates(given)[:2] == [90, 270]
+    upright = turn(given, 90)
+    assert np.array_equal(np.asarray(upright), np.asarray(page.image))
+    regions = FINDER.find(upright)
+    back = [quad_to_original(region.quad, 90, upright.size) for region in regions]
+    for quad in back:  # on the given page the lines run down, their top edges on the right
+        (x0, y0), (x1, y1), _, (x3, _) = quad
+        assert y1 - y0 > 100 and abs(x1 - x0) < 0.05 * (y1 - y0) and x0 > x3
+    on_given = [crop_line(given, quad) for quad in back]
+    on_upright = [crop_line(upright, region.quad) for region in regions]
+    for a, b in zip(on_given, on_upright, strict=True):
+        assert a.size == b.size and np.abs(np.asarray(a, float) - np.asarray(b, float)).mean() < 1
+
+
+def test_upside_down_is_tried_first_when_the_left_edges_say_so() -> None:
+    page = pf.text_page(lines=10)  # ragged right: left edges line up
+    regions = FINDER.find(page.image)
+    assert alignment_cue(regions, *page.image.size) > 0
+    assert orientation_candidates(page.image.transpose(Image.Transpose.ROTATE_180)) == [180, 0]
+    line = regions[0].quad
+    assert flip_quad(flip_quad(line)) == line
+    upside = crop_line(page.image, flip_quad(line))
+    assert np.array_equal(np.asarray(upside), np.asarray(crop_line(page.image, line).rotate(180)))
+
+
+def test_crop_line_of_an_axis_aligned_quad_is_the_plain_crop() -> None:
+    pixels = np.random.default_rng(1).integers(0, 256, (120, 200, 3), dtype=np.uint8)
+    image = Image.fromarray(pixels)
+    crop = crop_line(image, quad_from_box(10, 20, 150, 52))
+    assert np.array_equal(np.asarray(crop), pixels[20:52, 10:150])
+    assert crop_line(image, quad_from_box(10, 20, 150, 52), height=16).size == (70, 16)
+
+
+def test_crop_line_straightens_a_slanted_line() -> None:
+    page = pf.blank(500, 120)
+    line = pf.write(page, 40, 40, "기울어진 줄을 곧게", 32)
+    x0, y0, x1, y1 = _padded(line.box)
+    straight = crop_line(page.image, quad_from_box(x0, y0, x1, y1))
+    turned = pf.turned(pf.DrawnPage(page.image, [pf.DrawnLine("", quad_from_box(x0, y0, x1, y1))]), 5)
+    slanted = crop_line(turned.image, turned.lines[0].quad)
+    assert slanted.size == straight.size
+    difference = np.abs(np.asarray(slanted, float) - np.asarray(straight, float))
+    assert difference.mean() < 12  # resampling blurs edges; a misaligned crop differs by ~60
+
+
+def test_reading_order_reads_prose_columns_down_and_form_rows_across() -> None:
+    def box(left: float, top: float, right: float) -> LineRegion:
+        return LineRegion(quad_from_box(left, top, right, top + 30))
+
+    prose = [box(50, 50 + 50 * row, 380) for row in range(4)] + [
+        box(420, 50 + 50 * row, 760) for row in range(4)
+    ]
+    assert reading_order(prose[::-1], 800, 400) == prose
+    form = [box(x, 50 + 50 * row, x + 100) for row in range(4) for x in (50, 400)]
+    assert reading_order(form[::-1], 800, 400) == form
+
+
+def test_components_match_a_flood_fill() -> None:
+    mask = np.random.default_rng(2).random((40, 50)) < 0.45
+    found = connected_components(mask)
+    labels = np.zeros(mask.shape, int)
+    count = 0
+    for start in zip(*np.nonzero(mask), strict=True):
+        if labels[start]:
+            continue
+        count += 1
+        stack = [start]
+        labels[start] = count
+        while stack:
+            y, x = stack.pop()
+            for dy in (-1, 0, 1):
+                for dx in (-1, 0, 1):
+                    ny, nx = y + dy, x + dx
+                    if 0 <= ny < 40 and 0 <= nx < 50 and mask[ny, nx] and not labels[ny, nx]:
+                        labels[ny, nx] = count
+                        stack.append((ny, nx))
+    assert found.count == count
+    assert sorted(found.area.tolist()) == sorted(np.bincount(labels.ravel())[1:].tolist())
+
+
+def test_underlined_lines_stay_apart() -> None:
+    page = pf.text_page(lines=8, leading=1.6)
+    draw = ImageDraw.Draw(page.image)
+    for line in page.lines[::2]:
+        left, _, right, bottom = line.box
+        draw.line([(left, bottom + 2), (right, bottom + 2)], fill=0, width=2)
+    regions = FINDER.find(page.image)
+    _in_order(page, regions)
+    assert all(math.isfinite(region.score) and 0 < region.score <= 1 for region in regions)
+
+
+def test_choose_orientation_reads_sample_lines_both_ways() -> None:
+    from kocr import load_recognizer  # the bundled model: the recogniser a page reader would use
+
+    recognizer = load_recognizer("default", device="cpu", decoder="greedy", engine="torch")
+
+    def confidences(lines: list[Image.Image]) -> list[float]:
+        return [prediction.confidence for prediction in recognizer.predict(lines)]
+
+    page = pf.text_page(lines=6)
+    assert choose_orientation(page.image, confidences, lines=2)[0] == 0
+    upside_down = page.image.transpose(Image.Transpose.ROTATE_180)
+    assert choose_orientation(upside_down, confidences, lines=2)[0] == 180
+
+
+@pytest.mark.parametrize("face", ["gothic", "pen"])
+def test_syllables_in_pieces_make_one_line(face: str) -> None:
+    page = pf.blank(800, 560)
+    words = ("생년월일", "을", "흙을 읽음", "몫을 얻음", "늘 젊음", "흘렸을", "읊을 글")
+    for number, word in enumerate(words):  # every syllable three components or more
+        pf.write(page, 60 + number % 2 * 300, 40 + number * 70, word, 32, face)
+    _matches(page, FINDER.find(page.image))
+
+
+def test_small_print_and_tight_lines_stay_apart() -> None:
+    page = pf.text_page(lines=12, leading=1.3)
+    y = 760.0
+    for number in range(4):  # footnotes at less than half the body's size
+        pf.write(page, 60, y, pf.SENTENCES[number] + " " + pf.SENTENCES[number + 1][:20], 10)
+        y += 10 * 1.35
+    _in_order(page, FINDER.find(page.image))
