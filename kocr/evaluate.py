@@ -38,7 +38,7 @@ from kocr.errors import InputFileError, KocrError
 from kocr.fileio import atomic_open
 from kocr.iterutils import chunked
 from kocr.metrics import RunningMetrics, align, sample_cer
-from kocr.text import fold_latin_case
+from kocr.text import escape_field, fold_latin_case, unescape_field
 
 logger = logging.getLogger(__name__)
 
@@ -105,28 +105,6 @@ class EvalReport:
             "case_sensitive": self.case_sensitive,
             "log_file": str(self.log_path),
         }
-
-
-_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
-_UNESCAPES = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
-
-
-def escape_field(text: str) -> str:
-    """A text as one TSV field: backslash, tab, newline and carriage return as ``\\ \t \n \r``."""
-    return "".join(_ESCAPES.get(ch, ch) for ch in text)
-
-
-def unescape_field(field: str) -> str:
-    """The inverse of :func:`escape_field` (any other backslash pair stays as it is)."""
-    out: list[str] = []
-    chars = iter(field)
-    for ch in chars:
-        if ch == "\\":
-            following = next(chars, "")
-            out.append(_UNESCAPES.get(following, "\\" + following))
-        else:
-            out.append(ch)
-    return "".join(out)
 
 
 class TestLogWriter:

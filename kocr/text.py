@@ -63,3 +63,27 @@ def label_problem(label: str, charset: Charset, max_length: int | None = None) -
     if any(symbol not in charset for symbol in symbols):
         return "unknown symbols"
     return None
+
+
+# Texts as TSV fields (test_log.txt, page texts in .tsv/.csv predictions): one line per record, so the
+# characters that would break a row are written as escapes.
+_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+_UNESCAPES = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
+
+
+def escape_field(text: str) -> str:
+    """A text as one TSV field: backslash, tab, newline and carriage return as ``\\ \t \n \r``."""
+    return "".join(_ESCAPES.get(ch, ch) for ch in text)
+
+
+def unescape_field(field: str) -> str:
+    """The inverse of :func:`escape_field` (any other backslash pair stays as it is)."""
+    out: list[str] = []
+    chars = iter(field)
+    for ch in chars:
+        if ch == "\\":
+            following = next(chars, "")
+            out.append(_UNESCAPES.get(following, "\\" + following))
+        else:
+            out.append(ch)
+    return "".join(out)

@@ -54,6 +54,13 @@ ENGINE = typer.Option(
     help="What runs the model: torch, onnxruntime (exports the checkpoint once, into the cache), or auto: "
     "onnxruntime on the CPU when the checkpoint has an export at hand (the bundled model does), else torch.",
 )
+LINE_FINDER = typer.Option(
+    "classical",
+    "--line-finder",
+    callback=_validate.choice("classical", "ppocr", metavar="FINDER"),
+    help="What finds the text lines on a page: classical (binarisation and connected components, no "
+    "model) or ppocr (PaddleOCR's PP-OCRv4 detector; needs the ppocr extra).",
+)
 BEAM_WIDTH = typer.Option(
     None, "--beam-width", min=1, help="Prefixes kept per frame (default: the LM file's, else 8)."
 )

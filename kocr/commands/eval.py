@@ -66,10 +66,20 @@ def evaluate(
     lm_weight: float | None = _reading.LM_WEIGHT,
     length_bonus: float | None = _reading.LENGTH_BONUS,
     engine: str = _reading.ENGINE,
+    layout: str = typer.Option(
+        "line",
+        "--layout",
+        callback=_validate.choice("line", "page", metavar="LAYOUT"),
+        help="line: every image is a labelled text line; page: every image is a page, its text in "
+        "NAME.gt.txt beside it (lines in reading order) or in a gt.txt with \\n between lines; scored "
+        "by page CER (whitespace runs as one space) and the share of lines found.",
+    ),
+    line_finder: str = _reading.LINE_FINDER,
 ) -> None:
     """Evaluate a model on labelled images: a summary table and test_log.txt.
 
-    test_log.txt has one row per image (Image Name, Real Text, Predicted Text, Confidence, CER).
+    test_log.txt has one row per image (Image Name, Real Text, Predicted Text, Confidence, CER); with
+    --layout page one row per page, its lines joined by \\n.
 
     Texts are logged as they are; scoring is case-sensitive unless --ignore-case.
 
@@ -91,6 +101,21 @@ def evaluate(
         engine=engine, decoding=options,
     )  # fmt: skip
     stderr.print(escape(_reading.describe(recognizer.describe_decoder())))
+    if layout == "page":
+        if confusions or ignore_space or not case_sensitive or image_root is not None:
+            given = next(
+                name
+                for name, on in (
+                    ("--confusions", confusions),
+                    ("--ignore-space", ignore_space),
+                    ("--ignore-case", not case_sensitive),
+                    ("--image-root", image_root is not None),
+                )
+                if on
+            )
+            raise typer.BadParameter(f"{given} applies to --layout line only", param_hint=given)
+        _evaluate_pages(recognizer, datasets, log_file, summary_json, line_finder, failures)
+        return
     columns = (
         TextColumn("[bold]eval"),
         BarColumn(),
@@ -122,6 +147,46 @@ def evaluate(
         from kocr.fileio import atomic_write_text
 
         summary = report.to_dict() | {
+            "normalize": recognizer.preprocess.normalize,
+            "decoding": recognizer.describe_decoder(),
+            "engine": recognizer.engine,
+        }
+        atomic_write_text(summary_json, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+    stderr.print(
+        f"wrote {escape(str(log_file))}" + (f" and {escape(str(summary_json))}" if summary_json else "")
+    )
+
+
+def _evaluate_pages(recognizer, datasets, log_file, summary_json, line_finder: str, failures: int) -> None:
+    from kocr.pages.evaluate import evaluate_pages
+    from kocr.pages.finders import make_finder
+    from kocr.pages.reader import PageReader
+
+    reader = PageReader(recognizer, make_finder(line_finder), layout="page")
+    columns = (TextColumn("[bold]eval"), BarColumn(), MofNCompleteColumn(), TextColumn("pages"),
+               TimeRemainingColumn())  # fmt: skip
+    with Progress(*columns, console=stderr, transient=True) as progress:
+        task = progress.add_task("eval", total=None)
+        report = evaluate_pages(
+            reader, datasets, log_file, worst=failures, progress=lambda n: progress.advance(task, n)
+        )
+    table = Table(title=f"page evaluation (line finder: {line_finder})")
+    for column in ("dataset", "pages", "page CER", "lines", "lines found", "pages/s", "unreadable"):
+        table.add_column(column, justify="left" if column == "dataset" else "right")
+    rows = report.datasets + ([report.combined] if len(report.datasets) > 1 else [])
+    for summary in rows:
+        f = summary.figures()
+        table.add_row(escape(summary.name), f"{int(f['pages']):,}", f"{f['page_cer']:.4f}",
+                      f"{int(f['lines']):,}", f"{f['lines_found']:.2%}", f"{f['pages_per_second']:.2f}",
+                      f"{int(f['unreadable']):,}")  # fmt: skip
+    stdout.print(table)
+    if failures:
+        _print_failures(report.worst)
+    if summary_json is not None:
+        from kocr.fileio import atomic_write_text
+
+        summary = report.to_dict() | {
+            "line_finder": line_finder,
             "normalize": recognizer.preprocess.normalize,
             "decoding": recognizer.describe_decoder(),
             "engine": recognizer.engine,

@@ -33,7 +33,25 @@ def predict(
         help="Write results to a .tsv, .csv, .json or .jsonl file instead of a table.",
         callback=_validate.output_path,
     ),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace --output if it exists."),
+    layout: str = typer.Option(
+        "auto",
+        "--layout",
+        callback=_validate.choice("auto", "page", "line", metavar="LAYOUT"),
+        help="line: each image is one text line; page: find the lines on each image, read them in reading "
+        "order; auto: line crops (at most 100 px tall, or 4x as wide as tall) as lines, anything else as "
+        "a page.",
+    ),
+    line_finder: str = _reading.LINE_FINDER,
+    txt_dir: Path | None = typer.Option(
+        None,
+        "--txt-dir",
+        help="Also write one UTF-8 NAME.txt per image into this folder (a page: its lines, one per line).",
+        file_okay=False,
+        callback=_validate.output_path,
+    ),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace --output and files in --txt-dir if they exist."
+    ),
     batch_size: int = typer.Option(32, min=1, help="Images per forward pass."),
     device: str = typer.Option("auto", help="auto, cpu, cuda or cuda:N.", callback=_validate.device),
     onnx: Path | None = typer.Option(
@@ -56,7 +74,11 @@ def predict(
         help="Say which model, input normalisation and decoder are used (on stderr).",
     ),
 ) -> None:
-    """Recognise the text in text-line images.
+    """Recognise the text in images of text lines or whole pages.
+
+    Pages (--layout page, or auto for anything not shaped like a line crop) are read line by line in
+    reading order; a page's text is its lines joined by newlines, and .json/.jsonl records carry each
+    line's box (four corners in the page's pixels), text and confidence.
 
     Unreadable and missing files are reported and skipped; the exit code is 1 when no image could be read.
 
@@ -65,7 +87,7 @@ def predict(
     from kocr.data.images import iter_image_files
     from kocr.errors import KocrError
     from kocr.runtime.files import predict_files
-    from kocr.runtime.writers import OUTPUT_FORMATS, write_predictions
+    from kocr.runtime.writers import OUTPUT_FORMATS, write_predictions, write_text_files
 
     if onnx is not None and (saved_model != "default" or charset is not None):
         given = "--saved-model/-m" if saved_model != "default" else "--charset"
@@ -95,11 +117,24 @@ def predict(
     if not files:
         print_warning(f"none of the {failures:,} paths given exists")
         raise typer.Exit(1)
+    if txt_dir is not None and not overwrite:  # before any reading: a long run must not fail at its end
+        from kocr.runtime.writers import text_file_names
+
+        existing = [t for t in text_file_names([name for _, name in files]) if (txt_dir / t).exists()]
+        if existing:
+            raise KocrError(f"{txt_dir / existing[0]} exists; pass --overwrite to replace files in --txt-dir")
     options = _reading.decoder_kwargs(decoder, lm, beam_width, lm_weight, length_bonus)
     recognizer = _reading.open_recognizer(
         saved_model, charset=charset, device=device, batch_size=batch_size, normalize=normalize,
         engine=engine, decoding=options, onnx=onnx,
     )  # fmt: skip
+    reader = recognizer
+    if layout != "line":
+        from kocr.pages.finders import make_finder
+        from kocr.pages.reader import PageReader
+
+        finder = make_finder(line_finder) if line_finder != "classical" else None
+        reader = PageReader(recognizer, finder, layout=layout)
     setup = recognizer.describe()
     decoding = recognizer.describe_decoder()
     if verbose:
@@ -111,12 +146,15 @@ def predict(
     with _progress(len(files)) as progress:
         task = progress.add_task("predict", total=len(files))
         advance = functools.partial(progress.advance, task)
-        rows = list(predict_files(recognizer, files, on_skip=skipped, on_chunk=advance))
+        rows = list(predict_files(reader, files, on_skip=skipped, on_chunk=advance))
     if failures:
         print_warning(f"{failures:,} of {len(files) + missing:,} files could not be read")
     if not rows:  # nothing to report: no empty table, no empty --output
         print_warning("no image could be read" + (f"; {output} not written" if output is not None else ""))
         raise typer.Exit(1)
+    if txt_dir is not None:
+        written = write_text_files(txt_dir, rows, overwrite=overwrite)
+        stderr.print(f"wrote {len(written):,} text files to {escape(str(txt_dir))}")
     if output is not None:
         metadata = {
             "model": str(recognizer.source),
@@ -127,7 +165,7 @@ def predict(
         fields = {"normalize": setup["normalize"], "decoder": decoding["decoder"]}
         write_predictions(output, rows, metadata=metadata, fields=fields)
         stderr.print(f"wrote {len(rows):,} predictions to {escape(str(output))}")
-    else:
+    elif txt_dir is None:
         _print_table(rows)
 
 
@@ -137,11 +175,19 @@ def _progress(total: int) -> Progress:
     return task_progress("[bold]predict", disable=total < 2 * CHUNK)  # small jobs finish before a bar helps
 
 
-def _print_table(rows: Sequence[tuple[str, str, float]]) -> None:
-    table = Table(show_edge=False)
+def _print_table(rows: Sequence[tuple]) -> None:
+    """Lines one per row; a page as one row holding its lines, with a rule between it and the next."""
+    pages = any(len(row) > 3 and row[3] is not None for row in rows)
+    table = Table(show_edge=False, show_lines=pages)
     table.add_column("image")
     table.add_column("text")
     table.add_column("confidence", justify="right")
-    for name, text, confidence in rows:
-        table.add_row(escape(name), escape(text), f"{confidence:.4f}")
+    for name, text, confidence, *page in rows:
+        lines = len(page[0].lines) if page and page[0] is not None else None
+        label = (
+            escape(name)
+            if lines is None
+            else f"{escape(name)}\n[dim]{lines:,} line{'s' * (lines != 1)}[/dim]"
+        )
+        table.add_row(label, escape(text), f"{confidence:.4f}")
     stdout.print(table)

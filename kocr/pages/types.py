@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 Point = tuple[float, float]
 Quad = tuple[Point, Point, Point, Point]
@@ -61,5 +62,26 @@ class PageResult:
 
     @property
     def confidence(self) -> float:
-        """The least sure line's confidence (1.0 for a page without text: nothing on it was misread)."""
-        return min((line.confidence for line in self.lines), default=1.0)
+        """The lines' confidence weighted by their length, as sure as most of the page's characters are
+        (1.0 for a page without text: nothing on it was misread)."""
+        weights = [max(1, len(line.text)) for line in self.lines]
+        if not weights:
+            return 1.0
+        return sum(line.confidence * w for line, w in zip(self.lines, weights, strict=True)) / sum(weights)
+
+    def to_record(self) -> dict[str, Any]:
+        """The page as ``kocr predict``'s JSON records hold it (boxes rounded to 0.1 px)."""
+        return {
+            "text": self.text,
+            "confidence": round(self.confidence, 6),
+            "layout": "page",
+            "rotation": self.rotation,
+            "lines": [
+                {
+                    "box": [[round(x, 1), round(y, 1)] for x, y in line.box],
+                    "text": line.text,
+                    "confidence": round(line.confidence, 6),
+                }
+                for line in self.lines
+            ],
+        }

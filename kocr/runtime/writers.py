@@ -1,4 +1,12 @@
-"""Predictions written as TSV, CSV, JSON or JSONL (``kocr predict -o``), whole or not at all."""
+"""Predictions written as TSV, CSV, JSON or JSONL (``kocr predict -o``), or one ``.txt`` per image
+(``--txt-dir``), whole or not at all.
+
+A page (a row whose ``page`` is a :class:`kocr.pages.types.PageResult`) is one record: in JSON its
+``text`` is its lines in reading order joined by ``\n``, with ``layout: "page"`` and ``lines`` (each
+line's ``box``: four ``[x, y]`` corners in the page's pixels, ``text``, ``confidence``); in TSV and CSV
+its text is escaped as ``test_log.txt`` escapes it (``\n``, ``\t``, ``\\``), so every record stays one
+row. Line rows are written exactly as before pages existed.
+"""
 
 from __future__ import annotations
 
@@ -12,19 +20,21 @@ from typing import Any
 
 from kocr.errors import KocrError
 from kocr.fileio import atomic_write_text
+from kocr.text import escape_field
 
 OUTPUT_FORMATS = (".tsv", ".csv", ".json", ".jsonl")
 
 
 def write_predictions(
     path: str | os.PathLike[str],
-    rows: Sequence[tuple[str, str, float]],
+    rows: Sequence[tuple[Any, ...]],
     *,
     metadata: Mapping[str, Any] | None = None,
     fields: Mapping[str, Any] | None = None,
 ) -> None:
-    """Write ``(name, text, confidence)`` rows as TSV, CSV, JSON or JSONL, chosen by ``path``'s suffix
-    (fields ``path``, ``text``, ``confidence``, rounded to 6 digits); UTF-8, LF line ends.
+    """Write ``(name, text, confidence[, page])`` rows (:class:`kocr.runtime.files.FilePrediction`) as
+    TSV, CSV, JSON or JSONL, chosen by ``path``'s suffix (fields ``path``, ``text``, ``confidence``,
+    rounded to 6 digits, and a page's lines as the module docs say); UTF-8, LF line ends.
 
     With ``metadata`` (``kocr predict``: the model, its input normalisation, the decoder and its
     settings), a ``.json`` file is ``{"metadata": ..., "predictions": [...]}`` instead of the bare list.
@@ -34,9 +44,7 @@ def write_predictions(
     suffix = path.suffix.lower()
     if suffix not in OUTPUT_FORMATS:
         raise KocrError(f"{path}: predictions are written as {', '.join(OUTPUT_FORMATS)}, not {suffix!r}")
-    records = [
-        {"path": name, "text": text, "confidence": round(confidence, 6)} for name, text, confidence in rows
-    ]
+    records = [_record(row) for row in rows]
     if suffix == ".json":
         document: Any = records if metadata is None else {"metadata": dict(metadata), "predictions": records}
         content = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
@@ -46,6 +54,56 @@ def write_predictions(
         buffer = io.StringIO()
         writer = csv.writer(buffer, delimiter="\t" if suffix == ".tsv" else ",", lineterminator="\n")
         writer.writerow(["path", "text", "confidence"])
-        writer.writerows([r["path"], r["text"], f"{r['confidence']:.6f}"] for r in records)
+        writer.writerows(
+            [r["path"], escape_field(r["text"]) if "lines" in r else r["text"], f"{r['confidence']:.6f}"]
+            for r in records
+        )
         content = buffer.getvalue()
     atomic_write_text(path, content)
+
+
+def _record(row: tuple[Any, ...]) -> dict[str, Any]:
+    name, text, confidence = row[:3]
+    page = row[3] if len(row) > 3 else None
+    if page is not None:
+        return {"path": name, **page.to_record()}
+    return {"path": name, "text": text, "confidence": round(confidence, 6)}
+
+
+def text_file_names(names: Sequence[str]) -> list[str]:
+    """The ``.txt`` file each image's text goes to under ``--txt-dir``: the image's name as shown, with
+    ``.txt`` for its suffix (``scans/p1.png`` -> ``scans/p1.txt``). Two images that would share a file
+    (``p1.png`` and ``p1.jpg``) are an error, before anything is written."""
+    targets = [str(_inside(Path(name)).with_suffix(".txt")) for name in names]
+    seen: dict[str, str] = {}
+    for name, target in zip(names, targets, strict=True):
+        if target in seen:
+            raise KocrError(f"{seen[target]} and {name} would both be written to {target}; read them apart")
+        seen[target] = name
+    return targets
+
+
+def _inside(name: Path) -> Path:
+    """A shown name as a path that stays inside the output folder (no root, drive or ``..``)."""
+    parts = [part for part in name.parts if part not in ("..", ".") and part != name.anchor]
+    return Path(*parts) if parts else Path("image")
+
+
+def write_text_files(
+    folder: str | os.PathLike[str], rows: Sequence[tuple[Any, ...]], *, overwrite: bool = False
+) -> list[Path]:
+    """One UTF-8 ``.txt`` per image in ``folder`` (:func:`text_file_names`): a page's lines in reading
+    order, one per line, or a line's text; each file ends with a newline (an empty page: an empty file).
+    Existing files are an error naming the first one, unless ``overwrite``."""
+    folder = Path(folder)
+    targets = [folder / name for name in text_file_names([row[0] for row in rows])]
+    if not overwrite:
+        existing = [target for target in targets if target.exists()]
+        if existing:
+            more = f" (and {len(existing) - 1:,} more)" if len(existing) > 1 else ""
+            raise KocrError(f"{existing[0]} exists{more}; pass --overwrite to replace it")
+    for target, row in zip(targets, rows, strict=True):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        text = row[1]
+        atomic_write_text(target, text + "\n" if text else "")
+    return targets

@@ -1,0 +1,117 @@
+"""Scoring whole pages (``kocr eval --layout page``): page CER and lines found per dataset, and
+``test_log.txt`` with one row per page (its lines joined by ``\\n``, escaped as the log escapes it).
+
+Pages are read one at a time, so memory is one page however large the dataset is.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kocr.data.images import load_image
+from kocr.errors import KocrError
+from kocr.evaluate import EvalRow, TestLogWriter
+from kocr.fileio import atomic_open
+from kocr.pages.metrics import PageScore, score_page
+from kocr.pages.reader import PageReader
+from kocr.pages.truth import iter_page_samples
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class PageSummary:
+    """Running figures for the pages of one dataset (or all of them)."""
+
+    name: str
+    pages: int = 0
+    distance: int = 0
+    length: int = 0
+    lines: int = 0
+    found: int = 0
+    seconds: float = 0.0
+    unreadable: int = 0
+
+    def add(self, score: PageScore, seconds: float) -> None:
+        self.pages += 1
+        self.distance += score.distance
+        self.length += score.length
+        self.lines += score.lines
+        self.found += score.found
+        self.seconds += seconds
+
+    def figures(self) -> dict[str, float]:
+        return {
+            "pages": self.pages,
+            "page_cer": self.distance / self.length if self.length else 0.0,
+            "lines": self.lines,
+            "lines_found": self.found / self.lines if self.lines else 1.0,
+            "pages_per_second": self.pages / self.seconds if self.seconds else 0.0,
+            "unreadable": self.unreadable,
+        }
+
+
+@dataclass
+class PageEvalReport:
+    datasets: list[PageSummary]
+    combined: PageSummary
+    log_path: Path
+    worst: list[EvalRow] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "layout": "page",
+            "datasets": {d.name: d.figures() for d in self.datasets},
+            "combined": self.combined.figures(),
+            "log_file": str(self.log_path),
+        }
+
+
+def evaluate_pages(
+    reader: PageReader,
+    datasets: Sequence[str | os.PathLike[str]],
+    log_path: str | os.PathLike[str],
+    *,
+    worst: int = 0,
+    progress: Callable[[int], None] | None = None,
+) -> PageEvalReport:
+    """Read every page of ``datasets`` as a page and score it; writes ``log_path`` whole or not at all.
+    A dataset of which no page can be scored raises :class:`KocrError`."""
+    log_path = Path(log_path)
+    summaries = [PageSummary(str(d)) for d in datasets]
+    combined = PageSummary("all")
+    rows: list[EvalRow] = []
+    with atomic_open(log_path) as handle:
+        log = TestLogWriter(handle)
+        for dataset, summary in zip(datasets, summaries, strict=True):
+            for sample in iter_page_samples(dataset):
+                try:
+                    image = load_image(sample.image)
+                except KocrError as exc:
+                    summary.unreadable += 1
+                    combined.unreadable += 1
+                    logger.warning("%s; not scored", exc)
+                    continue
+                start = time.perf_counter()
+                result = reader.read_page(image)
+                seconds = time.perf_counter() - start
+                predicted = [line.text for line in result.lines]
+                score = score_page(sample.lines, predicted)
+                summary.add(score, seconds)
+                combined.add(score, seconds)
+                row = EvalRow(sample.name, "\n".join(sample.lines), result.text, result.confidence, score.cer)
+                log.write(row)
+                rows.append(row)
+                if progress:
+                    progress(1)
+            if summary.pages == 0:
+                why = f" ({summary.unreadable:,} unreadable: see the warnings)" if summary.unreadable else ""
+                raise KocrError(f"{dataset}: no page could be scored{why}; {log_path} not written")
+    ranked = sorted(rows, key=lambda row: -row.cer)[:worst] if worst else []
+    return PageEvalReport(summaries, combined, log_path, ranked)

@@ -1,0 +1,144 @@
+"""Reading whole pages: :class:`PageReader` finds the lines, orders them, straightens each one and reads
+them all with a line recogniser in one batched call.
+
+>>> import kocr
+>>> from kocr.pages.reader import PageReader
+>>> reader = PageReader(kocr.load_recognizer("default"))
+>>> page = reader.read("scan.jpg")              # PageResult: lines with boxes, text, confidence
+>>> print(page.text)
+
+``layout`` says what an image is: ``line`` (a text-line crop, read as it is, exactly as
+:meth:`~kocr.runtime.base.LineRecognizer.predict_images` reads it), ``page`` (find the lines first), or
+``auto`` (the default): an image shaped like a line crop (at most ``LINE_MAX_HEIGHT`` px tall, or at
+least ``LINE_MIN_ASPECT`` times as wide as tall) is a line, anything else a page. A page on which the
+finder sees one line filling most of the image is read as that line crop too, so a crop given as a
+page reads as it always has.
+
+Turned pages: :func:`kocr.pages.orientation.detect_rotation` says whether the lines run across or down,
+and a page whose lines run down is turned a quarter before its lines are found. Which way up is
+content: a page read upside down reads with low confidence, so the line crops of a quarter-turned page,
+and of a page read with confidence under ``FLIP_CHECK_BELOW``, are read turned 180 degrees too and the
+surer reading is kept (the lines need not be found again).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from PIL import Image
+
+from kocr.data.images import ImageInput, load_image
+from kocr.errors import KocrError
+from kocr.pages.order import reading_order
+from kocr.pages.orientation import detect_rotation, flip_quad, quad_to_original, turn
+from kocr.pages.rectify import crop_line
+from kocr.pages.types import LineRegion, PageLine, PageResult, Quad, quad_bounds, quad_from_box
+from kocr.runtime.base import LineRecognizer, Prediction
+
+LAYOUTS = ("auto", "page", "line")
+LINE_MAX_HEIGHT = 100  # px: no page is this short, most line crops are (data/samples: 40-48 px)
+LINE_MIN_ASPECT = 4.0  # width / height: a photographed line crop; no page is this long
+WHOLE_LINE_SHARE = 0.5  # one found line at least this share of the image's height: the image is a line
+FLIP_CHECK_BELOW = 0.6  # page confidence under which a 180-degree turn is tried
+FLIP_MARGIN = 0.1  # how much surer the turned reading must be to be kept
+_HALF_TURN = Image.Transpose.ROTATE_180
+
+
+class LineFinder(Protocol):
+    """What the page reader asks of a line finder (:mod:`kocr.pages.finders` lists them)."""
+
+    name: str
+
+    def find(self, image: Image.Image) -> list[LineRegion]: ...
+
+
+def looks_like_line(width: int, height: int) -> bool:
+    """Whether an image of this size is a text-line crop rather than a page (``layout auto``)."""
+    return height <= LINE_MAX_HEIGHT or width >= LINE_MIN_ASPECT * height
+
+
+@dataclass
+class PageReader:
+    """A line recogniser with a line finder in front of it."""
+
+    recognizer: LineRecognizer
+    finder: LineFinder | None = None  # None: the default finder, made when the first page comes
+    layout: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.layout not in LAYOUTS:
+            raise KocrError(f"layout must be one of {', '.join(LAYOUTS)}, not {self.layout!r}")
+
+    def is_page(self, image: Image.Image) -> bool:
+        """Whether ``image`` is read as a page under this reader's layout."""
+        if self.layout == "auto":
+            return not looks_like_line(*image.size)
+        return self.layout == "page"
+
+    def read(self, image: ImageInput) -> PageResult | Prediction:
+        """One image (a path, bytes, PIL, numpy or tensor): a :class:`PageResult` for a page, a
+        :class:`Prediction` for a line, as ``layout`` decides."""
+        return self.predict_images([load_image(image)])[0]
+
+    def predict_images(self, images: Sequence[Image.Image]) -> list[PageResult | Prediction]:
+        """Loaded images, each read as its layout says, in input order. Line crops go to the recogniser
+        together, as they would without a page reader; each page's lines are read in one batch."""
+        results: list[PageResult | Prediction | None] = [None] * len(images)
+        lines = [i for i, image in enumerate(images) if not self.is_page(image)]
+        if lines:
+            read = self.recognizer.predict_images([images[i] for i in lines])
+            for index, prediction in zip(lines, read, strict=True):
+                results[index] = prediction
+        for index, image in enumerate(images):
+            if results[index] is None:
+                results[index] = self.read_page(image)
+        return results  # type: ignore[return-value]
+
+    def read_page(self, image: Image.Image) -> PageResult:
+        """A loaded image read as a page, whatever its shape. An image that holds one line filling most
+        of it (a line crop) is read whole, exactly as the line recogniser reads a crop."""
+        width, height = image.size
+        rotation, _ = detect_rotation(image)  # 0: lines run across; 90: they run down
+        upright = turn(image, rotation)
+        if self.finder is None:
+            from kocr.pages.finders import default_finder
+
+            self.finder = default_finder()
+        regions = reading_order(self.finder.find(upright), *upright.size)
+        if not regions:
+            return PageResult([], width, height, rotation)
+        if len(regions) == 1 and rotation == 0 and _fills_image(regions[0].quad, height):
+            whole = self.recognizer.predict_images([image])[0]
+            lines = [PageLine(quad_from_box(0, 0, width, height), whole.text, whole.confidence)]
+            return PageResult(lines if whole.text.strip() else [], width, height)
+        crops = [crop_line(upright, region.quad) for region in regions]
+        read = self.recognizer.predict_images(crops)
+        quads = [region.quad for region in regions]
+        # Upside down reads with low confidence; a quarter turn may be either way: read both, keep the surer.
+        turned_back = 0
+        if rotation or _mean_confidence(read) < FLIP_CHECK_BELOW:
+            turned = self.recognizer.predict_images([crop.transpose(_HALF_TURN) for crop in crops])
+            margin = 0.0 if rotation else FLIP_MARGIN
+            if _mean_confidence(turned) > _mean_confidence(read) + margin:
+                # The same lines read from their other end, and in the reverse order.
+                read, quads = turned[::-1], [flip_quad(quad) for quad in quads[::-1]]
+                turned_back = 180
+        page_lines = [
+            PageLine(quad_to_original(quad, rotation, upright.size), result.text, result.confidence)
+            for quad, result in zip(quads, read, strict=True)
+            if result.text.strip()
+        ]
+        return PageResult(page_lines, width, height, (rotation + turned_back) % 360)
+
+
+def _fills_image(quad: Quad, height: int) -> bool:
+    _, top, _, bottom = quad_bounds(quad)
+    return bottom - top >= WHOLE_LINE_SHARE * height
+
+
+def _mean_confidence(predictions: Sequence[Prediction]) -> float:
+    """Confidence weighted by each line's length: a page is as sure as most of its characters."""
+    weights = [max(1, len(p.text)) for p in predictions]
+    return sum(p.confidence * w for p, w in zip(predictions, weights, strict=True)) / max(1, sum(weights))
