@@ -1,0 +1,119 @@
+"""Whole pages read end to end with the bundled model: drawn pages (Debian Korean fonts) read in reading
+order, turned pages turned back, blank pages empty, line crops untouched, and the CLI's page output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import REPO_ROOT, run_kocr
+from PIL import Image
+
+from benchmarks import page_fixtures as pf
+from kocr.load import load_recognizer
+from kocr.pages.metrics import score_page
+from kocr.pages.reader import PageReader
+from kocr.runtime.base import Prediction
+
+try:
+    pf.face("gothic")
+except LookupError as missing:  # pragma: no cover - Debian's fonts-nanum is a test dependency
+    pytest.skip(str(missing), allow_module_level=True)
+
+SAMPLES = sorted((REPO_ROOT / "data" / "samples").glob("0*.*"))
+
+
+@pytest.fixture(scope="module")
+def reader() -> PageReader:
+    return PageReader(load_recognizer("default", device="cpu"), layout="page")
+
+
+@pytest.fixture(scope="module")
+def two_columns() -> pf.DrawnPage:
+    return pf.text_page(900, 900, columns=2, heading="안내 말씀", lines=4, size=26)
+
+
+def _texts(page: pf.DrawnPage) -> list[str]:
+    return [line.text for line in page.lines]
+
+
+def test_a_two_column_page_reads_in_reading_order(reader: PageReader, two_columns: pf.DrawnPage) -> None:
+    result = reader.read_page(two_columns.image)
+    score = score_page(_texts(two_columns), [line.text for line in result.lines])
+    assert score.cer <= 0.05, result.text
+    assert score.found == score.lines
+    assert result.lines[0].text == "안내 말씀"  # the heading first, then the left column, then the right
+    assert result.rotation == 0
+    left, top, right, bottom = two_columns.lines[1].box
+    (x0, y0), _, (x1, y1), _ = result.lines[1].box
+    assert abs(x0 - left) < 15 and abs(y0 - top) < 15 and abs(x1 - right) < 15 and abs(y1 - bottom) < 15
+
+
+@pytest.mark.parametrize("degrees", [90, 180, 270])
+def test_a_turned_page_is_turned_back(reader: PageReader, two_columns: pf.DrawnPage, degrees: int) -> None:
+    turned = two_columns.image.rotate(-degrees, expand=True, fillcolor=255)  # clockwise
+    result = reader.read_page(turned)
+    assert result.rotation == degrees
+    assert score_page(_texts(two_columns), [line.text for line in result.lines]).cer <= 0.05
+    assert (result.width, result.height) == turned.size
+    xs = [x for line in result.lines for x, _ in line.box]
+    ys = [y for line in result.lines for _, y in line.box]
+    assert min(xs) >= 0 and max(xs) <= turned.width and min(ys) >= 0 and max(ys) <= turned.height
+
+
+def test_a_blank_page_is_an_empty_page(reader: PageReader) -> None:
+    for paper in (255, 200, (240, 230, 200)):
+        result = reader.read_page(pf.blank(800, 1000, paper).image)
+        assert result.text == "" and result.lines == []
+
+
+def test_line_crops_read_exactly_as_before(reader: PageReader) -> None:
+    images = [Image.open(path) for path in SAMPLES]
+    direct = reader.recognizer.predict_images(images)
+    auto = PageReader(reader.recognizer, layout="auto").predict_images(images)
+    assert all(isinstance(result, Prediction) for result in auto)
+    assert auto == direct
+    as_page = reader.read_page(images[2])  # a crop given as a page: one line, the same reading
+    assert [line.text for line in as_page.lines] == [direct[2].text]
+    assert as_page.lines[0].confidence == direct[2].confidence
+
+
+def test_a_large_photo_is_found_small_and_read_at_full_size(reader: PageReader) -> None:
+    page = pf.text_page(6000, 8000, lines=3, size=150, margin=400)  # 48 megapixels
+    result = reader.read_page(page.image)
+    assert score_page(_texts(page), [line.text for line in result.lines]).cer <= 0.05
+
+
+def test_predict_cli_writes_pages_with_their_lines(tmp_path: Path, two_columns: pf.DrawnPage) -> None:
+    two_columns.image.save(tmp_path / "page.png")
+    Image.open(SAMPLES[2]).save(tmp_path / "line.png")
+    out = tmp_path / "out.jsonl"
+    result = run_kocr("predict", tmp_path, "-o", out, "--txt-dir", tmp_path / "texts")
+    assert result.returncode == 0, result.stderr
+    records = {r["path"]: r for r in map(json.loads, out.read_text("utf-8").splitlines())}
+    page = records["page.png"]
+    assert page["layout"] == "page" and page["text"].split("\n")[0] == "안내 말씀"
+    assert len(page["lines"]) == len(two_columns.lines) and len(page["lines"][0]["box"]) == 4
+    assert "layout" not in records["line.png"]  # a line crop's record is as it always was
+    assert (tmp_path / "texts" / "page.txt").read_text("utf-8") == page["text"] + "\n"
+    again = run_kocr("predict", tmp_path, "--txt-dir", tmp_path / "texts")
+    assert again.returncode != 0 and "exists; pass --overwrite" in again.stderr
+    table = run_kocr("predict", tmp_path / "page.png", "--layout", "page")
+    assert table.returncode == 0 and "9 lines" in table.stdout and "안내 말씀" in table.stdout
+
+
+def test_eval_layout_page_scores_pages(tmp_path: Path, two_columns: pf.DrawnPage) -> None:
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    two_columns.image.save(pages / "p1.png")
+    (pages / "p1.gt.txt").write_text("\n".join(_texts(two_columns)) + "\n", encoding="utf-8")
+    log, summary = tmp_path / "log.txt", tmp_path / "summary.json"
+    result = run_kocr("eval", "--layout", "page", pages, "--log-file", log, "--summary-json", summary)
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(summary.read_text("utf-8"))["combined"]
+    assert figures["pages"] == 1 and figures["page_cer"] <= 0.05 and figures["lines_found"] == 1.0
+    rows = log.read_text("utf-8").splitlines()
+    assert len(rows) == 2 and rows[1].startswith("p1.png\t안내 말씀\\n")
+    refused = run_kocr("eval", "--layout", "page", pages, "--confusions", "--log-file", tmp_path / "x.txt")
+    assert refused.returncode == 2 and "--confusions applies to --layout line only" in refused.stderr
