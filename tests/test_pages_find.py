@@ -94,8 +94,11 @@ def test_ruled_paper_rules_are_not_lines_and_merge_nothing() -> None:
     _in_order(page, FINDER.find(page.image))
 
 
-def test_form_table_borders_and_underlines_go_and_rows_read_label_then_answer() -> None:
+@pytest.mark.parametrize("slant", [0.0, 3.0, -2.0])
+def test_form_table_borders_and_underlines_go_and_rows_read_label_then_answer(slant: float) -> None:
     page = pf.form_page()
+    if slant:  # photographed: turned, and the far edge narrower
+        page = pf.warped(pf.turned(page, slant), 0.05)
     _in_order(page, FINDER.find(page.image))
 
 

@@ -27,7 +27,8 @@ from PIL import Image
 
 from kocr.pages.binarize import analyse_page
 from kocr.pages.components import Components, connected_components
-from kocr.pages.find import ClassicalLineFinder, estimate_text_height
+from kocr.pages.find import ClassicalLineFinder
+from kocr.pages.measure import estimate_text_height
 from kocr.pages.order import deskewed_boxes
 from kocr.pages.pairs import overlapping_pairs
 from kocr.pages.rectify import crop_line, quad_size
