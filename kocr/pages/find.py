@@ -5,10 +5,13 @@ its text measured (:mod:`~kocr.pages.measure`: components, rules taken out, piec
 syllables, text height, skew), syllables grouped into lines in the deskewed frame
 (:mod:`~kocr.pages.grouping`). A first grouping measures the lines' height; when it differs much from
 the syllables' estimate (handwriting, whose syllables fall apart into strokes), the syllables are
-grouped again with it. Each line then gets its own
-angle, fitted to its syllables' centres (pages photographed at a slant, handwriting), and its quad is
-the tightest rectangle at that angle around its ink, padded by :data:`MARGIN_Y` / :data:`MARGIN_X` of
-its height (the recogniser learnt from crops with such a margin), mapped to the original pixels.
+grouped again with it. Each line then gets its own angle, fitted to its syllables' centres (pages
+photographed at a slant, handwriting), and its quad is the tightest rectangle at that angle around its
+ink, padded by :data:`MARGIN_Y` / :data:`MARGIN_X` of its height (the recogniser learnt from crops with
+such a margin), mapped to the original pixels and kept on the page.
+
+A region's score says how much of a line it looks like: a third per syllable-sized box, up to 1 (a
+lone mark is 1/3, so a caller can drop stray marks).
 """
 
 from __future__ import annotations
