@@ -76,7 +76,7 @@ def measure_text(page: AnalysisPage) -> tuple[Components, PageText | None]:
         if text_height is None:
             return components, None
         skew = rule_skew if rule_skew is not None else _text_skew(syllables, text_height)
-    text = text_like(components, text_height)
+    text = text_like(components, text_height, *page.size)
     return components, PageText(components, restrict(syllables, components, text), text_height, skew)
 
 
@@ -124,9 +124,13 @@ def syllables_height(syllables: Syllables) -> float | None:
     return float(np.percentile(h[sized], HEIGHT_QUANTILE))
 
 
-def text_like(components: Components, text_height: float) -> np.ndarray:
-    """Components that may be text: not specks, not pictures, not leftovers of rules."""
+def text_like(components: Components, text_height: float, width: int, height: int) -> np.ndarray:
+    """Components that may be text on a page of ``width`` × ``height``: not specks, not pictures, not
+    leftovers of rules, not the strip of background along an edge of a photographed page."""
     h, w, area = components.height, components.width, components.area
+    long = RULE_LENGTH * text_height
+    on_edge = ((components.y0 == 0) | (components.y1 == height)) & (w >= long)
+    on_edge |= ((components.x0 == 0) | (components.x1 == width)) & (h >= long)
     speck = (area < max(3.0, 0.012 * text_height**2)) | (np.maximum(h, w) < 2)
     huge = h > MAX_HEIGHT * text_height
     rule_piece = (w >= 0.8 * RULE_LENGTH * text_height) & (h <= RULE_THICKNESS * text_height * 1.2)
@@ -134,7 +138,7 @@ def text_like(components: Components, text_height: float) -> np.ndarray:
     # Filled blobs as big as a syllable (a picture's texture, a bullet); strokes like ㅣ are thin, and
     # in text a few pixels tall every piece is a blob.
     solid = (area >= SOLID * w * h) & (np.minimum(w, h) >= 0.6 * text_height) & (text_height >= 12)
-    return ~(speck | huge | rule_piece | solid)
+    return ~(speck | huge | rule_piece | solid | on_edge)
 
 
 def _rule_skew(components: Components, text_height: float) -> float | None:
