@@ -236,7 +236,6 @@ def write_wavy(
 ) -> DrawnLine:
     """Handwriting-like: ``text`` drawn syllable by syllable, its baseline waving by ``amplitude`` text
     heights over ``period`` syllables and each syllable's size varying a little."""
-    font = face(face_name).load(size)
     draw = ImageDraw.Draw(page.image)
     left, top, right, bottom = math.inf, math.inf, -math.inf, -math.inf
     cursor = x
@@ -249,7 +248,6 @@ def write_wavy(
             left, top = min(left, box[0]), min(top, box[1])
             right, bottom = max(right, box[2]), max(bottom, box[3])
         cursor += glyph_font.getlength(character)
-    del font
     line = DrawnLine(text, quad_from_box(left, top, right, bottom))
     page.lines.append(line)
     return line

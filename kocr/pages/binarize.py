@@ -8,12 +8,13 @@ Why each step:
 - **Polarity per page**: ink is the minority that stands out from the paper around it; which side of
   the local paper level holds more outliers (darker or lighter) says whether the page is dark-on-light
   or light-on-dark, and light-on-dark pages are inverted.
-- **Paper level per block** (a high percentile of each block, blocks that are all ink replaced by their
+- **Paper level per cell** (a high percentile of each cell, cells that are all ink lifted to their
   neighbours' level, bilinearly smoothed back to full size): dividing by it flattens shading, tinted or
   coloured paper and uneven lighting, so the paper becomes white everywhere.
-- **Not paper**: cells far darker than the page's paper level (a dark photo, a filled box) and their
-  neighbours are left out, since their edges would be found as ink.
-- **Sauvola's local threshold** (mean and deviation from integral images) on the flattened page keeps
+- **Not paper**: cells far darker than the page's paper level (a dark photo, a filled box) or than the
+  paper a few cells away (the table around a photographed page), and their neighbours, are left out,
+  since their edges would be found as ink. Shading changes far more slowly.
+- **Sauvola's local threshold** (mean and deviation from box sums over cells) on the flattened page keeps
   faint strokes next to dark ones, plus a floor of :data:`MIN_CONTRAST` grey levels below the paper
   (measured before flattening, which magnifies the noise of dark paper) so paper texture and JPEG
   noise stay background.
