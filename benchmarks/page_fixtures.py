@@ -209,7 +209,7 @@ def turned(page: DrawnPage, degrees: float, fill: int | tuple[int, int, int] = 2
         dx, dy = point[0] - cx, point[1] - cy
         return (ox + dx * cos + dy * sin, oy - dx * sin + dy * cos)
 
-    lines = [DrawnLine(line.text, tuple(turn(p) for p in line.quad)) for line in page.lines]  # type: ignore[misc]
+    lines = [DrawnLine(line.text, _quad([turn(p) for p in line.quad])) for line in page.lines]
     return DrawnPage(out, lines)
 
 
@@ -236,7 +236,6 @@ def write_wavy(
 ) -> DrawnLine:
     """Handwriting-like: ``text`` drawn syllable by syllable, its baseline waving by ``amplitude`` text
     heights over ``period`` syllables and each syllable's size varying a little."""
-    font = face(face_name).load(size)
     draw = ImageDraw.Draw(page.image)
     left, top, right, bottom = math.inf, math.inf, -math.inf, -math.inf
     cursor = x
@@ -249,7 +248,6 @@ def write_wavy(
             left, top = min(left, box[0]), min(top, box[1])
             right, bottom = max(right, box[2]), max(bottom, box[3])
         cursor += glyph_font.getlength(character)
-    del font
     line = DrawnLine(text, quad_from_box(left, top, right, bottom))
     page.lines.append(line)
     return line
@@ -311,5 +309,9 @@ def warped(page: DrawnPage, squeeze: float = 0.08, fill: int | tuple[int, int, i
         u, v, w = forward @ np.array([point[0], point[1], 1.0])
         return (u / w, v / w)
 
-    lines = [DrawnLine(line.text, tuple(move(p) for p in line.quad)) for line in page.lines]  # type: ignore[misc]
+    lines = [DrawnLine(line.text, _quad([move(p) for p in line.quad])) for line in page.lines]
     return DrawnPage(image, lines)
+
+
+def _quad(points: list[tuple[float, float]]) -> Quad:
+    return (points[0], points[1], points[2], points[3])

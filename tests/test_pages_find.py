@@ -3,12 +3,13 @@ exactly once and nothing else, reading order, rules, skew, polarity, quarter tur
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Sequence
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 from benchmarks import page_fixtures as pf
 from kocr.pages.components import connected_components
@@ -46,22 +47,27 @@ def _padded(box: Sequence[float]) -> tuple[float, float, float, float]:
     )
 
 
-def _matches(page: pf.DrawnPage, regions: Sequence[LineRegion]) -> list[int]:
+def _matches(page: pf.DrawnPage, regions: Sequence[LineRegion], strays: bool = False) -> list[int]:
     """For each drawn line, the one region that covers it (IoU ≥ 0.5); fails if a line is found
-    never or twice, or a region covers no line."""
+    never or twice, or a region covers no line (``strays``: unless it is a lone mark, scored 1/3)."""
     found = [quad_bounds(region.quad) for region in regions]
     matched = []
     for line in page.lines:
         hits = [i for i, box in enumerate(found) if pf.boxes_iou(_padded(line.box), box) >= 0.5]
         assert len(hits) == 1, f"{line.text!r} found {len(hits)} times"
         matched.append(hits[0])
-    assert sorted(matched) == list(range(len(regions))), f"{len(regions) - len(set(matched))} extra regions"
+    extra = [region for number, region in enumerate(regions) if number not in matched]
+    assert len(set(matched)) == len(matched)
+    assert not extra or (strays and all(region.score <= 1 / 3 for region in extra)), (
+        f"{len(extra)} extra regions"
+    )
     return matched
 
 
-def _in_order(page: pf.DrawnPage, regions: Sequence[LineRegion]) -> None:
+def _in_order(page: pf.DrawnPage, regions: Sequence[LineRegion], strays: bool = False) -> None:
     ordered = reading_order(regions, *page.image.size)
-    assert _matches(page, ordered) == list(range(len(page.lines)))
+    matched = _matches(page, ordered, strays)
+    assert sorted(matched) == matched, "lines out of reading order"
 
 
 def test_one_column_every_line_once() -> None:
@@ -94,8 +100,11 @@ def test_ruled_paper_rules_are_not_lines_and_merge_nothing() -> None:
     _in_order(page, FINDER.find(page.image))
 
 
-def test_form_table_borders_and_underlines_go_and_rows_read_label_then_answer() -> None:
+@pytest.mark.parametrize("slant", [0.0, 3.0, -2.0])
+def test_form_table_borders_and_underlines_go_and_rows_read_label_then_answer(slant: float) -> None:
     page = pf.form_page()
+    if slant:  # photographed: turned, and the far edge narrower
+        page = pf.warped(pf.turned(page, slant), 0.05)
     _in_order(page, FINDER.find(page.image))
 
 
@@ -120,6 +129,24 @@ def test_blank_pages_have_no_lines(paper: int | tuple[int, int, int]) -> None:
     noisy = np.asarray(page.image).astype(np.float64)
     noisy += np.random.default_rng(0).normal(0, 6, noisy.shape)
     assert FINDER.find(Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8))) == []
+
+
+def test_photographed_page_on_a_dark_table() -> None:
+    page = pf.text_page(
+        columns=2, heading="사진으로 찍은 문서", lines=8, paper=(235, 228, 210), ink=(40, 35, 30)
+    )
+    pf.shade(page, 0.5)
+    page = pf.warped(pf.turned(page, 2.5, fill=(90, 90, 90)), 0.04, fill=(90, 90, 90))
+    pixels = np.asarray(page.image, float) + np.random.default_rng(1).normal(
+        0, 8, (*page.image.size[::-1], 3)
+    )
+    page.image = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).filter(
+        ImageFilter.GaussianBlur(0.8)
+    )
+    encoded = io.BytesIO()
+    page.image.save(encoded, "JPEG", quality=50)
+    page.image = Image.open(encoded)
+    _in_order(page, FINDER.find(page.image), strays=True)  # a speck of the table's edge may stay
 
 
 def test_light_text_on_dark_paper() -> None:

@@ -8,12 +8,13 @@ Why each step:
 - **Polarity per page**: ink is the minority that stands out from the paper around it; which side of
   the local paper level holds more outliers (darker or lighter) says whether the page is dark-on-light
   or light-on-dark, and light-on-dark pages are inverted.
-- **Paper level per block** (a high percentile of each block, blocks that are all ink replaced by their
+- **Paper level per cell** (a high percentile of each cell, cells that are all ink lifted to their
   neighbours' level, bilinearly smoothed back to full size): dividing by it flattens shading, tinted or
   coloured paper and uneven lighting, so the paper becomes white everywhere.
-- **Not paper**: cells far darker than the page's paper level (a dark photo, a filled box) and their
-  neighbours are left out, since their edges would be found as ink.
-- **Sauvola's local threshold** (mean and deviation from integral images) on the flattened page keeps
+- **Not paper**: cells far darker than the page's paper level (a dark photo, a filled box) or than the
+  paper a few cells away (the table around a photographed page), and their neighbours, are left out,
+  since their edges would be found as ink. Shading changes far more slowly.
+- **Sauvola's local threshold** (mean and deviation from box sums over cells) on the flattened page keeps
   faint strokes next to dark ones, plus a floor of :data:`MIN_CONTRAST` grey levels below the paper
   (measured before flattening, which magnifies the noise of dark paper) so paper texture and JPEG
   noise stay background.
@@ -36,7 +37,9 @@ MIN_CONTRAST = 28.0  # grey levels below the (white) paper that ink must reach
 SAUVOLA_K = 0.2
 SAUVOLA_R = 128.0
 SAUVOLA_CELLS = 10  # the threshold window spans about this many cells of the reduced statistics
-NOT_PAPER = 0.5  # cells whose paper is darker than this share of the page's are no paper (pictures)
+NOT_PAPER = 0.5  # cells whose paper is darker than this share of the page's are no paper (pictures),
+NOT_PAPER_NEARBY = 0.6  # nor are cells this much darker than paper NEARBY cells away (a photo's background)
+NEARBY = 3
 POLARITY_MARGIN = 48  # grey levels from the local paper level that count as an outlier when voting
 _REDUCIBLE = ("L", "RGB", "RGBA", "LA")
 
@@ -160,9 +163,17 @@ def _paper_levels(page: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray,
 
 
 def _not_paper(paper: np.ndarray, side: int, height: int, width: int) -> np.ndarray:
-    """Pixels of cells far darker than the page's paper, and their neighbours: a dark picture or a
-    filled box, whose edges would otherwise be found as ink."""
-    dark = paper < NOT_PAPER * float(np.median(paper))
+    """Pixels of cells far darker than the page's paper or than the paper a few cells away, and their
+    neighbours: a dark picture, a filled box, the table or floor around a photographed page, whose
+    edges would otherwise be found as ink. Shading changes far more slowly than that."""
+    nearby = paper
+    for _ in range(NEARBY):
+        padded = np.pad(nearby, 1, mode="edge")
+        rows, columns = paper.shape
+        nearby = np.max(
+            [padded[dy : dy + rows, dx : dx + columns] for dy in range(3) for dx in range(3)], axis=0
+        )
+    dark = (paper < NOT_PAPER * float(np.median(paper))) | (paper < NOT_PAPER_NEARBY * nearby)
     if not dark.any():
         return np.zeros((height, width), dtype=bool)
     padded = np.pad(dark, 1)

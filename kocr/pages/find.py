@@ -1,12 +1,17 @@
 """The classical line finder: text lines on a page from connected components, no neural network.
 
 The steps, each in its own module: the page downscaled and binarised (:mod:`~kocr.pages.binarize`),
-components labelled (:mod:`~kocr.pages.components`), the text height read off their heights, the skew
-off their centres (:mod:`~kocr.pages.skew`), rules removed (:mod:`~kocr.pages.rules`), components
-grouped into lines in the deskewed frame (:mod:`~kocr.pages.grouping`). Each line then gets its own
-angle, fitted to its syllables' centres (pages photographed at a slant, handwriting), and its quad is
-the tightest rectangle at that angle around its ink, padded by :data:`MARGIN_Y` / :data:`MARGIN_X` of
-its height (the recogniser learnt from crops with such a margin), mapped to the original pixels.
+its text measured (:mod:`~kocr.pages.measure`: components, rules taken out, pieces stacked into
+syllables, text height, skew), syllables grouped into lines in the deskewed frame
+(:mod:`~kocr.pages.grouping`). A first grouping measures the lines' height; when it differs much from
+the syllables' estimate (handwriting, whose syllables fall apart into strokes), the syllables are
+grouped again with it. Each line then gets its own angle, fitted to its syllables' centres (pages
+photographed at a slant, handwriting), and its quad is the tightest rectangle at that angle around its
+ink, padded by :data:`MARGIN_Y` / :data:`MARGIN_X` of its height (the recogniser learnt from crops with
+such a margin), mapped to the original pixels and kept on the page.
+
+A region's score says how much of a line it looks like: a third per syllable-sized box, up to 1 (a
+lone mark is 1/3, so a caller can drop stray marks).
 """
 
 from __future__ import annotations
@@ -18,22 +23,17 @@ import numpy as np
 from PIL import Image
 
 from kocr.pages.binarize import MAX_SIDE, AnalysisPage, analyse_page
-from kocr.pages.components import Components, connected_components
+from kocr.pages.components import Components
 from kocr.pages.grouping import FULL_SIZE, Boxes, group_lines, line_height
-from kocr.pages.rules import RULE_LENGTH, RULE_THICKNESS, remove_rules
-from kocr.pages.skew import MAX_SKEW, MIN_POINTS, estimate_skew, neighbour_angle, rotate_points
-from kocr.pages.syllables import stack_pieces, syllable_boxes
+from kocr.pages.measure import Syllables, measure_text
+from kocr.pages.skew import rotate_points
 from kocr.pages.types import LineRegion, Quad
 
 MARGIN_Y = 0.2  # of a line's height, above and below (kocr's line crops: 0.04–0.25)
 MARGIN_X = 0.3  # of a line's height, left and right (kocr's line crops: 0.05–0.6)
-HEIGHT_QUANTILE = 80  # the text height: this percentile of the syllables' heights
-SOLID = 0.75  # a thick component filling this share of its box is a blob, not a glyph
-MAX_HEIGHT = 6.0  # text heights: taller components are pictures, frames or drop shadows, not text
 REGROUP = 0.15  # lines this much taller or shorter than the first estimate: grouped again with theirs
 MIN_LINE_FIT = 6.0  # a line at least this many heights long gets its own angle; shorter ones the page's
 MAX_TURN = 10.0  # degrees a line's own angle may differ from the page's
-MAX_RULE_POINTS = 20_000  # points sampled along rules to measure their angle
 MIN_LINE_WIDTH = 0.3  # of its height: narrower "lines" are bars (a box's side, a stray vertical stroke)
 
 
@@ -74,25 +74,22 @@ class ClassicalLineFinder:
     def layout(self, image: Image.Image) -> PageLayout:
         """Everything the finder worked out about ``image`` (what :meth:`find` returns, and more)."""
         page = analyse_page(image, self.max_side)
-        components, text_height, skew = _clean(page)
+        components, text = measure_text(page)
         line = np.full(components.count, -1, np.int64)
-        if text_height is None:
+        if text is None:
             return PageLayout(page, components, 0.0, 0.0, line, [], [])
-        candidates = np.flatnonzero(_text_like(components, text_height))
-        x0, y0 = components.x0[candidates].astype(np.float64), components.y0[candidates].astype(np.float64)
-        x1, y1 = components.x1[candidates].astype(np.float64), components.y1[candidates].astype(np.float64)
-        u, v = rotate_points((x0 + x1) / 2, (y0 + y1) / 2, skew)
-        half_w, half_h = (x1 - x0) / 2, (y1 - y0) / 2
-        deskewed = (u - half_w, v - half_h, u + half_w, v + half_h)
-        syllable = stack_pieces(*deskewed)
-        boxes = Boxes(*syllable_boxes(syllable, *deskewed))
+        syllables, text_height, skew = text.syllables, text.text_height, text.skew
+        # Syllables turned into the deskewed frame, where lines run level.
+        u, v = rotate_points((syllables.x0 + syllables.x1) / 2, (syllables.y0 + syllables.y1) / 2, skew)
+        half_w, half_h = syllables.width / 2, syllables.height / 2
+        boxes = Boxes(u - half_w, v - half_h, u + half_w, v + half_h)
         grouped = group_lines(boxes, text_height)
         measured = line_height(boxes, grouped)
         if measured is not None and abs(measured / text_height - 1) > REGROUP:
             text_height = min(max(measured, text_height / 2), text_height * 2)
             grouped = group_lines(boxes, text_height)
-        line[candidates] = grouped[syllable]
-        syllables = Boxes(*syllable_boxes(syllable, x0, y0, x1, y1))
+        member = syllables.of_component >= 0
+        line[member] = grouped[syllables.of_component[member]]
         regions, angles, kept = self._quads(page, components, line, (syllables, grouped), text_height, skew)
         renumber = np.full(int(line.max()) + 2, -1, np.int64)  # the last slot maps -1 to -1
         renumber[kept] = np.arange(len(kept))
@@ -103,7 +100,7 @@ class ClassicalLineFinder:
         page: AnalysisPage,
         components: Components,
         line: np.ndarray,
-        syllables: tuple[Boxes, np.ndarray],
+        syllables: tuple[Syllables, np.ndarray],
         text_height: float,
         skew: float,
     ) -> tuple[list[LineRegion], list[float], list[int]]:
@@ -134,31 +131,6 @@ class ClassicalLineFinder:
         return regions, kept_angles, kept
 
 
-def _clean(page: AnalysisPage) -> tuple[Components, float | None, float]:
-    """The page's components after rules are taken out, its text height (``None``: no text) and skew.
-
-    The skew comes from the rules when the page has some, else from the text; the rules are measured
-    along it, and the text height and (text) skew measured again without them."""
-    components = connected_components(page.mask)
-    text_height = estimate_text_height(components, *page.size)
-    if text_height is None:
-        return components, None, 0.0
-    rule_skew = _rule_skew(components, text_height)
-    skew = rule_skew if rule_skew is not None else _text_skew(components, text_height)
-    cleaned = _without_rules(page.mask, components, text_height, skew)
-    if cleaned is None:
-        return components, text_height, skew
-    components = connected_components(cleaned)
-    text_height = estimate_text_height(components, *page.size)
-    if text_height is None:
-        return components, None, 0.0
-    return (
-        components,
-        text_height,
-        rule_skew if rule_skew is not None else _text_skew(components, text_height),
-    )
-
-
 def _extents(
     components: Components, line: np.ndarray, count: int, angles: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -184,91 +156,8 @@ def _extents(
     return u0, u1, v0, v1
 
 
-def estimate_text_height(components: Components, width: int, height: int) -> float | None:
-    """The typical height of a text line, in analysis pixels, or ``None`` when nothing looks like text:
-    a high percentile of the heights of the syllables (pieces stacked back together), so punctuation
-    and the odd loose piece do not pull it down."""
-    h, w = components.height, components.width
-    plausible = (components.area >= 3) & (h <= height / 3) & (w <= width / 2)
-    if int(plausible.sum()) < 2:
-        return None
-    boxes = [getattr(components, name)[plausible].astype(np.float64) for name in ("x0", "y0", "x1", "y1")]
-    x0, y0, x1, y1 = syllable_boxes(stack_pieces(*boxes), *boxes)
-    sh, sw = y1 - y0, x1 - x0
-    syllable = (sh >= 4) & (sw >= 2) & (sh <= 8 * sw)  # not a speck, not a thin vertical bar
-    if int(syllable.sum()) < 2:
-        return None
-    return float(np.percentile(sh[syllable], HEIGHT_QUANTILE))
-
-
-def _text_like(components: Components, text_height: float) -> np.ndarray:
-    """Components that may be text: not specks, not pictures, not leftovers of rules."""
-    h, w, area = components.height, components.width, components.area
-    speck = (area < max(3.0, 0.012 * text_height**2)) | (np.maximum(h, w) < 2)
-    huge = h > MAX_HEIGHT * text_height
-    rule_piece = (w >= 0.8 * RULE_LENGTH * text_height) & (h <= RULE_THICKNESS * text_height * 1.2)
-    # Filled blobs as big as a syllable (a picture's texture, a bullet); strokes like ㅣ are thin, and
-    # in text a few pixels tall every piece is a blob.
-    solid = (area >= SOLID * w * h) & (np.minimum(w, h) >= 0.6 * text_height) & (text_height >= 12)
-    return ~(speck | huge | rule_piece | solid)
-
-
-def _rule_skew(components: Components, text_height: float) -> float | None:
-    """The angle of the page's rules, or ``None`` without rules: long straight runs give the skew far
-    more precisely than text does."""
-    runs = components.runs
-    width, height = components.width, components.height
-    # A rule (an underline, with text touching it or not) is long and flat; a table's grid is wide; a
-    # big heading's syllable is neither.
-    ruled = (width >= RULE_LENGTH * text_height) & (width >= 4 * height)
-    ruled |= width >= 2 * RULE_LENGTH * text_height
-    long = ruled[components.label] & (runs.end - runs.start >= max(4.0, text_height / 2))
-    lengths = (runs.end - runs.start)[long].astype(np.int64)
-    if int(lengths.sum()) < 2 * RULE_LENGTH * text_height:
-        return None
-    step = max(1, int(lengths.sum()) // MAX_RULE_POINTS + 1)  # points every `step` pixels along runs
-    counts = (lengths + step - 1) // step
-    offsets = (np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)) * step
-    x = np.repeat(runs.start[long], counts) + offsets + 0.5
-    y = np.repeat(runs.row[long], counts) + 0.5
-    return estimate_skew(x.astype(np.float64), y.astype(np.float64), 2.0)
-
-
-def _text_skew(components: Components, text_height: float) -> float:
-    """The page's skew from the centres of its syllables (pieces stacked back together): the angle
-    neighbours make (level when it is within two standard errors of level), made precise by
-    projection near it when there are enough syllables."""
-    keep = _text_like(components, text_height)
-    boxes = [getattr(components, name)[keep].astype(np.float64) for name in ("x0", "y0", "x1", "y1")]
-    x0, y0, x1, y1 = syllable_boxes(stack_pieces(*boxes), *boxes)
-    h = y1 - y0
-    syllable = (h >= 0.6 * text_height) & (h <= 1.5 * text_height) & (x1 - x0 <= 2 * text_height)
-    x0, y0, x1, y1 = x0[syllable], y0[syllable], x1[syllable], y1[syllable]
-    neighbours = neighbour_angle(x0, y0, x1, y1, text_height)
-    if neighbours is None:
-        return 0.0
-    angle, error = neighbours
-    if abs(angle) < 2 * error:  # not told apart from level: a sparse page, or a level one
-        angle = 0.0
-    if x0.size < MIN_POINTS:
-        return angle
-    span = min(max(1.0, 3 * error), MAX_SKEW)
-    return estimate_skew((x0 + x1) / 2, (y0 + y1) / 2, text_height / 4, around=angle, span=span)
-
-
-def _without_rules(
-    mask: np.ndarray, components: Components, text_height: float, skew: float
-) -> np.ndarray | None:
-    """The mask with rules removed, or ``None`` when no component is long enough to hold one."""
-    length = RULE_LENGTH * text_height
-    if not bool(((components.width >= length) | (components.height >= length)).any()):
-        return None
-    cleaned = remove_rules(mask, text_height, skew)
-    return None if cleaned is mask else cleaned
-
-
 def _line_angles(
-    syllables: Boxes, line: np.ndarray, count: int, text_height: float, skew: float
+    syllables: Syllables, line: np.ndarray, count: int, text_height: float, skew: float
 ) -> np.ndarray:
     """Each line's angle (degrees): a least-squares fit of its syllables' centres weighted by their
     widths, or the page's skew for lines shorter than :data:`MIN_LINE_FIT` text heights."""

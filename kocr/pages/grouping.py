@@ -1,21 +1,20 @@
-"""Text components grouped into lines, in the deskewed frame (boxes already turned so lines run
-horizontally).
+"""Syllables grouped into lines, in the deskewed frame (boxes already turned so lines run level).
 
 Why these rules (Tesseract's layout analysis does the same in spirit):
 
-1. **Neighbours in a row**: two components join when they overlap vertically by at least
-   :data:`OVERLAP` of the smaller one's height and the horizontal gap between them is at most
-   :data:`GAP` times the taller one's height. Word spaces are well under a text height, column
-   gutters are more than 1.5, so columns stay apart. Only local neighbours need to overlap, so lines
-   that wave (handwriting) or drift (perspective) still chain up. Two full-size components of very
-   different heights (a drop capital beside two body lines, a tall bracket) do not join.
-2. **Pieces**: a Hangul syllable is often several components (ㅇ above ㅡ above ㄹ in 을, dots,
-   strokes). Pieces join their neighbours in step 1 when the row has full-height syllables; chains
-   made only of pieces are then merged into a chain whose band holds them, or stacked together when
-   the stack is no taller than a text line. Chains end to end in one band (a wave broke the chain
-   between two neighbours) join too.
+1. **Neighbours in a row**: two boxes join when they overlap vertically by at least :data:`OVERLAP`
+   of the smaller one's height and the horizontal gap between them is at most :data:`GAP` times the
+   taller one's height. Word spaces are well under a text height, column gutters are more than 1.5,
+   so columns stay apart. Only local neighbours need to overlap, so lines that wave (handwriting) or
+   drift (perspective) still chain up. Two big boxes of very different heights (a drop capital
+   beside two body lines, a tall bracket) do not join.
+2. **Chains in one band**: the boxes are syllables already (:mod:`~kocr.pages.syllables`), but pieces
+   that did not stack (loose strokes of handwriting, punctuation) can make chains of their own. A
+   short chain inside a taller one's band joins it; short chains stacked no taller than a line (and
+   under twice as tall as the taller, which two lines of small print are not) join; chains end to end
+   in one band join too (a wave or a slant broke the chain between two neighbours).
 3. **What is not a line**: groups of specks (dotted leaders, noise, stray dots) are dropped: a line
-   needs a component at least :data:`MIN_LINE_HEIGHT` text heights tall, or three at least
+   needs a box at least :data:`MIN_LINE_HEIGHT` text heights tall, or three at least
    :data:`SMALL_PRINT` (a footnote in small print).
 """
 
@@ -44,7 +43,7 @@ STACK_RATIO = 1.9  # a stack of pieces at most this many times the taller one's 
 
 @dataclass(frozen=True)
 class Boxes:
-    """Component boxes in the deskewed frame (floats)."""
+    """Boxes (syllables) in the deskewed frame (floats)."""
 
     x0: np.ndarray
     y0: np.ndarray

@@ -7,9 +7,9 @@ Two questions, answered in two ways:
 
 1. **Across or down** (0/180 against 90/270) is classical (:func:`detect_rotation`): Hangul syllables
    are about square, so their shapes say nothing, but their spacing does. Syllables in a line sit
-   closer to each other than to the lines above and below, so for each syllable-sized component the
-   nearest neighbour is beside it on a page whose lines run across, and above or below it on a page
-   turned a quarter.
+   closer to each other than to the lines above and below, so for each syllable (pieces stacked, rules
+   taken out: :mod:`~kocr.pages.measure`) the nearest neighbour is beside it on a page whose lines run
+   across, and above or below it on a page turned a quarter.
 2. **Which way up** (0 against 180) needs the content. There is a weak classical cue, used only to say
    which to try first (:func:`orientation_candidates`): left edges of lines line up (paragraphs,
    ragged right) more often than right edges. What settles it is reading a few lines both ways with the
@@ -26,8 +26,8 @@ import numpy as np
 from PIL import Image
 
 from kocr.pages.binarize import analyse_page
-from kocr.pages.components import Components, connected_components
-from kocr.pages.find import ClassicalLineFinder, estimate_text_height
+from kocr.pages.find import ClassicalLineFinder
+from kocr.pages.measure import measure_text
 from kocr.pages.order import deskewed_boxes
 from kocr.pages.pairs import overlapping_pairs
 from kocr.pages.rectify import crop_line, quad_size
@@ -51,12 +51,13 @@ ReadConfidence = Callable[[list[Image.Image]], Sequence[float]]
 def detect_rotation(image: Image.Image) -> tuple[int, float]:
     """(0, sure) when the page's lines run across (upright or upside down), (90, sure) when they run
     down (turned a quarter either way); ``sure`` from 0 (no idea, e.g. a blank page) to 1."""
-    page = analyse_page(image)
-    components = connected_components(page.mask)
-    text_height = estimate_text_height(components, *page.size)
-    if text_height is None:
+    _, text = measure_text(analyse_page(image))
+    if text is None:
         return 0, 0.0
-    beside, above = _nearest_neighbours(components, text_height)
+    syllables = text.syllables
+    beside, above = _nearest_neighbours(
+        syllables.x0, syllables.y0, syllables.x1, syllables.y1, text.text_height
+    )
     total = beside + above
     if total == 0:
         return 0, 0.0
@@ -166,19 +167,21 @@ def _lined_up(edges: np.ndarray, tolerance: float) -> int:
     return int((reach - np.arange(ordered.size)).max())
 
 
-def _nearest_neighbours(components: Components, text_height: float) -> tuple[int, int]:
-    """(syllables whose nearest syllable is beside them, those whose nearest is above or below)."""
-    h, w = components.height.astype(np.float64), components.width.astype(np.float64)
-    syllable = np.flatnonzero(
+def _nearest_neighbours(
+    x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray, text_height: float
+) -> tuple[int, int]:
+    """Of the syllable-sized boxes, (those whose nearest neighbour is beside them, those whose nearest
+    is above or below)."""
+    h, w = y1 - y0, x1 - x0
+    sized = (
         (h >= 0.6 * text_height)
         & (h <= 1.6 * text_height)
         & (w >= 0.6 * text_height)
         & (w <= 1.6 * text_height)
     )
-    if syllable.size < 3:
+    if int(sized.sum()) < 3:
         return 0, 0
-    x0, x1 = components.x0[syllable].astype(np.float64), components.x1[syllable].astype(np.float64)
-    y0, y1 = components.y0[syllable].astype(np.float64), components.y1[syllable].astype(np.float64)
+    x0, y0, x1, y1 = x0[sized], y0[sized], x1[sized], y1[sized]
     across = _gap_to_nearest(y0, y1, x0, x1)  # neighbours sharing rows: the gap along x
     down = _gap_to_nearest(x0, x1, y0, y1)
     beside = int(np.count_nonzero(across < down))

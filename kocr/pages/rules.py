@@ -5,7 +5,7 @@ notebook paper would itself be found as a "text line". A rule pixel is one in a 
 ink (at least :data:`RULE_LENGTH` text heights) that is thin across the run (at most
 :data:`RULE_THICKNESS` text heights): glyph strokes are never that long, and where a glyph's stroke
 crosses a rule the ink there is thick across the rule and stays, so the text keeps its shape. Runs are
-measured along the page's skew (the mask sheared by whole pixels, with a pixel of slack up and down),
+measured along the page's skew (the mask sheared by whole pixels, with :data:`SLACK` pixels up and down),
 so a rule on a tilted scan counts as one long run rather than a staircase of short ones, even when
 the estimated skew is a little off. Where two rules cross, the pixel is long both ways and goes too.
 """
@@ -21,6 +21,7 @@ from kocr.pages.components import Runs, find_runs
 RULE_LENGTH = 3.0  # text heights: the shortest run that counts as a rule
 RULE_THICKNESS = 0.3  # text heights: the thickest a rule may be (a glyph stroke crossing it is thicker)
 MIN_RULE_LENGTH = 16  # analysis pixels, whatever the text height
+SLACK = 2  # pixels up and down a run may wander and stay one run
 
 
 def remove_rules(mask: np.ndarray, text_height: float, skew: float = 0.0) -> np.ndarray:
@@ -46,7 +47,7 @@ def rule_pixels(mask: np.ndarray, text_height: float, skew: float = 0.0) -> np.n
 
 def _run_lengths(mask: np.ndarray, slope: float) -> tuple[np.ndarray, np.ndarray]:
     """For each pixel of ``mask``: the length of its run along lines of ``slope`` (rows sheared by
-    whole pixels, a pixel of slack up and down), and the length of its run down its column (0 off the
+    whole pixels, SLACK pixels of slack up and down), and the length of its run down its column (0 off the
     ink)."""
     height, width = mask.shape
     across = _paint(find_runs(mask.T), (width, height)).T  # column runs: a vertical shear keeps them
@@ -60,9 +61,12 @@ def _run_lengths(mask: np.ndarray, slope: float) -> tuple[np.ndarray, np.ndarray
         columns = np.broadcast_to(np.arange(width)[None, :], (height, width))
         sheared = np.zeros((height + int(shift.max()), width), dtype=bool)
         sheared[rows, columns] = mask
-    # The slack: an estimated skew a little off still sees a rule as one run.
-    sheared[1:] |= sheared[:-1].copy()
-    sheared[:-1] |= sheared[1:].copy()
+    # The slack: a rule a little off the estimated skew (a photo's perspective) is still one run.
+    grown = sheared.copy()
+    for shift_by in range(1, SLACK + 1):
+        grown[shift_by:] |= sheared[:-shift_by]
+        grown[:-shift_by] |= sheared[shift_by:]
+    sheared = grown
     lengths = _paint(find_runs(sheared), sheared.shape)
     along = lengths if straight else lengths[rows, columns]
     return np.where(mask, along, 0), across
