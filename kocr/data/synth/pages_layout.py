@@ -1,0 +1,542 @@
+"""Where the text goes on a synthetic page, in paper pixels and reading order.
+
+Sizes scale with the paper's width (1240 px = A4 at 150 dpi, where body print is 20-30 px and
+handwriting 28-50 px). Each line is drawn by :func:`kocr.data.synth.render.text_ink` as soon as it is
+placed, so its box is the ink's own box (handwriting lines are also turned a little, box and all).
+Forms are in :mod:`kocr.data.synth.pages_forms`; the pen, the word stream and the line writer they share
+are here.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PIL import Image
+
+from kocr.data.synth.fonts import FontCoverage, load_font
+from kocr.data.synth.pages_geometry import apply, rotation, translation, warp
+from kocr.data.synth.render import PEN_COLOURS, text_ink
+from kocr.pages.types import Point, Quad, quad_from_box
+
+if TYPE_CHECKING:
+    from kocr.data.synth.pages import TextSource
+
+Colour = tuple[int, int, int]
+_INK_THRESHOLD = 48  # mask values below this are antialiasing halo, left out of a line's box
+_MAX_SKIPS = 400
+
+
+@dataclass
+class PlacedLine:
+    """A line's ink (L mask, 255 = ink) at (left, top) on the paper, its box there and its text."""
+
+    mask: Image.Image
+    left: int
+    top: int
+    quad: Quad
+    text: str
+    colour: Colour
+    face: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A printed or ruled line (table rules, notebook lines): drawn, but not text."""
+
+    start: Point
+    end: Point
+    width: int
+    colour: Colour
+
+
+@dataclass
+class Layout:
+    kind: str
+    lines: list[PlacedLine] = field(default_factory=list)
+    rules: list[Rule] = field(default_factory=list)
+    fills: list[tuple[tuple[float, float, float, float], Colour]] = field(default_factory=list)
+
+
+class WordStream:
+    """The page's words, from its text source, one face's drawable ones at a time."""
+
+    def __init__(self, texts: TextSource) -> None:
+        self._texts = texts
+        self._queue: deque[str] = deque()
+
+    def word(self, coverage: FontCoverage) -> str | None:
+        for _ in range(_MAX_SKIPS):
+            if not self._queue:
+                self._queue.extend(self._texts.next_text().split())
+                continue
+            word = self._queue.popleft()
+            if coverage.draws(word):
+                return word
+        return None
+
+    def give_back(self, word: str) -> None:
+        self._queue.appendleft(word)
+
+    def text(self, coverage: FontCoverage, max_chars: int) -> str:
+        """One source text's drawable words, cut at a word to at most ``max_chars`` characters."""
+        for _ in range(_MAX_SKIPS // 10):
+            words = [w for w in self._texts.next_text().split() if coverage.draws(w)]
+            out = ""
+            for word in words:
+                if len(out) + len(word) + bool(out) > max_chars:
+                    break
+                out = f"{out} {word}" if out else word
+            if out or words:
+                return out or words[0][:max_chars]
+        return ""
+
+
+@dataclass
+class Pen:
+    """A face at a size in an ink: what one kind of text on a page is written with."""
+
+    coverage: FontCoverage
+    size: int
+    colour: Colour
+    alpha: float = 1.0
+    stroke: int = 0
+    tracking: float = 0.0
+    slant: float = 0.0  # standard deviation of a line's angle, degrees
+
+    @property
+    def hand(self) -> bool:
+        return self.coverage.face.handwriting
+
+    def draws(self, text: str) -> bool:
+        return bool(text) and all(self.coverage.draws(w) for w in text.split())
+
+    def width(self, text: str, space_scale: float = 1.0) -> float:
+        """The text's estimated ink width (handwriting jitter averages out over a line)."""
+        font = load_font(self.coverage.face.path, self.coverage.face.index, self.size)
+        spaces = text.count(" ")
+        body = font.getlength(text.replace(" ", "")) + font.getlength(" ") * spaces * space_scale
+        return body + self.tracking * max(0, len(text) - 1) + 2 * self.stroke
+
+
+@dataclass
+class Sheet:
+    """The paper being laid out and the page's random state."""
+
+    width: int
+    height: int
+    rng: np.random.Generator
+    stream: WordStream
+    printed: Sequence[FontCoverage]
+    hand: Sequence[FontCoverage]
+    hand_page: bool
+    paper: str
+    labels: Sequence[str] = ()
+    _faces: dict[str, FontCoverage] = field(default_factory=dict)
+
+    @property
+    def scale(self) -> float:
+        return self.width / 1240
+
+    def px(self, low: float, high: float) -> float:
+        """A length drawn between ``low`` and ``high`` px at 150 dpi, in this paper's pixels."""
+        return float(self.rng.uniform(low, high)) * self.scale
+
+    def face(self, kind: str) -> FontCoverage:
+        """The page's one print or hand face (chosen once; falls back to the other kind)."""
+        if kind not in self._faces:
+            pool = (self.hand or self.printed) if kind == "hand" else (self.printed or self.hand)
+            self._faces[kind] = pool[int(self.rng.integers(len(pool)))]
+        return self._faces[kind]
+
+    def print_pen(self, size: float, *, other_face: bool = False, bold: bool = False) -> Pen:
+        rng = self.rng
+        coverage = self.face("print")
+        if other_face and self.printed:
+            coverage = self.printed[int(rng.integers(len(self.printed)))]
+        level = int(rng.uniform(0, 45))
+        colour = tuple(int(np.clip(level + rng.normal(0, 4), 0, 255)) for _ in range(3))
+        size_px = max(10, round(size))
+        stroke = max(1, size_px // 30) if bold else 0
+        return Pen(
+            coverage, size_px, colour, stroke=stroke, tracking=float(rng.uniform(-0.02, 0.06)) * size_px
+        )  # type: ignore[arg-type]
+
+    def hand_pen(self, size: float) -> Pen:
+        rng = self.rng
+        roll, alpha = rng.random(), 1.0
+        if roll < 0.45:
+            level = rng.uniform(10, 50)
+            colour = np.full(3, level)
+        elif roll < 0.9:
+            colour = PEN_COLOURS[int(rng.integers(2))] + rng.normal(0, 12, 3)  # blue or navy ballpoint
+        elif roll < 0.95:
+            colour = PEN_COLOURS[int(rng.integers(2, len(PEN_COLOURS)))] + rng.normal(0, 12, 3)
+        else:  # pencil
+            colour, alpha = np.full(3, rng.uniform(70, 110)), float(rng.uniform(0.75, 0.9))
+        size_px = max(10, round(size))
+        rgb = tuple(int(v) for v in np.clip(colour, 0, 255))
+        slant = float(rng.uniform(0.2, 0.9))
+        return Pen(
+            self.face("hand"),
+            size_px,
+            rgb,
+            alpha,
+            tracking=float(rng.uniform(-0.02, 0.08)) * size_px,
+            slant=slant,
+        )  # type: ignore[arg-type]
+
+    def body_pen(self, hand: bool | None = None) -> Pen:
+        hand = self.hand_page if hand is None else hand
+        return self.hand_pen(self.px(28, 50)) if hand else self.print_pen(self.px(20, 30))
+
+
+def _ink_box(mask: Image.Image) -> tuple[int, int, int, int] | None:
+    return mask.point(lambda v: 255 if v >= _INK_THRESHOLD else 0).getbbox()
+
+
+def write(
+    layout: Layout,
+    pen: Pen,
+    text: str,
+    rng: np.random.Generator,
+    x: float,
+    baseline: float,
+    *,
+    space_scale: float = 1.0,
+    align: str = "left",
+    width: float = 0.0,
+) -> PlacedLine | None:
+    """Draw ``text`` with its ink starting at ``x`` (or right-aligned / centred in ``width``) and its
+    baseline at ``baseline``; handwriting is turned by a small angle around its middle."""
+    if not text:
+        return None
+    ink = text_ink(
+        text,
+        pen.coverage.face,
+        pen.size,
+        rng,
+        stroke=pen.stroke,
+        tracking=pen.tracking,
+        space_scale=space_scale,
+    )
+    mask = ink.mask
+    box = _ink_box(mask)
+    if box is None:
+        return None
+    left, top, right, bottom = box
+    if align == "right":
+        x += width - (right - left)
+    elif align == "centre":
+        x += (width - (right - left)) / 2
+    ox, oy = round(x - left), round(baseline - ink.baseline)
+    quad = quad_from_box(left + ox, top + oy, right + ox, bottom + oy)
+    angle = float(rng.normal(0, pen.slant)) if pen.slant else 0.0
+    if pen.alpha < 1:
+        mask = mask.point(lambda v: round(v * pen.alpha))
+    if abs(angle) < 0.05:
+        placed = PlacedLine(mask, ox, oy, quad, text, pen.colour, pen.coverage.face.name)
+    else:
+        placed = _turned(mask, ox, oy, quad, angle, text, pen)
+    layout.lines.append(placed)
+    return placed
+
+
+def _turned(mask: Image.Image, ox: int, oy: int, quad: Quad, angle: float, text: str, pen: Pen) -> PlacedLine:
+    """The line turned ``angle`` degrees (anticlockwise as seen) about its box's middle, box and all."""
+    cx = sum(x for x, _ in quad) / 4
+    cy = sum(y for _, y in quad) / 4
+    forward = rotation(angle, (cx, cy))  # paper → paper
+    corners = apply(forward, quad_from_box(ox, oy, ox + mask.width, oy + mask.height))
+    left, top = int(np.floor(min(x for x, _ in corners))), int(np.floor(min(y for _, y in corners)))
+    right, bottom = int(np.ceil(max(x for x, _ in corners))), int(np.ceil(max(y for _, y in corners)))
+    local = translation(-left, -top) @ forward @ translation(ox, oy)
+    turned = warp(mask, local, (right - left, bottom - top), fill=0)
+    return PlacedLine(turned, left, top, apply(forward, quad), text, pen.colour, pen.coverage.face.name)
+
+
+def fill_line(sheet: Sheet, pen: Pen, width: float) -> str:
+    """Words from the stream that fit ``width`` (a word too long for a whole line is cut)."""
+    words: list[str] = []
+    limit = width * (0.95 if pen.hand else 0.99)
+    while True:
+        word = sheet.stream.word(pen.coverage)
+        if word is None:
+            break
+        candidate = " ".join([*words, word])
+        if pen.width(candidate) <= limit:
+            words.append(word)
+            continue
+        if words:
+            sheet.stream.give_back(word)
+        else:
+            while len(word) > 1 and pen.width(word) > limit:
+                word = word[:-1]
+            words.append(word)
+        break
+    return " ".join(words)
+
+
+def fit(pen: Pen, text: str, width: float) -> str:
+    """``text`` cut at a word (or, for one long word, a character) to fit ``width``."""
+    while text and pen.width(text) > width:
+        cut = text.rfind(" ")
+        text = text[:cut] if cut > 0 else text[:-1]
+    return text
+
+
+def justified(pen: Pen, text: str, width: float) -> float:
+    """The space scale that stretches ``text`` to ``width`` (at most three spaces wide)."""
+    spaces = text.count(" ")
+    if not spaces:
+        return 1.0
+    space = load_font(pen.coverage.face.path, pen.coverage.face.index, pen.size).getlength(" ")
+    return float(np.clip(1 + (width * 0.995 - pen.width(text)) / (spaces * space), 1.0, 3.0))
+
+
+def paragraphs(
+    sheet: Sheet,
+    layout: Layout,
+    pen: Pen,
+    x0: float,
+    width: float,
+    top: float,
+    bottom: float,
+    style: dict[str, float],
+) -> float:
+    """Fill ``top``..``bottom`` with paragraphs; returns the next free y. ``style``: pitch (line
+    spacing, px), indent (first-line indent, px), justify (0/1), gap (between paragraphs, in pitches)."""
+    rng = sheet.rng
+    y = top + pen.size
+    while y <= bottom:
+        count = int(rng.integers(1, 9))
+        for i in range(count):
+            last = i == count - 1
+            indent = style["indent"] if i == 0 else 0.0
+            room = width - indent
+            text = fill_line(sheet, pen, room * (rng.uniform(0.15, 0.95) if last else 1.0))
+            if not text:
+                return y
+            scale = justified(pen, text, room) if style["justify"] and not last else 1.0
+            write(layout, pen, text, rng, x0 + indent, y, space_scale=scale)
+            y += style["pitch"]
+            if y > bottom:
+                return y
+        y += style["pitch"] * style["gap"] * rng.uniform(0.5, 1.5)
+    return y
+
+
+def _style(sheet: Sheet, pen: Pen) -> dict[str, float]:
+    rng = sheet.rng
+    return {
+        "pitch": pen.size * rng.uniform(1.45, 1.95),
+        "indent": pen.size * rng.choice((0.0, 1.0, 2.0)),
+        "justify": float(not pen.hand and rng.random() < 0.6),
+        "gap": rng.choice((0.0, 0.5, 1.0)),
+    }
+
+
+def _margins(sheet: Sheet) -> tuple[float, float, float, float]:
+    """left, top, right, bottom edges of the text area."""
+    w, h, rng = sheet.width, sheet.height, sheet.rng
+    side = w * rng.uniform(0.07, 0.14)
+    return (
+        side,
+        h * rng.uniform(0.05, 0.11),
+        w - side * rng.uniform(0.85, 1.15),
+        h * (1 - rng.uniform(0.06, 0.12)),
+    )
+
+
+def _title(sheet: Sheet, layout: Layout, x0: float, width: float, y: float, body: Pen) -> float:
+    """A bigger, often bold, line centred (or left) at the top; returns the y below it."""
+    rng = sheet.rng
+    pen = (
+        sheet.hand_pen(body.size * rng.uniform(1.2, 1.5))
+        if body.hand
+        else sheet.print_pen(
+            body.size * rng.uniform(1.4, 2.1), other_face=rng.random() < 0.4, bold=rng.random() < 0.6
+        )
+    )
+    text = fit(pen, sheet.stream.text(pen.coverage, int(rng.integers(6, 24))), width)
+    write(
+        layout,
+        pen,
+        text,
+        rng,
+        x0,
+        y + pen.size,
+        align="centre" if rng.random() < 0.6 else "left",
+        width=width,
+    )
+    return y + pen.size * rng.uniform(2.0, 3.0)
+
+
+def _page_number(sheet: Sheet, layout: Layout, pen: Pen, bottom: float) -> None:
+    n = int(sheet.rng.integers(1, 300))
+    text = str(sheet.rng.choice((f"- {n} -", str(n), f"{n}")))
+    if pen.draws(text) and not pen.hand:
+        y = bottom + (sheet.height - bottom) * 0.5
+        write(layout, pen, text, sheet.rng, 0, y, align="centre", width=sheet.width)
+
+
+def prose(sheet: Sheet) -> Layout:
+    """One column of paragraphs, sometimes under a title, sometimes with a page number."""
+    layout, rng = Layout("prose"), sheet.rng
+    left, top, right, bottom = _margins(sheet)
+    pen = sheet.body_pen()
+    if rng.random() < 0.35:
+        top = _title(sheet, layout, left, right - left, top, pen)
+    if rng.random() < 0.25:  # the text ends part-way down the page
+        bottom = top + (bottom - top) * rng.uniform(0.3, 0.9)
+    paragraphs(sheet, layout, pen, left, right - left, top, bottom, _style(sheet, pen))
+    if rng.random() < 0.3:
+        _page_number(sheet, layout, pen, bottom)
+    return layout
+
+
+def columns(sheet: Sheet) -> Layout:
+    """Two columns, read one after the other, under an optional title across both."""
+    layout, rng = Layout("columns"), sheet.rng
+    left, top, right, bottom = _margins(sheet)
+    pen = sheet.hand_pen(sheet.px(26, 40)) if sheet.hand_page else sheet.print_pen(sheet.px(18, 26))
+    if rng.random() < 0.5:
+        top = _title(sheet, layout, left, right - left, top, pen)
+    gutter = (right - left) * rng.uniform(0.04, 0.08)
+    width = (right - left - gutter) / 2
+    style = _style(sheet, pen)
+    if rng.random() < 0.25:
+        middle = left + width + gutter / 2
+        layout.rules.append(Rule((middle, top), (middle, bottom), max(1, round(sheet.scale)), pen.colour))
+    for column in range(2):
+        end = bottom if column == 0 or rng.random() < 0.7 else top + (bottom - top) * rng.uniform(0.2, 0.9)
+        paragraphs(sheet, layout, pen, left + column * (width + gutter), width, top, end, style)
+    return layout
+
+
+def sections(sheet: Sheet) -> Layout:
+    """Headings, each in a bigger (often bold) face, over their paragraphs."""
+    layout, rng = Layout("sections"), sheet.rng
+    left, top, right, bottom = _margins(sheet)
+    body = sheet.body_pen()
+    style = _style(sheet, body)
+    heading = (
+        sheet.hand_pen(body.size * rng.uniform(1.15, 1.4))
+        if body.hand
+        else sheet.print_pen(
+            body.size * rng.uniform(1.2, 1.7), other_face=rng.random() < 0.4, bold=rng.random() < 0.7
+        )
+    )
+    numbering = str(rng.choice(("{n}.", "{n})", "제{n}장", "제{n}절", "", "")))
+    y, n = top, int(rng.integers(1, 4))
+    while y < bottom - 3 * style["pitch"]:
+        mark = numbering.format(n=n)
+        words = sheet.stream.text(heading.coverage, int(rng.integers(4, 20)))
+        text = fit(heading, f"{mark} {words}" if mark and heading.draws(mark) else words, right - left)
+        write(layout, heading, text, rng, left, y + heading.size)
+        y += heading.size * rng.uniform(1.8, 2.4)
+        end = min(bottom, y + style["pitch"] * rng.integers(2, 12))
+        y = paragraphs(sheet, layout, body, left, right - left, y, end, style) + style["pitch"] * rng.uniform(
+            0.3, 1.0
+        )
+        n += 1
+    return layout
+
+
+def listing(sheet: Sheet) -> Layout:
+    """Items of very different lengths with bullets or numbers, some indented, some wrapped: a memo, a
+    to-do list, a notice; dates, numbers and Latin come with the texts."""
+    layout, rng = Layout("list"), sheet.rng
+    left, top, right, bottom = _margins(sheet)
+    pen = sheet.body_pen()
+    if rng.random() < 0.5:
+        top = _title(sheet, layout, left, right - left, top, pen)
+    marks = [
+        m
+        for m in ("{n}.", "{n})", "({n})", "-", "•", "·", "○", "※", "{k}.", "")
+        if pen.draws(m.format(n=1, k="가")) or not m
+    ]
+    mark = str(rng.choice(marks))
+    pitch = pen.size * rng.uniform(1.5, 2.3)
+    y, n = top + pen.size, 1
+    while y <= bottom:
+        indent = pen.size * 2 * (rng.random() < 0.2)
+        bullet = mark.format(n=n, k="가나다라마바사아자차카타파하"[(n - 1) % 14])
+        text = sheet.stream.text(pen.coverage, int(rng.integers(3, 60)))
+        if not text:
+            break
+        hang = pen.width(bullet + " ") if bullet else 0.0
+        room = right - left - indent
+        item = f"{bullet} {text}" if bullet else text
+        line = fit(pen, item, room)
+        write(layout, pen, line, rng, left + indent, y)
+        rest = item[len(line) :].strip()
+        while rest and y + pitch <= bottom:  # wrapped under the text, past the bullet
+            y += pitch
+            line = fit(pen, rest, room - hang)
+            if not line:
+                break
+            write(layout, pen, line, rng, left + indent + hang, y)
+            rest = rest[len(line) :].strip()
+        y += pitch * (1.6 if rng.random() < 0.15 else 1.0)
+        n += 1
+        if rng.random() < 0.04:
+            break
+    if rng.random() < 0.3 and y + pitch <= bottom:
+        write(
+            layout,
+            pen,
+            sheet.stream.text(pen.coverage, 14),
+            rng,
+            left,
+            y + pitch,
+            align="right",
+            width=right - left,
+        )
+    return layout
+
+
+def notebook(sheet: Sheet) -> Layout:
+    """Handwriting on ruled (or squared) paper, each line sitting on a rule."""
+    layout, rng = Layout("notebook"), sheet.rng
+    w, h = sheet.width, sheet.height
+    pen = sheet.hand_pen(sheet.px(28, 46))
+    grid = sheet.paper == "grid" or (sheet.paper != "ruled" and rng.random() < 0.15)
+    pitch = pen.size * (rng.uniform(1.25, 1.6) if grid else rng.uniform(1.45, 2.0))
+    colour = tuple(int(v) for v in np.clip(np.array((160, 190, 225)) + rng.normal(0, 15, 3), 0, 255))
+    thin = max(1, round(sheet.scale * rng.uniform(0.8, 1.6)))
+    first = h * rng.uniform(0.07, 0.13)
+    rows = np.arange(first, h * (1 - rng.uniform(0.02, 0.06)), pitch)
+    for y in rows:
+        layout.rules.append(Rule((0, y), (w, y), thin, colour))  # type: ignore[arg-type]
+    if grid:
+        for x in np.arange(pitch * rng.uniform(0, 1), w, pitch):
+            layout.rules.append(Rule((x, 0), (x, h), thin, colour))  # type: ignore[arg-type]
+    margin = w * rng.uniform(0.08, 0.15)
+    if not grid and rng.random() < 0.6:
+        layout.rules.append(Rule((margin, 0), (margin, h), thin, (220, 120, 125)))
+    left, right = margin + pen.size * rng.uniform(0.2, 0.6), w * (1 - rng.uniform(0.04, 0.1))
+    stop = int(len(rows) * rng.uniform(0.4, 1.0))
+    new_paragraph = True
+    for y in rows[1:stop]:
+        if rng.random() < 0.08:
+            new_paragraph = True
+            continue
+        indent = pen.size * rng.uniform(0.8, 2.0) if new_paragraph and rng.random() < 0.5 else 0.0
+        ends = rng.random() < 0.22
+        text = fill_line(sheet, pen, (right - left - indent) * (rng.uniform(0.25, 0.9) if ends else 1.0))
+        if not text:
+            break
+        write(
+            layout,
+            pen,
+            text,
+            rng,
+            left + indent + rng.normal(0, 0.1 * pen.size),
+            y - pen.size * rng.uniform(0.06, 0.2),
+        )
+        new_paragraph = ends
+    return layout
