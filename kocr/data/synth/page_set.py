@@ -65,6 +65,10 @@ def read_page_lines(path: str | os.PathLike[str]) -> dict[str, Any]:
     return data
 
 
+def _ours(name: str) -> bool:
+    return name == "manifest.json" or PAGE_FILE.fullmatch(name) is not None
+
+
 class PageSetWriter:
     """Pages written into a hidden temporary folder, renamed to ``path`` once the manifest is in."""
 
@@ -82,8 +86,7 @@ class PageSetWriter:
             raise OutputExistsError(self.path)
         if not self.path.is_dir():
             raise KocrError(f"{self.path} exists and is not a folder; refusing to replace it")
-        ours = lambda name: name == "manifest.json" or PAGE_FILE.fullmatch(name)  # noqa: E731
-        foreign = sorted(p.name for p in self.path.iterdir() if not ours(p.name))
+        foreign = sorted(p.name for p in self.path.iterdir() if not _ours(p.name))
         if foreign:
             shown = ", ".join(foreign[:3])
             raise KocrError(f"{self.path} holds files that are not from a page set ({shown})")

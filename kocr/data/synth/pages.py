@@ -28,7 +28,7 @@ from PIL import Image
 
 from kocr.data.synth.config import SynthConfig
 from kocr.data.synth.fonts import FontCoverage
-from kocr.data.synth.pages_config import LAYOUT_NAMES, PAPERS, PageConfig, PageDegradations
+from kocr.data.synth.pages_config import LAYOUT_NAMES, PAPERS, PageConfig, PageDegradations, parse_page_size
 from kocr.data.synth.pages_forms import form
 from kocr.data.synth.pages_geometry import apply
 from kocr.data.synth.pages_layout import (
@@ -164,17 +164,6 @@ def plan_pages(config: PageConfig, *, texts: TextSource | None = None, workers: 
     printed = tuple(c for c in the_plan.coverages if not c.face.handwriting)
     hand = tuple(c for c in the_plan.coverages if c.face.handwriting)
     return PagePlan(printed, hand, texts if texts is not None else the_plan.texts)
-
-
-def parse_page_size(spec: str) -> tuple[int, int]:
-    """``"600x800"`` → (600, 800): width and height in pixels, each at least 200."""
-    width, sep, height = spec.lower().replace("×", "x").partition("x")
-    if not sep or not width.strip().isdigit() or not height.strip().isdigit():
-        raise KocrError(f"page size {spec!r} is not WIDTHxHEIGHT in pixels, such as 1240x1754")
-    size = int(width), int(height)
-    if min(size) < 200 or max(size) > 10000:
-        raise KocrError(f"page size {spec!r}: each side must be 200 to 10000 px")
-    return size
 
 
 def _weighted(rng: np.random.Generator, weights: dict[str, float]) -> str:

@@ -78,3 +78,14 @@ class PageConfig:
                 raise KocrError(f"{name} must be between 0 and 1, not {getattr(self, name)}")
         if self.page_size is not None and min(self.page_size) < 200:
             raise KocrError(f"page size must be at least 200x200 px, not {self.page_size}")
+
+
+def parse_page_size(spec: str) -> tuple[int, int]:
+    """``"600x800"`` → (600, 800): width and height in pixels, each at least 200."""
+    width, sep, height = spec.lower().replace("×", "x").partition("x")
+    if not sep or not width.strip().isdigit() or not height.strip().isdigit():
+        raise KocrError(f"page size {spec!r} is not WIDTHxHEIGHT in pixels, such as 1240x1754")
+    size = int(width), int(height)
+    if min(size) < 200 or max(size) > 10000:
+        raise KocrError(f"page size {spec!r}: each side must be 200 to 10000 px")
+    return size

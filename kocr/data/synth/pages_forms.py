@@ -114,7 +114,7 @@ def _table(
         span = width / pairs
         for pair in range(pairs):
             x = left + pair * span
-            label_width = width * label_share / (1.25 if pairs == 2 else 1)
+            label_width = width * label_share / (1.25 if pair else 1)  # the first column lines up
             if shade:
                 layout.fills.append(((x, y, x + label_width, y + height), (232, 232, 228)))
             text = _label(sheet, label, label_width - 2 * pad)

@@ -312,7 +312,7 @@ def paragraphs(
     rng = sheet.rng
     y = top + pen.size
     while y <= bottom:
-        count = int(rng.integers(1, 9))
+        count = 1 if rng.random() < 0.1 else int(rng.integers(2, 9))
         for i in range(count):
             last = i == count - 1
             indent = style["indent"] if i == 0 else 0.0
@@ -483,7 +483,7 @@ def listing(sheet: Sheet) -> Layout:
             rest = rest[len(line) :].strip()
         y += pitch * (1.6 if rng.random() < 0.15 else 1.0)
         n += 1
-        if rng.random() < 0.04:
+        if rng.random() < 0.02:
             break
     if rng.random() < 0.3 and y + pitch <= bottom:
         write(
