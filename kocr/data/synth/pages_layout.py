@@ -176,7 +176,7 @@ class Sheet:
         elif roll < 0.95:
             colour = PEN_COLOURS[int(rng.integers(2, len(PEN_COLOURS)))] + rng.normal(0, 12, 3)
         else:  # pencil
-            colour, alpha = np.full(3, rng.uniform(70, 110)), float(rng.uniform(0.75, 0.9))
+            colour, alpha = np.full(3, rng.uniform(60, 100)), float(rng.uniform(0.8, 0.92))
         size_px = max(10, round(size))
         rgb = tuple(int(v) for v in np.clip(colour, 0, 255))
         slant = float(rng.uniform(0.2, 0.9))
