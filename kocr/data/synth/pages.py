@@ -21,7 +21,6 @@ import random
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Protocol
 
 import numpy as np
 from PIL import Image
@@ -29,18 +28,10 @@ from PIL import Image
 from kocr.data.synth.config import SynthConfig
 from kocr.data.synth.fonts import FontCoverage
 from kocr.data.synth.pages_config import LAYOUT_NAMES, PAPERS, PageConfig, PageDegradations, parse_page_size
+from kocr.data.synth.pages_documents import columns, listing, notebook, prose, sections
 from kocr.data.synth.pages_forms import form
 from kocr.data.synth.pages_geometry import apply
-from kocr.data.synth.pages_layout import (
-    Layout,
-    Sheet,
-    WordStream,
-    columns,
-    listing,
-    notebook,
-    prose,
-    sections,
-)
+from kocr.data.synth.pages_layout import Layout, Sheet, TextSource, WordStream
 from kocr.data.synth.pages_render import compose, frame_size, photograph, scan, scan_size, turn
 from kocr.data.synth.plan import plan
 from kocr.data.synth.render import sample_rng
@@ -110,14 +101,6 @@ class SyntheticPage:
         image = self.image.convert("L") if self.grey else self.image
         image.save(buffer, format="PNG", compress_level=png_compress_level)
         return buffer.getvalue(), "png"
-
-
-class TextSource(Protocol):
-    """Where a page's words come from: reseeded per page, so a page depends only on its index."""
-
-    def next_text(self) -> str: ...
-
-    def reseed(self, seed: int | Sequence[int]) -> None: ...
 
 
 class TextPool:
