@@ -237,7 +237,8 @@ def render_page(index: int, config: PageConfig, the_plan: PagePlan | None = None
 
 def _clamped(quad: Quad, size: tuple[int, int]) -> Quad:
     width, height = size
-    return tuple((min(max(x, 0.0), width), min(max(y, 0.0), height)) for x, y in quad)  # type: ignore[return-value]
+    a, b, c, d = ((min(max(x, 0.0), width), min(max(y, 0.0), height)) for x, y in quad)
+    return a, b, c, d
 
 
 def clean_config(config: PageConfig) -> PageConfig:

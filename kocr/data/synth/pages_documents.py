@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kocr.data.synth.pages_layout import Layout, Pen, Rule, Sheet, fill_line, fit, justified, write
+from kocr.data.synth.pages_layout import Layout, Pen, Rule, Sheet, fill_line, fit, justified, rgb, write
 
 
 def paragraphs(
@@ -217,15 +217,15 @@ def notebook(sheet: Sheet) -> Layout:
     pen = sheet.hand_pen(sheet.px(28, 46))
     grid = sheet.paper == "grid" or (sheet.paper != "ruled" and rng.random() < 0.15)
     pitch = pen.size * (rng.uniform(1.25, 1.6) if grid else rng.uniform(1.45, 2.0))
-    colour = tuple(int(v) for v in np.clip(np.array((160, 190, 225)) + rng.normal(0, 15, 3), 0, 255))
+    colour = rgb(np.array((160, 190, 225)) + rng.normal(0, 15, 3))
     thin = max(1, round(sheet.scale * rng.uniform(0.8, 1.6)))
     first = h * rng.uniform(0.07, 0.13)
     rows = np.arange(first, h * (1 - rng.uniform(0.02, 0.06)), pitch)
     for y in rows:
-        layout.rules.append(Rule((0, y), (w, y), thin, colour))  # type: ignore[arg-type]
+        layout.rules.append(Rule((0, y), (w, y), thin, colour))
     if grid:
         for x in np.arange(pitch * rng.uniform(0, 1), w, pitch):
-            layout.rules.append(Rule((x, 0), (x, h), thin, colour))  # type: ignore[arg-type]
+            layout.rules.append(Rule((x, 0), (x, h), thin, colour))
     margin = w * rng.uniform(0.08, 0.15)
     if not grid and rng.random() < 0.6:
         layout.rules.append(Rule((margin, 0), (margin, h), thin, (220, 120, 125)))

@@ -7,7 +7,7 @@ held-out texts), titles then coming from the text source.
 
 from __future__ import annotations
 
-from kocr.data.synth.pages_layout import Layout, Pen, Rule, Sheet, fit, write
+from kocr.data.synth.pages_layout import Layout, Pen, Rule, Sheet, fit, rgb, write
 
 LABELS: tuple[str, ...] = (
     "성명", "이름", "생년월일", "주소", "연락처", "전화번호", "휴대전화", "이메일", "소속", "부서", "직위",
@@ -98,7 +98,7 @@ def _table(
     row = label.size * rng.uniform(2.1, 3.0)
     hand.size = max(10, min(hand.size, round(row * rng.uniform(0.5, 0.65))))
     label_share = rng.uniform(0.18, 0.28)
-    colour = tuple(int(rng.uniform(30, 100)) for _ in range(3)) if rng.random() < 0.3 else (60, 60, 60)
+    colour = rgb(rng.uniform(30, 100, 3)) if rng.random() < 0.3 else (60, 60, 60)
     thin = max(1, round(sheet.scale * rng.uniform(1.0, 2.2)))
     shade = rng.random() < 0.4
     centred = rng.random() < 0.4
@@ -130,14 +130,14 @@ def _table(
                 width=label_width - 2 * pad if centred else 0,
             )
             _answers(sheet, layout, hand, x + label_width + pad, x + span - pad, y, height, row, tall)
-            layout.rules.append(Rule((x + label_width, y), (x + label_width, y + height), thin, colour))  # type: ignore[arg-type]
+            layout.rules.append(Rule((x + label_width, y), (x + label_width, y + height), thin, colour))
             if pair:
-                layout.rules.append(Rule((x, y), (x, y + height), thin, colour))  # type: ignore[arg-type]
+                layout.rules.append(Rule((x, y), (x, y + height), thin, colour))
         y += height
-        layout.rules.append(Rule((left, y), (right, y), thin, colour))  # type: ignore[arg-type]
+        layout.rules.append(Rule((left, y), (right, y), thin, colour))
     frame = max(thin, round(thin * rng.uniform(1, 2)))
     for start, end in (((left, top), (right, top)), ((left, top), (left, y)), ((right, top), (right, y))):
-        layout.rules.append(Rule(start, end, frame, colour))  # type: ignore[arg-type]
+        layout.rules.append(Rule(start, end, frame, colour))
     return y
 
 

@@ -44,7 +44,8 @@ def apply(matrix: Matrix, quad: Sequence[Point]) -> Quad:
     """The corners moved by ``matrix``, in the same order."""
     points = np.array([[x, y, 1.0] for x, y in quad]) @ matrix.T
     xy = points[:, :2] / points[:, 2:3]
-    return tuple((float(x), float(y)) for x, y in xy)  # type: ignore[return-value]
+    a, b, c, d = ((float(x), float(y)) for x, y in xy)
+    return a, b, c, d
 
 
 def warp(

@@ -10,7 +10,7 @@ layouts themselves are in :mod:`kocr.data.synth.pages_documents` and :mod:`kocr.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -23,6 +23,14 @@ from kocr.data.synth.render import PEN_COLOURS, text_ink
 from kocr.pages.types import Point, Quad, quad_from_box
 
 Colour = tuple[int, int, int]
+
+
+def rgb(values: Iterable[float]) -> Colour:
+    """Three channel values as a colour, clipped to 0..255."""
+    red, green, blue = (int(np.clip(v, 0, 255)) for v in values)
+    return red, green, blue
+
+
 _INK_THRESHOLD = 48  # mask values below this are antialiasing halo, left out of a line's box
 _MAX_SKIPS = 400
 
@@ -163,12 +171,11 @@ class Sheet:
         if other_face and self.printed:
             coverage = self.printed[int(rng.integers(len(self.printed)))]
         level = int(rng.uniform(0, 45))
-        colour = tuple(int(np.clip(level + rng.normal(0, 4), 0, 255)) for _ in range(3))
+        colour = rgb(level + rng.normal(0, 4, 3))
         size_px = max(10, round(size))
         stroke = max(1, size_px // 30) if bold else 0
-        return Pen(
-            coverage, size_px, colour, stroke=stroke, tracking=float(rng.uniform(-0.02, 0.06)) * size_px
-        )  # type: ignore[arg-type]
+        tracking = float(rng.uniform(-0.02, 0.06)) * size_px
+        return Pen(coverage, size_px, colour, stroke=stroke, tracking=tracking)
 
     def hand_pen(self, size: float) -> Pen:
         rng = self.rng
@@ -183,16 +190,9 @@ class Sheet:
         else:  # pencil
             colour, alpha = np.full(3, rng.uniform(60, 100)), float(rng.uniform(0.8, 0.92))
         size_px = max(10, round(size))
-        rgb = tuple(int(v) for v in np.clip(colour, 0, 255))
         slant = float(rng.uniform(0.2, 0.9))
-        return Pen(
-            self.face("hand"),
-            size_px,
-            rgb,
-            alpha,
-            tracking=float(rng.uniform(-0.02, 0.08)) * size_px,
-            slant=slant,
-        )  # type: ignore[arg-type]
+        tracking = float(rng.uniform(-0.02, 0.08)) * size_px
+        return Pen(self.face("hand"), size_px, rgb(colour), alpha, tracking=tracking, slant=slant)
 
     def body_pen(self, hand: bool | None = None) -> Pen:
         hand = self.hand_page if hand is None else hand

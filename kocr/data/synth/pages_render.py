@@ -19,7 +19,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from kocr.data.synth.pages_config import PageDegradations
 from kocr.data.synth.pages_geometry import Matrix, homography, rotation, turn_matrix, warp
-from kocr.data.synth.pages_layout import Layout, Sheet
+from kocr.data.synth.pages_layout import Colour, Layout, Sheet, rgb
 
 _A4 = 1.4142
 _TINTS = np.array(
@@ -64,15 +64,15 @@ def _field(
 
 def _paper(
     size: tuple[int, int], kind: str, rng: np.random.Generator, texture: bool
-) -> tuple[Image.Image, tuple[int, int, int]]:
+) -> tuple[Image.Image, Colour]:
     if kind == "tinted":
         base = _TINTS[int(rng.integers(len(_TINTS)))] + rng.normal(0, 4, 3)
     elif kind in ("off-white", "ruled", "grid"):
         base = np.array((248, 244, 232), np.float32) + rng.normal(0, 4, 3)
     else:
         base = np.full(3, rng.uniform(246, 255), np.float32)
-    colour = tuple(int(v) for v in np.clip(base, 0, 255))
-    paper = Image.new("RGB", size, colour)  # type: ignore[arg-type]
+    colour = rgb(base)
+    paper = Image.new("RGB", size, colour)
     if texture:
         width, height = size
         if rng.random() < 0.5:
@@ -86,12 +86,12 @@ def _paper(
                 .convert("L")
             )
         paper = ImageChops.multiply(paper, Image.merge("RGB", (shade, shade, shade)))
-    return paper, colour  # type: ignore[return-value]
+    return paper, colour
 
 
 def compose(
     layout: Layout, sheet: Sheet, rng: np.random.Generator, *, texture: bool
-) -> tuple[Image.Image, tuple[int, int, int]]:
+) -> tuple[Image.Image, Colour]:
     """The paper with the layout's fills, rules and lines; and the paper's colour."""
     page, colour = _paper((sheet.width, sheet.height), sheet.paper, rng, texture)
     draw = ImageDraw.Draw(page)
@@ -117,7 +117,7 @@ def _noise(image: Image.Image, rng: np.random.Generator, sigma: float) -> Image.
 
 
 def scan(
-    image: Image.Image, rng: np.random.Generator, deg: PageDegradations, paper: tuple[int, int, int]
+    image: Image.Image, rng: np.random.Generator, deg: PageDegradations, paper: Colour
 ) -> tuple[Image.Image, Matrix, bool]:
     """A flatbed scan of the page: the image, its geometric map and whether it is stored grey."""
     matrix = np.eye(3)
@@ -140,10 +140,7 @@ def scan(
 
 
 def _desk(size: tuple[int, int], rng: np.random.Generator) -> Image.Image:
-    colour = tuple(
-        int(v) for v in np.clip(_DESKS[int(rng.integers(len(_DESKS)))] + rng.normal(0, 10, 3), 0, 255)
-    )
-    desk = Image.new("RGB", size, colour)  # type: ignore[arg-type]
+    desk = Image.new("RGB", size, rgb(_DESKS[int(rng.integers(len(_DESKS)))] + rng.normal(0, 10, 3)))
     return _multiply(desk, _field(rng, size, int(rng.integers(4, 16)), rng.uniform(170, 230), 255))
 
 
