@@ -60,6 +60,8 @@ class Rule:
 
 @dataclass
 class Layout:
+    """A laid-out page: its lines in reading order, and the rules and shaded boxes drawn with them."""
+
     kind: str
     lines: list[PlacedLine] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)

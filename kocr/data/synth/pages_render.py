@@ -181,7 +181,7 @@ def photograph(
     light = _field(rng, frame, 3, rng.uniform(150, 215), 255)
     cast = np.clip(1 + rng.normal(0, 0.04, 3), 0.85, 1.0)
     image = _multiply(image, Image.merge("RGB", [light.point(lambda v, c=c: round(v * c)) for c in cast]))
-    if rng.random() < deg.blur:
+    if rng.random() < min(1.0, 2 * deg.blur):  # a phone's optics: nearly always a little soft
         image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.2) * max(1.0, min(fw, fh) / 1500)))
     if rng.random() < deg.noise:
         image = _noise(image, rng, float(rng.uniform(1.5, 5)))
