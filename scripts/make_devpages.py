@@ -44,6 +44,7 @@ from make_devset import CATALOG_DOMAINS, CATALOGS, catalog_texts, clean, faces, 
 from kocr.charsets import Charset
 from kocr.data.synth.page_set import config_summary, write_page_set
 from kocr.data.synth.pages import PageConfig, TextPool, plan_pages
+from kocr.fileio import atomic_write_text
 
 PRINT_LAYOUTS = {"prose": 0.35, "columns": 0.2, "sections": 0.25, "list": 0.2}
 HAND_LAYOUTS = {"prose": 0.3, "list": 0.25, "notebook": 0.45}
@@ -130,7 +131,7 @@ def main() -> None:
                 f"{report.seconds:.0f} s",
                 file=sys.stderr,
             )
-        (temp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
+        atomic_write_text(temp / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
         os.rename(temp, args.output)
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)

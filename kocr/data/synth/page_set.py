@@ -30,6 +30,7 @@ from typing import Any
 
 from kocr.data.synth.pages import PageConfig, PagePlan, SyntheticPage, plan_pages, render_page
 from kocr.errors import KocrError, OutputExistsError
+from kocr.fileio import atomic_write_bytes, atomic_write_text
 
 PAGE_FILE = re.compile(r"page-\d{6,}\.(png|jpg|gt\.txt|lines\.json)")
 FORMAT_VERSION = 1
@@ -103,20 +104,17 @@ class PageSetWriter:
         assert self._temp is not None, "use PageSetWriter in a with block"
         self.count += 1
         stem = f"page-{self.count:06d}"
-        (self._temp / f"{stem}.{ext}").write_bytes(data)
+        atomic_write_bytes(self._temp / f"{stem}.{ext}", data)
         texts = "".join(f"{line['text']}\n" for line in lines["lines"])
-        (self._temp / f"{stem}.gt.txt").write_text(texts, encoding="utf-8", newline="\n")
-        (self._temp / f"{stem}.lines.json").write_text(
-            json.dumps(lines, ensure_ascii=False) + "\n", encoding="utf-8", newline="\n"
-        )
+        atomic_write_text(self._temp / f"{stem}.gt.txt", texts)
+        atomic_write_text(self._temp / f"{stem}.lines.json", json.dumps(lines, ensure_ascii=False) + "\n")
         return stem
 
     def finish(self, manifest: dict[str, Any]) -> None:
         """Write the manifest, the last file, marking the set complete."""
         assert self._temp is not None, "use PageSetWriter in a with block"
-        (self._temp / "manifest.json").write_text(
-            json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8", newline="\n"
-        )
+        text = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
+        atomic_write_text(self._temp / "manifest.json", text)
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         temp, self._temp = self._temp, None
