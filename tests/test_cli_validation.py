@@ -42,7 +42,11 @@ BAD_BY_CALLBACK: dict[Any, list[str]] = {
     _validate.folder_name: ["a/b", ".."],
     _validate.image_file: ["sheet"],
 }
-BAD_BY_OPTION = {"text_mix": ["bogus=1", "words=-1"], "types": ["bogus"]}
+BAD_BY_OPTION = {
+    "text_mix": ["bogus=1", "words=-1"],
+    "types": ["bogus"],
+    "page_size": ["600", "0x800", "ax8"],
+}
 
 
 def leaf_commands(command: Any, path: str = "") -> Iterator[tuple[str, Any]]:
@@ -146,6 +150,10 @@ def test_every_option_of_every_command_refuses_bad_values_before_work(
         # bounds that involve two options
         (["data", "synth", "-o", "out", "--min-chars", "9", "--max-chars", "3"], "--min-chars"),
         (["data", "synth", "-o", "out", "--system-fonts", "--no-system-fonts"], "--system-fonts"),
+        # a page set refuses the options that shape lines, and a page size needs pages
+        (["data", "synth", "-o", "out", "--pages", "2", "--num", "5"], "--num"),
+        (["data", "synth", "-o", "out", "--pages", "2", "--format", "images"], "--format"),
+        (["data", "synth", "-o", "out", "--page-size", "600x800"], "--page-size"),
         # --onnx runs the exported file alone: -m or --charset with it is an error, not ignored
         (["predict", "{file}", "--onnx", "{file}", "-m", "{file}"], "--saved-model"),
         (["predict", "{file}", "--onnx", "{file}", "--charset", "ko"], "--charset"),

@@ -14,8 +14,9 @@ from kocr.commands import _validate
 from kocr.commands._console import print_warning, stderr, stdout, task_progress
 
 if TYPE_CHECKING:
-    from kocr.data.synth.fonts import FontFace
+    from kocr.data.synth.fonts import FontCoverage, FontFace
     from kocr.data.synth.generate import SynthReport
+    from kocr.data.synth.page_set import PageSetReport
     from kocr.data.synth.plan import Plan
 
 PREVIEW_LINES = 40
@@ -64,16 +65,56 @@ def parse_text_mix_lazily(spec: str) -> dict[str, float]:
     return TextConfig(weights=parse_text_mix(spec)).weights
 
 
+def parse_page_size_lazily(spec: str) -> tuple[int, int]:
+    """--page-size checked as the page renderer will take it."""
+    from kocr.data.synth.pages_config import parse_page_size
+
+    return parse_page_size(spec)
+
+
+#: Options that shape lines only: refused with --pages rather than silently ignored.
+LINE_ONLY_OPTIONS = {
+    "num": "--num",
+    "recipe": "--config",
+    "text_mix": "--text-mix",
+    "min_chars": "--min-chars",
+    "max_chars": "--max-chars",
+    "min_height": "--min-height",
+    "max_height": "--max-height",
+    "rgb": "--rgb",
+    "fmt": "--format",
+    "preview": "--preview",
+}
+
+
 def synth_command(
+    ctx: typer.Context,
     output: Path = typer.Option(
         ...,
         "--output",
         "-o",
         metavar="OUT",
-        help="LMDB folder to create (or a folder with --format images).",
+        help="LMDB folder to create (a folder with --format images, a page set with --pages).",
         callback=_validate.output_path,
     ),
     num: int = typer.Option(1000, "--num", "-n", min=1, metavar="N", help="Lines to render."),
+    pages: int | None = typer.Option(
+        None,
+        "--pages",
+        min=1,
+        metavar="N",
+        help="Render N whole pages with their line boxes instead of lines: OUT becomes a page set.",
+    ),
+    page_size: str | None = typer.Option(
+        None,
+        "--page-size",
+        metavar="WxH",
+        callback=_validate.library_check(parse_page_size_lazily),
+        help=(
+            "With --pages: every page this size in pixels, e.g. 600x800 (default: A4 scans at 150-300 dpi, "
+            "photos 1600x1200 to 4000x3000)."
+        ),
+    ),
     seed: int | None = typer.Option(
         None,
         "--seed",
@@ -138,7 +179,7 @@ def synth_command(
         0.35,
         "--handwriting-ratio",
         metavar="P",
-        help="Share of handwriting lines (0 to 1).",
+        help="Share of handwriting lines (0 to 1); with --pages, of the pages written by hand.",
         callback=_validate.fraction,
     ),
     min_chars: int = typer.Option(1, "--min-chars", min=1, metavar="N", help="Shortest text, characters."),
@@ -155,7 +196,10 @@ def synth_command(
         1.0,
         "--degrade",
         metavar="X",
-        help="Scale of degradation probabilities; 0 = clean lines.",
+        help=(
+            "Scale of degradation probabilities; 0 = clean lines (with --pages: clean, straight scans, "
+            "no photos)."
+        ),
         callback=_validate.non_negative_float,
     ),
     rgb: bool = typer.Option(False, "--rgb", help="Colour images (default: greyscale)."),
@@ -176,7 +220,35 @@ def synth_command(
     ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUTPUT if it is a previous output."),
 ) -> None:
-    """Render synthetic Korean text lines (print and handwriting fonts, degraded) into an LMDB."""
+    """Render synthetic Korean text lines (print and handwriting fonts, degraded) into an LMDB, or whole
+    pages with --pages.
+
+    With --pages N, OUT is a page set: page-000001.png (.jpg for photos and scans stored as JPEG),
+    page-000001.gt.txt (the page's lines in reading order, one per line), page-000001.lines.json (width,
+    height, rotation: the clockwise turn the page was given, and lines: each line's text and box, four
+    x,y corners in the image's pixels from the text's top left, clockwise) and manifest.json (seed,
+    config, fonts), written last. Pages are prose, two columns, headings with sections, lists, ruled
+    notebook handwriting and forms (printed labels, handwritten answers), scanned or photographed.
+    """
+
+    if pages is not None:
+        _refuse_line_options(ctx)
+        _synth_pages(
+            pages,
+            output,
+            page_size=parse_page_size_lazily(page_size) if page_size else None,
+            seed=seed or 0,
+            workers=workers,
+            charset=charset,
+            faces=_faces(fonts, font_files, _system_fonts(system_fonts, no_system_fonts), handwriting),
+            corpus=corpus,
+            handwriting_ratio=handwriting_ratio if _given(ctx, "handwriting_ratio") else None,
+            degrade=degrade,
+            overwrite=overwrite,
+        )
+        return
+    if page_size is not None:
+        raise typer.BadParameter("--page-size sizes pages: give --pages N too", param_hint="--page-size")
 
     from kocr.data.synth.config import Degradations, SynthConfig
     from kocr.data.synth.generate import generate
@@ -224,6 +296,81 @@ def synth_command(
     _print_summary(report, the_plan)
     if preview is not None:
         _write_preview(preview, kept, the_plan)
+
+
+def _given(ctx: typer.Context, name: str) -> bool:
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT", "PROMPT")
+
+
+def _refuse_line_options(ctx: typer.Context) -> None:
+    for name, option in LINE_ONLY_OPTIONS.items():
+        if _given(ctx, name):
+            raise typer.BadParameter(
+                f"{option} shapes lines; a page set (--pages) does not take it", param_hint=option
+            )
+
+
+def _synth_pages(
+    count: int,
+    output: Path,
+    *,
+    page_size: tuple[int, int] | None,
+    seed: int,
+    workers: int,
+    charset: str,
+    faces: list[FontFace],
+    corpus: list[Path],
+    handwriting_ratio: float | None,
+    degrade: float,
+    overwrite: bool,
+) -> None:
+    """``kocr data synth --pages``: a page set (kocr.data.synth.page_set)."""
+    from kocr.data.synth.page_set import PageSetWriter, write_page_set
+    from kocr.data.synth.pages import PageConfig, PageDegradations, plan_pages
+
+    PageSetWriter(output, overwrite=overwrite).check()
+    config = PageConfig(
+        charset=charset,
+        fonts=tuple(faces),
+        corpus=tuple(str(p) for p in corpus),
+        seed=seed,
+        page_size=page_size,
+        degradations=PageDegradations().scaled(degrade),
+        photo_ratio=min(1.0, PageConfig.photo_ratio * degrade),  # photos are a degradation too
+        **({} if handwriting_ratio is None else {"handwriting_ratio": handwriting_ratio}),
+    )
+    with stderr.status("checking which glyphs each font really draws (cached after the first run)"):
+        the_plan = plan_pages(config, workers=workers)
+    with task_progress("rendering pages") as progress:
+        task = progress.add_task("pages", total=count)
+        report = write_page_set(
+            config,
+            count,
+            output,
+            the_plan=the_plan,
+            workers=workers,
+            overwrite=overwrite,
+            progress=lambda done, total: progress.update(task, completed=done),
+        )
+    _print_pages_summary(report, the_plan.hand)
+
+
+def _print_pages_summary(report: PageSetReport, hand: tuple[FontCoverage, ...]) -> None:
+    hand_names = {coverage.face.name for coverage in hand}
+    table = Table(title="fonts used", title_justify="left")
+    table.add_column("font")
+    table.add_column("kind")
+    table.add_column("lines", justify="right")
+    for name, count in report.fonts.most_common():
+        table.add_row(escape(name), "handwriting" if name in hand_names else "print", f"{count:,}")
+    stdout.print(table)
+    layouts = ", ".join(f"{kind} {count:,}" for kind, count in report.layouts.most_common())
+    media = ", ".join(f"{count:,} {kind}{'s' * (count != 1)}" for kind, count in sorted(report.media.items()))
+    stdout.print(
+        f"wrote {report.pages:,} pages ({report.lines:,} lines) to {escape(str(report.output))}: {media}; "
+        f"layouts: {layouts}; {report.pages / report.seconds if report.seconds else 0:,.1f} pages/s"
+    )
 
 
 def _check_output(output: Path, fmt: str, overwrite: bool) -> None:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import io
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
@@ -43,11 +44,43 @@ def _chance(rng: np.random.Generator, p: float) -> bool:
 def _draw_mask(text: str, face: FontFace, rng: np.random.Generator, config: SynthConfig) -> Image.Image:
     """The text's ink as an L mask (255 = ink), drawn one character at a time."""
     size = int(rng.integers(config.font_size[0], config.font_size[1] + 1))
-    font = load_font(face.path, face.index, size)
     deg = config.degradations
     stroke = int(rng.integers(1, max(2, size // 24) + 1)) if _chance(rng, deg.stroke) else 0
     tracking = rng.uniform(-0.04, 0.12) * size
     space_scale = rng.uniform(0.6, 1.5)
+    mask = text_ink(text, face, size, rng, stroke=stroke, tracking=tracking, space_scale=space_scale).mask
+    if _chance(rng, deg.pen_width):
+        if rng.random() < 0.5:
+            mask = mask.filter(ImageFilter.MaxFilter(3))
+        else:  # a thinner pen, unless the face is so light that thinning would erase it
+            thinner = mask.filter(ImageFilter.MinFilter(3))
+            if _ink(thinner) > 0.6 * _ink(mask):
+                mask = thinner
+    return mask
+
+
+@dataclass(frozen=True)
+class TextInk:
+    """A line's ink as an L mask (255 = ink) with a little room around it, and where its baseline is."""
+
+    mask: Image.Image
+    baseline: float  # y of the baseline in the mask's pixels
+
+
+def text_ink(
+    text: str,
+    face: FontFace,
+    size: int,
+    rng: np.random.Generator,
+    *,
+    stroke: int = 0,
+    tracking: float = 0.0,
+    space_scale: float = 1.0,
+) -> TextInk:
+    """Draw ``text`` at ``size`` px one character at a time; handwriting faces get per-character
+    baseline, size and rotation jitter. Shared by the line renderer and the page renderer, so a page's
+    handwriting looks like the lines the recogniser trains on."""
+    font = load_font(face.path, face.index, size)
     hand = face.handwriting
     ascent, descent = font.getmetrics()
     margin = size // 2 + stroke
@@ -78,14 +111,8 @@ def _draw_mask(text: str, face: FontFace, rng: np.random.Generator, config: Synt
     if box is not None:
         room = size // 3  # keep the canvas small (geometry costs scale with it) but leave room to warp
         mask = mask.crop((box[0] - room, box[1] - room, box[2] + room, box[3] + room))
-    if _chance(rng, deg.pen_width):
-        if rng.random() < 0.5:
-            mask = mask.filter(ImageFilter.MaxFilter(3))
-        else:  # a thinner pen, unless the face is so light that thinning would erase it
-            thinner = mask.filter(ImageFilter.MinFilter(3))
-            if _ink(thinner) > 0.6 * _ink(mask):
-                mask = thinner
-    return mask
+        baseline -= box[1] - room
+    return TextInk(mask, baseline)
 
 
 def _ink(mask: Image.Image) -> float:
@@ -240,6 +267,8 @@ _COLOUR_GROUNDS = np.array(
     ],
     np.float32,
 )
+#: Coloured pens (RGB): blue, navy, red, green, violet; lines and pages draw handwriting in them.
+PEN_COLOURS = np.array([[20, 40, 150], [30, 30, 110], [150, 20, 25], [20, 90, 40], [60, 40, 90]], np.float32)
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 
@@ -262,10 +291,7 @@ def _ink_and_paper(rng: np.random.Generator, config: SynthConfig) -> tuple[np.nd
     if rgb:
         paper = np.clip(paper_level + rng.normal(0, 8, 3), 0, 255)
         if _chance(rng, config.degradations.colour_ink):
-            pens = np.array(
-                [[20, 40, 150], [30, 30, 110], [150, 20, 25], [20, 90, 40], [60, 40, 90]], np.float32
-            )
-            ink = np.clip(pens[rng.integers(len(pens))] + rng.normal(0, 12, 3), 0, 255)
+            ink = np.clip(PEN_COLOURS[rng.integers(len(PEN_COLOURS))] + rng.normal(0, 12, 3), 0, 255)
         else:
             ink = np.clip(ink_level + rng.normal(0, 6, 3), 0, 255)
     else:
