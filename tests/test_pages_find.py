@@ -12,6 +12,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
 from benchmarks import page_fixtures as pf
+from kocr import load_recognizer
 from kocr.pages.components import connected_components
 from kocr.pages.find import MARGIN_X, MARGIN_Y, ClassicalLineFinder
 from kocr.pages.order import reading_order
@@ -268,8 +269,6 @@ def test_underlined_lines_stay_apart() -> None:
 
 
 def test_choose_orientation_reads_sample_lines_both_ways() -> None:
-    from kocr import load_recognizer  # the bundled model: the recogniser a page reader would use
-
     recognizer = load_recognizer("default", device="cpu", decoder="greedy", engine="torch")
 
     def confidences(lines: list[Image.Image]) -> list[float]:
