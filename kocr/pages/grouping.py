@@ -64,7 +64,9 @@ class Boxes:
 
 def line_height(boxes: Boxes, line: np.ndarray) -> float | None:
     """The typical height of the lines of ``line`` (numbers per box, -1 none) that have at least three
-    boxes, weighted by their box counts; ``None`` without such lines.
+    boxes, weighted by their box counts; ``None`` without such lines. Each line is measured across its
+    own slope (a least-squares fit of its boxes' centres), so lines at an angle to the frame (a
+    photographed page's, handwriting's) are not measured taller than they are.
 
     Why: the components' own heights underestimate the text height where syllables fall apart into
     strokes (handwriting faces); a line's height does not."""
@@ -72,17 +74,36 @@ def line_height(boxes: Boxes, line: np.ndarray) -> float | None:
     if not kept.any():
         return None
     count = int(line.max()) + 1
-    top, bottom = np.full(count, np.inf), np.full(count, -np.inf)
-    np.minimum.at(top, line[kept], boxes.y0[kept])
-    np.maximum.at(bottom, line[kept], boxes.y1[kept])
-    members = np.bincount(line[kept], minlength=count)
+    member = line[kept]
+    cx = (boxes.x0[kept] + boxes.x1[kept]) / 2
+    cy = (boxes.y0[kept] + boxes.y1[kept]) / 2
+    members = np.bincount(member, minlength=count)
     full = members >= 3
     if not full.any():
         return None
+    slope = _slopes(member, cx, cy, members)
+    offset = slope[member] * cx  # the line's rise at each box, taken off its top and bottom
+    top, bottom = np.full(count, np.inf), np.full(count, -np.inf)
+    np.minimum.at(top, member, boxes.y0[kept] - offset)
+    np.maximum.at(bottom, member, boxes.y1[kept] - offset)
     heights = (bottom - top)[full]
     order = np.argsort(heights)
     cumulative = np.cumsum(members[full][order])
     return float(heights[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
+
+
+def _slopes(member: np.ndarray, x: np.ndarray, y: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """Each group's least-squares slope of ``y`` on ``x`` (0 for groups too short to say), clipped to
+    ±0.3 (17 degrees)."""
+    count = members.size
+    n = np.maximum(members, 1)
+    mean_x = np.bincount(member, x, count) / n
+    mean_y = np.bincount(member, y, count) / n
+    dx, dy = x - mean_x[member], y - mean_y[member]
+    sxx = np.bincount(member, dx * dx, count)
+    sxy = np.bincount(member, dx * dy, count)
+    slope = np.divide(sxy, sxx, out=np.zeros(count), where=(sxx > 0) & (members >= 3))
+    return np.clip(slope, -0.3, 0.3)
 
 
 def group_lines(boxes: Boxes, text_height: float) -> np.ndarray:
