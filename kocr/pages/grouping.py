@@ -39,6 +39,14 @@ CONTINUED = 0.5  # chains end to end that share this much of the shorter one's b
 MIN_LINE_HEIGHT = 0.45  # text heights: a line needs one component at least this tall,
 SMALL_PRINT = 0.25  # or three at least this tall (footnotes, captions)
 STACK_RATIO = 1.9  # a stack of pieces at most this many times the taller one's height
+JOIN_GAP = 3.0  # line heights: pieces of one row this close join (rule 4), but not across a gutter
+ROW_SHARE = 0.5  # of the smaller one's height: pieces whose bands overlap this much share a row
+GUTTER_CORE = 0.5  # the middle share of a gap that must stay white above and below for a gutter
+GUTTER_ROWS = 2  # more rows beside a white band (above and below) that make it a gutter
+GUTTER_MIN = 1.5  # line heights: the narrowest gutter (word spaces of justified text reach 1.2 and more)
+GUTTER_WIDER = 1.3  # a gutter is this many times as wide as the other gaps of its row (median)
+FLANK = 8.0  # line heights: text this close to a white band is beside it
+GUTTER_BATCH = 256  # gaps tested at a time (memory: this times the fragments)
 
 
 @dataclass(frozen=True)
@@ -115,6 +123,7 @@ def group_lines(boxes: Boxes, text_height: float) -> np.ndarray:
     chain = union_roots(n, first, second)
     chain = _merge_chains(boxes, chain, text_height)
     _, line = np.unique(chain, return_inverse=True)
+    line = join_fragments(boxes, line, text_height)
     tallest = np.zeros(int(line.max()) + 1)
     np.maximum.at(tallest, line, boxes.height)
     small_print = np.bincount(line, weights=boxes.height >= SMALL_PRINT * text_height, minlength=tallest.size)
@@ -182,3 +191,197 @@ def _merge_chains(boxes: Boxes, chain: np.ndarray, text_height: float) -> np.nda
             return chain
         chain = union_roots(count, first, second)[member]
     return chain
+
+
+@dataclass(frozen=True)
+class Fragments:
+    """Groups of boxes (lines so far) measured along their own slope: ends (x0, x1), height across the
+    slope, and the centre of their band at each end (``left_y``, ``right_y``)."""
+
+    x0: np.ndarray
+    x1: np.ndarray
+    height: np.ndarray
+    left_y: np.ndarray
+    right_y: np.ndarray
+
+    @property
+    def centre_y(self) -> np.ndarray:
+        return (self.left_y + self.right_y) / 2
+
+    @property
+    def top(self) -> np.ndarray:
+        return np.minimum(self.left_y, self.right_y) - self.height / 2
+
+    @property
+    def bottom(self) -> np.ndarray:
+        return np.maximum(self.left_y, self.right_y) + self.height / 2
+
+
+def measure_fragments(boxes: Boxes, member: np.ndarray) -> Fragments:
+    """The groups numbered by ``member`` (0 .. count-1 per box, none -1), measured."""
+    count = int(member.max()) + 1
+    cx, cy = (boxes.x0 + boxes.x1) / 2, (boxes.y0 + boxes.y1) / 2
+    members = np.bincount(member, minlength=count)
+    slope = _slopes(member, cx, cy, members)
+    n = np.maximum(members, 1)
+    mean_x = np.bincount(member, cx, count) / n
+    offset = slope[member] * (cx - mean_x[member])
+    top, bottom = np.full(count, np.inf), np.full(count, -np.inf)
+    np.minimum.at(top, member, boxes.y0 - offset)
+    np.maximum.at(bottom, member, boxes.y1 - offset)
+    x0, x1 = np.full(count, np.inf), np.full(count, -np.inf)
+    np.minimum.at(x0, member, boxes.x0)
+    np.maximum.at(x1, member, boxes.x1)
+    middle = (top + bottom) / 2  # the band's centre at mean_x
+    return Fragments(x0, x1, bottom - top, middle + slope * (x0 - mean_x), middle + slope * (x1 - mean_x))
+
+
+def join_fragments(boxes: Boxes, line: np.ndarray, text_height: float) -> np.ndarray:
+    """Rule 4, on the lines of rules 1 and 2 (``line`` numbers each box): pieces of one row further
+    apart than a word space (justified text, handwriting, spaced-out print) join, up to
+    :data:`JOIN_GAP` heights apart, unless the gap between them is a column gutter
+    (:func:`column_gutters`)."""
+    if line.size == 0:
+        return line
+    fragments = measure_fragments(boxes, line)
+    left, right = _row_pairs(fragments, text_height)
+    if left.size == 0:
+        return line
+    gutter = column_gutters(fragments, left, right, text_height) & _wider_than_words(fragments, left, right)
+    root = union_roots(fragments.x0.size, left[~gutter], right[~gutter])
+    return np.unique(root, return_inverse=True)[1][line]
+
+
+def _row_pairs(fragments: Fragments, text_height: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (left, right) of fragments that are each other's nearest neighbour in one row, at most
+    :data:`JOIN_GAP` of the smaller one's height apart."""
+    count = fragments.x0.size
+    height = np.maximum(fragments.height, SCALE_FLOOR * text_height)
+    lefts, rights = [], []
+    for a, b in overlapping_pairs(fragments.top, fragments.bottom, 0.0):
+        a, b = (
+            np.where(fragments.x0[a] <= fragments.x0[b], a, b),
+            np.where(fragments.x0[a] <= fragments.x0[b], b, a),
+        )
+        gap = fragments.x0[b] - fragments.x1[a]
+        low, high = np.minimum(height[a], height[b]), np.maximum(height[a], height[b])
+        shared = _facing_overlap(fragments, a, b, low, high)
+        mismatched = (low >= BIG * text_height) & (high > SIZE_RATIO * low)
+        joined = (gap > 0) & (gap <= JOIN_GAP * low) & (shared >= ROW_SHARE * low) & ~mismatched
+        lefts.append(a[joined])
+        rights.append(b[joined])
+    left, right = np.concatenate(lefts), np.concatenate(rights)
+    if left.size == 0:
+        return left, right
+    gap = fragments.x0[right] - fragments.x1[left]
+    # Mutual nearest: each fragment's nearest on the right, and each one's nearest on the left.
+    nearest_right = np.full(count, np.inf)
+    np.minimum.at(nearest_right, left, gap)
+    nearest_left = np.full(count, np.inf)
+    np.minimum.at(nearest_left, right, gap)
+    keep = (gap <= nearest_right[left]) & (gap <= nearest_left[right])
+    return left[keep], right[keep]
+
+
+def column_gutters(
+    fragments: Fragments, left: np.ndarray, right: np.ndarray, text_height: float
+) -> np.ndarray:
+    """Whether the gap between each pair of fragments (``left[i]`` ends before ``right[i]`` starts, in
+    one row) is a column gutter: a white band through the gap's middle that runs on, above or below,
+    past at least :data:`GUTTER_ROWS` more rows with text on both sides of it (a word space is crossed
+    by the text of the rows above and below; a column gutter is not, and has columns beside it)."""
+    x0, x1 = fragments.x0, fragments.x1
+    centre = fragments.centre_y
+    height = np.maximum(fragments.height, SCALE_FLOOR * text_height)
+    # Each fragment's nearest neighbours in its row, to count rows rather than fragments.
+    next_right, next_left = _row_neighbours_of(fragments, height)
+    gutter = np.zeros(left.size, dtype=bool)
+    for start in range(0, left.size, GUTTER_BATCH):
+        a, b = left[start : start + GUTTER_BATCH], right[start : start + GUTTER_BATCH]
+        scale = np.minimum(height[a], height[b])[:, None]
+        middle = ((x1[a] + x0[b]) / 2)[:, None]
+        half = (GUTTER_CORE * (x0[b] - x1[a]) / 2)[:, None]
+        row_y = ((centre[a] + centre[b]) / 2)[:, None]
+        row_half = (np.maximum(height[a], height[b]) / 2)[:, None]
+        crossing = (x0[None, :] < middle + half) & (x1[None, :] > middle - half)
+        reach = FLANK * scale
+        on_left = (x1[None, :] <= middle - half) & (x1[None, :] >= middle - half - reach)
+        on_right = (x0[None, :] >= middle + half) & (x0[None, :] <= middle + half + reach)
+        above = centre[None, :] < row_y - row_half
+        below = centre[None, :] > row_y + row_half
+        # The band runs up to the first row crossing it, and down to the first below.
+        block_up = np.where(above & crossing, centre[None, :], -np.inf).max(axis=1, initial=-np.inf)[:, None]
+        block_down = np.where(below & crossing, centre[None, :], np.inf).min(axis=1, initial=np.inf)[:, None]
+        up = above & (centre[None, :] > block_up)
+        down = below & (centre[None, :] < block_down)
+        rows = np.zeros(a.size)
+        for side in (up, down):
+            lefts = side & on_left
+            rights = side & on_right
+            # A row counts once: its last fragment before the band, its first after it.
+            last = lefts & ~_take(lefts, next_right)
+            first = rights & ~_take(rights, next_left)
+            rows += np.minimum(last.sum(axis=1), first.sum(axis=1))
+        wide = x0[b] - x1[a] >= GUTTER_MIN * scale[:, 0]
+        gutter[start : start + GUTTER_BATCH] = wide & (rows >= GUTTER_ROWS)
+    return gutter
+
+
+def _facing_overlap(
+    fragments: Fragments, a: np.ndarray, b: np.ndarray, low: np.ndarray, high: np.ndarray
+) -> np.ndarray:
+    """How much the bands of ``a`` (at its right end) and ``b`` (at its left end) overlap, for bands
+    ``low`` and ``high`` tall."""
+    return (low + high) / 2 - np.abs(fragments.right_y[a] - fragments.left_y[b])
+
+
+def _wider_than_words(fragments: Fragments, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Whether each gap is at least :data:`GUTTER_WIDER` times the median of the other gaps of its row
+    (a river of word spaces running down justified text is no wider than the spaces beside it; a
+    gutter is wider than the word spaces of the columns either side). A row's only gap passes."""
+    gap = fragments.x0[right] - fragments.x1[left]
+    row = union_roots(fragments.x0.size, left, right)[left]
+    wider = np.ones(left.size, dtype=bool)
+    order = np.argsort(row, kind="stable")
+    bounds = np.flatnonzero(np.diff(row[order])) + 1
+    for members in np.split(order, bounds):
+        if members.size < 2:
+            continue
+        gaps = gap[members]
+        for position, index in enumerate(members):
+            others = np.delete(gaps, position)
+            wider[index] = gaps[position] >= GUTTER_WIDER * float(np.median(others))
+    return wider
+
+
+def _take(matrix: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``matrix[:, index]`` with -1 reading False."""
+    padded = np.concatenate([matrix, np.zeros((matrix.shape[0], 1), dtype=bool)], axis=1)
+    return padded[:, index]
+
+
+def _row_neighbours_of(fragments: Fragments, height: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each fragment's nearest fragment to the right in its row, and to the left (-1: none)."""
+    count = fragments.x0.size
+    best_right, best_left = np.full(count, np.inf), np.full(count, np.inf)
+    next_right, next_left = np.full(count, -1, np.int64), np.full(count, -1, np.int64)
+    for a, b in overlapping_pairs(fragments.top, fragments.bottom, 0.0):
+        a, b = (
+            np.where(fragments.x0[a] <= fragments.x0[b], a, b),
+            np.where(fragments.x0[a] <= fragments.x0[b], b, a),
+        )
+        low, high = np.minimum(height[a], height[b]), np.maximum(height[a], height[b])
+        shared = _facing_overlap(fragments, a, b, low, high)
+        fits = (shared >= ROW_SHARE * low) & (fragments.x0[b] >= fragments.x1[a] - 0.5 * low)
+        a, b = a[fits], b[fits]
+        gap = fragments.x0[b] - fragments.x1[a]
+        for source, target, best, nearest in ((a, b, best_right, next_right), (b, a, best_left, next_left)):
+            order = np.lexsort((gap, source))
+            s, t, g = source[order], target[order], gap[order]
+            first = np.ones(s.size, dtype=bool)
+            first[1:] = s[1:] != s[:-1]
+            s, t, g = s[first], t[first], g[first]
+            closer = g < best[s]
+            best[s[closer]] = g[closer]
+            nearest[s[closer]] = t[closer]
+    return next_right, next_left
