@@ -11,7 +11,8 @@ overlapping areas (both rasterised at a quarter of the page's size). Per page:
 - ``ok``: truth lines covered by exactly one region that is mostly that line's;
 - ``split``: truth lines cut into two regions or more; ``merged``: regions over two truth lines or more;
 - ``missed``: truth lines no region covers half of; ``extra``: regions over no truth line;
-- ``order``: reading order breaks: consecutive regions whose truth lines go backwards (0 is perfect).
+- ``order``: reading order breaks: consecutive regions whose truth lines go backwards (0 is perfect;
+  read either way, as a page upside down is only settled by reading it).
 
 The page's layout and medium are worked out from the set's seed (``kocr data synth --pages``).
 """
@@ -128,7 +129,10 @@ def compare(truth_quads: list, found_quads: list, size: tuple[int, int]) -> dict
         elif len(pieces) == 1 and covering[:, pieces[0]].sum() == 1:
             ok += 1
     sequence = [int(primary[j]) for j in range(len(found)) if own[j]]
-    order = sum(b < a for a, b in zip(sequence, sequence[1:], strict=False))
+    # A page upside down is read from its last line (the reader settles which way up by reading).
+    order = min(
+        sum(b < a for a, b in zip(run, run[1:], strict=False)) for run in (sequence, sequence[::-1])
+    )
     return {
         "ok": ok,
         "split": split,
