@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from kocr.pages.field import fit_field
 from kocr.pages.rectify import quad_angle
 from kocr.pages.types import LineRegion
 
@@ -32,7 +33,6 @@ FIT_LINES = 4  # fewer such lines: all lines level in the page's frame
 FIT_SPREAD = (
     6.0  # heights the fitting lines must spread over, along or across, for the slope to vary that way
 )
-OUT_OF_STEP = 0.01  # slopes this close to the fit are never outliers (0.6 degrees)
 
 
 def reading_order(regions: Sequence[LineRegion], width: int, height: int) -> list[LineRegion]:
@@ -57,10 +57,11 @@ def deskewed_boxes(regions: Sequence[LineRegion], width: int, height: int) -> np
 
 def level_boxes(regions: Sequence[LineRegion], width: int, height: int) -> np.ndarray:
     """Each region's box (x0, y0, x1, y1, height) with the text lines made level: its own length and
-    height about its centre, the centre's height being where the page's text line through it
-    (:func:`slope_field`) crosses the middle of the page. Lines of a page photographed at a slant run
-    at different angles (converging), and a row of a form read across a page drifts by more than its
-    height when turned by one angle; each line's own tilt (handwriting) does not matter either."""
+    height about its centre, the centre's height being where the page's text line through it crosses
+    the middle of the page (:mod:`~kocr.pages.field`, fitted to the lines at least :data:`FIT_LENGTH`
+    heights long, weighted by their lengths). Lines of a page photographed at a slant run at different
+    angles (converging), and a row of a form read across a page drifts by more than its height when
+    turned by one angle; each line's own tilt (handwriting) does not matter either."""
     points = np.array([region.quad for region in regions], dtype=np.float64)  # (n, 4, 2)
     (tl, tr, br, bl) = (points[:, k] for k in range(4))
     length = (np.hypot(*(tr - tl).T) + np.hypot(*(br - bl).T)) / 2
@@ -72,51 +73,12 @@ def level_boxes(regions: Sequence[LineRegion], width: int, height: int) -> np.nd
     u = centre[:, 0] * cos + centre[:, 1] * sin
     v = -centre[:, 0] * sin + centre[:, 1] * cos
     slope = np.tan(np.radians(np.clip(angles - angle, -MAX_TILT, MAX_TILT)))
-    field = slope_field(u, v, slope, length, tall)
-    level = _follow(field, u, v)
+    # Lines long enough to say how they slope (a short one's angle is its finder's guess).
+    fit = length >= FIT_LENGTH * np.maximum(tall, 1.0)
+    spread = FIT_SPREAD * float(np.median(tall))
+    field = fit_field(u[fit], v[fit], slope[fit], length[fit], spread, FIT_LINES)
+    level = field.level(u, v)
     return np.stack([u - length / 2, level - tall / 2, u + length / 2, level + tall / 2, tall], axis=1)
-
-
-def slope_field(
-    u: np.ndarray, v: np.ndarray, slope: np.ndarray, length: np.ndarray, height: np.ndarray
-) -> tuple[float, float, float]:
-    """The slope of the text lines as a plane over the page, ``a + b·u + c·v`` (perspective makes
-    lines converge, so their slope changes across the page), fitted to the lines at least
-    :data:`FIT_LENGTH` heights long, weighted by their lengths, least squares with outliers (lines
-    out of step: a line at its own angle) left out once. (0, 0, 0) with fewer than :data:`FIT_LINES`
-    such lines; a constant slope where they do not spread over the page."""
-    fit = np.flatnonzero(length >= FIT_LENGTH * np.maximum(height, 1.0))
-    if fit.size < FIT_LINES:
-        return (0.0, 0.0, 0.0)
-    weight = length[fit]
-    design = np.stack([np.ones(fit.size), u[fit], v[fit]], axis=1)
-    spread = np.ptp(design[:, 1:], axis=0) >= FIT_SPREAD * np.median(height[fit])
-    design[:, 1:] *= spread  # a direction the lines do not spread along has no say
-    target = slope[fit]
-    keep = np.ones(fit.size, dtype=bool)
-    coefficients = np.zeros(3)
-    for _ in range(2):
-        w = np.sqrt(weight[keep])
-        coefficients = np.linalg.lstsq(design[keep] * w[:, None], target[keep] * w, rcond=None)[0]
-        residual = np.abs(target - design @ coefficients)
-        scale = 1.4826 * float(np.median(residual[keep]))
-        keep = residual <= max(3 * scale, OUT_OF_STEP)
-        if keep.sum() < FIT_LINES:
-            break
-    return float(coefficients[0]), float(coefficients[1]), float(coefficients[2])
-
-
-def _follow(field: tuple[float, float, float], u: np.ndarray, v: np.ndarray, steps: int = 8) -> np.ndarray:
-    """Where the field's line through each point (u, v) crosses u = 0 (midpoint steps)."""
-    a, b, c = field
-    if b == 0 and c == 0:
-        return v - a * u
-    step = -u / steps
-    for _ in range(steps):
-        half = v + (a + b * u + c * v) * step / 2
-        v = v + (a + b * (u + step / 2) + c * half) * step
-        u = u + step
-    return v
 
 
 def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
