@@ -23,6 +23,7 @@ import argparse
 import json
 import time
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -130,9 +131,7 @@ def compare(truth_quads: list, found_quads: list, size: tuple[int, int]) -> dict
             ok += 1
     sequence = [int(primary[j]) for j in range(len(found)) if own[j]]
     # A page upside down is read from its last line (the reader settles which way up by reading).
-    order = min(
-        sum(b < a for a, b in zip(run, run[1:], strict=False)) for run in (sequence, sequence[::-1])
-    )
+    order = min(sum(b < a for a, b in pairwise(run)) for run in (sequence, sequence[::-1]))
     return {
         "ok": ok,
         "split": split,
