@@ -26,7 +26,7 @@ from kocr.pages.binarize import MAX_SIDE, AnalysisPage, analyse_page
 from kocr.pages.components import Components
 from kocr.pages.field import SlopeField, fit_field
 from kocr.pages.grouping import FULL_SIZE, Boxes, group_lines, line_height
-from kocr.pages.measure import Syllables, measure_text
+from kocr.pages.measure import PageText, Syllables, measure_text
 from kocr.pages.skew import neighbour_pairs, rotate_points
 from kocr.pages.types import LineRegion, Quad
 
@@ -44,7 +44,9 @@ MIN_LINE_WIDTH = 0.3  # of its height: narrower "lines" are bars (a box's side, 
 class PageLayout:
     """What the finder saw on a page, in analysis pixels: the binarised page, its components (after
     rules were removed), the text height, the skew (degrees), each component's line (-1: none), and the
-    lines found in original pixels with their angles."""
+    lines found in original pixels with their angles; and the page's text as measured (``None``: none
+    on it), from which :func:`kocr.pages.orientation.detect_rotation_from` tells which way the lines
+    run without analysing the page again."""
 
     page: AnalysisPage
     components: Components
@@ -53,6 +55,7 @@ class PageLayout:
     line: np.ndarray
     regions: list[LineRegion]
     angles: list[float]
+    text: PageText | None = None
 
 
 class ClassicalLineFinder:
@@ -80,7 +83,7 @@ class ClassicalLineFinder:
         components, text = measure_text(page)
         line = np.full(components.count, -1, np.int64)
         if text is None:
-            return PageLayout(page, components, 0.0, 0.0, line, [], [])
+            return PageLayout(page, components, 0.0, 0.0, line, [], [], None)
         syllables, text_height, skew = text.syllables, text.text_height, text.skew
         # Syllables turned into the deskewed frame, and each moved along its line to the page's middle
         # (the slope field: lines converge on a photographed page), where lines run level.
@@ -102,7 +105,7 @@ class ClassicalLineFinder:
         regions, angles, kept = self._quads(page, components, line, (syllables, grouped), text_height, local)
         renumber = np.full(int(line.max()) + 2, -1, np.int64)  # the last slot maps -1 to -1
         renumber[kept] = np.arange(len(kept))
-        return PageLayout(page, components, text_height, skew, renumber[line], regions, angles)
+        return PageLayout(page, components, text_height, skew, renumber[line], regions, angles, text)
 
     def _quads(
         self,

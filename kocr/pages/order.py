@@ -98,29 +98,33 @@ class _Cutter:
         self.gutter = GUTTER * float(np.median(height))
 
     def order(self, ids: list[int]) -> list[int]:
-        if len(ids) <= 1:
-            return ids
-        rows = _split(ids, self.y0, self.y1, 0.0)
-        if len(rows) == 1:
-            columns = _split(ids, self.x0, self.x1, 0.0)
-            if len(columns) == 1:
-                return sorted(ids, key=lambda index: (self.x0[index], self.y0[index]))
-            return [index for column in columns for index in self.order(column)]
-        bands: list[list[list[int]]] = [[rows[0]]]
-        for row in rows[1:]:
-            joined = [index for band_row in bands[-1] for index in band_row] + row
-            if len(_split(joined, self.x0, self.x1, self.gutter)) > 1:
-                bands[-1].append(row)
-            else:
-                bands.append([row])
         ordered: list[int] = []
-        for number, band in enumerate(bands):
-            if self._heading_on_top(band):
-                # The heading first; what is under it may make other bands without it.
-                rest = [index for later in [band[1:], *bands[number + 1 :]] for row in later for index in row]
-                return ordered + self.order(band[0]) + self.order(rest)
-            ordered += self._band(band)
-        return ordered
+        while len(ids) > 1:
+            rows = _split(ids, self.y0, self.y1, 0.0)
+            if len(rows) == 1:
+                columns = _split(ids, self.x0, self.x1, 0.0)
+                if len(columns) == 1:
+                    return ordered + sorted(ids, key=lambda index: (self.x0[index], self.y0[index]))
+                return ordered + [index for column in columns for index in self.order(column)]
+            bands: list[list[list[int]]] = [[rows[0]]]
+            for row in rows[1:]:
+                joined = [index for band_row in bands[-1] for index in band_row] + row
+                if len(_split(joined, self.x0, self.x1, self.gutter)) > 1:
+                    bands[-1].append(row)
+                else:
+                    bands.append([row])
+            for number, band in enumerate(bands):
+                if self._heading_on_top(band):
+                    # The heading first; what is under it may make other bands without it.
+                    ordered += self.order(band[0])
+                    ids = [
+                        index for later in [band[1:], *bands[number + 1 :]] for row in later for index in row
+                    ]
+                    break
+                ordered += self._band(band)
+            else:
+                return ordered
+        return ordered + ids
 
     def _heading_on_top(self, rows: list[list[int]]) -> bool:
         """Whether a band's top row stands alone in a column of its own (a title over a list or a form
