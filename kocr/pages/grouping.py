@@ -40,10 +40,12 @@ MIN_LINE_HEIGHT = 0.45  # text heights: a line needs one component at least this
 SMALL_PRINT = 0.25  # or three at least this tall (footnotes, captions)
 STACK_RATIO = 1.9  # a stack of pieces at most this many times the taller one's height
 JOIN_GAP = 3.0  # line heights: pieces of one row this close join (rule 4), but not across a gutter
+NEAR_TIE = 0.3  # of the smaller one's height: neighbours this much further than the nearest are as near
 ROW_SHARE = 0.5  # of the smaller one's height: pieces whose bands overlap this much share a row
 GUTTER_CORE = 0.5  # the middle share of a gap that must stay white above and below for a gutter
 GUTTER_ROWS = 2  # more rows beside a white band (above and below) that make it a gutter
 GUTTER_MIN = 1.5  # line heights: the narrowest gutter (word spaces of justified text reach 1.2 and more)
+WORD_SPACE = 0.5  # text heights: a gap inside a line wider than this is a word space
 GUTTER_WIDER = 1.3  # a gutter is this many times as wide as the other gaps of its row (median)
 FLANK = 8.0  # line heights: text this close to a white band is beside it
 GUTTER_BATCH = 256  # gaps tested at a time (memory: this times the fragments)
@@ -247,14 +249,18 @@ def join_fragments(boxes: Boxes, line: np.ndarray, text_height: float) -> np.nda
     left, right = _row_pairs(fragments, text_height)
     if left.size == 0:
         return line
-    gutter = column_gutters(fragments, left, right, text_height) & _wider_than_words(fragments, left, right)
+    spaces = _widest_spaces(boxes, line, text_height)
+    gutter = column_gutters(fragments, left, right, text_height)
+    gutter &= _wider_than_words(fragments, left, right, spaces)
     root = union_roots(fragments.x0.size, left[~gutter], right[~gutter])
     return np.unique(root, return_inverse=True)[1][line]
 
 
 def _row_pairs(fragments: Fragments, text_height: float) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs (left, right) of fragments that are each other's nearest neighbour in one row, at most
-    :data:`JOIN_GAP` of the smaller one's height apart."""
+    """Pairs (left, right) of fragments that are each other's nearest neighbour in one row (or as near
+    as makes no difference: two pieces of a syllable that did not stack), at most :data:`JOIN_GAP`
+    heights apart: of the smaller one's height, or the taller's when one is a piece (a jamo, a mark)
+    rather than a line of syllables."""
     count = fragments.x0.size
     height = np.maximum(fragments.height, SCALE_FLOOR * text_height)
     lefts, rights = [], []
@@ -267,7 +273,9 @@ def _row_pairs(fragments: Fragments, text_height: float) -> tuple[np.ndarray, np
         low, high = np.minimum(height[a], height[b]), np.maximum(height[a], height[b])
         shared = _facing_overlap(fragments, a, b, low, high)
         mismatched = (low >= BIG * text_height) & (high > SIZE_RATIO * low)
-        joined = (gap > 0) & (gap <= JOIN_GAP * low) & (shared >= ROW_SHARE * low) & ~mismatched
+        piece = np.minimum(fragments.height[a], fragments.height[b]) < FULL_SIZE * text_height
+        scale = np.where(piece, high, low)
+        joined = (gap > 0) & (gap <= JOIN_GAP * scale) & (shared >= ROW_SHARE * low) & ~mismatched
         lefts.append(a[joined])
         rights.append(b[joined])
     left, right = np.concatenate(lefts), np.concatenate(rights)
@@ -279,7 +287,8 @@ def _row_pairs(fragments: Fragments, text_height: float) -> tuple[np.ndarray, np
     np.minimum.at(nearest_right, left, gap)
     nearest_left = np.full(count, np.inf)
     np.minimum.at(nearest_left, right, gap)
-    keep = (gap <= nearest_right[left]) & (gap <= nearest_left[right])
+    tie = NEAR_TIE * np.minimum(height[left], height[right])
+    keep = (gap <= nearest_right[left] + tie) & (gap <= nearest_left[right] + tie)
     return left[keep], right[keep]
 
 
@@ -335,22 +344,54 @@ def _facing_overlap(
     return (low + high) / 2 - np.abs(fragments.right_y[a] - fragments.left_y[b])
 
 
-def _wider_than_words(fragments: Fragments, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Whether each gap is at least :data:`GUTTER_WIDER` times the median of the other gaps of its row
-    (a river of word spaces running down justified text is no wider than the spaces beside it; a
-    gutter is wider than the word spaces of the columns either side). A row's only gap passes."""
+def _widest_spaces(boxes: Boxes, line: np.ndarray, text_height: float) -> np.ndarray:
+    """Each line's widest word space inside it: the widest gap between its boxes, left to right, if
+    wider than :data:`WORD_SPACE` text heights (narrower ones are between the letters of a word), else
+    0."""
+    count = int(line.max()) + 1 if line.size else 0
+    widest = np.zeros(count)
+    member = np.flatnonzero(line >= 0)
+    if member.size < 2:
+        return widest
+    order = member[np.lexsort((boxes.x0[member], line[member]))]
+    group = line[order]
+    # Each box's gap to the furthest right end of the boxes before it in its line: a running maximum
+    # that starts again with each line (lines lifted apart by more than the page is wide).
+    lift = (group - group.min()) * (float(np.ptp(boxes.x1)) + float(np.ptp(boxes.x0)) + 1.0)
+    reach = np.maximum.accumulate(boxes.x1[order] - boxes.x0.min() + lift) - lift + boxes.x0.min()
+    gap = boxes.x0[order][1:] - reach[:-1]
+    same = group[1:] == group[:-1]
+    spaced = same & (gap > WORD_SPACE * text_height)
+    np.maximum.at(widest, group[1:][spaced], gap[spaced])
+    return widest
+
+
+def _wider_than_words(
+    fragments: Fragments, left: np.ndarray, right: np.ndarray, spaces: np.ndarray
+) -> np.ndarray:
+    """Whether each gap is at least :data:`GUTTER_WIDER` times the word spaces on either side of it in
+    its row (the median of the row's other gaps on that side, with the widest word space inside each
+    piece there, ``spaces``): a river of word spaces running down justified text is no wider than
+    the spaces beside it (a justified line's spaces are all alike), a gutter is wider than the word
+    spaces of the columns either side, each justified in its own way. A side without gaps says
+    nothing."""
     gap = fragments.x0[right] - fragments.x1[left]
-    row = union_roots(fragments.x0.size, left, right)[left]
+    row_of = union_roots(fragments.x0.size, left, right)
+    row = row_of[left]
     wider = np.ones(left.size, dtype=bool)
-    order = np.argsort(row, kind="stable")
+    order = np.lexsort((fragments.x1[left], row))
     bounds = np.flatnonzero(np.diff(row[order])) + 1
     for members in np.split(order, bounds):
-        if members.size < 2:
-            continue
-        gaps = gap[members]
+        pieces = np.flatnonzero(row_of == row[members[0]])
+        pieces = pieces[np.argsort(fragments.x0[pieces])]
         for position, index in enumerate(members):
-            others = np.delete(gaps, position)
-            wider[index] = gaps[position] >= GUTTER_WIDER * float(np.median(others))
+            middle = (fragments.x1[left[index]] + fragments.x0[right[index]]) / 2
+            before = fragments.x0[pieces] < middle
+            for side, on_side in ((members[:position], before), (members[position + 1 :], ~before)):
+                inner = spaces[pieces[on_side]]
+                others = np.concatenate([gap[side], inner[inner > 0]])
+                if others.size and gap[index] < GUTTER_WIDER * float(np.median(others)):
+                    wider[index] = False
     return wider
 
 
