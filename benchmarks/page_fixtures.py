@@ -277,6 +277,143 @@ def form_page(width: int = 800, height: int = 1000, size: int = 24) -> DrawnPage
     return page
 
 
+def write_words(
+    page: DrawnPage,
+    x: float,
+    y: float,
+    words: Sequence[str],
+    width: float,
+    size: int = 24,
+    face_name: str = "gothic",
+    widest: float | None = None,
+) -> DrawnLine:
+    """``words`` drawn one by one from (x, y) and spread to fill ``width`` (justified: the spare room
+    shared between the gaps, each at most ``widest`` pixels when given); the line recorded with the
+    union of the words' boxes."""
+    font = face(face_name).load(size)
+    draw = ImageDraw.Draw(page.image)
+    spare = width - sum(font.getlength(word) for word in words)
+    gap = spare / max(1, len(words) - 1)
+    if widest is not None:
+        gap = min(gap, widest)
+    boxes = []
+    cursor = x
+    for word in words:
+        draw.text((cursor, y), word, font=font, fill=0)
+        boxes.append(draw.textbbox((cursor, y), word, font=font))
+        cursor += font.getlength(word) + gap
+    left, top = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    right, bottom = max(b[2] for b in boxes), max(b[3] for b in boxes)
+    line = DrawnLine(" ".join(words), quad_from_box(left, top, right, bottom))
+    page.lines.append(line)
+    return line
+
+
+def justified_columns(
+    width: int = 900,
+    height: int = 1000,
+    *,
+    lines: int = 12,
+    size: int = 22,
+    gutter: float = 2.4,
+    gaps: tuple[float, float] = (0.9, 1.6),
+    seed: int = 0,
+) -> DrawnPage:
+    """Two columns of justified text whose word spaces are wide (``gaps``: from and to, in text sizes,
+    drawn per line), ``gutter`` text sizes apart, under a heading across both: the page that breaks
+    lines into words when word spaces are taken for gutters."""
+    rng = np.random.default_rng(seed)
+    page = blank(width, height)
+    margin = 50
+    write(page, margin, margin, "두 단으로 짠 양쪽 맞춤 문서", round(size * 1.5))
+    top = margin + size * 3.2
+    column = (width - 2 * margin - gutter * size) / 2
+    font = face("gothic").load(size)
+    words = " ".join(SENTENCES).split()
+    position = 0
+    for number in range(2):
+        x = margin + number * (column + gutter * size)
+        y = top
+        for _ in range(lines):
+            wanted = rng.uniform(*gaps) * size
+            chosen: list[str] = []
+            while True:
+                word = words[position % len(words)]
+                trial = [*chosen, word]
+                room = column - sum(font.getlength(w) for w in trial)
+                if chosen and room < wanted * (len(trial) - 1):
+                    break
+                chosen = trial
+                position += 1
+            write_words(page, x, y, chosen, column, size, widest=gaps[1] * size)
+            y += size * 1.7
+    return page
+
+
+def titled_form(
+    width: int = 900, height: int = 800, size: int = 22, missing: Sequence[int] = (1, 3)
+) -> DrawnPage:
+    """A title centred over rows of short labels and longer handwritten answers, the answers starting
+    at the same x; the rows in ``missing`` have no label (an answer running on). The title does not
+    reach over the gutter between labels and answers, which a reading order must not read first."""
+    page = blank(width, height)
+    write(page, width / 2 - 2.5 * size, 60, "참가 신청서", round(size * 1.6))
+    labels = ("성명", "소속", "연락처", "주소", "신청 사유", "비고")
+    answers = (
+        "홍길동",
+        "한국대학교 국어국문학과 삼학년",
+        "010-2345-6789",
+        "서울시 종로구 세종대로 이길",
+        "우리말 글쓰기를 더 배우고 싶어서",
+        "없음",
+    )
+    y = 60 + size * 4
+    for number, (label, answer) in enumerate(zip(labels, answers, strict=True)):
+        if number not in missing:
+            write(page, 60, y, label, size)
+        write(page, width * 0.36, y - 3, answer, round(size * 1.2), "pen")
+        y += size * 2.4
+    return page
+
+
+def framed_table(width: int = 900, height: int = 1200, size: int = 22) -> DrawnPage:
+    """A title over a table with a thick frame, label | answer cells and nothing else on the page: the
+    frame holds every line inside it, which must not be stacked into it as one syllable."""
+    page = blank(width, height)
+    draw = ImageDraw.Draw(page.image)
+    write(page, width / 2 - 2.5 * size, 50, "회원 가입 신청서", round(size * 1.4))
+    labels = ("이름", "생년월일", "주소", "전화번호", "직업")
+    answers = ("김민수", "1988년 5월 2일", "부산시 해운대구 우동", "010-9876-5432", "교사")
+    top, row, left, split, right = 140, 64, 60, 250, width - 60
+    for number in range(len(labels) + 1):
+        draw.line([(left, top + number * row), (right, top + number * row)], fill=40, width=2)
+    for x in (left, split, right):
+        draw.line([(x, top), (x, top + len(labels) * row)], fill=40, width=2)
+    draw.rectangle([left - 3, top - 3, right + 3, top + len(labels) * row + 3], outline=40, width=4)
+    for number, (label, answer) in enumerate(zip(labels, answers, strict=True)):
+        y = top + number * row + (row - size) / 2 - 2
+        write(page, left + 18, y, label, size)
+        write(page, split + 18, y - 4, answer, round(size * 1.2), "pen")
+    return page
+
+
+def sheet_on_desk(width: int = 1400, height: int = 1000, desk: int = 35) -> DrawnPage:
+    """A sparse sheet (a title and a few short lines) photographed on a dark desk that fills more of
+    the picture than the sheet: the sheet's long bright edges outnumber its ink."""
+    sheet = blank(600, 820, 235)
+    write(sheet, 200, 60, "방문 신청서", 30)
+    for number, text in enumerate(("성명  김영희", "날짜  오월 삼일", "목적  견학")):
+        write(sheet, 60, 160 + number * 60, text, 22)
+    page = blank(width, height, desk)
+    offset = ((width - 600) // 2, (height - 820) // 2)
+    page.image.paste(sheet.image, offset)
+    page.lines = [
+        DrawnLine(line.text, _quad([(x + offset[0], y + offset[1]) for x, y in line.quad]))
+        for line in sheet.lines
+    ]
+    return page
+
+
 def homography(source: Sequence[tuple[float, float]], target: Sequence[tuple[float, float]]) -> np.ndarray:
     """The 3×3 projective map taking four ``source`` points to four ``target`` points."""
     rows, values = [], []
@@ -288,13 +425,20 @@ def homography(source: Sequence[tuple[float, float]], target: Sequence[tuple[flo
     return np.append(solution, 1.0).reshape(3, 3)
 
 
-def warped(page: DrawnPage, squeeze: float = 0.08, fill: int | tuple[int, int, int] = 255) -> DrawnPage:
+def warped(
+    page: DrawnPage, squeeze: float = 0.08, fill: int | tuple[int, int, int] = 255, edge: str = "top"
+) -> DrawnPage:
     """The page as photographed at a slant: its top edge ``squeeze`` of the width narrower on each side
-    than its bottom (a perspective warp), its lines' quads mapped with it."""
+    than its bottom (a perspective warp), its lines' quads mapped with it; ``edge="left"``: its left
+    edge that much of the height shorter than its right, so the text lines converge to the left."""
     width, height = page.image.size
     corners = [(0, 0), (width, 0), (width, height), (0, height)]
-    inset = squeeze * width
-    target = [(inset, 0), (width - inset, 0), (width, height), (0, height)]
+    if edge == "left":
+        inset = squeeze * height
+        target = [(0, inset), (width, 0), (width, height), (0, height - inset)]
+    else:
+        inset = squeeze * width
+        target = [(inset, 0), (width - inset, 0), (width, height), (0, height)]
     backward = homography(target, corners)  # output pixel → page pixel, what PIL wants
     forward = homography(corners, target)
     image = page.image.transform(

@@ -13,19 +13,22 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from benchmarks import page_fixtures as pf
 from kocr import load_recognizer
+from kocr.pages.binarize import analyse_page
 from kocr.pages.components import connected_components
+from kocr.pages.field import SlopeField, fit_field
 from kocr.pages.find import MARGIN_X, MARGIN_Y, ClassicalLineFinder
-from kocr.pages.order import reading_order
+from kocr.pages.order import level_boxes, reading_order
 from kocr.pages.orientation import (
     alignment_cue,
     choose_orientation,
     detect_rotation,
+    detect_rotation_from,
     flip_quad,
     orientation_candidates,
     quad_to_original,
     turn,
 )
-from kocr.pages.rectify import crop_line, quad_angle
+from kocr.pages.rectify import crop_line, crop_lines, quad_angle
 from kocr.pages.types import LineRegion, quad_bounds, quad_from_box
 
 try:
@@ -48,13 +51,24 @@ def _padded(box: Sequence[float]) -> tuple[float, float, float, float]:
     )
 
 
-def _matches(page: pf.DrawnPage, regions: Sequence[LineRegion], strays: bool = False) -> list[int]:
-    """For each drawn line, the one region that covers it (IoU ≥ 0.5); fails if a line is found
-    never or twice, or a region covers no line (``strays``: unless it is a lone mark, scored 1/3)."""
-    found = [quad_bounds(region.quad) for region in regions]
+def _along(quad: Sequence[tuple[float, float]], angle: float) -> tuple[float, float, float, float]:
+    """The box around a quad in the frame of lines at ``angle`` degrees."""
+    cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+    return quad_bounds([(x * cos + y * sin, -x * sin + y * cos) for x, y in quad])
+
+
+def _matches(
+    page: pf.DrawnPage, regions: Sequence[LineRegion], strays: bool = False, along: bool = False
+) -> list[int]:
+    """For each drawn line, the one region that covers it (IoU ≥ 0.5; ``along``: of boxes in the line's
+    own frame, for lines at angles far apart); fails if a line is found never or twice, or a region
+    covers no line (``strays``: unless it is a lone mark, scored 1/3)."""
     matched = []
     for line in page.lines:
-        hits = [i for i, box in enumerate(found) if pf.boxes_iou(_padded(line.box), box) >= 0.5]
+        angle = quad_angle(line.quad) if along else 0.0
+        found = [_along(region.quad, angle) for region in regions]
+        drawn = _padded(_along(line.quad, angle))
+        hits = [i for i, box in enumerate(found) if pf.boxes_iou(drawn, box) >= 0.5]
         assert len(hits) == 1, f"{line.text!r} found {len(hits)} times"
         matched.append(hits[0])
     extra = [region for number, region in enumerate(regions) if number not in matched]
@@ -65,9 +79,11 @@ def _matches(page: pf.DrawnPage, regions: Sequence[LineRegion], strays: bool = F
     return matched
 
 
-def _in_order(page: pf.DrawnPage, regions: Sequence[LineRegion], strays: bool = False) -> None:
+def _in_order(
+    page: pf.DrawnPage, regions: Sequence[LineRegion], strays: bool = False, along: bool = False
+) -> None:
     ordered = reading_order(regions, *page.image.size)
-    matched = _matches(page, ordered, strays)
+    matched = _matches(page, ordered, strays, along)
     assert sorted(matched) == matched, "lines out of reading order"
 
 
@@ -296,3 +312,100 @@ def test_small_print_and_tight_lines_stay_apart() -> None:
         pf.write(page, 60, y, pf.SENTENCES[number] + " " + pf.SENTENCES[number + 1][:20], 10)
         y += 10 * 1.35
     _in_order(page, FINDER.find(page.image))
+
+
+@pytest.mark.parametrize("photographed", [False, True])
+def test_justified_columns_with_wide_word_spaces_one_region_per_line_in_column_order(
+    photographed: bool,
+) -> None:
+    # Word spaces up to 1.6 text sizes, the gutter 2.4: a line must not come apart at its spaces (nor at
+    # spaces that happen to line up down the column), and no line may reach over the gutter.
+    page = pf.justified_columns()
+    if photographed:
+        page = pf.warped(pf.turned(page, -2), 0.06)
+    _in_order(page, FINDER.find(page.image))
+
+
+def test_lines_converging_on_a_photographed_page_each_found_once() -> None:
+    # The left edge 16 % shorter than the right: the lines' angles differ by several degrees from the
+    # top of the page to the bottom, more than one angle for the page can take.
+    page = pf.warped(pf.text_page(1000, 1100, lines=20, leading=1.45, size=20), 0.16, edge="left")
+    regions = FINDER.find(page.image)
+    _in_order(page, regions, along=True)
+    top, bottom = (regions[_matches(page, regions, along=True)[index]] for index in (0, -1))
+    assert quad_angle(bottom.quad) - quad_angle(top.quad) > 4  # the top line rises, the last falls less
+
+
+@pytest.mark.parametrize("slant", [0.0, 3.0])
+def test_title_over_a_narrower_form_first_then_rows_label_then_answer(slant: float) -> None:
+    # The title does not reach over the gutter between labels and answers, and two rows have no label.
+    page = pf.titled_form()
+    if slant:
+        page = pf.warped(pf.turned(page, slant), 0.1)
+    _in_order(page, FINDER.find(page.image))
+
+
+def test_text_inside_a_framed_table_is_found() -> None:
+    page = pf.framed_table()  # the frame is smaller than a third of the page: it may hold syllables
+    _in_order(page, FINDER.find(page.image))
+
+
+def test_sparse_sheet_on_a_dark_desk_is_dark_on_light() -> None:
+    page = pf.sheet_on_desk()
+    assert not analyse_page(page.image).light_on_dark
+    _in_order(page, FINDER.find(page.image))
+
+
+def test_slope_field_fits_converging_lines_and_follows_them() -> None:
+    rng = np.random.default_rng(3)
+    u, v = rng.uniform(-500, 500, 400), rng.uniform(-700, 700, 400)
+    truth = SlopeField(0.01, 0.0, 4e-5)  # the slope grows down the page
+    observed = truth.slope(u, v) + rng.laplace(0, 0.05, u.size)  # neighbours' slopes scatter widely
+    field = fit_field(u, v, observed, np.ones(u.size), spread=100, minimum=20)
+    assert field.a == pytest.approx(0.01, abs=0.005) and field.c == pytest.approx(4e-5, abs=1e-5)
+    assert field.b == 0.0  # not significant: left out
+    # Points along one of the field's lines are given one level.
+    line_u = np.linspace(-500, 500, 11)
+    line_v = np.empty_like(line_u)
+    line_v[5] = 300.0
+    for k in range(6, 11):
+        line_v[k] = line_v[k - 1] + float(truth.slope(line_u[k - 1], line_v[k - 1])) * 100
+    for k in range(4, -1, -1):
+        line_v[k] = line_v[k + 1] - float(truth.slope(line_u[k + 1], line_v[k + 1])) * 100
+    assert np.ptp(truth.level(line_u, line_v)) < 1.0
+    flat = fit_field(u, v, rng.laplace(0, 0.05, u.size), np.ones(u.size), spread=100, minimum=20)
+    assert flat == SlopeField()
+
+
+def test_level_boxes_keep_a_slanted_form_row_together() -> None:
+    # A label at the left and its answer at the right of a page photographed at a slant: the page's
+    # lines fall 3 degrees more at the bottom than at the top; the row falls by 36 px across the page.
+    slope = np.tan(np.radians(np.linspace(0.5, 3.5, 8)))
+    regions = []
+    for row, s in enumerate(slope):
+        y = 100 + 90 * row
+        for x0, x1 in ((50, 650), (50, 150), (550, 650)) if row in (5, 6) else ((50, 650),):
+            left_y, right_y = y + s * (x0 - 50), y + s * (x1 - 50)
+            regions.append(LineRegion(((x0, left_y), (x1, right_y), (x1, right_y + 30), (x0, left_y + 30))))
+    boxes = level_boxes(regions, 700, 900)
+    label, answer = boxes[6], boxes[7]  # row 5's label and answer
+    assert abs(label[1] - answer[1]) < 5
+    assert reading_order(regions[::-1], 700, 900) == regions
+
+
+def test_rotation_from_the_finders_layout_is_detect_rotation() -> None:
+    page = pf.text_page(lines=8)
+    for image in (page.image, page.image.transpose(Image.Transpose.ROTATE_270)):
+        assert detect_rotation_from(FINDER.layout(image)) == detect_rotation(image)
+    assert detect_rotation_from(FINDER.layout(pf.blank(400, 400).image)) == (0, 0.0)
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "P"])
+def test_crop_lines_cuts_each_line_as_crop_line(mode: str) -> None:
+    page = pf.turned(pf.text_page(columns=2, lines=12), 2)
+    image = page.image.convert(mode)
+    quads = [region.quad for region in FINDER.find(page.image)]
+    assert len(quads) >= 16  # enough for threads
+    crops = crop_lines(image, quads)
+    for quad, crop in zip(quads, crops, strict=True):
+        assert np.array_equal(np.asarray(crop), np.asarray(crop_line(image, quad)))

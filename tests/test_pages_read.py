@@ -117,3 +117,33 @@ def test_eval_layout_page_scores_pages(tmp_path: Path, two_columns: pf.DrawnPage
     assert len(rows) == 2 and rows[1].startswith("p1.png\t안내 말씀\\n")
     refused = run_kocr("eval", "--layout", "page", pages, "--confusions", "--log-file", tmp_path / "x.txt")
     assert refused.returncode == 2 and "--confusions applies to --layout line only" in refused.stderr
+
+
+class _Fixed:
+    """A stand-in recogniser: every line reads as the same text, surely."""
+
+    def predict_images(self, images: list[Image.Image]) -> list[Prediction]:
+        return [Prediction("가나다", 0.9) for _ in images]
+
+
+def test_a_page_whose_lines_run_across_is_analysed_once(
+    monkeypatch: pytest.MonkeyPatch, two_columns: pf.DrawnPage
+) -> None:
+    import kocr.pages.find as find
+    import kocr.pages.orientation as orientation
+
+    calls = []
+    analyse = find.analyse_page
+
+    def counted(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return analyse(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(find, "analyse_page", counted)
+    monkeypatch.setattr(orientation, "analyse_page", counted)
+    reader = PageReader(_Fixed(), layout="page")  # type: ignore[arg-type]
+    page = reader.read_page(two_columns.image)
+    assert (len(page.lines), page.rotation, len(calls)) == (len(two_columns.lines), 0, 1)
+    calls.clear()
+    turned = reader.read_page(two_columns.image.transpose(Image.Transpose.ROTATE_270))
+    assert (len(turned.lines), turned.rotation % 180, len(calls)) == (len(two_columns.lines), 90, 2)

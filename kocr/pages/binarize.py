@@ -7,7 +7,10 @@ Why each step:
   so a 50-megapixel photo costs a few megabytes here. Text stays 10–50 px tall on ordinary pages.
 - **Polarity per page**: ink is the minority that stands out from the paper around it; which side of
   the local paper level holds more outliers (darker or lighter) says whether the page is dark-on-light
-  or light-on-dark, and light-on-dark pages are inverted.
+  or light-on-dark, and light-on-dark pages are inverted. Only cells whose level matches their
+  neighbours' vote: where the level changes (the edge of a photographed sheet on a dark desk, a
+  picture's border) the brighter side stands out of the darker one over a long edge, and a sparse form
+  has less text than that.
 - **Paper level per cell** (a high percentile of each cell, cells that are all ink lifted to their
   neighbours' level, bilinearly smoothed back to full size): dividing by it flattens shading, tinted or
   coloured paper and uneven lighting, so the paper becomes white everywhere.
@@ -143,13 +146,22 @@ def _median3(grid: np.ndarray) -> np.ndarray:
 
 
 def _light_on_dark(grey: np.ndarray, block: int) -> bool:
-    """Whether more pixels stand out above their block's median level than below it."""
-    cells, step, side = _blocks(grey, block)
-    level = _upsample(np.median(cells, axis=2), side // step, *grey[::step, ::step].shape)
-    sample = grey[::step, ::step].astype(np.float32)
-    darker = int(np.count_nonzero(sample < level - POLARITY_MARGIN))
-    lighter = int(np.count_nonzero(sample > level + POLARITY_MARGIN))
-    return lighter > darker
+    """Whether more pixels stand out above their cell's median level than below it, counted in cells
+    whose level is within :data:`POLARITY_MARGIN` of their neighbours' (all cells when none is)."""
+    cells, _, _ = _blocks(grey, block)
+    level = np.median(cells, axis=2)
+    darker = np.count_nonzero(cells < level[..., None] - POLARITY_MARGIN, axis=2)
+    lighter = np.count_nonzero(cells > level[..., None] + POLARITY_MARGIN, axis=2)
+    padded = np.pad(level, 1, mode="edge")
+    rows, columns = level.shape
+    change = np.max(
+        [np.abs(padded[dy : dy + rows, dx : dx + columns] - level) for dy in range(3) for dx in range(3)],
+        axis=0,
+    )
+    steady = change < POLARITY_MARGIN
+    if int(darker[steady].sum() + lighter[steady].sum()) == 0:
+        steady = np.ones_like(steady)
+    return int(lighter[steady].sum()) > int(darker[steady].sum())
 
 
 def _paper_levels(page: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray, int]:

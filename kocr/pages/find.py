@@ -24,9 +24,10 @@ from PIL import Image
 
 from kocr.pages.binarize import MAX_SIDE, AnalysisPage, analyse_page
 from kocr.pages.components import Components
+from kocr.pages.field import SlopeField, fit_field
 from kocr.pages.grouping import FULL_SIZE, Boxes, group_lines, line_height
-from kocr.pages.measure import Syllables, measure_text
-from kocr.pages.skew import rotate_points
+from kocr.pages.measure import PageText, Syllables, measure_text
+from kocr.pages.skew import neighbour_pairs, rotate_points
 from kocr.pages.types import LineRegion, Quad
 
 MARGIN_Y = 0.2  # of a line's height, above and below (kocr's line crops: 0.04–0.25)
@@ -34,6 +35,8 @@ MARGIN_X = 0.3  # of a line's height, left and right (kocr's line crops: 0.05–
 REGROUP = 0.15  # lines this much taller or shorter than the first estimate: grouped again with theirs
 MIN_LINE_FIT = 6.0  # a line at least this many heights long gets its own angle; shorter ones the page's
 MAX_TURN = 10.0  # degrees a line's own angle may differ from the page's
+FIELD_PAIRS = 40  # neighbouring syllables needed for the page's lines to slope by place
+FIELD_SPREAD = 10.0  # text heights the pairs must spread over, along or across, to slope that way
 MIN_LINE_WIDTH = 0.3  # of its height: narrower "lines" are bars (a box's side, a stray vertical stroke)
 
 
@@ -41,7 +44,9 @@ MIN_LINE_WIDTH = 0.3  # of its height: narrower "lines" are bars (a box's side, 
 class PageLayout:
     """What the finder saw on a page, in analysis pixels: the binarised page, its components (after
     rules were removed), the text height, the skew (degrees), each component's line (-1: none), and the
-    lines found in original pixels with their angles."""
+    lines found in original pixels with their angles; and the page's text as measured (``None``: none
+    on it), from which :func:`kocr.pages.orientation.detect_rotation_from` tells which way the lines
+    run without analysing the page again."""
 
     page: AnalysisPage
     components: Components
@@ -50,6 +55,7 @@ class PageLayout:
     line: np.ndarray
     regions: list[LineRegion]
     angles: list[float]
+    text: PageText | None = None
 
 
 class ClassicalLineFinder:
@@ -77,12 +83,17 @@ class ClassicalLineFinder:
         components, text = measure_text(page)
         line = np.full(components.count, -1, np.int64)
         if text is None:
-            return PageLayout(page, components, 0.0, 0.0, line, [], [])
+            return PageLayout(page, components, 0.0, 0.0, line, [], [], None)
         syllables, text_height, skew = text.syllables, text.text_height, text.skew
-        # Syllables turned into the deskewed frame, where lines run level.
+        # Syllables turned into the deskewed frame, and each moved along its line to the page's middle
+        # (the slope field: lines converge on a photographed page), where lines run level.
         u, v = rotate_points((syllables.x0 + syllables.x1) / 2, (syllables.y0 + syllables.y1) / 2, skew)
+        middle_u, middle_v = rotate_points(np.array(page.size[0] / 2), np.array(page.size[1] / 2), skew)
+        u, v = u - middle_u, v - middle_v
+        field = text_field(syllables, u, v, text_height)
+        level = field.level(u, v)
         half_w, half_h = syllables.width / 2, syllables.height / 2
-        boxes = Boxes(u - half_w, v - half_h, u + half_w, v + half_h)
+        boxes = Boxes(u - half_w, level - half_h, u + half_w, level + half_h)
         grouped = group_lines(boxes, text_height)
         measured = line_height(boxes, grouped)
         if measured is not None and abs(measured / text_height - 1) > REGROUP:
@@ -90,10 +101,11 @@ class ClassicalLineFinder:
             grouped = group_lines(boxes, text_height)
         member = syllables.of_component >= 0
         line[member] = grouped[syllables.of_component[member]]
-        regions, angles, kept = self._quads(page, components, line, (syllables, grouped), text_height, skew)
+        local = _local_angles(grouped, u, v, field, skew)
+        regions, angles, kept = self._quads(page, components, line, (syllables, grouped), text_height, local)
         renumber = np.full(int(line.max()) + 2, -1, np.int64)  # the last slot maps -1 to -1
         renumber[kept] = np.arange(len(kept))
-        return PageLayout(page, components, text_height, skew, renumber[line], regions, angles)
+        return PageLayout(page, components, text_height, skew, renumber[line], regions, angles, text)
 
     def _quads(
         self,
@@ -102,14 +114,15 @@ class ClassicalLineFinder:
         line: np.ndarray,
         syllables: tuple[Syllables, np.ndarray],
         text_height: float,
-        skew: float,
+        local: np.ndarray,
     ) -> tuple[list[LineRegion], list[float], list[int]]:
         """Each line's region and angle, and which lines they are (bars too narrow to be text left out).
-        ``line`` numbers the components, ``syllables`` has the syllables' boxes and their lines."""
+        ``line`` numbers the components, ``syllables`` has the syllables' boxes and their lines, ``local``
+        the lines' angles where they are (the page's skew and slope field)."""
         count = int(line.max()) + 1 if line.size else 0
         if count == 0:
             return [], [], []
-        angles = _line_angles(*syllables, count, text_height, skew)
+        angles = _line_angles(*syllables, count, text_height, local)
         u0, u1, v0, v1 = _extents(components, line, count, angles)
         full = np.zeros(count)
         np.add.at(full, line[line >= 0], components.height[line >= 0] >= FULL_SIZE * text_height)
@@ -156,12 +169,40 @@ def _extents(
     return u0, u1, v0, v1
 
 
+def text_field(syllables: Syllables, u: np.ndarray, v: np.ndarray, text_height: float) -> SlopeField:
+    """The slope field of the text lines (:mod:`~kocr.pages.field`) from each syllable-sized
+    syllable and its nearest neighbour on the right, at (u, v) in the deskewed frame."""
+    h, w = syllables.height, syllables.width
+    sized = np.flatnonzero((h >= 0.6 * text_height) & (h <= 1.5 * text_height) & (w <= 2 * text_height))
+    half_w, half_h = w[sized] / 2, h[sized] / 2
+    su, sv = u[sized], v[sized]
+    left, right = neighbour_pairs(su - half_w, sv - half_h, su + half_w, sv + half_h, text_height)
+    if left.size < FIELD_PAIRS:
+        return SlopeField()
+    slope = (sv[right] - sv[left]) / (su[right] - su[left])
+    middle_u, middle_v = (su[left] + su[right]) / 2, (sv[left] + sv[right]) / 2
+    return fit_field(middle_u, middle_v, slope, np.ones(left.size), FIELD_SPREAD * text_height, FIELD_PAIRS)
+
+
+def _local_angles(
+    line: np.ndarray, u: np.ndarray, v: np.ndarray, field: SlopeField, skew: float
+) -> np.ndarray:
+    """Each line's angle (degrees) where its syllables (numbered by ``line``, at (u, v)) are."""
+    count = int(line.max()) + 1 if line.size and line.max() >= 0 else 0
+    member = line >= 0
+    n = np.maximum(np.bincount(line[member], minlength=count), 1)
+    centre_u = np.bincount(line[member], u[member], count) / n
+    centre_v = np.bincount(line[member], v[member], count) / n
+    return skew + np.degrees(np.arctan(field.slope(centre_u, centre_v)))
+
+
 def _line_angles(
-    syllables: Syllables, line: np.ndarray, count: int, text_height: float, skew: float
+    syllables: Syllables, line: np.ndarray, count: int, text_height: float, local: np.ndarray
 ) -> np.ndarray:
     """Each line's angle (degrees): a least-squares fit of its syllables' centres weighted by their
-    widths, or the page's skew for lines shorter than :data:`MIN_LINE_FIT` text heights."""
-    angles = np.full(count, skew)
+    widths, or its ``local`` angle (the page's, where it is) for lines shorter than
+    :data:`MIN_LINE_FIT` text heights; never more than :data:`MAX_TURN` from the local angle."""
+    angles = np.array(local[:count], dtype=np.float64)
     member = np.flatnonzero((line >= 0) & (syllables.height >= FULL_SIZE * text_height))
     order = member[np.argsort(line[member], kind="stable")]
     bounds = np.searchsorted(line[order], np.arange(count + 1))
@@ -179,7 +220,7 @@ def _line_angles(
         dx = x - mean_x
         slope = float(np.sum(weight * dx * (y - mean_y)) / np.sum(weight * dx * dx))
         angle = math.degrees(math.atan(slope))
-        angles[index] = min(max(angle, skew - MAX_TURN), skew + MAX_TURN)
+        angles[index] = min(max(angle, local[index] - MAX_TURN), local[index] + MAX_TURN)
     return angles
 
 

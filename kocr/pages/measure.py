@@ -25,6 +25,9 @@ HEIGHT_QUANTILE = 80  # the text height: this percentile of the syllables' heigh
 SOLID = 0.75  # a thick component filling this share of its box is a blob, not a glyph
 BAR = 1.3  # text heights: a thin vertical stroke this tall is a rule's leftover, not a glyph
 MAX_HEIGHT = 6.0  # text heights: taller components are pictures, frames or drop shadows, not text
+DASH = 1.5  # text heights: a piece of a rule this long and a pixel or two thin is no stroke of a glyph
+WIRE = 0.04  # a component filling less of its box than this is a wire frame, if at least
+WIRE_SIZE = 24  # analysis pixels each way
 MAX_RULE_POINTS = 20_000  # points sampled along rules to measure their angle
 
 
@@ -88,9 +91,12 @@ def estimate_text_height(components: Components, width: int, height: int) -> flo
 
 def plausible(components: Components, width: int, height: int) -> np.ndarray:
     """Components that could be text on a page of ``width`` × ``height``: not single pixels, not
-    page-sized (a frame, a picture) in both directions (a single line's crop is mostly text)."""
+    page-sized (a frame, a picture) in both directions (a single line's crop is mostly text), not
+    wire frames (pieces of a faint grid or table, crossed lines a pixel or two thick: glyphs fill far
+    more of their box)."""
     h, w = components.height, components.width
-    return (components.area >= 3) & ~((h > height / 3) & (w > width / 3))
+    wire = (components.area < WIRE * h * w) & (np.minimum(h, w) >= WIRE_SIZE)
+    return (components.area >= 3) & ~((h > height / 3) & (w > width / 3)) & ~wire
 
 
 def find_syllables(components: Components, chosen: np.ndarray) -> Syllables:
@@ -126,7 +132,8 @@ def syllables_height(syllables: Syllables) -> float | None:
 
 def text_like(components: Components, text_height: float, width: int, height: int) -> np.ndarray:
     """Components that may be text on a page of ``width`` × ``height``: not specks, not pictures, not
-    leftovers of rules, not the strip of background along an edge of a photographed page."""
+    leftovers of rules (and of faint rules, in pieces), not the strip of background along an edge of
+    a photographed page."""
     h, w, area = components.height, components.width, components.area
     long = RULE_LENGTH * text_height
     on_edge = ((components.y0 == 0) | (components.y1 == height)) & (w >= long)
@@ -135,6 +142,10 @@ def text_like(components: Components, text_height: float, width: int, height: in
     huge = h > MAX_HEIGHT * text_height
     rule_piece = (w >= 0.8 * RULE_LENGTH * text_height) & (h <= RULE_THICKNESS * text_height * 1.2)
     rule_piece |= (h >= BAR * text_height) & (w <= np.maximum(2, 0.12 * text_height))  # ㅣ is shorter
+    # Dashes of a faint rule or grid that binarised in pieces: thinner than any stroke that long (ㅡ
+    # is shorter), and wire frames where such pieces cross.
+    rule_piece |= (w >= DASH * text_height) & (h <= np.maximum(2, 0.06 * text_height))
+    rule_piece |= (area < WIRE * h * w) & (np.minimum(h, w) >= WIRE_SIZE)
     # Filled blobs as big as a syllable (a picture's texture, a bullet); strokes like ㅣ are thin, and
     # in text a few pixels tall every piece is a blob.
     solid = (area >= SOLID * w * h) & (np.minimum(w, h) >= 0.6 * text_height) & (text_height >= 12)

@@ -20,20 +20,26 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from kocr.pages.field import fit_field
 from kocr.pages.rectify import quad_angle
 from kocr.pages.types import LineRegion
 
 CORE = 0.25  # of a box's height, ignored at its top and at its bottom
 GUTTER = 0.25  # of the median line height: the narrowest vertical gap that separates columns
 PROSE = 6.0  # line heights: columns whose lines are this wide (median) are prose, read column by column
-PAIRED = 0.6  # share of a band's rows with entries in two columns or more for it to read row by row
+MAX_TILT = 20.0  # degrees a line may differ from the page's angle and still count as its slope
+FIT_LENGTH = 4.0  # heights: lines at least this long say how the page's lines slope
+FIT_LINES = 4  # fewer such lines: all lines level in the page's frame
+FIT_SPREAD = (
+    6.0  # heights the fitting lines must spread over, along or across, for the slope to vary that way
+)
 
 
 def reading_order(regions: Sequence[LineRegion], width: int, height: int) -> list[LineRegion]:
     """``regions`` in reading order for a page ``width`` × ``height`` pixels."""
     if len(regions) < 2:
         return list(regions)
-    boxes = deskewed_boxes(regions, width, height)
+    boxes = level_boxes(regions, width, height)
     return [regions[index] for index in _Cutter(boxes).order(list(range(len(regions))))]
 
 
@@ -49,6 +55,38 @@ def deskewed_boxes(regions: Sequence[LineRegion], width: int, height: int) -> np
     return np.stack([u.min(1), v.min(1), u.max(1), v.max(1), v.max(1) - v.min(1)], axis=1)
 
 
+def level_boxes(regions: Sequence[LineRegion], width: int, height: int) -> np.ndarray:
+    """Each region's box (x0, y0, x1, y1, height) with the text lines made level: its own length and
+    height about its centre, the centre's height being where the page's text line through it crosses
+    the middle of the page (:mod:`~kocr.pages.field`, fitted to the lines at least :data:`FIT_LENGTH`
+    heights long, weighted by their lengths). Lines of a page photographed at a slant run at different
+    angles (converging), and a row of a form read across a page drifts by more than its height when
+    turned by one angle; each line's own tilt (handwriting) does not matter either."""
+    points = np.array([region.quad for region in regions], dtype=np.float64)  # (n, 4, 2)
+    (tl, tr, br, bl) = (points[:, k] for k in range(4))
+    length = (np.hypot(*(tr - tl).T) + np.hypot(*(br - bl).T)) / 2
+    tall = (np.hypot(*(bl - tl).T) + np.hypot(*(br - tr).T)) / 2
+    angles = np.degrees(np.arctan2((tr - tl)[:, 1] + (br - bl)[:, 1], (tr - tl)[:, 0] + (br - bl)[:, 0]))
+    angle = _weighted_median(angles, length)
+    cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+    centre = points.mean(axis=1) - (width / 2, height / 2)
+    u = centre[:, 0] * cos + centre[:, 1] * sin
+    v = -centre[:, 0] * sin + centre[:, 1] * cos
+    slope = np.tan(np.radians(np.clip(angles - angle, -MAX_TILT, MAX_TILT)))
+    # Lines long enough to say how they slope (a short one's angle is its finder's guess).
+    fit = length >= FIT_LENGTH * np.maximum(tall, 1.0)
+    spread = FIT_SPREAD * float(np.median(tall))
+    field = fit_field(u[fit], v[fit], slope[fit], length[fit], spread, FIT_LINES)
+    level = field.level(u, v)
+    return np.stack([u - length / 2, level - tall / 2, u + length / 2, level + tall / 2, tall], axis=1)
+
+
+def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    order = np.argsort(values)
+    cumulative = np.cumsum(weights[order])
+    return float(values[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
+
+
 class _Cutter:
     """Recursive XY-cut over boxes (x0, y0, x1, y1, height)."""
 
@@ -60,22 +98,43 @@ class _Cutter:
         self.gutter = GUTTER * float(np.median(height))
 
     def order(self, ids: list[int]) -> list[int]:
-        if len(ids) <= 1:
-            return ids
-        rows = _split(ids, self.y0, self.y1, 0.0)
-        if len(rows) == 1:
-            columns = _split(ids, self.x0, self.x1, 0.0)
-            if len(columns) == 1:
-                return sorted(ids, key=lambda index: (self.x0[index], self.y0[index]))
-            return [index for column in columns for index in self.order(column)]
-        bands: list[list[list[int]]] = [[rows[0]]]
-        for row in rows[1:]:
-            joined = [index for band_row in bands[-1] for index in band_row] + row
-            if len(_split(joined, self.x0, self.x1, self.gutter)) > 1:
-                bands[-1].append(row)
+        ordered: list[int] = []
+        while len(ids) > 1:
+            rows = _split(ids, self.y0, self.y1, 0.0)
+            if len(rows) == 1:
+                columns = _split(ids, self.x0, self.x1, 0.0)
+                if len(columns) == 1:
+                    return ordered + sorted(ids, key=lambda index: (self.x0[index], self.y0[index]))
+                return ordered + [index for column in columns for index in self.order(column)]
+            bands: list[list[list[int]]] = [[rows[0]]]
+            for row in rows[1:]:
+                joined = [index for band_row in bands[-1] for index in band_row] + row
+                if len(_split(joined, self.x0, self.x1, self.gutter)) > 1:
+                    bands[-1].append(row)
+                else:
+                    bands.append([row])
+            for number, band in enumerate(bands):
+                if self._heading_on_top(band):
+                    # The heading first; what is under it may make other bands without it.
+                    ordered += self.order(band[0])
+                    ids = [
+                        index for later in [band[1:], *bands[number + 1 :]] for row in later for index in row
+                    ]
+                    break
+                ordered += self._band(band)
             else:
-                bands.append([row])
-        return [index for band in bands for index in self._band(band)]
+                return ordered
+        return ordered + ids
+
+    def _heading_on_top(self, rows: list[list[int]]) -> bool:
+        """Whether a band's top row stands alone in a column of its own (a title over a list or a form
+        that is narrower than the title, so the title does not span their gutter)."""
+        if len(rows) < 2:
+            return False
+        top = set(rows[0])
+        ids = [index for row in rows for index in row]
+        columns = _split(ids, self.x0, self.x1, self.gutter)
+        return len(columns) > 1 and any(set(column) <= top for column in columns)
 
     def _band(self, rows: list[list[int]]) -> list[int]:
         ids = [index for row in rows for index in row]
@@ -87,16 +146,12 @@ class _Cutter:
         return [index for column in columns for index in self.order(column)]
 
     def _row_by_row(self, rows: list[list[int]], columns: list[list[int]]) -> bool:
-        """Whether a band's columns are short entries paired row by row (a form, a table)."""
-        prose = all(
+        """Whether a band is read row by row: unless all its columns are prose, its short entries are
+        labels and answers, table cells, dates or numbers beside their text, read across."""
+        return not all(
             np.median(self.x1[column] - self.x0[column]) >= PROSE * np.median(self.height[column])
             for column in columns
         )
-        if prose:
-            return False
-        column_of = {index: number for number, column in enumerate(columns) for index in column}
-        paired = sum(len({column_of[index] for index in row}) > 1 for row in rows)
-        return paired >= PAIRED * len(rows)
 
 
 def _split(ids: list[int], low: np.ndarray, high: np.ndarray, gap: float) -> list[list[int]]:

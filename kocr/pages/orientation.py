@@ -26,8 +26,8 @@ import numpy as np
 from PIL import Image
 
 from kocr.pages.binarize import analyse_page
-from kocr.pages.find import ClassicalLineFinder
-from kocr.pages.measure import measure_text
+from kocr.pages.find import ClassicalLineFinder, PageLayout
+from kocr.pages.measure import PageText, measure_text
 from kocr.pages.order import deskewed_boxes
 from kocr.pages.pairs import overlapping_pairs
 from kocr.pages.rectify import crop_line, quad_size
@@ -52,6 +52,17 @@ def detect_rotation(image: Image.Image) -> tuple[int, float]:
     """(0, sure) when the page's lines run across (upright or upside down), (90, sure) when they run
     down (turned a quarter either way); ``sure`` from 0 (no idea, e.g. a blank page) to 1."""
     _, text = measure_text(analyse_page(image))
+    return rotation_from_text(text)
+
+
+def detect_rotation_from(layout: PageLayout) -> tuple[int, float]:
+    """:func:`detect_rotation` of the page the classical finder laid out (``finder.layout(image)``),
+    without binarising and measuring it again: a page whose lines run across is analysed once."""
+    return rotation_from_text(layout.text)
+
+
+def rotation_from_text(text: PageText | None) -> tuple[int, float]:
+    """:func:`detect_rotation` from a page's measured text (:func:`kocr.pages.measure.measure_text`)."""
     if text is None:
         return 0, 0.0
     syllables = text.syllables

@@ -9,7 +9,9 @@ pixel centres, so it gives the plain crop, pixel for pixel.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from PIL import Image
@@ -19,6 +21,8 @@ from kocr.data.line_normalize import analysis_channels
 from kocr.pages.types import Point, quad_bounds
 
 _KEPT_MODES = ("L", "RGB")
+CROP_THREADS = 4  # threads cutting a page's lines, at most
+CROPS_PER_THREAD = 8  # lines per thread at least (fewer: not worth starting threads)
 
 
 def quad_size(quad: Sequence[Point]) -> tuple[float, float]:
@@ -33,6 +37,19 @@ def quad_angle(quad: Sequence[Point]) -> float:
     """The angle of a quad's top edge in degrees (positive: falling to the right, y down)."""
     (x0, y0), (x1, y1) = quad[0], quad[1]
     return math.degrees(math.atan2(y1 - y0, x1 - x0)) if (x1, y1) != (x0, y0) else 0.0
+
+
+def crop_lines(image: Image.Image, quads: Sequence[Sequence[Point]]) -> list[Image.Image]:
+    """:func:`crop_line` of each quad on one page: the page converted once (not once per line), and
+    the lines cut on a few threads (PIL lets go of the GIL while it resamples, and a page's crops cost
+    about as much as finding its lines)."""
+    if image.mode not in _KEPT_MODES:
+        image = to_mode(image, analysis_channels(image.mode))
+    workers = min(CROP_THREADS, os.cpu_count() or 1, len(quads) // CROPS_PER_THREAD)
+    if workers < 2:
+        return [crop_line(image, quad) for quad in quads]
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(lambda quad: crop_line(image, quad), quads))
 
 
 def crop_line(image: Image.Image, quad: Sequence[Point], height: int | None = None) -> Image.Image:

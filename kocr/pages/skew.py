@@ -54,6 +54,24 @@ def neighbour_angle(
     """The median angle (degrees) from each box's centre to its nearest neighbour on the right (at
     most :data:`NEIGHBOUR_REACH` text heights away and :data:`MAX_SKEW` degrees off level) and its
     standard error (from the median absolute deviation), or ``None`` without such pairs."""
+    left, right = neighbour_pairs(x0, y0, x1, y1, text_height)
+    if left.size == 0:
+        return None
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    angles = np.degrees(np.arctan2(cy[right] - cy[left], cx[right] - cx[left]))
+    median = float(np.median(angles))
+    spread = 1.4826 * float(np.median(np.abs(angles - median)))  # MAD as a standard deviation
+    # Centres come in half pixels: one pair's angle is never surer than a pixel over the text height.
+    spread = max(spread, math.degrees(math.atan(1.0 / max(text_height, 1.0))))
+    return median, spread / math.sqrt(angles.size)
+
+
+def neighbour_pairs(
+    x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray, text_height: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each box that has one (``left``) and its nearest neighbour on the right (``right``): centres at
+    most :data:`NEIGHBOUR_REACH` text heights apart along x and within :data:`MAX_SKEW` degrees of
+    level."""
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     reach = NEIGHBOUR_REACH * text_height
     rise = math.tan(math.radians(MAX_SKEW)) * reach
@@ -73,15 +91,7 @@ def neighbour_angle(
         nearest[a[closer]] = dx[closer]
         partner[a[closer]] = b[closer]
     left = np.flatnonzero(partner >= 0)
-    if left.size == 0:
-        return None
-    right = partner[left]
-    angles = np.degrees(np.arctan2(cy[right] - cy[left], cx[right] - cx[left]))
-    median = float(np.median(angles))
-    spread = 1.4826 * float(np.median(np.abs(angles - median)))  # MAD as a standard deviation
-    # Centres come in half pixels: one pair's angle is never surer than a pixel over the text height.
-    spread = max(spread, math.degrees(math.atan(1.0 / max(text_height, 1.0))))
-    return median, spread / math.sqrt(angles.size)
+    return left, partner[left]
 
 
 def _sharpness(

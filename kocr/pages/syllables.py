@@ -20,6 +20,7 @@ from kocr.pages.pairs import overlapping_pairs, union_roots
 OVERLAP = 0.7  # of the narrower piece's width: pieces this much one above the other
 GAP = 0.25  # of the taller piece's height (or a pixel): the widest gap between pieces of a syllable
 ASPECT = 1.3  # a syllable's height at most this many times its width
+MAX_PIECE = 10.0  # median piece heights: a component longer than this either way is no syllable's piece
 
 
 def stack_pieces(x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray) -> np.ndarray:
@@ -28,13 +29,18 @@ def stack_pieces(x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray)
     if n == 0:
         return np.zeros(0, np.int64)
     width, height = x1 - x0, y1 - y0
+    sized = height >= 2
+    typical = float(np.median(height[sized])) if sized.any() else float(np.median(height))
+    # A table's frame or an underline holds the text over it (or inside it) by these rules; no piece of
+    # a syllable is that long.
+    piece = np.maximum(width, height) <= MAX_PIECE * max(typical, 1.0)
     firsts, seconds = [], []
     for a, b in overlapping_pairs(x0, x1, 0.0):
         overlap_x = np.minimum(x1[a], x1[b]) - np.maximum(x0[a], x0[b])
         gap_y = np.maximum(y0[b] - y1[a], y0[a] - y1[b])  # negative: they overlap vertically
         merged_height = np.maximum(y1[a], y1[b]) - np.minimum(y0[a], y0[b])
         merged_width = np.maximum(x1[a], x1[b]) - np.minimum(x0[a], x0[b])
-        joined = overlap_x >= OVERLAP * np.minimum(width[a], width[b])
+        joined = piece[a] & piece[b] & (overlap_x >= OVERLAP * np.minimum(width[a], width[b]))
         joined &= gap_y <= np.maximum(GAP * np.maximum(height[a], height[b]), 1.0)
         joined &= merged_height <= ASPECT * merged_width
         firsts.append(a[joined])
