@@ -124,6 +124,9 @@ def test_pad_batch_pads_to_the_widest_rounded_up() -> None:
 
 def test_batches_by_width_groups_similar_widths() -> None:
     assert batches_by_width([300, 40, 100, 45, 310], 2) == [[1, 3], [2, 0], [4]]
+    # a bound on lines x widest line: wide lines batch fewer at a time, narrow ones as before
+    assert batches_by_width([300, 40, 100, 45, 310], 3, max_columns=700) == [[1, 3, 2], [0, 4]]
+    assert batches_by_width([900, 800, 50], 3, max_columns=1000) == [[2], [1], [0]]
 
 
 # --- augmentation ------------------------------------------------------------------------------

@@ -203,15 +203,26 @@ def pad_batch(
     return torch.stack([pad_width(t, width, mode, value) for t in tensors])
 
 
-def batches_by_width(widths: Sequence[int], batch_size: int) -> list[list[int]]:
+def batches_by_width(
+    widths: Sequence[int], batch_size: int, max_columns: int | None = None
+) -> list[list[int]]:
     """Indices grouped into batches of similar width (sorted by width), so little padding is wasted.
 
+    ``max_columns`` bounds a batch's padded size (lines × its widest line): a batch of very wide lines
+    (a photographed page's long lines) holds fewer of them, so the model's activations stay small.
     Callers put results back in input order with the indices.
     """
     if batch_size < 1:
         raise KocrError(f"batch_size must be >= 1, not {batch_size}")
     order = sorted(range(len(widths)), key=lambda i: (widths[i], i))
-    return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+    batches: list[list[int]] = []
+    for index in order:  # widest last: the batch's padded size is its length × this line's width
+        room = bool(batches) and len(batches[-1]) < batch_size
+        if room and (max_columns is None or (len(batches[-1]) + 1) * widths[index] <= max_columns):
+            batches[-1].append(index)
+        else:
+            batches.append([index])
+    return batches
 
 
 # --- augmentation ----------------------------------------------------------------------------------

@@ -75,6 +75,8 @@ class PageResult:
             "text": self.text,
             "confidence": round(self.confidence, 6),
             "layout": "page",
+            "width": self.width,
+            "height": self.height,
             "rotation": self.rotation,
             "lines": [
                 {

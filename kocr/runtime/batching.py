@@ -16,11 +16,15 @@ import torch
 from kocr.codecs import Decoded
 from kocr.data.transforms import batches_by_width
 
+COLUMNS_PER_LINE = 1024  # a batch pads to at most batch_size x this many columns (lines 32 px high)
+
 
 def batch_groups(widths: Sequence[int], batch_size: int, *, variable_width: bool) -> list[list[int]]:
-    """Indices of each batch: neighbours in width when the model reads any width, else input order."""
+    """Indices of each batch: neighbours in width when the model reads any width, else input order.
+    Batches of lines wider than ``COLUMNS_PER_LINE`` hold fewer lines (the memory of a page photo's
+    long lines); crops up to that width batch as they always have."""
     if variable_width:
-        return batches_by_width(widths, batch_size)
+        return batches_by_width(widths, batch_size, batch_size * COLUMNS_PER_LINE)
     return [list(range(s, min(s + batch_size, len(widths)))) for s in range(0, len(widths), batch_size)]
 
 
