@@ -409,3 +409,34 @@ def test_crop_lines_cuts_each_line_as_crop_line(mode: str) -> None:
     crops = crop_lines(image, quads)
     for quad, crop in zip(quads, crops, strict=True):
         assert np.array_equal(np.asarray(crop), np.asarray(crop_line(image, quad)))
+
+
+def test_rules_clear_of_the_text_are_erased_from_crops_and_the_text_is_not() -> None:
+    from kocr.pages.rectify import RuleMask
+
+    page = pf.blank(700, 300)
+    draw = ImageDraw.Draw(page.image)
+    cell = pf.write(page, 60, 52, "서울시 종로구", 30)  # a table's cell: borders above and below, clear
+    for y in (40, 100):
+        draw.line([(20, y), (680, y)], fill=0, width=2)
+    sat = pf.write(page, 60, 180, "공책 줄 위의 글씨", 30, "pen")  # handwriting sitting on a rule
+    draw.line([(20, sat.box[3]), (680, sat.box[3])], fill=0, width=2)
+    layout = FINDER.layout(page.image)
+    assert layout.text is not None and layout.text.rules is not None
+    rules = RuleMask(
+        layout.text.rules, layout.page.mask & ~layout.text.rules, layout.page.scale_x, layout.page.scale_y
+    )
+    regions = sorted(layout.regions, key=lambda region: quad_bounds(region.quad)[1])
+    assert len(regions) == 2
+    quads = [region.quad for region in regions]
+    plain, erased = crop_lines(page.image, quads), crop_lines(page.image, quads, rules)
+    top = np.asarray(erased[0].convert("L"), float)
+    assert top[:3].min() > 200 and top[-3:].min() > 200  # the cell's borders are gone
+    assert np.abs(np.asarray(plain[0].convert("L"), float) - top)[5:-5].max() < 1  # the text is not
+    # Handwriting sitting on a rule keeps every stroke (its rule may go where it is clear of them).
+    kept, drawn = (np.asarray(crop.convert("L")) < 128 for crop in (erased[1], plain[1]))
+    row = int(np.argmax(drawn.sum(axis=1)))  # the rule's row: the darkest
+    strokes = drawn.copy()
+    strokes[row - 2 : row + 3] = False
+    assert (kept | ~strokes).all()
+    assert cell.text and sat.text

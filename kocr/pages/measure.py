@@ -54,12 +54,13 @@ class Syllables:
 @dataclass(frozen=True)
 class PageText:
     """The measured page: components (rules taken out), their syllables, the text height (analysis
-    pixels) and the skew (degrees, positive when lines fall to the right)."""
+    pixels), the skew (degrees, positive when lines fall to the right) and the rules' pixels."""
 
     components: Components
     syllables: Syllables
     text_height: float
     skew: float
+    rules: np.ndarray | None = None  # the rules' pixels taken out of the mask (None: no rules)
 
 
 def measure_text(page: AnalysisPage) -> tuple[Components, PageText | None]:
@@ -72,6 +73,7 @@ def measure_text(page: AnalysisPage) -> tuple[Components, PageText | None]:
     rule_skew = _rule_skew(components, text_height)
     skew = rule_skew if rule_skew is not None else _text_skew(syllables, text_height)
     cleaned = _without_rules(page.mask, components, text_height, skew)
+    rules = None if cleaned is None else page.mask & ~cleaned
     if cleaned is not None:
         components = connected_components(cleaned)
         syllables = find_syllables(components, plausible(components, *page.size))
@@ -80,7 +82,7 @@ def measure_text(page: AnalysisPage) -> tuple[Components, PageText | None]:
             return components, None
         skew = rule_skew if rule_skew is not None else _text_skew(syllables, text_height)
     text = text_like(components, text_height, *page.size)
-    return components, PageText(components, restrict(syllables, components, text), text_height, skew)
+    return components, PageText(components, restrict(syllables, components, text), text_height, skew, rules)
 
 
 def estimate_text_height(components: Components, width: int, height: int) -> float | None:

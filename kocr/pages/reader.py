@@ -34,7 +34,7 @@ from kocr.errors import KocrError
 from kocr.pages.find import ClassicalLineFinder
 from kocr.pages.order import reading_order
 from kocr.pages.orientation import detect_rotation, detect_rotation_from, flip_quad, quad_to_original, turn
-from kocr.pages.rectify import crop_lines
+from kocr.pages.rectify import RuleMask, crop_lines
 from kocr.pages.types import LineRegion, PageLine, PageResult, Quad, quad_bounds, quad_from_box
 from kocr.runtime.base import LineRecognizer, Prediction
 
@@ -101,15 +101,16 @@ class PageReader:
         """A loaded image read as a page, whatever its shape. An image that holds one line filling most
         of it (a line crop) is read whole, exactly as the line recogniser reads a crop."""
         width, height = image.size
-        rotation, upright, found = self.find_lines(image)
-        regions = reading_order(found, *upright.size)
+        found = self.find_lines(image)
+        rotation, upright = found.rotation, found.upright
+        regions = reading_order(found.regions, *upright.size)
         if not regions:
             return PageResult([], width, height, rotation)
         if len(regions) == 1 and rotation == 0 and _fills_image(regions[0].quad, height):
             whole = self.recognizer.predict_images([image])[0]
             lines = [PageLine(quad_from_box(0, 0, width, height), whole.text, whole.confidence)]
             return PageResult(lines if whole.text.strip() else [], width, height)
-        crops = crop_lines(upright, [region.quad for region in regions])
+        crops = crop_lines(upright, [region.quad for region in regions], found.rules)
         read = self.recognizer.predict_images(crops)
         quads = [region.quad for region in regions]
         # Upside down reads with low confidence; a quarter turn may be either way: read both, keep the surer.
@@ -128,24 +129,39 @@ class PageReader:
         ]
         return PageResult(page_lines, width, height, (rotation + turned_back) % 360)
 
-    def find_lines(self, image: Image.Image) -> tuple[int, Image.Image, list[LineRegion]]:
-        """(rotation, the page turned upright, its lines found on it, in no particular order): 0 when
-        the lines run across, 90 when they ran down and the page was turned a quarter. The classical
-        finder's analysis of the page as given says both, so a page whose lines run across is
-        binarised and measured once."""
+    def find_lines(self, image: Image.Image) -> FoundLines:
+        """The page's lines, in no particular order, on the page turned upright (the lines ran down:
+        turned a quarter). The classical finder's analysis of the page as given says both which way
+        the lines run and where they are, so a page whose lines run across is binarised and measured
+        once; it also says where the page's rules are, for the crops."""
         if self.finder is None:
             from kocr.pages.finders import default_finder
 
             self.finder = default_finder()
-        if isinstance(self.finder, ClassicalLineFinder):
-            layout = self.finder.layout(image)
-            rotation, _ = detect_rotation_from(layout)
-            if rotation == 0:
-                return 0, image, layout.regions
-        else:
+        if not isinstance(self.finder, ClassicalLineFinder):
             rotation, _ = detect_rotation(image)
+            upright = turn(image, rotation)
+            return FoundLines(rotation, upright, self.finder.find(upright))
+        layout = self.finder.layout(image)
+        rotation, _ = detect_rotation_from(layout)
         upright = turn(image, rotation)
-        return rotation, upright, self.finder.find(upright)
+        if rotation:
+            layout = self.finder.layout(upright)
+        rules = layout.text.rules if layout.text is not None else None
+        page = layout.page
+        mask = None if rules is None else RuleMask(rules, page.mask & ~rules, page.scale_x, page.scale_y)
+        return FoundLines(rotation, upright, layout.regions, mask)
+
+
+@dataclass(frozen=True)
+class FoundLines:
+    """What :meth:`PageReader.find_lines` found: the turn undone (0 or 90), the page upright, its lines
+    on it (in no particular order) and its rules, if the finder says."""
+
+    rotation: int
+    upright: Image.Image
+    regions: list[LineRegion]
+    rules: RuleMask | None = None
 
 
 def _fills_image(quad: Quad, height: int) -> bool:
