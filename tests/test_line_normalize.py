@@ -294,13 +294,14 @@ def test_predict_normalize_flags_on_a_loose_crop_with_the_bundled_model(tmp_path
     loose.save(image)
 
     # --layout line: the crop read whole, as a line (auto would find its line first, as on a page)
-    on = run_kocr("predict", image, "--layout", "line", "--normalize", "--verbose", "-o", tmp_path / "on.jsonl")
+    line = ("--layout", "line")
+    on = run_kocr("predict", image, *line, "--normalize", "--verbose", "-o", tmp_path / "on.jsonl")
     assert on.returncode == 0, on.stderr
     assert "input normalisation (--normalize): on" in " ".join(on.stderr.split())
     record = json.loads((tmp_path / "on.jsonl").read_text(encoding="utf-8"))
     assert record["text"] == truths["06.png"] and record["normalize"] is True
 
-    off = run_kocr("predict", image, "--layout", "line", "--no-normalize", "-o", tmp_path / "off.json")
+    off = run_kocr("predict", image, *line, "--no-normalize", "-o", tmp_path / "off.json")
     assert off.returncode == 0, off.stderr
     written = json.loads((tmp_path / "off.json").read_text(encoding="utf-8"))
     [record] = written["predictions"]
