@@ -108,7 +108,9 @@ def _first_pages(folder: Path, limit: int, target: Path) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m benchmarks.vs_tesseract_pages",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("devpages", type=Path, help="the dev pages (scripts/make_devpages.py)")
     parser.add_argument("--split", action="append", help="only these splits (repeatable)")
