@@ -37,6 +37,9 @@ MIN_LINE_FIT = 6.0  # a line at least this many heights long gets its own angle;
 MAX_TURN = 10.0  # degrees a line's own angle may differ from the page's
 FIELD_PAIRS = 40  # neighbouring syllables needed for the page's lines to slope by place
 FIELD_SPREAD = 10.0  # text heights the pairs must spread over, along or across, to slope that way
+SPECK_PARTS = 3  # a "line" of at most this many solid blobs,
+SPECK_FILL = 0.6  # each filling this much of its box,
+SPECK_WIDTH = 0.7  # text heights wide together at most, is a speck
 MIN_LINE_WIDTH = 0.3  # of its height: narrower "lines" are bars (a box's side, a stray vertical stroke)
 
 
@@ -126,11 +129,12 @@ class ClassicalLineFinder:
         u0, u1, v0, v1 = _extents(components, line, count, angles)
         full = np.zeros(count)
         np.add.at(full, line[line >= 0], components.height[line >= 0] >= FULL_SIZE * text_height)
+        specks = _specks(components, line, count, text_height)
         width, height = page.size
         regions, kept_angles, kept = [], [], []
         for index in range(count):
             line_height = v1[index] - v0[index]
-            if u1[index] - u0[index] < MIN_LINE_WIDTH * line_height:
+            if u1[index] - u0[index] < MIN_LINE_WIDTH * line_height or specks[index]:
                 continue
             pad_y, pad_x = self.margin_y * line_height, self.margin_x * line_height
             quad = _corners(
@@ -142,6 +146,21 @@ class ClassicalLineFinder:
             kept_angles.append(float(angles[index]))
             kept.append(index)
         return regions, kept_angles, kept
+
+
+def _specks(components: Components, line: np.ndarray, count: int, text_height: float) -> np.ndarray:
+    """Lines of at most :data:`SPECK_PARTS` solid blobs (filling most of their boxes) narrower than a
+    syllable (:data:`SPECK_WIDTH` text heights together): the torn or shadowed edge of a photographed
+    sheet, a scanner's streak, a stray dot. A syllable is wider, and is not solid."""
+    member = np.flatnonzero(line >= 0)
+    h, w = components.height[member], components.width[member]
+    solid = components.area[member] >= SPECK_FILL * h * w
+    parts = np.bincount(line[member], minlength=count)
+    solids = np.bincount(line[member], weights=solid, minlength=count)
+    x0, x1 = np.full(count, np.inf), np.full(count, -np.inf)
+    np.minimum.at(x0, line[member], components.x0[member])
+    np.maximum.at(x1, line[member], components.x1[member])
+    return (parts <= SPECK_PARTS) & (solids == parts) & (x1 - x0 < SPECK_WIDTH * text_height)
 
 
 def _extents(

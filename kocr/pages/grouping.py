@@ -42,6 +42,7 @@ STACK_RATIO = 1.9  # a stack of pieces at most this many times the taller one's 
 JOIN_GAP = 3.0  # line heights: pieces of one row this close join (rule 4), but not across a gutter
 NEAR_TIE = 0.3  # of the smaller one's height: neighbours this much further than the nearest are as near
 ROW_SHARE = 0.5  # of the smaller one's height: pieces whose bands overlap this much share a row
+CROSS = 0.25  # line heights: text reaching this far into a gap's middle crosses it (or all the way)
 GUTTER_CORE = 0.5  # the middle share of a gap that must stay white above and below for a gutter
 GUTTER_ROWS = 2  # more rows beside a white band (above and below) that make it a gutter
 GUTTER_MIN = 1.5  # line heights: the narrowest gutter (word spaces of justified text reach 1.2 and more)
@@ -312,7 +313,10 @@ def column_gutters(
         half = (GUTTER_CORE * (x0[b] - x1[a]) / 2)[:, None]
         row_y = ((centre[a] + centre[b]) / 2)[:, None]
         row_half = (np.maximum(height[a], height[b]) / 2)[:, None]
-        crossing = (x0[None, :] < middle + half) & (x1[None, :] > middle - half)
+        # Text crosses the band where it reaches well into its middle (a column's ragged or slanted
+        # edge may just touch it).
+        into = np.minimum(x1[None, :], middle + half) - np.maximum(x0[None, :], middle - half)
+        crossing = into > np.minimum(2 * half, CROSS * scale)
         reach = FLANK * scale
         on_left = (x1[None, :] <= middle - half) & (x1[None, :] >= middle - half - reach)
         on_right = (x0[None, :] >= middle + half) & (x0[None, :] <= middle + half + reach)

@@ -26,6 +26,9 @@ from kocr.pages.types import LineRegion
 
 CORE = 0.25  # of a box's height, ignored at its top and at its bottom
 GUTTER = 0.25  # of the median line height: the narrowest vertical gap that separates columns
+MARK = 1 / 3  # a finder's score at most this: a lone mark, not a line (kocr.pages.find: one syllable)
+SPECK = 0.5  # of the median line height: a lone mark shorter than this is a speck
+MARK_REACH = 3.0  # line heights: a mark this close beside a line in its row goes with it
 PROSE = 6.0  # line heights: columns whose lines are this wide (median) are prose, read column by column
 MAX_TILT = 20.0  # degrees a line may differ from the page's angle and still count as its slope
 FIT_LENGTH = 4.0  # heights: lines at least this long say how the page's lines slope
@@ -36,11 +39,27 @@ FIT_SPREAD = (
 
 
 def reading_order(regions: Sequence[LineRegion], width: int, height: int) -> list[LineRegion]:
-    """``regions`` in reading order for a page ``width`` × ``height`` pixels."""
+    """``regions`` in reading order for a page ``width`` × ``height`` pixels.
+
+    Specks (a finder's score of at most :data:`MARK`, a lone mark, and narrower than tall or much
+    smaller than a line: the edge of a photographed sheet, a stray dot) take no part in laying out the
+    page, where a column of specks beside two columns of text would make the page a table read row by
+    row; each is then put beside its row's nearest line, or after the lines above it in its column."""
     if len(regions) < 2:
         return list(regions)
     boxes = level_boxes(regions, width, height)
-    return [regions[index] for index in _Cutter(boxes).order(list(range(len(regions))))]
+    typical = float(np.median(boxes[:, 4]))
+    small = (boxes[:, 2] - boxes[:, 0] < boxes[:, 4]) | (boxes[:, 4] < SPECK * typical)
+    speck = [region.score <= MARK and bool(small[index]) for index, region in enumerate(regions)]
+    lines = [index for index in range(len(regions)) if not speck[index]]
+    marks = [index for index in range(len(regions)) if speck[index]]
+    if len(lines) < 2:
+        lines, marks = list(range(len(regions))), []
+    cutter = _Cutter(boxes, lines)
+    ordered = cutter.order(lines)
+    for mark in sorted(marks, key=lambda index: (boxes[index, 1], boxes[index, 0])):
+        ordered.insert(cutter.place(mark, ordered), mark)
+    return [regions[index] for index in ordered]
 
 
 def deskewed_boxes(regions: Sequence[LineRegion], width: int, height: int) -> np.ndarray:
@@ -90,12 +109,36 @@ def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
 class _Cutter:
     """Recursive XY-cut over boxes (x0, y0, x1, y1, height)."""
 
-    def __init__(self, boxes: np.ndarray) -> None:
+    def __init__(self, boxes: np.ndarray, lines: list[int]) -> None:
         self.x0, self.x1 = boxes[:, 0], boxes[:, 2]
         height = boxes[:, 4]
         self.y0, self.y1 = boxes[:, 1] + CORE * height, boxes[:, 3] - CORE * height
         self.height = height
-        self.gutter = GUTTER * float(np.median(height))
+        self.typical = float(np.median(height[lines]))
+        self.gutter = GUTTER * self.typical
+
+    def place(self, mark: int, ordered: list[int]) -> int:
+        """Where ``mark`` goes in ``ordered``: after the nearest line on its left in its row, or before
+        the nearest on its right (within :data:`MARK_REACH` line heights); else after the last line
+        above it that it lies under (its column), else before the first line below it."""
+        if not ordered:
+            return 0
+        ids = np.array(ordered)
+        row = (self.y0[ids] < self.y1[mark]) & (self.y1[ids] > self.y0[mark])
+        reach = MARK_REACH * self.typical
+        left_gap = np.where(row & (self.x1[ids] <= self.x0[mark] + 1), self.x0[mark] - self.x1[ids], np.inf)
+        right_gap = np.where(row & (self.x0[ids] >= self.x1[mark] - 1), self.x0[ids] - self.x1[mark], np.inf)
+        if left_gap.min() <= min(reach, right_gap.min()):
+            return int(np.argmin(left_gap)) + 1
+        if right_gap.min() <= reach:
+            return int(np.argmin(right_gap))
+        under = (
+            (self.x0[ids] < self.x1[mark]) & (self.x1[ids] > self.x0[mark]) & (self.y1[ids] <= self.y0[mark])
+        )
+        if under.any():
+            return int(np.flatnonzero(under)[-1]) + 1
+        below = self.y0[ids] >= self.y1[mark]
+        return int(np.flatnonzero(below)[0]) if below.any() else len(ordered)
 
     def order(self, ids: list[int]) -> list[int]:
         ordered: list[int] = []
