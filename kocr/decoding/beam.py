@@ -85,6 +85,28 @@ class BeamSettings:
             raise KocrError("beam pruning settings out of range")
 
 
+@dataclass
+class FrameCandidates:
+    """A batch's frames as the search reads them (:meth:`BeamSearchDecoder.prepare`): for each frame with
+    a candidate, its time, candidates, their probabilities and which pass ``min_prob``, the blank's
+    probability (rows' frames between ``bounds[b]`` and ``bounds[b + 1]``); the greedy path and its
+    probabilities; and what the confidence alignment needs (logits, normalisers, frames past each line)."""
+
+    logits: torch.Tensor
+    lengths: torch.Tensor | None
+    past: torch.Tensor | None
+    log_norm: torch.Tensor
+    greedy: np.ndarray
+    greedy_p: np.ndarray
+    bounds: list[int]
+    frames_t: list[int]
+    cand_i: list[list[int]]
+    cand_p: list[list[float]]
+    cand_k: list[list[bool]]
+    blank_p: list[float]
+    frame_info: tuple[np.ndarray, np.ndarray, np.ndarray, int]
+
+
 class BeamSearchDecoder:
     """logits [B, T, C] (CTC, blank 0) → texts with confidences, by prefix beam search (+ optional LM)."""
 
@@ -121,6 +143,12 @@ class BeamSearchDecoder:
         """Decode a batch of raw CTC logits [B, T, C]; with ``lengths`` only each row's first
         ``lengths[b]`` frames count (its own line, not its batch's padding): later ones become certain
         blanks, which the search skips and an alignment fills with nothing."""
+        return self.finish(self.prepare(logits, lengths))
+
+    def prepare(self, logits: torch.Tensor, lengths: torch.Tensor | None = None) -> FrameCandidates:
+        """The tensor half of :meth:`decode`: each frame's candidates, the greedy path, the
+        normalisers. Its torch kernels release the GIL, so a reader runs it beside the previous batch's
+        search (:func:`kocr.runtime.batching.predict_pipelined`)."""
         s = self.settings
         logits = logits.detach().float()
         batch, steps, classes = logits.shape
@@ -165,20 +193,54 @@ class BeamSearchDecoder:
         cand_p = top_p[active].tolist()
         cand_k = keep[active].tolist()
         blank_p = log_probs[active, 0].exp().tolist()
+        position = torch.full((batch * steps,), -1, dtype=torch.long)
+        position[where] = torch.arange(len(where))
+        return FrameCandidates(
+            logits=logits,
+            lengths=lengths,
+            past=past,
+            log_norm=log_norm.reshape(batch, steps),
+            greedy=greedy_np,
+            greedy_p=greedy_p_np,
+            bounds=bounds.tolist(),
+            frames_t=frames_t,
+            cand_i=cand_i,
+            cand_p=cand_p,
+            cand_k=cand_k,
+            blank_p=blank_p,
+            frame_info=(position.numpy(), top_i.numpy(), top_p.numpy(), steps),
+        )
+
+    def finish(self, prepared: FrameCandidates) -> list[Decoded]:
+        """The Python half of :meth:`decode`: the prefix search per line, then each reading's confidence."""
+        s, f = self.settings, prepared
+        logits, lengths, greedy_np, greedy_p_np, frame_info = (
+            f.logits,
+            f.lengths,
+            f.greedy,
+            f.greedy_p,
+            f.frame_info,
+        )
+        frames_t, cand_i, cand_p, cand_k, blank_p, bounds = (
+            f.frames_t,
+            f.cand_i,
+            f.cand_p,
+            f.cand_k,
+            f.blank_p,
+            f.bounds,
+        )
+        batch = len(greedy_np)
         texts: list[list[int]] = []
         for row in range(batch):
             frames = []
             previous = -1
-            for j in range(int(bounds[row]), int(bounds[row + 1])):
+            for j in range(bounds[row], bounds[row + 1]):
                 t = frames_t[j]
                 cands = [(c, p) for c, p, kept in zip(cand_i[j], cand_p[j], cand_k[j], strict=True) if kept]
                 pb = blank_p[j]
                 frames.append((cands, pb if pb >= s.min_prob else 0.0, t - previous > 1))
                 previous = t
             texts.append(self._search(frames))
-        position = torch.full((batch * steps,), -1, dtype=torch.long)
-        position[where] = torch.arange(len(where))
-        frame_info = (position.numpy(), top_i.numpy(), top_p.numpy(), steps)
         results: list[Decoded | None] = [None] * len(texts)
         to_align: list[int] = []
         for row, text in enumerate(texts):
@@ -193,7 +255,7 @@ class BeamSearchDecoder:
                 to_align.append(row)
         if to_align:
             aligned, blanks = aligned_peaks(
-                logits, log_norm.reshape(batch, steps), to_align, [texts[r] for r in to_align], past=past
+                logits, f.log_norm, to_align, [texts[r] for r in to_align], past=f.past
             )
             for row, peaks, blank in zip(to_align, aligned, blanks, strict=True):
                 if peaks is None:

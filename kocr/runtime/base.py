@@ -65,6 +65,19 @@ class LineRecognizer:
         """:meth:`forward_batch`'s outputs as texts and confidences."""
         raise NotImplementedError
 
+    def stage_logits(self, logits: torch.Tensor, lengths: torch.Tensor | None) -> Any:
+        """What the forward thread hands over: the logits with the decoder's tensor half done on them
+        (beam search's ``prepare``: kernels that release the GIL) when it has one, else the logits."""
+        prepare = getattr(self.decoder, "prepare", None)
+        return _Prepared(prepare(logits, lengths)) if prepare is not None else (logits, lengths)
+
+    def decode_staged(self, staged: Any, decode: Any) -> list[Decoded]:
+        """:meth:`stage_logits`'s result as texts: the decoder's ``finish``, or ``decode`` on the logits."""
+        if isinstance(staged, _Prepared):
+            return self.decoder.finish(staged.value)
+        logits, lengths = staged
+        return decode(logits) if lengths is None else decode(logits, lengths)
+
     def decode_batch(self, batch: torch.Tensor, widths: torch.Tensor | None = None) -> list[Decoded]:
         """Texts and confidences of a preprocessed, padded batch ``[B, C, H, W]``; ``widths``: each
         line's own width in that batch (None for fixed-size models)."""
@@ -108,3 +121,10 @@ class LineRecognizer:
             context_margin=self.context_margin,
         )
         return [Prediction(row.text, row.confidence) for row in decoded]
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A decoder's ``prepare`` output, on its way to the decoder's ``finish``."""
+
+    value: Any
