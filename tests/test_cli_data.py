@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import stat
 from pathlib import Path
 
 import lmdb
@@ -271,3 +272,20 @@ def test_a_truncated_lmdb_is_one_error_in_stats_eval_and_train_and_train_makes_n
         errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
         assert errors == [f"error: {db}: data.mdb is truncated: " + errors[0].split("truncated: ", 1)[-1]]
     assert not runs.exists()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+@pytest.mark.parametrize(("umask", "folder_mode", "file_mode"), [(0o002, 0o775, 0o664), (0o077, 0o700, 0o600)])
+def test_an_lmdb_folder_and_its_files_follow_the_umask(
+    tmp_path: Path, umask: int, folder_mode: int, file_mode: int
+) -> None:
+    make_png(tmp_path / "a.png")
+    (tmp_path / "broken.png").write_bytes(b"not a png")
+    gt = tmp_path / "gt.txt"
+    gt.write_text("a.png\t가\nbroken.png\t나\n", encoding="utf-8")
+    db = tmp_path / "db"
+    result = run_kocr("data", "lmdb", gt, "--output", db, umask=umask)
+    assert result.returncode == 0, result.stderr
+    assert stat.S_IMODE(db.stat().st_mode) == folder_mode
+    files = {p.name: stat.S_IMODE(p.stat().st_mode) for p in db.iterdir()}
+    assert files == {"data.mdb": file_mode, "lock.mdb": file_mode, "skipped.txt": file_mode}
