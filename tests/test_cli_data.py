@@ -263,8 +263,23 @@ def test_a_truncated_lmdb_is_one_error_in_stats_eval_and_train_and_train_makes_n
     for args in (
         ("data", "stats", db),
         ("eval", "--data", db, "--batch-size", "4"),
-        ("train", "--train-data", db, "--valid-data", whole, "--model", "vgg-bilstm-ctc-small",
-         "--batch-size", "4", "--iters", "1", "--workers", "0", "--output", runs),
+        (
+            "train",
+            "--train-data",
+            db,
+            "--valid-data",
+            whole,
+            "--model",
+            "vgg-bilstm-ctc-small",
+            "--batch-size",
+            "4",
+            "--iters",
+            "1",
+            "--workers",
+            "0",
+            "--output",
+            runs,
+        ),
     ):
         result = run_kocr(*args)
         assert result.returncode == 2, (args, result.returncode, result.stderr)
@@ -275,7 +290,9 @@ def test_a_truncated_lmdb_is_one_error_in_stats_eval_and_train_and_train_makes_n
 
 
 @pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
-@pytest.mark.parametrize(("umask", "folder_mode", "file_mode"), [(0o002, 0o775, 0o664), (0o077, 0o700, 0o600)])
+@pytest.mark.parametrize(
+    ("umask", "folder_mode", "file_mode"), [(0o002, 0o775, 0o664), (0o077, 0o700, 0o600)]
+)
 def test_an_lmdb_folder_and_its_files_follow_the_umask(
     tmp_path: Path, umask: int, folder_mode: int, file_mode: int
 ) -> None:
