@@ -118,6 +118,8 @@ def export_onnx(
         raise OutputExistsError(output)
     if output.is_dir():
         raise KocrError(f"{output} is a folder; give the .onnx file to write")
+    if tolerance is not None and not (math.isfinite(tolerance) and tolerance >= 0):
+        raise KocrError(f"the parity tolerance must be a finite number of 0 or more, not {tolerance}")
     if not batch_sizes or min(batch_sizes) < 1:
         raise KocrError(f"batch sizes must be >= 1, got {list(batch_sizes)}")
     path = resolve_model_path(checkpoint_path)

@@ -46,13 +46,26 @@ def build(
     ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUTPUT if it exists."),
     lm_weight: float | None = typer.Option(
-        None, "--lm-weight", min=0.0, help="Decoding default stored in the file (beam search reads it)."
+        None,
+        "--lm-weight",
+        metavar="X",
+        callback=_validate.decoding_setting("lm_weight"),
+        help="Decoding default stored in the file (beam search reads it), "
+        f"{_validate.decoding_range('lm_weight')}.",
     ),
     length_bonus: float | None = typer.Option(
-        None, "--length-bonus", help="Decoding default stored in the file."
+        None,
+        "--length-bonus",
+        metavar="X",
+        callback=_validate.decoding_setting("length_bonus"),
+        help=f"Decoding default stored in the file, {_validate.decoding_range('length_bonus')}.",
     ),
     beam_width: int | None = typer.Option(
-        None, "--beam-width", min=1, help="Decoding default stored in the file."
+        None,
+        "--beam-width",
+        metavar="N",
+        callback=_validate.decoding_setting("beam_width"),
+        help=f"Decoding default stored in the file, {_validate.decoding_range('beam_width')}.",
     ),
     confidence: str | None = typer.Option(
         None,
