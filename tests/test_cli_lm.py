@@ -143,3 +143,24 @@ def test_non_finite_decoding_settings_are_refused_wherever_they_come_from(
             (error,) = [row for row in result.stderr.splitlines() if row.startswith("error:")]
             assert error.startswith(f"error: {damaged}: damaged"), error
             assert_no_traceback(result)
+
+
+def test_lm_info_text_that_cannot_be_measured_is_an_error_naming_it(lm_file: Path, tmp_path: Path) -> None:
+    good = lm_file.with_name("corpus.txt")
+    cp949 = tmp_path / "cp949.txt"
+    cp949.write_bytes("한국어 손글씨 인식\n".encode() + "오늘 날씨가 맑습니다\n".encode("cp949"))
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    blank = tmp_path / "blank.txt"
+    blank.write_text("\n   \n", encoding="utf-8")
+    expected = {
+        cp949: f"error: {cp949}:2: not valid UTF-8",
+        empty: f"error: {empty}: no text in it",
+        blank: f"error: {blank}: no text in it",
+    }
+    for bad, error in expected.items():
+        result = run_kocr("lm", "info", lm_file, "--text", good, "--text", bad)
+        assert result.returncode == 2, result.stdout
+        assert result.stderr.startswith(error), result.stderr
+        assert "perplexity" not in result.stdout and "nan" not in result.stdout
+        assert_no_traceback(result)

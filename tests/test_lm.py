@@ -185,3 +185,13 @@ def test_any_flipped_bytes_are_an_error_naming_the_file_or_change_nothing(lm: Ch
         for name in ("keys", "logp", "backoff", "suffix", "state"):
             assert np.array_equal(getattr(loaded, name), getattr(lm, name)), (offset, name)
     assert errors > 300
+
+
+def test_perplexity_of_no_text_is_an_error_not_nan(lm: CharLM, charset: Charset, tmp_path: Path) -> None:
+    with pytest.raises(KocrError, match="no text"):
+        lm.perplexity([])
+    assert lm.perplexity(encode_lines(TEXT[:2], charset)[0]) > 1
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_bytes("첫 줄\n".encode() + "둘째 줄\n".encode("cp949"))
+    with pytest.raises(InputFileError, match=rf"{corpus}:2: not valid UTF-8"):
+        read_corpus([corpus], strict=True)

@@ -21,7 +21,8 @@ that changes nothing measurable:
 
 Probabilities are kept in the linear domain and rescaled every few frames, which is cheaper in Python than
 log-space sums; prefixes are ranked by log(pb + pnb) plus their fused score, so LM weights and length
-bonuses of any size in their ranges (:mod:`kocr.decoding.settings`) neither overflow nor underflow. Candidate extraction (softmax, top-k, thresholds) runs batched in torch.
+bonuses of any size in their ranges (:mod:`kocr.decoding.settings`) neither overflow nor underflow.
+Candidate extraction (softmax, top-k, thresholds) runs batched in torch.
 
 Confidence. Greedy's is the product over characters of each character's peak probability (see
 :mod:`kocr.codecs`). Beam search without an LM keeps exactly that, measured on the frames of its chosen

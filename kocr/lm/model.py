@@ -136,13 +136,16 @@ class CharLM:
         return np.exp([self.score(state, token)[0] for token in range(self.vocab + 2)])
 
     def perplexity(self, lines: Iterable[list[int]]) -> float:
-        """Per-token perplexity (``</s>`` counted) over tokenised lines."""
+        """Per-token perplexity (``</s>`` counted) over tokenised lines; no line is a :class:`KocrError`
+        (it has no perplexity, and a NaN would pass for a figure)."""
         total, count = 0.0, 0
         for tokens in lines:
             logp, n = self.log_prob(tokens)
             total += logp
             count += n
-        return math.exp(-total / count) if count else float("nan")
+        if not count:
+            raise KocrError("no text to measure the perplexity on")
+        return math.exp(-total / count)
 
     # --- files ------------------------------------------------------------------------------------
 
