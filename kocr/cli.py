@@ -40,6 +40,7 @@ COMMAND_MODULES = (
     "kocr.commands.data",
     "kocr.commands.charset",
     "kocr.commands.lm",
+    "kocr.commands.detector",
 )
 
 

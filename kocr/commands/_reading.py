@@ -57,10 +57,33 @@ ENGINE = typer.Option(
 LINE_FINDER = typer.Option(
     "classical",
     "--line-finder",
-    callback=_validate.choice("classical", "ppocr", metavar="FINDER"),
+    callback=_validate.choice("classical", "ppocr", "db", metavar="FINDER"),
     help="What finds the text lines on a page: classical (binarisation and connected components, no "
-    "model) or ppocr (PaddleOCR's PP-OCRv4 detector; needs the ppocr extra).",
+    "model), db (kocr's own detector, bundled; kocr detector train makes more) or ppocr (PaddleOCR's "
+    "PP-OCRv4 detector; needs the ppocr extra).",
 )
+DETECTOR = typer.Option(
+    None,
+    "--detector",
+    help="With --line-finder db: a detector checkpoint from kocr detector train [default: the bundled one].",
+    exists=True,
+    dir_okay=False,
+)
+
+
+def line_finder(name: str, detector: Path | None) -> Any:
+    """The page reader's line finder for ``--line-finder`` and ``--detector`` (None: the default)."""
+    from kocr.errors import KocrError
+
+    if detector is not None and name != "db":
+        raise KocrError("--detector is the db line finder's model; add --line-finder db")
+    if name == "classical":
+        return None
+    from kocr.pages.finders import make_finder
+
+    return make_finder(name, model=detector) if name == "db" else make_finder(name)
+
+
 BEAM_WIDTH = typer.Option(
     None,
     "--beam-width",

@@ -75,6 +75,7 @@ def evaluate(
         "by page CER (whitespace runs as one space) and the share of lines found.",
     ),
     line_finder: str = _reading.LINE_FINDER,
+    detector: Path | None = _reading.DETECTOR,
 ) -> None:
     """Evaluate a model on labelled images: a summary table and test_log.txt.
 
@@ -114,7 +115,8 @@ def evaluate(
                 if on
             )
             raise typer.BadParameter(f"{given} applies to --layout line only", param_hint=given)
-        _evaluate_pages(recognizer, datasets, log_file, summary_json, line_finder, failures)
+        finder = _reading.line_finder(line_finder, detector)
+        _evaluate_pages(recognizer, datasets, log_file, summary_json, line_finder, finder, failures)
         return
     columns = (
         TextColumn("[bold]eval"),
@@ -157,12 +159,13 @@ def evaluate(
     )
 
 
-def _evaluate_pages(recognizer, datasets, log_file, summary_json, line_finder: str, failures: int) -> None:
+def _evaluate_pages(
+    recognizer, datasets, log_file, summary_json, line_finder: str, finder, failures: int
+) -> None:
     from kocr.pages.evaluate import evaluate_pages
-    from kocr.pages.finders import make_finder
     from kocr.pages.reader import PageReader
 
-    reader = PageReader(recognizer, make_finder(line_finder), layout="page")
+    reader = PageReader(recognizer, finder, layout="page")
     columns = (TextColumn("[bold]eval"), BarColumn(), MofNCompleteColumn(), TextColumn("pages"),
                TimeRemainingColumn())  # fmt: skip
     with Progress(*columns, console=stderr, transient=True) as progress:

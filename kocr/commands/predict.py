@@ -42,6 +42,7 @@ def predict(
         "a page.",
     ),
     line_finder: str = _reading.LINE_FINDER,
+    detector: Path | None = _reading.DETECTOR,
     txt_dir: Path | None = typer.Option(
         None,
         "--txt-dir",
@@ -124,6 +125,7 @@ def predict(
         existing = [t for t in text_file_names([name for _, name in files]) if (txt_dir / t).exists()]
         if existing:
             raise KocrError(f"{txt_dir / existing[0]} exists; pass --overwrite to replace files in --txt-dir")
+    finder = _reading.line_finder(line_finder, detector) if layout != "line" else None
     options = _reading.decoder_kwargs(decoder, lm, beam_width, lm_weight, length_bonus)
     recognizer = _reading.open_recognizer(
         saved_model, charset=charset, device=device, batch_size=batch_size, normalize=normalize,
@@ -131,10 +133,8 @@ def predict(
     )  # fmt: skip
     reader = recognizer
     if layout != "line":
-        from kocr.pages.finders import make_finder
         from kocr.pages.reader import PageReader
 
-        finder = make_finder(line_finder) if line_finder != "classical" else None
         reader = PageReader(recognizer, finder, layout=layout)
     setup = recognizer.describe()
     decoding = recognizer.describe_decoder()

@@ -49,12 +49,11 @@ import torch
 
 from kocr.charsets import Charset
 from kocr.codecs import CTCCodec, Decoded
-from kocr.decoding.align import aligned_peaks
+from kocr.decoding.align import CERTAIN, aligned_peaks
 from kocr.decoding.settings import BeamSettings
 from kocr.lm.model import CharLM, check_compatible
 
 RESCALE_EVERY = 8
-CERTAIN = 1e4  # logit gap that makes a frame past a line's end a certain blank
 CACHE_LIMIT = 2_000_000
 
 
@@ -97,13 +96,16 @@ class BeamSearchDecoder:
         s = self.settings
         logits = logits.detach().float()
         batch, steps, classes = logits.shape
-        if lengths is not None:
-            logits = blank_after(logits, lengths)
+        # Frames past a row's own line are certain blanks: masked here and in the alignment, never by
+        # copying the logits (a page's batch of long lines is ~100 MB of them).
+        past = None if lengths is None else frames_past(lengths, steps)
         # Frames where no character can reach min_prob (the blank outscores every character by more than
         # that ratio) are certain blanks: they are never normalised, which is most of the softmax work.
         blank = logits[..., 0]
         other = logits[..., 1:].amax(-1)  # amax, unlike max, computes no argmax: six times faster
         maybe = (other - torch.maximum(blank, other)).reshape(-1) >= math.log(s.min_prob)
+        if past is not None:
+            maybe &= ~past.reshape(-1)
         where = torch.nonzero(maybe).squeeze(1)
         flat = logits.reshape(-1, classes)
         rows = flat.index_select(0, where)
@@ -111,6 +113,8 @@ class BeamSearchDecoder:
         # Each frame's log-normaliser: exact where normalised, the blank's logit on certain-blank frames
         # (their blank probability is within a rounding of 1); the confidence alignment reads it.
         log_norm = flat[:, 0].clone()
+        if past is not None:
+            log_norm[past.reshape(-1)] = 0.0  # a certain blank's logit is 0, its log-normaliser too
         log_norm[where] = flat[where, 0] - log_probs[:, 0]
         top_lp, top_i = log_probs.topk(min(s.max_candidates, classes), dim=-1)
         top_p = top_lp.exp()
@@ -161,7 +165,7 @@ class BeamSearchDecoder:
                 to_align.append(row)
         if to_align:
             aligned, blanks = aligned_peaks(
-                logits, log_norm.reshape(batch, steps), to_align, [texts[r] for r in to_align]
+                logits, log_norm.reshape(batch, steps), to_align, [texts[r] for r in to_align], past=past
             )
             for row, peaks, blank in zip(to_align, aligned, blanks, strict=True):
                 if peaks is None:
@@ -330,6 +334,12 @@ def _greedy_peaks(indices: np.ndarray, peak: np.ndarray, text: list[int]) -> lis
         elif p > peaks[-1][0]:
             peaks[-1] = (p, t)
     return peaks if ids == text else None
+
+
+def frames_past(lengths: torch.Tensor, steps: int) -> torch.Tensor | None:
+    """[B, T]: which frames lie at or after each row's ``lengths[b]`` (None when none do)."""
+    past = torch.arange(steps).unsqueeze(0) >= lengths.to("cpu").unsqueeze(1)
+    return past if past.any() else None
 
 
 def blank_after(logits: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:

@@ -87,13 +87,19 @@ class OnnxRecognizer(LineRecognizer):
         chosen = load_decoder(metadata.model_config, metadata.charset, path, decoder, lm, beam)
         return cls(session, metadata, batch_size=batch_size, source=str(path), decoder=chosen)
 
-    def decode_batch(self, batch: Tensor, widths: Tensor | None = None) -> list[Decoded]:
-        """Texts and confidences of a preprocessed, padded batch ``[B, C, H, W]`` (and its lines' widths)."""
+    def forward_batch(self, batch: Tensor, widths: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
+        """Logits of a preprocessed, padded batch ``[B, C, H, W]``, and each line's frame count when its
+        lines' widths are given (onnxruntime releases the GIL while it runs)."""
         if widths is None or not self.context_margin:
-            return self._decode(self.logits(batch))
+            return self.logits(batch), None
         feed = {INPUT_NAME: batch.detach().cpu().float().numpy(), WIDTHS_NAME: widths.cpu().numpy()}
         logits, lengths = self.session.run([OUTPUT_NAME, LENGTHS_NAME], feed)
-        return self._decode(torch.from_numpy(logits), torch.from_numpy(lengths))
+        return torch.from_numpy(logits), torch.from_numpy(lengths)
+
+    def finish_batch(self, raw: tuple[Tensor, Tensor | None]) -> list[Decoded]:
+        """Texts and confidences from :meth:`forward_batch`'s logits."""
+        logits, lengths = raw
+        return self._decode(logits) if lengths is None else self._decode(logits, lengths)
 
     def logits(self, batch: Tensor) -> Tensor:
         """Raw model output for a preprocessed, padded batch ``[B, C, H, W]`` (every frame, as if each line
