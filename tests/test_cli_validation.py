@@ -17,6 +17,7 @@ import pytest
 
 from kocr.cli import get_command, main
 from kocr.commands import _validate
+from kocr.decoding.settings import RANGES
 
 #: (command path, option name) → why any value is acceptable.
 ANY_VALUE = {
@@ -43,7 +44,7 @@ BAD_BY_CALLBACK: dict[Any, list[str]] = {
     _validate.image_file: ["sheet"],
 }
 BAD_BY_OPTION = {
-    "text_mix": ["bogus=1", "words=-1"],
+    "text_mix": ["bogus=1", "words=-1", "words=nan", "words=inf"],
     "types": ["bogus"],
     "page_size": ["600", "0x800", "ax8"],
 }
@@ -71,6 +72,11 @@ def bad_values(param: Any, file: Path) -> list[str]:
         values.append(str(file / "inside-a-file"))
     elif getattr(callback, "choices", None):
         values.append("bogus-choice")
+    elif getattr(callback, "setting", None):  # a decoding setting: just past each end of its range
+        bounds = RANGES[callback.setting]
+        values += [
+            f"{bound - 1 if bound == bounds.low else bound + 1:g}" for bound in (bounds.low, bounds.high)
+        ]
     elif param.name in BAD_BY_OPTION:
         values += BAD_BY_OPTION[param.name]
     info = getattr(getattr(param, "type_descriptor", None), "parameter_info", None)
@@ -83,7 +89,7 @@ def bad_values(param: Any, file: Path) -> list[str]:
     if "int" in annotation and "Path" not in annotation:
         values.append("many")
     if "float" in annotation:
-        values.append("lots")
+        values += ["lots", "nan", "inf", "-inf"]  # every float option: a finite number, or an error
     return values
 
 

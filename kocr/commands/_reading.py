@@ -85,18 +85,28 @@ def line_finder(name: str, detector: Path | None) -> Any:
 
 
 BEAM_WIDTH = typer.Option(
-    None, "--beam-width", min=1, help="Prefixes kept per frame (default: the LM file's, else 8)."
+    None,
+    "--beam-width",
+    metavar="N",
+    callback=_validate.decoding_setting("beam_width"),
+    help=f"Prefixes kept per frame, {_validate.decoding_range('beam_width')} (default: the LM file's, "
+    "else 8).",
 )
 LM_WEIGHT = typer.Option(
     None,
     "--lm-weight",
-    min=0.0,
-    help="Weight of the LM's log-probability (default: the LM file's, else 0.5).",
+    metavar="X",
+    callback=_validate.decoding_setting("lm_weight"),
+    help=f"Weight of the LM's log-probability, {_validate.decoding_range('lm_weight')} (default: the LM "
+    "file's, else 0.5).",
 )
 LENGTH_BONUS = typer.Option(
     None,
     "--length-bonus",
-    help="Score added per character read (default: the LM file's, else 2; 0 without LM).",
+    metavar="X",
+    callback=_validate.decoding_setting("length_bonus"),
+    help=f"Score added per character read, {_validate.decoding_range('length_bonus')} (default: the LM "
+    "file's, else 2; 0 without LM).",
 )
 
 

@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from kocr.commands import _validate
 from kocr.commands._console import stderr, stdout
 
 app = typer.Typer(
@@ -42,7 +43,9 @@ def train(
     ),
     batch_size: int = typer.Option(8, "--batch-size", min=1, help="Crops per step."),
     crop: int = typer.Option(384, "--crop", min=64, help="Crop side in px at the network's scale (x32)."),
-    lr: float = typer.Option(2e-3, "--lr", min=0.0, help="Peak learning rate (warm-up, cosine decay)."),
+    lr: float = typer.Option(
+        2e-3, "--lr", callback=_validate.positive_float, help="Peak learning rate (warm-up, cosine decay)."
+    ),
     valid_every: int = typer.Option(250, "--valid-every", min=1, help="Validate (and save) every N steps."),
     seed: int = typer.Option(0, "--seed", min=0, help="Seed of the crops and the initial weights."),
     init: Path | None = typer.Option(

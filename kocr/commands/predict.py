@@ -12,7 +12,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from kocr.commands import _reading, _validate
-from kocr.commands._console import print_warning, stderr, stdout, task_progress
+from kocr.commands._console import print_warning, setup_logging, stderr, stdout, task_progress
 
 
 def register(app: typer.Typer) -> None:
@@ -90,6 +90,7 @@ def predict(
     from kocr.runtime.files import predict_files
     from kocr.runtime.writers import OUTPUT_FORMATS, write_predictions, write_text_files
 
+    setup_logging()  # the library's warnings (an unusable ONNX twin, ...) as `warning:` lines
     if onnx is not None and (saved_model != "default" or charset is not None):
         given = "--saved-model/-m" if saved_model != "default" else "--charset"
         raise typer.BadParameter(

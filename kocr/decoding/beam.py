@@ -20,7 +20,9 @@ that changes nothing measurable:
   stores its LM state, so a character is scored once per context.
 
 Probabilities are kept in the linear domain and rescaled every few frames, which is cheaper in Python than
-log-space sums. Candidate extraction (softmax, top-k, thresholds) runs batched in torch.
+log-space sums; prefixes are ranked by log(pb + pnb) plus their fused score, so LM weights and length
+bonuses of any size in their ranges (:mod:`kocr.decoding.settings`) neither overflow nor underflow.
+Candidate extraction (softmax, top-k, thresholds) runs batched in torch.
 
 Confidence. Greedy's is the product over characters of each character's peak probability (see
 :mod:`kocr.codecs`). Beam search without an LM keeps exactly that, measured on the frames of its chosen
@@ -48,41 +50,11 @@ import torch
 from kocr.charsets import Charset
 from kocr.codecs import CTCCodec, Decoded
 from kocr.decoding.align import CERTAIN, aligned_peaks
+from kocr.decoding.settings import BeamSettings
 from kocr.lm.model import CharLM, check_compatible
 
 RESCALE_EVERY = 8
 CACHE_LIMIT = 2_000_000
-
-
-@dataclass(frozen=True)
-class BeamSettings:
-    """Search and fusion settings (defaults tuned on held-out corpus lines, see the model card)."""
-
-    beam_width: int = 8
-    lm_weight: float = 0.5
-    length_bonus: float = 2.0
-    min_prob: float = 1e-3
-    max_candidates: int = 6
-    prune_ratio: float = 1e4
-    end_of_line: bool = True  # score the LM's end-of-line token after the last character
-    # Calibration of the LM-fused confidence c: sigmoid(scale · logit(c) + shift), fitted on the tuning set.
-    confidence_scale: float = 0.55
-    confidence_shift: float = 0.30
-
-    def __post_init__(self) -> None:
-        from kocr.errors import KocrError
-
-        if self.beam_width < 1:
-            raise KocrError(f"beam width must be at least 1, not {self.beam_width}")
-        if self.lm_weight < 0:
-            raise KocrError(f"LM weight must not be negative, not {self.lm_weight}")
-        if (
-            not 0 < self.min_prob < 1
-            or self.max_candidates < 1
-            or self.prune_ratio <= 1
-            or self.confidence_scale <= 0
-        ):
-            raise KocrError("beam pruning settings out of range")
 
 
 @dataclass
@@ -290,12 +262,14 @@ class BeamSearchDecoder:
                 if c not in ids:
                     ids.append(c)
                     ps.append(peak)
-                weights = {
-                    i: p * math.exp(alpha * self._score(state, i)[0])
+                # p · P_lm^α normalised, in the log domain: a large α must not underflow every weight.
+                logs = {
+                    i: math.log(max(p, 1e-300)) + alpha * self._score(state, i)[0]
                     for i, p in zip(ids, ps, strict=True)
                     if i
                 }
-                confidence *= weights[c] / sum(weights.values())
+                top = max(logs.values())
+                confidence *= math.exp(logs[c] - top) / sum(math.exp(v - top) for v in logs.values())
             state = self._score(state, c)[1]
         return calibrate(confidence, self.settings.confidence_scale, self.settings.confidence_shift)
 
@@ -314,7 +288,7 @@ class BeamSearchDecoder:
         parent, last, lm_state, fused = [-1], [0], [self.lm.start if use_lm else 0], [0.0]
         children: dict[tuple[int, int], int] = {}
         beam: dict[int, list[float]] = {0: [1.0, 0.0]}
-        ratio = 1.0 / s.prune_ratio
+        log_ratio = math.log(s.prune_ratio)
         for t, (cands, pblank, gap) in enumerate(frames):
             if gap:  # frames without candidates went by: every prefix now ends in blank
                 for entry in beam.values():
@@ -354,13 +328,15 @@ class BeamSearchDecoder:
                         grown[child] = [0.0, source * p]
                     else:
                         target[1] += source * p
-            # Rank by fused score; keep the best beam_width within prune_ratio of the best.
-            scored = [((e[0] + e[1]) * math.exp(fused[pid]), pid) for pid, e in grown.items()]
-            scored.sort(reverse=True)
-            best = scored[0][0]
-            if best <= 0.0:
+            # Rank by fused score (log domain: a fused score of hundreds must neither overflow nor
+            # underflow to 0); keep the best beam_width within prune_ratio of the best.
+            scored = [
+                (math.log(e[0] + e[1]) + fused[pid], pid) for pid, e in grown.items() if e[0] + e[1] > 0
+            ]
+            if not scored:
                 break
-            floor = best * ratio
+            scored.sort(reverse=True)
+            floor = scored[0][0] - log_ratio
             beam = {pid: grown[pid] for score, pid in scored[: s.beam_width] if score >= floor}
             if t % RESCALE_EVERY == 0:
                 top = max(e[0] + e[1] for e in beam.values())
@@ -401,7 +377,10 @@ class BeamSearchDecoder:
 def calibrate(confidence: float, scale: float, shift: float) -> float:
     """Platt scaling: sigmoid(scale · logit(confidence) + shift), in [0, 1]."""
     c = min(max(confidence, 1e-9), 1.0 - 1e-9)
-    return 1.0 / (1.0 + math.exp(-(scale * math.log(c / (1.0 - c)) + shift)))
+    z = scale * math.log(c / (1.0 - c)) + shift
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    return math.exp(z) / (1.0 + math.exp(z))  # the same, without overflowing for very negative z
 
 
 def _greedy_peaks(indices: np.ndarray, peak: np.ndarray, text: list[int]) -> list[tuple[float, int]] | None:

@@ -67,19 +67,22 @@ class OnnxRecognizer(LineRecognizer):
         threads: int | None = None,
         decoder: str = "auto",
         lm: Any = "auto",
+        content: bytes | None = None,
         **beam: Any,
     ) -> OnnxRecognizer:
         """Open an exported file on ``device`` (auto, cpu, cuda or cuda:N, as for PyTorch models):
         auto takes CUDA when onnxruntime-gpu offers it, then CPU. ``providers`` (onnxruntime's own list)
         override ``device``; ``threads`` caps onnxruntime's intra-op threads (default: one per core).
         ``decoder``, ``lm`` and ``beam`` choose the CTC decoding as for PyTorch models (a ``.lm``
-        file next to the ``.onnx`` one is its language model)."""
+        file next to the ``.onnx`` one is its language model). ``content``: the file's bytes, already
+        read (and checked: :mod:`kocr.twins`) by the caller; the session runs those, not the file."""
         path = Path(path)
-        if not path.is_file():
+        if content is None and not path.is_file():
             raise InputFileError(path, "ONNX model not found" if not path.exists() else "not a file")
         if providers is None:
             providers = onnx_providers(device)
-        session = open_session(str(path), providers, source=path, threads=threads)
+        model = str(path) if content is None else content
+        session = open_session(model, providers, source=path, threads=threads)
         metadata = OnnxMetadata.from_props(dict(session.get_modelmeta().custom_metadata_map), path)
         chosen = load_decoder(metadata.model_config, metadata.charset, path, decoder, lm, beam)
         return cls(session, metadata, batch_size=batch_size, source=str(path), decoder=chosen)
