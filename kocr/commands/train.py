@@ -149,7 +149,9 @@ def train(
     resume: Path | None = typer.Option(
         None,
         help="Continue an interrupted run from its last.pt (same folder, step and schedule); --iters, "
-        "--epochs, --valid-every, --device, --workers and --amp may change, other options may not.",
+        "--epochs, --valid-every, --device, --workers and --amp may change, other options may not. A "
+        "checkpoint behind the folder's last.pt (best.pt, an older copy) is refused: it would rewind the "
+        "run; start a new run from it with `kocr finetune --saved-model`.",
         exists=True,
         dir_okay=False,
     ),

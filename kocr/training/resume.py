@@ -13,6 +13,11 @@ come from the checkpoint. Options given with ``--resume`` are never dropped sile
 
 The CLI knows which options were typed; a Python caller's :class:`TrainConfig` says it by the fields
 that differ from the defaults (:func:`asked_fields`).
+
+A resume continues the run's newest state, never an older one: it writes ``last.pt``, ``best.pt`` and
+``log.csv`` in the checkpoint's folder, so resuming ``best.pt`` (or an older copy) while that folder's
+``last.pt`` is further on would rewind the run and replace its later state. :func:`check_latest_state`
+refuses that.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Collection
+from pathlib import Path
 from typing import Any
 
 from kocr.errors import KocrError
@@ -37,6 +43,27 @@ _OPTION_NAMES = {
     "model_overrides": "--saved-charset",
     "output": "--output",
 }
+
+
+def check_latest_state(source: str | Path, step: int, latest_step: int | None) -> None:
+    """Refuse to resume ``source`` (at ``step``) when its folder's ``last.pt`` is further on.
+
+    ``latest_step``: the step of ``last.pt`` beside ``source`` (None: no readable training state there).
+    Resuming ``last.pt`` itself, or a checkpoint at least as far on, is the run's latest state.
+    """
+    source = Path(source)
+    latest = source.parent / "last.pt"
+    if source.name == "last.pt" or not latest.exists():
+        return
+    if latest_step is not None and latest_step <= step:
+        return
+    where = f"at step {latest_step:,}" if latest_step is not None else "holds no readable training state"
+    raise KocrError(
+        f"--resume {source}: this checkpoint is at step {step:,} but the run's {latest} is {where}; "
+        f"resuming it would rewind the run and replace {latest.name}, best.pt and log.csv. Resume the "
+        f"run from {latest}, or start a new run from these weights with `kocr finetune --saved-model "
+        f"{source}`"
+    )
 
 
 def option_name(field: str) -> str:
