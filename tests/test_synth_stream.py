@@ -197,3 +197,66 @@ def test_cli_renders_a_recipe_and_reports_a_bad_one(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 2 and "missing.toml" in result.stderr
     assert_no_traceback(result)
+
+
+# --- issue 24: bad text sources are errors, never dropped ---------------------------------------------
+
+
+def _with_corpus(recipe: Path, corpus: str | None, mix: str) -> Path:
+    text = recipe.read_text(encoding="utf-8")
+    text = text.replace("mix = { syllables = 1.0, words = 0, mixed = 0 }", f"mix = {mix}")
+    if corpus is not None:
+        text = f'corpus = ["{corpus}"]\n' + text
+    recipe.write_text(text, encoding="utf-8")
+    return recipe
+
+
+CORPORA = {
+    "cp949.txt": ("가나다 라마\n나다라 바사\n".encode("cp949"), "cp949.txt:1: not valid UTF-8"),
+    "partly.txt": (
+        "가나다 라마\n".encode() + "나다라 바사\n".encode("cp949") + "다라마\n".encode(),
+        "partly.txt:2: not valid UTF-8",
+    ),
+    "empty.txt": (b"\n\n", "empty.txt: the corpus holds no text"),
+    "outside.txt": ("漢字文章\n東西 南北\n".encode(), "outside.txt: no line of the corpus is usable for"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CORPORA))
+def test_a_bad_corpus_is_an_error_naming_the_file_and_line(tmp_path: Path, name: str) -> None:
+    """Defect 2: a CP949, partly bad, empty or unusable corpus behind `mix = {prose = 1}` rendered
+    other text kinds with exit code 0."""
+    content, message = CORPORA[name]
+    (tmp_path / name).write_bytes(content)
+    recipe = _with_corpus(write_recipe(tmp_path), name, "{ prose = 1, corpus = 0, words = 0, syllables = 0 }")
+    with pytest.raises(KocrError, match=message.replace(".", r"\.")):
+        SynthStream(load_recipe(recipe))
+    if name == "cp949.txt":
+        result = run_kocr("data", "synth", "--config", recipe, "-o", tmp_path / "out", "--workers", "1")
+        assert result.returncode == 2 and f"{tmp_path / name}:1: not valid UTF-8" in result.stderr
+        assert "iconv" in result.stderr and not (tmp_path / "out").exists()
+        assert_no_traceback(result)
+
+
+def test_a_good_corpus_feeds_prose_and_prose_needs_one(tmp_path: Path) -> None:
+    (tmp_path / "good.txt").write_text("가나다 라마바 사가나\n\n다라마 바사\n", encoding="utf-8")
+    mix = "{ prose = 1, corpus = 0, words = 0, syllables = 0 }"
+    stream = SynthStream(load_recipe(_with_corpus(write_recipe(tmp_path / "good"), "../good.txt", mix)))
+    labels = [stream[i][1] for i in range(12)]
+    assert all(set(label) <= set(SYMBOLS + " ") for label in labels)
+    assert {kind for kind, count in stream.the_plan.texts.kind_counts.items() if count} == {"prose"}
+    with pytest.raises(KocrError, match="asks for prose .* no corpus file is given"):
+        SynthStream(load_recipe(_with_corpus(write_recipe(tmp_path / "none"), None, mix)))
+
+
+def test_cli_corpus_option_reads_strictly(tmp_path: Path) -> None:
+    """`kocr data synth --corpus cp949.txt` said nothing about the encoding."""
+    corpus = tmp_path / "cp949.txt"
+    corpus.write_bytes("가나다 라마\n".encode("cp949"))
+    result = run_kocr(
+        "data", "synth", "--corpus", corpus, "--font", noto.sans_path(), "-o", tmp_path / "out",
+        "--num", "4", "--workers", "1",
+    )  # fmt: skip
+    assert result.returncode == 2 and f"{corpus}:1: not valid UTF-8" in result.stderr, result.stderr
+    assert not (tmp_path / "out").exists()
+    assert_no_traceback(result)

@@ -152,7 +152,8 @@ def synth_command(
         [],
         "--corpus",
         metavar="FILE",
-        help="UTF-8 text file: one sample per line or free text (about a third of the texts).",
+        help="UTF-8 text file: one sample per line or free text (about a third of the texts). Read "
+        "strictly: a line that is not UTF-8, or a corpus with no usable line, is an error.",
         exists=True,
         dir_okay=False,
     ),
