@@ -106,8 +106,9 @@ def test_text_mix_updates_the_default_weights_and_names_bad_items() -> None:
     for bad, words in (("latn=1", "latn=1"), ("latin", "KIND=WEIGHT"), ("words=lots", "'lots'")):
         with pytest.raises(KocrError, match=words):
             parse_text_mix(bad)
-    with pytest.raises(KocrError, match="negative"):
-        TextConfig(weights=parse_text_mix("words=-1"))
+    for bad in ("words=-1", "words=nan", "prose=inf"):  # issue 24: nan was accepted
+        with pytest.raises(KocrError, match=f"finite numbers of at least 0: {bad.split('=')[0]}="):
+            TextConfig(weights=parse_text_mix(bad))
 
 
 def test_text_mix_help_states_the_real_default_weights() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ from conftest import assert_no_traceback, run_kocr, tiny_train_config
 
 from kocr.charsets import Charset
 from kocr.checkpoints import load_checkpoint
+from kocr.data.synth.plan import plan
 from kocr.data.synth.recipes import load_recipe
 from kocr.data.synth.stream import BLOCK, VALIDATION_BASE, VIRTUAL_SIZE, SynthStream, is_synth_source
 from kocr.errors import KocrError
@@ -86,10 +88,10 @@ def test_recipe_reads_fonts_texts_and_settings(tmp_path: Path) -> None:
     [
         ("colour = 1", "unknown key colour"),
         ("[text.extra]\nx = 1", "unknown key text.extra"),
-        ('[[fonts]]\ndir = "no-such-folder"', "fonts[2]: font folder"),
+        ('[[fonts]]\ndir = "no-such-folder"', "fonts[2].dir: font folder"),
         ('[[fonts]]\ndir = "${KOCR_NO_SUCH_VARIABLE}"', "environment variable not set"),
         ('[[fonts]]\ndir = "a"\nfiles = ["b"]', "exactly one of dir"),
-        ("lines_per_epoch = 0", "lines_per_epoch must be at least 1"),
+        ("lines_per_epoch = 0", "lines_per_epoch: must be at least 1"),
         ("= broken", "not valid TOML"),
     ],
 )
@@ -245,8 +247,12 @@ def test_a_good_corpus_feeds_prose_and_prose_needs_one(tmp_path: Path) -> None:
     labels = [stream[i][1] for i in range(12)]
     assert all(set(label) <= set(SYMBOLS + " ") for label in labels)
     assert {kind for kind, count in stream.the_plan.texts.kind_counts.items() if count} == {"prose"}
+    with pytest.raises(KocrError, match="recipe.toml:10: text.mix.prose: prose is cut from a corpus"):
+        load_recipe(_with_corpus(write_recipe(tmp_path / "none"), None, mix))
+    # the library's own check, for configs made without a recipe (kocr data synth --text-mix prose=1)
+    config = replace(stream.config, corpus=())
     with pytest.raises(KocrError, match="asks for prose .* no corpus file is given"):
-        SynthStream(load_recipe(_with_corpus(write_recipe(tmp_path / "none"), None, mix)))
+        plan(config)
 
 
 def test_cli_corpus_option_reads_strictly(tmp_path: Path) -> None:
@@ -259,4 +265,84 @@ def test_cli_corpus_option_reads_strictly(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 2 and f"{corpus}:1: not valid UTF-8" in result.stderr, result.stderr
     assert not (tmp_path / "out").exists()
+    assert_no_traceback(result)
+
+
+# --- issue 24: one declared schema, strict types, errors at the key's line ----------------------------
+
+TYPE_ERRORS = [
+    ("seed = 3", "seed = 4.5", "seed: must be a whole number, not 4.5"),
+    ("seed = 3", "seed = true", "seed: must be a whole number, not true"),
+    ("seed = 3", "seed = 1e400", "seed: must be a whole number, not inf"),
+    ("seed = 3", "seed = -1", "seed: must be at least 0"),
+    ("handwriting_ratio = 0.5", 'handwriting_ratio = "0.5"', 'handwriting_ratio: must be a number, not "0.5"'),
+    ("handwriting_ratio = 0.5", "handwriting_ratio = 1.5", "handwriting_ratio: must be at most 1.0"),
+    ("lines_per_epoch = 100", "lines_per_epoch = 1.5", "lines_per_epoch: must be a whole number, not 1.5"),
+    ("lines_per_epoch = 100", "lines_per_epoch = 0", "lines_per_epoch: must be at least 1, not 0"),
+    ("max_chars = 6", 'max_chars = 6\nmin_chars = "1"', 'text.min_chars: must be a whole number, not "1"'),
+    ("max_chars = 6", "max_chars = 6\nmin_chars = 7", "text.min_chars: 7 is above text.max_chars (6)"),
+    ("words = 0,", "words = nan,", "text.mix.words: must be a finite number, not nan"),
+    ("words = 0,", "words = -1,", "text.mix.words: must be at least 0.0"),
+    ("words = 0,", "essays = 1,", "text.mix.essays: unknown text kind"),
+    ("handwriting = true", 'handwriting = "yes"', "fonts[1].handwriting: must be true, false or a list"),
+    ("handwriting = true", "handwriting = 1", "fonts[1].handwriting: must be true, false or a list"),
+    ('dir = "fonts"', 'dir = "fonts"\noptional = "no"', 'fonts[1].optional: must be true or false, not "no"'),
+    ("height = [32, 40]", "height = [32.5, 40]", "height[0]: must be a whole number, not 32.5"),
+    ("height = [32, 40]", "height = [40, 32]", "height: must be [low, high] with 8 <= low <= high"),
+    ("height = [32, 40]", 'mode = "CMYK"', "mode: must be 'L' or 'RGB', not \"CMYK\""),
+    ("jpeg = 0.0", "jpeg = 2", "degradations.jpeg: must be at most 1.0, not 2"),
+    ("jpeg = 0.0", "sparkle = 0.5", "unknown key degradations.sparkle; known: degradations.blur"),
+    ("seed = 3", "seed = 3\ncolour = 1", "unknown key colour; known: charset, corpus"),
+    ('charset = "charset.txt"', 'charset = "ko-9999"', "charset: 'ko-9999' is neither a charset preset"),
+    # the mix asks for prose, which needs a corpus; all handwriting, and no face is marked handwriting
+    ("words = 0,", "words = 0, prose = 1,", "text.mix.prose: prose is cut from a corpus"),
+    ("handwriting = true", "handwriting = false", "handwriting_ratio: 0.5 of the lines should be"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "message"), TYPE_ERRORS, ids=[case[1] for case in TYPE_ERRORS])
+def test_recipe_values_are_checked_strictly_at_their_line(
+    tmp_path: Path, old: str, new: str, message: str
+) -> None:
+    """Defect 3: seed = 4.5, seed = true, handwriting_ratio = "0.5", handwriting = "yes", min_chars = "1",
+    mix = { prose = nan } were accepted; seed = 1e400 was an OverflowError."""
+    path = write_recipe(tmp_path)
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    text = text.replace(old, new)
+    path.write_text(text, encoding="utf-8")
+    key = new.split("\n")[-1].split("=")[0].strip()
+    if key in ("words", "essays"):  # inside the inline mix table
+        key = "mix"
+    elif message.startswith("handwriting_ratio"):
+        key = "handwriting_ratio"
+    line = next(n for n, content in enumerate(text.splitlines(), 1) if content.startswith(f"{key} ="))
+    with pytest.raises(KocrError) as error:
+        load_recipe(path)
+    assert str(error.value).startswith(f"{path}:{line}: "), (str(error.value), line)
+    assert message in str(error.value)
+
+
+def test_cli_reports_a_recipe_type_error_and_a_nan_text_mix(tmp_path: Path) -> None:
+    path = write_recipe(tmp_path)
+    path.write_text(path.read_text(encoding="utf-8").replace("seed = 3", "seed = 4.5"), encoding="utf-8")
+    result = run_kocr("data", "synth", "--config", path, "-o", tmp_path / "out", "--num", "2")
+    assert result.returncode == 2 and f"{path}:2: seed: must be a whole number, not 4.5" in result.stderr
+    assert_no_traceback(result)
+    result = run_kocr("data", "synth", "--text-mix", "words=nan", "-o", tmp_path / "out", "--num", "2")
+    assert result.returncode == 2 and "--text-mix" in result.stderr and "nan" in result.stderr
+    assert_no_traceback(result)
+
+
+def test_all_handwriting_without_a_handwriting_face_is_refused(tmp_path: Path) -> None:
+    """handwriting_ratio = 1.0 with no handwriting font rendered print only."""
+    recipe = load_recipe(write_recipe(tmp_path))
+    printed = tuple(face for face in recipe.config.fonts if not face.handwriting)
+    with pytest.raises(KocrError, match="handwriting_ratio 1 asks for handwriting lines only"):
+        plan(replace(recipe.config, fonts=printed, handwriting_ratio=1.0))
+    result = run_kocr(
+        "data", "synth", "--font", noto.sans_path(), "--handwriting-ratio", "1", "-o", tmp_path / "out",
+    )  # fmt: skip
+    assert result.returncode == 2 and "--handwriting-ratio" in result.stderr
+    assert "none of the 1 fonts is a handwriting face" in result.stderr and not (tmp_path / "out").exists()
     assert_no_traceback(result)

@@ -234,6 +234,8 @@ def synth_command(
 
     if pages is not None:
         _refuse_line_options(ctx)
+        faces = _faces(fonts, font_files, _system_fonts(system_fonts, no_system_fonts), handwriting)
+        _check_handwriting_faces(ctx, handwriting_ratio, faces)
         _synth_pages(
             pages,
             output,
@@ -241,7 +243,7 @@ def synth_command(
             seed=seed or 0,
             workers=workers,
             charset=charset,
-            faces=_faces(fonts, font_files, _system_fonts(system_fonts, no_system_fonts), handwriting),
+            faces=faces,
             corpus=corpus,
             handwriting_ratio=handwriting_ratio if _given(ctx, "handwriting_ratio") else None,
             degrade=degrade,
@@ -268,9 +270,11 @@ def synth_command(
 
         config = load_recipe(recipe, seed=seed).config
     else:
+        faces = _faces(fonts, font_files, system, handwriting)
+        _check_handwriting_faces(ctx, handwriting_ratio, faces)
         config = SynthConfig(
             charset=charset,
-            fonts=tuple(_faces(fonts, font_files, system, handwriting)),
+            fonts=tuple(faces),
             corpus=tuple(str(p) for p in corpus),
             text=TextConfig(min_chars=min_chars, max_chars=max_chars, weights=parse_text_mix(text_mix)),
             seed=seed or 0,
@@ -302,6 +306,16 @@ def synth_command(
 def _given(ctx: typer.Context, name: str) -> bool:
     source = ctx.get_parameter_source(name)
     return source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT", "PROMPT")
+
+
+def _check_handwriting_faces(ctx: typer.Context, ratio: float, faces: list[FontFace]) -> None:
+    """A --handwriting-ratio asked for with no handwriting face would render print only: refuse it."""
+    if _given(ctx, "handwriting_ratio") and ratio > 0 and faces and not any(f.handwriting for f in faces):
+        raise typer.BadParameter(
+            f"{ratio:g} of the lines should be handwriting, but none of the {len(faces)} fonts is a "
+            "handwriting face: mark them with --handwriting-fonts PATTERN",
+            param_hint="--handwriting-ratio",
+        )
 
 
 def _refuse_line_options(ctx: typer.Context) -> None:

@@ -45,6 +45,12 @@ def plan(config: SynthConfig, *, workers: int = 1) -> Plan:
             f"none of the {len(faces)} fonts draws at least {needed} of the {len(allowed)} characters of "
             f"charset {config.charset!r}"
         )
+    if config.handwriting_ratio >= 1 and not any(c.face.handwriting for c in usable):
+        raise KocrError(
+            f"handwriting_ratio {config.handwriting_ratio:g} asks for handwriting lines only, but none of "
+            f"the {len(usable)} usable fonts is a handwriting face: add handwriting fonts (marked as such) "
+            "or lower the ratio"
+        )
     drawable = frozenset().union(*(c.drawable for c in usable))
     undrawable = tuple(ch for ch in allowed if ch not in drawable)
     drawn = [ch for ch in allowed if ch in drawable]

@@ -30,6 +30,7 @@ Generation is sequential and seeded (``random.Random``), so the same seed gives 
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -63,9 +64,9 @@ class TextConfig:
         unknown = set(self.weights) - set(KINDS)
         if unknown:
             raise KocrError(f"unknown text kinds {sorted(unknown)}; choose from {', '.join(KINDS)}")
-        negative = sorted(kind for kind, weight in self.weights.items() if weight < 0)
-        if negative:
-            raise KocrError(f"text kind weights must not be negative: {', '.join(negative)}")
+        bad = [f"{kind}={weight}" for kind, weight in self.weights.items() if not 0 <= weight < math.inf]
+        if bad:  # NaN fails every comparison: 0 <= nan is False
+            raise KocrError(f"text kind weights must be finite numbers of at least 0: {', '.join(bad)}")
 
 
 def parse_text_mix(spec: str) -> dict[str, float]:
