@@ -216,7 +216,8 @@ def synth_command(
         None,
         "--preview",
         metavar="SHEET.png",
-        help="Write a contact sheet of the first 40 lines (.png or .jpg).",
+        help="Write a contact sheet of the first 40 lines (.png or .jpg); outside OUT (which --overwrite "
+        "replaces whole), and an existing file only with --overwrite.",
         callback=_validate.image_file,
     ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUTPUT if it is a previous output."),
@@ -264,6 +265,8 @@ def synth_command(
                 f"--min-{what} {low} is above --max-{what} {high}", param_hint=f"--min-{what}"
             )
     system = _system_fonts(system_fonts, no_system_fonts)
+    if preview is not None:
+        _check_preview(preview, output, overwrite)
     _check_output(output, fmt, overwrite)
     if recipe is not None:
         from kocr.data.synth.recipes import load_recipe
@@ -386,6 +389,21 @@ def _print_pages_summary(report: PageSetReport, hand: tuple[FontCoverage, ...]) 
         f"wrote {report.pages:,} pages ({report.lines:,} lines) to {escape(str(report.output))}: {media}; "
         f"layouts: {layouts}; {report.pages / report.seconds if report.seconds else 0:,.1f} pages/s"
     )
+
+
+def _check_preview(preview: Path, output: Path, overwrite: bool) -> None:
+    """The contact sheet is a file of the user's: never replaced without --overwrite, and never inside
+    OUT, which --overwrite replaces whole (a sheet there would be a file kocr did not make)."""
+    from kocr.errors import OutputExistsError
+
+    if Path(os.path.abspath(preview)).is_relative_to(os.path.abspath(output)):
+        raise typer.BadParameter(
+            f"{preview} lies inside --output {output}, which a later --overwrite replaces whole; write the "
+            "preview beside it",
+            param_hint="--preview",
+        )
+    if preview.exists() and not overwrite:
+        raise OutputExistsError(preview)
 
 
 def _check_output(output: Path, fmt: str, overwrite: bool) -> None:
