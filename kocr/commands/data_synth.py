@@ -50,11 +50,8 @@ NO_SYSTEM_FONTS_OPTION = typer.Option(False, "--no-system-fonts", help=NO_SYSTEM
 
 
 def _system_fonts(use: bool, refuse: bool) -> bool | None:
-    """--system-fonts / --no-system-fonts (two plain flags: a --x/--no-x pair costs the help a column)."""
-    if use and refuse:
-        raise typer.BadParameter(
-            "give --system-fonts or --no-system-fonts, not both", param_hint="--system-fonts"
-        )
+    """--system-fonts / --no-system-fonts (two plain flags: a --x/--no-x pair costs the help a column;
+    both at once is refused by kocr.commands._conflicts)."""
     return True if use else False if refuse else None
 
 
@@ -70,21 +67,6 @@ def parse_page_size_lazily(spec: str) -> tuple[int, int]:
     from kocr.data.synth.pages_config import parse_page_size
 
     return parse_page_size(spec)
-
-
-#: Options that shape lines only: refused with --pages rather than silently ignored.
-LINE_ONLY_OPTIONS = {
-    "num": "--num",
-    "recipe": "--config",
-    "text_mix": "--text-mix",
-    "min_chars": "--min-chars",
-    "max_chars": "--max-chars",
-    "min_height": "--min-height",
-    "max_height": "--max-height",
-    "rgb": "--rgb",
-    "fmt": "--format",
-    "preview": "--preview",
-}
 
 
 def synth_command(
@@ -128,7 +110,8 @@ def synth_command(
         metavar="TOML",
         help=(
             "Fonts, texts and renderer settings from a TOML recipe, which kocr train also renders on the "
-            "fly (--train-data synth:FILE); replaces the font, text and look options below."
+            "fly (--train-data synth:FILE). It sets the fonts, texts and looks: the font, text and look "
+            "options below (and --charset) are refused with it."
         ),
         exists=True,
         dir_okay=False,
@@ -233,8 +216,9 @@ def synth_command(
     notebook handwriting and forms (printed labels, handwritten answers), scanned or photographed.
     """
 
+    # Options that contradict each other (--config with the font/text/look options, --pages with the
+    # line-only ones, --page-size without --pages) are refused first: kocr.commands._conflicts.
     if pages is not None:
-        _refuse_line_options(ctx)
         faces = _faces(fonts, font_files, _system_fonts(system_fonts, no_system_fonts), handwriting)
         _check_handwriting_faces(ctx, handwriting_ratio, faces)
         _synth_pages(
@@ -251,8 +235,6 @@ def synth_command(
             overwrite=overwrite,
         )
         return
-    if page_size is not None:
-        raise typer.BadParameter("--page-size sizes pages: give --pages N too", param_hint="--page-size")
 
     from kocr.data.synth.config import Degradations, SynthConfig
     from kocr.data.synth.generate import generate
@@ -319,14 +301,6 @@ def _check_handwriting_faces(ctx: typer.Context, ratio: float, faces: list[FontF
             "handwriting face: mark them with --handwriting-fonts PATTERN",
             param_hint="--handwriting-ratio",
         )
-
-
-def _refuse_line_options(ctx: typer.Context) -> None:
-    for name, option in LINE_ONLY_OPTIONS.items():
-        if _given(ctx, name):
-            raise typer.BadParameter(
-                f"{option} shapes lines; a page set (--pages) does not take it", param_hint=option
-            )
 
 
 def _synth_pages(
