@@ -456,3 +456,17 @@ def test_resume_from_best_or_an_older_copy_is_refused_and_the_run_kept(
     extended = run_kocr("train", "--resume", run_dir / "best.pt", "--iters", "25", "--workers", "0")
     assert extended.returncode == 0, extended.stderr
     assert load_checkpoint(run_dir / "last.pt").train_state["step"] == 25
+
+
+def test_a_refused_resume_names_the_option_given(tiny_task: dict[str, Path], tmp_path: Path) -> None:
+    """Defect 6: `--resume RUN/last.pt --jamo-head 0` blamed --saved-charset (both live in one field)."""
+    changes = dict(iters=20, valid_every=1000, log_every=5, name="run")
+    last = run_stopped(tiny_task, tmp_path, 5, **changes).run_dir / "last.pt"
+    for option, value in (("--jamo-head", "0"), ("--saved-charset", "ko")):
+        result = run_kocr("train", "--resume", last, option, value, "--workers", "0")
+        assert result.returncode == 2, result.stderr
+        assert f"so {option} (not set in the run, " in result.stderr, result.stderr
+        other = "--saved-charset" if option == "--jamo-head" else "--jamo-head"
+        assert other not in result.stderr
+        assert_no_traceback(result)
+    assert load_checkpoint(last).train_state["step"] == 5

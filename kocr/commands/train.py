@@ -245,7 +245,11 @@ def train(
 
 
 #: CLI parameters → the TrainConfig fields they set (where the names differ).
-_CONFIG_FIELDS = {"ratios": "data_ratios", "saved_charset": "model_overrides", "jamo_head": "model_overrides"}
+_CONFIG_FIELDS = {
+    "ratios": "data_ratios",
+    "saved_charset": "model_overrides.saved_charset",
+    "jamo_head": "model_overrides.jamo_head",
+}
 _NOT_CONFIG = {"resume", "verbose"}
 
 

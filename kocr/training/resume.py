@@ -37,12 +37,13 @@ CHANGEABLE = frozenset(
 )
 #: Fields that only locate the run, never compared.
 _IGNORED = frozenset({"resume"})
-#: Option names for the fields whose option is not ``--field-name``.
+#: Option names for the fields whose option is not ``--field-name``. ``model_overrides`` holds several
+#: options, one per key (``model_overrides.jamo_head`` is ``--jamo-head``).
 _OPTION_NAMES = {
     "data_ratios": "--ratios",
-    "model_overrides": "--saved-charset",
     "output": "--output",
 }
+_OVERRIDES = "model_overrides"
 
 
 def check_latest_state(source: str | Path, step: int, latest_step: int | None) -> None:
@@ -67,8 +68,25 @@ def check_latest_state(source: str | Path, step: int, latest_step: int | None) -
 
 
 def option_name(field: str) -> str:
-    """The command-line option that sets a :class:`TrainConfig` field."""
-    return _OPTION_NAMES.get(field, "--" + field.replace("_", "-"))
+    """The command-line option that sets a :class:`TrainConfig` field (or one ``model_overrides`` key,
+    written ``model_overrides.KEY``)."""
+    key = field.removeprefix(_OVERRIDES + ".")
+    return _OPTION_NAMES.get(key, "--" + key.replace("_", "-"))
+
+
+def _value(config: TrainConfig, field: str) -> Any:
+    if field.startswith(_OVERRIDES + "."):
+        return config.model_overrides.get(field.removeprefix(_OVERRIDES + "."))
+    return getattr(config, field)
+
+
+def _expanded(asked: Collection[str], requested: TrainConfig) -> set[str]:
+    """``asked`` with ``model_overrides`` (a Python caller's) split into the keys it sets."""
+    fields = set(asked) - _IGNORED
+    if _OVERRIDES in fields:
+        fields.discard(_OVERRIDES)
+        fields.update(f"{_OVERRIDES}.{key}" for key in requested.model_overrides)
+    return fields
 
 
 def asked_fields(config: TrainConfig) -> set[str]:
@@ -95,8 +113,8 @@ def merge_resume(stored: TrainConfig, requested: TrainConfig, asked: Collection[
     an asked field that cannot change and differs from ``stored`` raises :class:`KocrError`."""
     changes: dict[str, Any] = {}
     refused: list[str] = []
-    for field in sorted(set(asked) - _IGNORED):
-        new, old = getattr(requested, field), getattr(stored, field)
+    for field in sorted(_expanded(asked, requested)):
+        new, old = _value(requested, field), _value(stored, field)
         if _same(field, new, old):
             continue
         if field in CHANGEABLE:
@@ -137,6 +155,8 @@ def _paths(value: Any) -> Any:
 
 
 def _shown(value: Any) -> str:
+    if value is None:
+        return "not set"
     if isinstance(value, (list, tuple)):
         return ", ".join(str(v) for v in value) or "none"
     return str(value)
