@@ -37,7 +37,7 @@ BAD_BY_CALLBACK: dict[Any, list[str]] = {
     _validate.positive_float: ["0", "-1", "nan"],
     _validate.non_negative_float: ["-1", "inf"],
     _validate.fraction: ["1.5", "-0.1"],
-    _validate.mixing_ratios: ["0.5,x", "0,0", "-1,2"],
+    _validate.mixing_ratios: ["0.5,x", "0,0", "-1,2", "0.5,0.6", "0.7,0"],
     _validate.split_ratios: ["0.4,0.3,0.2,0.1", "1", "0.8,0.3", "1,0", "0.5,0.5,0"],
     _validate.folder_name: ["a/b", ".."],
     _validate.image_file: ["sheet"],
@@ -274,13 +274,11 @@ def test_every_declared_conflict_is_one_error_naming_both_options(
     (tmp_path / "lmdb" / "data.mdb").write_bytes(b"")
     for name in ("a.png", "model.onnx", "my.lm", "recipe.toml"):
         (tmp_path / name).write_bytes(b"")
-    filled = [
-        a.format(
-            lmdb=tmp_path / "lmdb", file=tmp_path / "a.png", onnx=tmp_path / "model.onnx", lm=tmp_path / "my.lm",
-            recipe=tmp_path / "recipe.toml", dir=tmp_path / "lmdb",
-        )
-        for a in _args(path, row)
-    ]  # fmt: skip
+    places = {
+        "lmdb": tmp_path / "lmdb", "file": tmp_path / "a.png", "onnx": tmp_path / "model.onnx",
+        "lm": tmp_path / "my.lm", "recipe": tmp_path / "recipe.toml", "dir": tmp_path / "lmdb",
+    }  # fmt: skip
+    filled = [a.format(**places) for a in _args(path, row)]
     code, output = run_main(filled, capsys)
     command = get_command()
     for part in path.split():
@@ -292,3 +290,40 @@ def test_every_declared_conflict_is_one_error_naming_both_options(
         assert any(name.startswith("--") and name in output for name in names[option]), (option, output)
     assert not (tmp_path / "out").exists() and not (tmp_path / "runs").exists()
     assert not (tmp_path / "same.json").exists() and not (tmp_path / "test_log.txt").exists()
+
+
+# --- issue 24: train's and data split's --ratios follow one rule -------------------------------------
+
+
+@pytest.mark.parametrize("ratios", ["0.5,0.6", "0.7,0.2", "1,0", "0.5,0.5,0"])
+def test_train_and_split_refuse_the_same_ratios_the_same_way(
+    ratios: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Defect 8: `kocr train --ratios 0.5,0.6` was accepted where `kocr data split` refused it."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "lmdb").mkdir()
+    (tmp_path / "lmdb" / "data.mdb").write_bytes(b"")
+    (tmp_path / "gt.txt").write_text("a.png\t가\n", encoding="utf-8")
+    sets = ["-t", str(tmp_path / "lmdb")] * len(ratios.split(","))
+    messages = []
+    for args in (
+        ["train", *sets, "--ratios", ratios],
+        ["data", "split", "gt.txt", "-o", "out", "--ratios", ratios],
+    ):
+        code, output = run_main(args, capsys)
+        assert code == 2 and "--ratios" in output and "Traceback" not in output, output
+        messages.append(output.split(":", 2)[-1].split("(see")[0].strip())
+        assert not (tmp_path / "out").exists() and not (tmp_path / "runs").exists()
+    assert messages[0] == messages[1], messages
+
+
+def test_train_ratios_that_add_up_to_one_pass_the_shared_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "lmdb").mkdir()
+    (tmp_path / "lmdb" / "data.mdb").write_bytes(b"")
+    assert _validate.shares("0.7,0.3") == [0.7, 0.3] and _validate.shares("0.9,0.05,0.05", counts=(3,))
+    # 0.7,0.3 is fine: what is left to refuse is their number against one --train-data set
+    code, output = run_main(["train", "-t", tmp_path / "lmdb", "--ratios", "0.7,0.3"], capsys)
+    assert code == 2 and "2 ratios for 1 --train-data set" in output, output

@@ -81,10 +81,7 @@ SHIPPED = {
         seed=6,
         lines=500_000,
         handwriting_ratio=0.65,
-        mix={
-            "prose": 0.42, "lookalike": 0.15, "corpus": 0.0, "words": 0.1, "syllables": 0.1, "mixed": 0.13,
-            "latin": 0.1,
-        },  # fmt: skip
+        mix=dict(prose=0.42, lookalike=0.15, corpus=0.0, words=0.1, syllables=0.1, mixed=0.13, latin=0.1),
         degradations={"colour_paper": 0.12, "invert": 0.06},
     ),
 }

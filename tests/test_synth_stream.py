@@ -247,11 +247,11 @@ def test_a_good_corpus_feeds_prose_and_prose_needs_one(tmp_path: Path) -> None:
     labels = [stream[i][1] for i in range(12)]
     assert all(set(label) <= set(SYMBOLS + " ") for label in labels)
     assert {kind for kind, count in stream.the_plan.texts.kind_counts.items() if count} == {"prose"}
-    with pytest.raises(KocrError, match="recipe.toml:10: text.mix.prose: prose is cut from a corpus"):
+    with pytest.raises(KocrError, match=r"recipe\.toml:10: text\.mix\.prose: prose is cut from a corpus"):
         load_recipe(_with_corpus(write_recipe(tmp_path / "none"), None, mix))
     # the library's own check, for configs made without a recipe (kocr data synth --text-mix prose=1)
     config = replace(stream.config, corpus=())
-    with pytest.raises(KocrError, match="asks for prose .* no corpus file is given"):
+    with pytest.raises(KocrError, match=r"asks for prose .* no corpus file is given"):
         plan(config)
 
 
@@ -275,7 +275,7 @@ TYPE_ERRORS = [
     ("seed = 3", "seed = true", "seed: must be a whole number, not true"),
     ("seed = 3", "seed = 1e400", "seed: must be a whole number, not inf"),
     ("seed = 3", "seed = -1", "seed: must be at least 0"),
-    ("handwriting_ratio = 0.5", 'handwriting_ratio = "0.5"', 'handwriting_ratio: must be a number, not "0.5"'),
+    ("handwriting_ratio = 0.5", 'handwriting_ratio = "0.5"', 'handwriting_ratio: must be a number, not "0.5'),
     ("handwriting_ratio = 0.5", "handwriting_ratio = 1.5", "handwriting_ratio: must be at most 1.0"),
     ("lines_per_epoch = 100", "lines_per_epoch = 1.5", "lines_per_epoch: must be a whole number, not 1.5"),
     ("lines_per_epoch = 100", "lines_per_epoch = 0", "lines_per_epoch: must be at least 1, not 0"),

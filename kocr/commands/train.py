@@ -70,7 +70,8 @@ def train(
     ratios: str | None = typer.Option(
         None,
         metavar="R,R,...",
-        help="Mixing ratios of the --train-data sets, one per set, e.g. 0.7,0.3 (default: by size).",
+        help="Share of each batch drawn from each --train-data set, one per set, above 0 and adding up to "
+        "1 as clovaai's --batch_ratio (and data split's --ratios), e.g. 0.7,0.3 (default: by size).",
         callback=_validate.mixing_ratios,
     ),
     charset: str | None = typer.Option(
@@ -188,7 +189,7 @@ def train(
     setup_logging(verbose)
     if not train_data and resume is None:
         raise typer.BadParameter("give --train-data (or --resume a run)", param_hint="--train-data")
-    parsed_ratios = _validate.ratio_list(ratios) if ratios else None
+    parsed_ratios = _validate.shares(ratios) if ratios else None
     if resume is None:
         _validate.check_ratio_count(parsed_ratios, train_data)
     overrides: dict[str, Any] = {"saved_charset": saved_charset} if saved_charset else {}
