@@ -38,6 +38,7 @@ import torch
 
 from kocr.charsets import Charset
 from kocr.checkpoints.files import checkpoint_digest, resolve_model_path
+from kocr.checkpoints.format import refuse_other_charset, stored_charset
 from kocr.decoding import sidecar_lm
 from kocr.devices import resolve_device
 from kocr.errors import InputFileError, KocrError
@@ -78,6 +79,8 @@ def load_recognizer(
             raise KocrError(f"{source}: an exported ONNX file carries its own charset; do not pass one")
         return load_exported(source, device=device, batch_size=batch_size, normalize=normalize, **decoding)
     path = resolve_model_path(source)
+    if charset is not None:  # a kocr checkpoint's own charset stands: another one given is an error
+        refuse_other_charset(path, stored_charset(path), charset)
     if variable_width is None and wants_onnxruntime(engine, resolve_device(str(device)).type):
         twin = _load_twin(path, engine, device, batch_size, charset, decoding)
         if twin is not None:

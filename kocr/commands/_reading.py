@@ -65,7 +65,7 @@ LINE_FINDER = typer.Option(
 DETECTOR = typer.Option(
     None,
     "--detector",
-    help="With --line-finder db: a detector checkpoint from kocr detector train [default: the bundled one].",
+    help="With --line-finder db: a detector checkpoint from kocr detector train (default: the bundled one).",
     exists=True,
     dir_okay=False,
 )
@@ -73,10 +73,6 @@ DETECTOR = typer.Option(
 
 def line_finder(name: str, detector: Path | None) -> Any:
     """The page reader's line finder for ``--line-finder`` and ``--detector`` (None: the default)."""
-    from kocr.errors import KocrError
-
-    if detector is not None and name != "db":
-        raise KocrError("--detector is the db line finder's model; add --line-finder db")
     if name == "classical":
         return None
     from kocr.pages.finders import make_finder

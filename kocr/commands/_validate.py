@@ -269,19 +269,27 @@ def ratio_list(
     return ratios
 
 
+def shares(text: str | None, *, counts: Sequence[int] | None = None) -> list[float]:
+    """Parts of a whole, the one rule both ``--ratios`` follow: ``kocr train``'s (the share of each batch
+    each --train-data set gives, as clovaai's ``--batch_ratio``) and ``kocr data split``'s (the share of
+    the samples each part gets): numbers above 0 adding up to 1. Raises :class:`typer.BadParameter`."""
+    return ratio_list(text, counts=counts, total=True, positive=True)
+
+
 def mixing_ratios(ctx: typer.Context, value: str | None) -> str | None:
-    """``--ratios`` of ``kocr train``: checked alone here; against ``--train-data`` in the command."""
+    """``--ratios`` of ``kocr train`` (:func:`shares`): checked alone here; their number against
+    ``--train-data`` in the command."""
     if _skip(ctx) or value is None:
         return value
-    ratio_list(value)
+    shares(value)
     return value
 
 
 def split_ratios(ctx: typer.Context, value: str) -> str:
-    """``kocr data split --ratios``: two or three fractions above 0 adding up to 1."""
+    """``kocr data split --ratios`` (:func:`shares`): two or three."""
     if _skip(ctx) or value is None:
         return value
-    ratio_list(value, counts=(2, 3), total=True, positive=True)
+    shares(value, counts=(2, 3))
     return value
 
 

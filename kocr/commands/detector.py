@@ -28,13 +28,25 @@ def train(
         None,
         "--pages",
         help="Page set to train on (kocr data synth --pages: images with NAME.lines.json).",
+        exists=True,
         file_okay=False,
     ),
     valid_pages: Path | None = typer.Option(
-        None, "--valid-pages", help="Page set to validate on (a few dozen pages).", file_okay=False
+        None,
+        "--valid-pages",
+        help="Page set to validate on (a few dozen pages).",
+        exists=True,
+        file_okay=False,
     ),
-    output: Path = typer.Option(Path("runs"), "--output", "-o", help="Where run folders are made."),
-    name: str = typer.Option("lines", "--name", help="Run folder name (NAME-2, NAME-3... if taken)."),
+    output: Path = typer.Option(
+        Path("runs"), "--output", "-o", help="Where run folders are made.", callback=_validate.output_path
+    ),
+    name: str = typer.Option(
+        "lines",
+        "--name",
+        help="Run folder name (NAME-2, NAME-3... if taken).",
+        callback=_validate.folder_name,
+    ),
     iters: int | None = typer.Option(
         None,
         "--iters",
@@ -49,10 +61,18 @@ def train(
     valid_every: int = typer.Option(250, "--valid-every", min=1, help="Validate (and save) every N steps."),
     seed: int = typer.Option(0, "--seed", min=0, help="Seed of the crops and the initial weights."),
     init: Path | None = typer.Option(
-        None, "--init", help="Start a new run from this detector checkpoint (fine-tuning).", dir_okay=False
+        None,
+        "--init",
+        help="Start a new run from this detector checkpoint (fine-tuning).",
+        exists=True,
+        dir_okay=False,
     ),
     resume: Path | None = typer.Option(
-        None, "--resume", help="Continue a run from its last.pt (--iters may lengthen it).", dir_okay=False
+        None,
+        "--resume",
+        help="Continue a run from its last.pt (--iters may lengthen it).",
+        exists=True,
+        dir_okay=False,
     ),
 ) -> None:
     """Train the line detector on a page set (kocr data synth --pages N --corpus FILE -o DIR).
@@ -62,11 +82,7 @@ def train(
     from kocr.errors import KocrError
     from kocr.training.detector import DetectorTrainConfig, DetectorTrainer
 
-    if resume is not None:
-        if pages or valid_pages or init:
-            raise KocrError(
-                "--resume continues a run with its own pages and options; drop --pages/--valid-pages/--init"
-            )
+    if resume is not None:  # with --pages, --valid-pages or --init: kocr.commands._conflicts
         trainer = DetectorTrainer.resume(resume, iters)
     else:
         if pages is None or valid_pages is None:
@@ -107,9 +123,15 @@ def train(
 
 @app.command("eval")
 def evaluate(
-    pages: Path = typer.Argument(..., help="Page set with line boxes (NAME.lines.json).", file_okay=False),
+    pages: Path = typer.Argument(
+        ..., help="Page set with line boxes (NAME.lines.json).", exists=True, file_okay=False
+    ),
     detector: Path | None = typer.Option(
-        None, "--detector", help="Detector checkpoint [default: the bundled one].", dir_okay=False
+        None,
+        "--detector",
+        help="Detector checkpoint (default: the bundled one).",
+        exists=True,
+        dir_okay=False,
     ),
 ) -> None:
     """Score the detector's line boxes against a page set's own.

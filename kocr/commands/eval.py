@@ -102,19 +102,7 @@ def evaluate(
         engine=engine, decoding=options,
     )  # fmt: skip
     stderr.print(escape(_reading.describe(recognizer.describe_decoder())))
-    if layout == "page":
-        if confusions or ignore_space or not case_sensitive or image_root is not None:
-            given = next(
-                name
-                for name, on in (
-                    ("--confusions", confusions),
-                    ("--ignore-space", ignore_space),
-                    ("--ignore-case", not case_sensitive),
-                    ("--image-root", image_root is not None),
-                )
-                if on
-            )
-            raise typer.BadParameter(f"{given} applies to --layout line only", param_hint=given)
+    if layout == "page":  # the options page evaluation does not take: kocr.commands._conflicts
         finder = _reading.line_finder(line_finder, detector)
         _evaluate_pages(recognizer, datasets, log_file, summary_json, line_finder, finder, failures)
         return

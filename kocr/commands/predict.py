@@ -91,13 +91,6 @@ def predict(
     from kocr.runtime.writers import OUTPUT_FORMATS, write_predictions, write_text_files
 
     setup_logging()  # the library's warnings (an unusable ONNX twin, ...) as `warning:` lines
-    if onnx is not None and (saved_model != "default" or charset is not None):
-        given = "--saved-model/-m" if saved_model != "default" else "--charset"
-        raise typer.BadParameter(
-            f"--onnx runs the exported file alone (it carries its charset); drop {given}, or drop --onnx "
-            "to run the checkpoint",
-            param_hint=given,
-        )
     if output is not None:
         if output.suffix.lower() not in OUTPUT_FORMATS:
             raise KocrError(f"--output must end in {', '.join(OUTPUT_FORMATS)}, not {output.name!r}")

@@ -92,7 +92,7 @@ class BeamSearchDecoder:
         self.lm = lm
         self.lm_source = lm_source
         if lm is not None:
-            check_compatible(lm, charset.mode)
+            check_compatible(lm, charset)
             # class id (1..N) -> LM token; index 0 (blank) is never scored
             self._lm_token = [lm.unk, *lm.tokens(charset)]
         self._cache: dict[int, tuple[float, int]] = {}

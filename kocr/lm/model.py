@@ -215,10 +215,23 @@ class CharLM:
             raise InputFileError(path, "damaged language model (node links out of range)")
 
 
-def check_compatible(lm: CharLM, mode: str, source: str = "the model") -> None:
-    """A language model built in one charset mode cannot score another's symbols."""
+def check_compatible(lm: CharLM, charset: Any, source: str = "the model") -> None:
+    """A language model scores the symbols it was built for: one built in another charset mode cannot
+    score this one's, and one that lacks symbols ``charset`` (the model's) can emit would score each as
+    ``<unk>``, silently pushing the decoder away from them (an LM built for another charset)."""
+    mode = str(charset.mode)
     if lm.mode != mode:
         raise KocrError(
             f"the language model was built for a {lm.mode}-mode charset but {source} reads {mode} symbols; "
             f"rebuild it with `kocr lm build --charset` set to the model's charset"
+        )
+    known = set(lm.symbols)
+    missing = [symbol for symbol in charset if symbol not in known]
+    if missing:
+        built_for = lm.header.get("charset") or f"{len(lm.symbols):,} symbols"
+        shown = " ".join(repr(s) for s in missing[:8]) + (" …" if len(missing) > 8 else "")
+        raise KocrError(
+            f"the language model was built for charset {built_for}, which lacks {len(missing):,} of the "
+            f"{len(charset):,} symbols {source} reads ({shown}); rebuild it with `kocr lm build --charset` "
+            "set to the model's charset"
         )
