@@ -234,6 +234,7 @@ _BASE = {
     "finetune": ["finetune", "-t", "{lmdb}"],
     "data synth": ["data", "synth", "-o", "out"],
     "data fonts": ["data", "fonts"],
+    "detector train": ["detector", "train"],
 }
 #: Rows whose condition needs more than both options set as above.
 _SPECIAL = {
@@ -248,6 +249,8 @@ _SPECIAL = {
     ("saved_charset", "saved_model"): ["--saved-charset", "ko"],
     ("freeze_features", "saved_model"): ["--freeze-features"],
     ("page_size", "pages"): ["--page-size", "600x800"],
+    ("detector", "line_finder"): ["--layout", "page", "--detector", "{file}"],
+    ("resume", "pages"): ["--resume", "{file}", "--pages", "{dir}"],
 }
 
 
