@@ -40,8 +40,17 @@ def evaluate(
     summary_json: Path | None = typer.Option(
         None, "--summary-json", help="Also write the summary as JSON.", callback=_validate.output_path
     ),
+    report: Path | None = typer.Option(
+        None,
+        "--report",
+        help="Also write an HTML report (one self-contained file, images embedded): the summary, plots, "
+        "the most frequent confusions with examples and the worst lines (--failures of them, else 50) "
+        "with their differences marked.",
+        dir_okay=False,
+        callback=_validate.output_path,
+    ),
     overwrite: bool = typer.Option(
-        False, "--overwrite", help="Replace the log / summary files if they exist."
+        False, "--overwrite", help="Replace the log / summary / report files if they exist."
     ),
     ignore_space: bool = typer.Option(False, "--ignore-space", help="Accuracy and CER ignore spaces."),
     case_sensitive: bool = typer.Option(
@@ -56,9 +65,11 @@ def evaluate(
     batch_size: int = typer.Option(32, min=1, help="Images per forward pass."),
     device: str = typer.Option("auto", help="auto, cpu, cuda or cuda:N.", callback=_validate.device),
     workers: int = typer.Option(2, min=1, help="Threads decoding images while the model runs."),
-    failures: int = typer.Option(0, "--failures", min=0, help="Print the N worst predictions."),
+    failures: int = typer.Option(
+        0, "--failures", min=0, help="Print the N worst predictions (and show them in --report)."
+    ),
     confusions: bool = typer.Option(False, "--confusions", help="List the most frequent substitutions."),
-    top: int = typer.Option(15, min=1, help="Rows in the --confusions tables."),
+    top: int = typer.Option(15, min=1, help="Rows in the --confusions tables and the --report's."),
     normalize: bool | None = _reading.NORMALIZE,
     decoder: str = _reading.DECODER,
     lm: str = _reading.LM,
@@ -92,7 +103,7 @@ def evaluate(
     datasets = [*data, *(extra_data or [])]
     if not datasets:
         raise typer.BadParameter("give at least one dataset with --data", param_hint="--data")
-    for path, option in ((log_file, "--log-file"), (summary_json, "--summary-json")):
+    for path, option in ((log_file, "--log-file"), (summary_json, "--summary-json"), (report, "--report")):
         if path is not None and path.exists() and not overwrite:
             raise KocrError(f"{path} exists; pass --overwrite to replace it (or choose another {option})")
     options = _reading.decoder_kwargs(decoder, lm, beam_width, lm_weight, length_bonus)
@@ -123,9 +134,14 @@ def evaluate(
         TextColumn("images"),
         TimeRemainingColumn(),
     )
+    collector = None
+    if report is not None:
+        from kocr.report.lines import DEFAULT_WORST, LineReportCollector
+
+        collector = LineReportCollector(worst=failures or DEFAULT_WORST, top=top)
     with Progress(*columns, console=stderr, transient=True) as progress:
         task = progress.add_task("eval", total=None)
-        report = run_evaluation(
+        result = run_evaluation(
             recognizer,
             datasets,
             log_file,
@@ -136,25 +152,45 @@ def evaluate(
             confusions=confusions,
             workers=workers,
             progress=lambda n: progress.advance(task, n),
+            on_sample=collector.add if collector is not None else None,
         )
-    _print_summary(report)
+    _print_summary(result)
     if failures:
-        _print_failures(report.worst)
+        _print_failures(result.worst)
     if confusions:
-        _print_confusions("syllable substitutions (truth → predicted)", report.confusions, top)
-        _print_confusions("jamo substitutions (truth → predicted)", report.jamo_confusions, top)
+        _print_confusions("syllable substitutions (truth → predicted)", result.confusions, top)
+        _print_confusions("jamo substitutions (truth → predicted)", result.jamo_confusions, top)
     if summary_json is not None:
         from kocr.fileio import atomic_write_text
 
-        summary = report.to_dict() | {
+        summary = result.to_dict() | {
             "normalize": recognizer.preprocess.normalize,
             "decoding": recognizer.describe_decoder(),
             "engine": recognizer.engine,
         }
         atomic_write_text(summary_json, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
-    stderr.print(
-        f"wrote {escape(str(log_file))}" + (f" and {escape(str(summary_json))}" if summary_json else "")
-    )
+    if report is not None and collector is not None:
+        from kocr.report.lines import write_line_report
+
+        write_line_report(report, result, collector, setup=_setup(recognizer, datasets), overwrite=overwrite)
+    _print_written(log_file, summary_json, report)
+
+
+def _setup(recognizer, datasets, **more) -> dict:
+    """What the report says was evaluated, and how."""
+    return {
+        "model": str(recognizer.source),
+        "engine": recognizer.engine,
+        "decoder": _reading.describe(recognizer.describe_decoder()).removeprefix("decoder: "),
+        "input normalisation": "on" if recognizer.preprocess.normalize else "off",
+        **more,
+        "data": [str(d) for d in datasets],
+    }
+
+
+def _print_written(*paths: Path | None) -> None:
+    written = [escape(str(p)) for p in paths if p is not None]
+    stderr.print("wrote " + ", ".join(written[:-1]) + (" and " if len(written) > 1 else "") + written[-1])
 
 
 def _evaluate_pages(recognizer, datasets, log_file, summary_json, line_finder: str, failures: int) -> None:
