@@ -70,7 +70,8 @@ class CerHistogram:
 
 
 @contextmanager
-def _style() -> Any:
+def plot_style() -> Any:
+    """matplotlib settings for kocr's plots: Hangul-capable fonts, text as paths in SVG, light axes."""
     import matplotlib
 
     settings = {
@@ -104,7 +105,7 @@ def svg_data_uri(fig: Any) -> str:
 def reliability_plot(bins: ReliabilityBins) -> str:
     """Accuracy per confidence bin against the diagonal of perfect calibration, with how many samples
     each bin holds underneath; an SVG data URI."""
-    with _style():
+    with plot_style():
         fig = figure(4.6, 4.0)
         top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1))
         width = 1 / RELIABILITY_BINS
@@ -132,7 +133,7 @@ def reliability_plot(bins: ReliabilityBins) -> str:
 
 def cer_histogram(histogram: CerHistogram, unit: str = "lines") -> str:
     """How many lines (or pages) fall in each CER bin, counts written on the bars; an SVG data URI."""
-    with _style():
+    with plot_style():
         fig = figure(4.6, 4.0)
         axes = fig.subplots()
         positions = range(len(CER_BIN_LABELS))
