@@ -49,8 +49,16 @@ def evaluate(
         dir_okay=False,
         callback=_validate.output_path,
     ),
+    overlay: Path | None = typer.Option(
+        None,
+        "--overlay",
+        help="With --layout page: write each page with its line boxes, reading order and the text read "
+        "into this folder (NAME.overlay.jpg; a folder holding overlays already needs --overwrite).",
+        file_okay=False,
+        callback=_validate.output_path,
+    ),
     overwrite: bool = typer.Option(
-        False, "--overwrite", help="Replace the log / summary / report files if they exist."
+        False, "--overwrite", help="Replace the log / summary / report / overlay files if they exist."
     ),
     ignore_space: bool = typer.Option(False, "--ignore-space", help="Accuracy and CER ignore spaces."),
     case_sensitive: bool = typer.Option(
@@ -106,6 +114,14 @@ def evaluate(
     for path, option in ((log_file, "--log-file"), (summary_json, "--summary-json"), (report, "--report")):
         if path is not None and path.exists() and not overwrite:
             raise KocrError(f"{path} exists; pass --overwrite to replace it (or choose another {option})")
+    overlays = None
+    if overlay is not None:
+        if layout != "page":
+            raise typer.BadParameter("--overlay applies to --layout page only", param_hint="--overlay")
+        from kocr.report.overlay import OverlayWriter
+
+        overlays = OverlayWriter(overlay, overwrite=overwrite)
+        overlays.check_folder()
     options = _reading.decoder_kwargs(decoder, lm, beam_width, lm_weight, length_bonus)
     recognizer = _reading.open_recognizer(
         saved_model, charset=charset, device=device, batch_size=batch_size, normalize=normalize,
@@ -125,7 +141,8 @@ def evaluate(
                 if on
             )
             raise typer.BadParameter(f"{given} applies to --layout line only", param_hint=given)
-        _evaluate_pages(recognizer, datasets, log_file, summary_json, line_finder, failures)
+        _evaluate_pages(recognizer, datasets, log_file, summary_json, line_finder, failures, report,
+                        overlays, overwrite)  # fmt: skip
         return
     columns = (
         TextColumn("[bold]eval"),
@@ -193,23 +210,47 @@ def _print_written(*paths: Path | None) -> None:
     stderr.print("wrote " + ", ".join(written[:-1]) + (" and " if len(written) > 1 else "") + written[-1])
 
 
-def _evaluate_pages(recognizer, datasets, log_file, summary_json, line_finder: str, failures: int) -> None:
+def _evaluate_pages(
+    recognizer, datasets, log_file, summary_json, line_finder: str, failures: int, report, overlays, overwrite
+) -> None:
     from kocr.pages.evaluate import evaluate_pages
     from kocr.pages.finders import make_finder
     from kocr.pages.reader import PageReader
 
     reader = PageReader(recognizer, make_finder(line_finder), layout="page")
+    observers = []
+    collector = None
+    if report is not None:
+        from kocr.report.pages import DEFAULT_WORST_PAGES, PageReportCollector
+
+        collector = PageReportCollector(worst=failures or DEFAULT_WORST_PAGES)
+        observers.append(collector.add)
+    if overlays is not None:
+        from kocr.report.pages import line_statuses
+
+        several = len(datasets) > 1
+
+        def draw(page) -> None:
+            name = f"{Path(page.dataset).name}/{page.row.image}" if several else page.row.image
+            overlays.page(name, page.image, page.result, line_statuses(page.sample.lines, page.result)[0])
+
+        observers.append(draw)
     columns = (TextColumn("[bold]eval"), BarColumn(), MofNCompleteColumn(), TextColumn("pages"),
                TimeRemainingColumn())  # fmt: skip
     with Progress(*columns, console=stderr, transient=True) as progress:
         task = progress.add_task("eval", total=None)
-        report = evaluate_pages(
-            reader, datasets, log_file, worst=failures, progress=lambda n: progress.advance(task, n)
+        result = evaluate_pages(
+            reader,
+            datasets,
+            log_file,
+            worst=failures,
+            progress=lambda n: progress.advance(task, n),
+            on_page=(lambda page: [observe(page) for observe in observers]) if observers else None,
         )
     table = Table(title=f"page evaluation (line finder: {line_finder})")
     for column in ("dataset", "pages", "page CER", "lines", "lines found", "pages/s", "unreadable"):
         table.add_column(column, justify="left" if column == "dataset" else "right")
-    rows = report.datasets + ([report.combined] if len(report.datasets) > 1 else [])
+    rows = result.datasets + ([result.combined] if len(result.datasets) > 1 else [])
     for summary in rows:
         f = summary.figures()
         table.add_row(escape(summary.name), f"{int(f['pages']):,}", f"{f['page_cer']:.4f}",
@@ -217,20 +258,25 @@ def _evaluate_pages(recognizer, datasets, log_file, summary_json, line_finder: s
                       f"{int(f['unreadable']):,}")  # fmt: skip
     stdout.print(table)
     if failures:
-        _print_failures(report.worst)
+        _print_failures(result.worst)
     if summary_json is not None:
         from kocr.fileio import atomic_write_text
 
-        summary = report.to_dict() | {
+        summary = result.to_dict() | {
             "line_finder": line_finder,
             "normalize": recognizer.preprocess.normalize,
             "decoding": recognizer.describe_decoder(),
             "engine": recognizer.engine,
         }
         atomic_write_text(summary_json, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
-    stderr.print(
-        f"wrote {escape(str(log_file))}" + (f" and {escape(str(summary_json))}" if summary_json else "")
-    )
+    if report is not None and collector is not None:
+        from kocr.report.pages import write_page_report
+
+        setup = _setup(recognizer, datasets, **{"line finder": line_finder})
+        write_page_report(report, result, collector, setup=setup, overwrite=overwrite)
+    if overlays is not None:
+        stderr.print(f"wrote {len(overlays.written):,} overlays to {escape(str(overlays.folder))}")
+    _print_written(log_file, summary_json, report)
 
 
 def _print_summary(report) -> None:
