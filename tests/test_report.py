@@ -128,7 +128,7 @@ class _Collect(HTMLParser):
         self.text.append(data)
 
 
-def _dataset(root: Path) -> Path:
+def make_dataset(root: Path) -> Path:
     root.mkdir()
     rows = []
     for name, truth, _ in LINES:
@@ -140,7 +140,7 @@ def _dataset(root: Path) -> Path:
 
 
 def test_report_of_a_real_evaluation_shows_summary_failures_confusions_and_plots(tmp_path: Path) -> None:
-    data = _dataset(tmp_path / "data")
+    data = make_dataset(tmp_path / "data")
     collector = LineReportCollector(worst=2, top=5, examples=2)
     recognizer = ScriptedRecognizer([prediction for _, _, prediction in LINES])
     result = evaluate(recognizer, [data], tmp_path / "log.txt", on_sample=collector.add)
