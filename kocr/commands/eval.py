@@ -45,7 +45,8 @@ def evaluate(
         "--report",
         help="Also write an HTML report (one self-contained file, images embedded): the summary, plots, "
         "the most frequent confusions with examples and the worst lines (--failures of them, else 50) "
-        "with their differences marked.",
+        "with their differences marked; with --layout page, the worst pages (else 10) drawn with their "
+        "lines.",
         dir_okay=False,
         callback=_validate.output_path,
     ),
