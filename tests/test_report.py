@@ -184,6 +184,11 @@ def test_report_of_a_real_evaluation_shows_summary_failures_confusions_and_plots
     assert re.search(r"의\s*<span class=\"arrow\">→</span>\s*이", confusion_section)
     assert "2×" in confusion_section and "ㅢ" in confusion_section  # the jamo table: ㅢ → ㅣ
     assert confusion_section.count("<img") >= 2
+    # Each example outlines where its confusion happened: 의 read as 이 in two lines, in both tables (the
+    # jamo table's ㅢ → ㅣ is that syllable too), on the truth side and the read side.
+    for side in ("의", "이"):
+        assert confusion_section.count(f'<span class="sub focus"><ruby>{side}<rt>') == 2 * 2
+    assert '<span class="sub focus"><ruby>날' in confusion_section
 
     # Plots are SVG drawn by matplotlib.
     plots = [i for i in page.images if i["src"].startswith("data:image/svg+xml")]

@@ -25,7 +25,7 @@ from typing import Any
 
 from kocr.evaluate import DatasetSummary, EvalReport, EvalRow, ScoredSample
 from kocr.report.confusions import ConfusionSampler
-from kocr.report.diff import diff_line, jamo_label
+from kocr.report.diff import SUBSTITUTED, Segment, diff_line, jamo_label
 from kocr.report.html import figure_rows, render_report, setup_rows
 from kocr.report.images import image_data_uri, thumbnail
 from kocr.report.plots import CerHistogram, ReliabilityBins, cer_histogram, reliability_plot
@@ -151,12 +151,15 @@ def line_report_context(
         rows = []
         for confusion in sampler.most_common(collector.top):
             label = jamo_label if is_jamo else str
-            rows.append({
-                "truth": label(confusion.truth),
-                "predicted": label(confusion.predicted),
-                "count": f"{confusion.count:,}",
-                "examples": [_line_entry(kept, images) for kept in confusion.examples],
-            })  # fmt: skip
+            truth, predicted = label(confusion.truth), label(confusion.predicted)
+            examples = []
+            for kept in confusion.examples:
+                entry = _line_entry(kept, images)
+                examples.append(
+                    {"entry": entry, "focus": _focus(entry["segments"], truth, predicted, is_jamo)}
+                )
+            rows.append({"truth": truth, "predicted": predicted, "count": f"{confusion.count:,}",
+                         "examples": examples})  # fmt: skip
         confusions.append({"title": title, "rows": rows, "total": sum(sampler.counts.values())})
     plots = [
         {"title": "reliability", "uri": reliability_plot(collector.reliability),
@@ -180,6 +183,24 @@ def line_report_context(
         "worst": worst,
         "worst_limit": collector.worst_limit,
     }
+
+
+def _focus(segments: list[Segment], truth: str, predicted: str, is_jamo: bool) -> list[int]:
+    """The substitutions of a line where the confusion it illustrates happened (for jamo: a misread
+    syllable whose jamo went from ``truth`` to ``predicted``, compatibility forms)."""
+    found = []
+    for index, segment in enumerate(segments):
+        if segment.op != SUBSTITUTED:
+            continue
+        if not is_jamo:
+            hit = (segment.truth, segment.predicted) == (truth, predicted)
+        else:
+            lost = {j.text for j in segment.truth_jamo if j.changed}
+            gained = {j.text for j in segment.predicted_jamo if j.changed}
+            hit = truth in lost and predicted in gained
+        if hit:
+            found.append(index)
+    return found
 
 
 def _figures(summary: DatasetSummary, ignore_space: bool) -> dict[str, str]:
