@@ -35,6 +35,7 @@ COMMAND_MODULES = (
     "kocr.commands.predict",
     "kocr.commands.eval",
     "kocr.commands.train",
+    "kocr.commands.plot",
     "kocr.commands.export",
     "kocr.commands.models",
     "kocr.commands.data",

@@ -35,7 +35,8 @@ def test_a_tiny_model_really_learns(tiny_model: Path) -> None:
     assert accuracies[-1] > 0.5, accuracies
     checkpoint = load_checkpoint(tiny_model)
     assert checkpoint.metrics["accuracy"] == max(accuracies)
-    assert {p.name for p in run_dir.iterdir()} == {"best.pt", "last.pt", "config.json", "log.csv"}
+    expected = {"best.pt", "last.pt", "config.json", "log.csv", "curves.png"}
+    assert {p.name for p in run_dir.iterdir()} == expected
 
 
 class StopAt(LogReporter):
