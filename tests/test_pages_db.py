@@ -159,7 +159,7 @@ def test_the_bundled_detector_finds_the_lines_of_a_page(page_set: Path) -> None:
     finder = DBLineFinder(margin_x=0.0, margin_y=0.0)
     from kocr.pages.db_eval import score_pages
 
-    score = score_pages(finder, list(iter_scaled_pages(page_set, finder.config.long_side)))
+    score = score_pages(finder, list(iter_scaled_pages(page_set, finder.long_side)))
     assert score.recall >= 0.9 and score.precision >= 0.9, score
 
 

@@ -141,7 +141,7 @@ _DETECTOR_FOR_DB = Conflict(
     "detector",
     "line_finder",
     lambda g: g["detector"] is not None and g["line_finder"] != "db",
-    "it is the db line finder's model",
+    "it is the model of --line-finder db",
     verb="needs",
 )
 

@@ -144,7 +144,7 @@ def evaluate(
     from kocr.pages.db_finder import DBLineFinder
 
     finder = DBLineFinder(detector, margin_x=0.0, margin_y=0.0)
-    loaded = list(iter_scaled_pages(pages, finder.config.long_side))
+    loaded = list(iter_scaled_pages(pages, finder.long_side))
     started = time.perf_counter()
     score = score_pages(finder, loaded)
     seconds = time.perf_counter() - started

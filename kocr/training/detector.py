@@ -29,7 +29,7 @@ from kocr.errors import InputFileError, KocrError
 from kocr.fileio import atomic_open, atomic_write_text
 from kocr.pages.db_data import ScaledPage, iter_scaled_pages, training_batch
 from kocr.pages.db_eval import DetectionScore, score_pages
-from kocr.pages.db_finder import DETECTOR_KIND, detector_payload, load_detector
+from kocr.pages.db_finder import DETECTOR_KIND, READ_SCALE, detector_payload, load_detector
 from kocr.pages.dbnet import DetectorConfig, LineDetectorNet
 from kocr.training.rundir import new_run_dir
 
@@ -157,7 +157,8 @@ class DetectorTrainer:
     def load_pages(self) -> None:
         long_side = self.model.config.long_side
         self.train_pages = list(iter_scaled_pages(self.config.pages, long_side))
-        self.valid_pages = list(iter_scaled_pages(self.config.valid_pages, long_side))
+        # Validation reads pages as the finder does (kocr.pages.db_finder.READ_SCALE).
+        self.valid_pages = list(iter_scaled_pages(self.config.valid_pages, round(READ_SCALE * long_side)))
         if not self.train_pages:
             raise InputFileError(self.config.pages, "has no upright pages to train on")
 
