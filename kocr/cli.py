@@ -82,11 +82,23 @@ def _click_exceptions() -> Any:
     return exceptions
 
 
+def _set_up_output() -> None:
+    """Undecodable file-name bytes (CP949 names) print as ``\\xNN`` (:mod:`kocr.names`) instead of ending
+    the run with a UnicodeEncodeError, whatever the terminal's or PYTHONIOENCODING's encoding."""
+    from kocr.names import NAME_ERRORS
+
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors=NAME_ERRORS)
+
+
 def main(args: list[str] | None = None) -> None:
     """Console-script entry point: run the app, turning user errors into clean one-line messages."""
     from kocr.commands._console import print_error
 
     errors = _click_exceptions()
+    _set_up_output()
     try:
         code = get_command().main(args=args, prog_name="kocr", standalone_mode=False)
     except errors.UsageError as exc:

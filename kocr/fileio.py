@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from kocr.names import NAME_ERRORS
+
 
 def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
     """Call ``write(temporary_path)``, then fsync, set the umask's mode and rename over ``path``.
@@ -62,10 +64,11 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str, *, encoding: str = "utf-8") -> Path:
-    """Write ``text`` with LF line ends (whatever the platform) to ``path`` atomically."""
+    """Write ``text`` with LF line ends (whatever the platform) to ``path`` atomically; a file name's
+    undecodable bytes in it are written ``\\xNN`` (:mod:`kocr.names`)."""
 
     def write(temporary: Path) -> None:
-        with temporary.open("w", encoding=encoding, newline="\n") as handle:
+        with temporary.open("w", encoding=encoding, errors=NAME_ERRORS, newline="\n") as handle:
             handle.write(text)
 
     return atomic_write(path, write)
@@ -83,7 +86,9 @@ def atomic_open(
     when the block ends without an error (see :func:`atomic_write`); ``mode`` is ``"w"`` or ``"wb"``."""
     if mode not in ("w", "wb"):
         raise ValueError(f"atomic_open writes new files: mode 'w' or 'wb', not {mode!r}")
-    options: dict[str, Any] = {} if mode == "wb" else {"encoding": encoding, "newline": newline}
+    options: dict[str, Any] = {}
+    if mode == "w":
+        options = {"encoding": encoding, "errors": NAME_ERRORS, "newline": newline}
     with _temporary_beside(Path(path)) as temporary, temporary.open(mode, **options) as handle:
         yield handle
 

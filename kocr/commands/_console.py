@@ -14,6 +14,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from kocr.names import printable_name
+
 PIPED_WIDTH = 4096
 
 
@@ -32,12 +34,18 @@ stdout = Console(highlight=False, width=_width(sys.stdout))
 stderr = Console(stderr=True, highlight=False, width=_width(sys.stderr))
 
 
+def shown(text: str) -> str:
+    """``text`` (a file name, a message naming one) as rich markup, undecodable name bytes as ``\\xNN``
+    (:mod:`kocr.names`) so table columns line up."""
+    return escape(printable_name(text))
+
+
 def print_error(message: str) -> None:
-    stderr.print(f"[bold red]error:[/] {escape(message)}", markup=True, soft_wrap=True)
+    stderr.print(f"[bold red]error:[/] {shown(message)}", markup=True, soft_wrap=True)
 
 
 def print_warning(message: str) -> None:
-    stderr.print(f"[yellow]warning:[/] {escape(message)}", markup=True, soft_wrap=True)
+    stderr.print(f"[yellow]warning:[/] {shown(message)}", markup=True, soft_wrap=True)
 
 
 def setup_logging(verbose: bool = False) -> None:
@@ -55,7 +63,7 @@ def setup_logging(verbose: bool = False) -> None:
                 elif record.levelno >= logging.WARNING:
                     print_warning(text)
                 else:
-                    stderr.print(escape(text), soft_wrap=True, highlight=False)
+                    stderr.print(shown(text), soft_wrap=True, highlight=False)
             except Exception:  # a log line must never end the run
                 self.handleError(record)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -11,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from kocr.commands import _reading, _validate
-from kocr.commands._console import setup_logging, stderr, stdout
+from kocr.commands._console import setup_logging, shown, stderr, stdout
 
 
 def register(app: typer.Typer) -> None:
@@ -145,13 +144,14 @@ def evaluate(
         _print_confusions("jamo substitutions (truth → predicted)", report.jamo_confusions, top)
     if summary_json is not None:
         from kocr.fileio import atomic_write_text
+        from kocr.names import json_text
 
         summary = report.to_dict() | {
             "normalize": recognizer.preprocess.normalize,
             "decoding": recognizer.describe_decoder(),
             "engine": recognizer.engine,
         }
-        atomic_write_text(summary_json, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+        atomic_write_text(summary_json, json_text(summary, indent=2) + "\n")
     stderr.print(
         f"wrote {escape(str(log_file))}" + (f" and {escape(str(summary_json))}" if summary_json else "")
     )
@@ -176,7 +176,7 @@ def _evaluate_pages(recognizer, datasets, log_file, summary_json, line_finder: s
     rows = report.datasets + ([report.combined] if len(report.datasets) > 1 else [])
     for summary in rows:
         f = summary.figures()
-        table.add_row(escape(summary.name), f"{int(f['pages']):,}", f"{f['page_cer']:.4f}",
+        table.add_row(shown(summary.name), f"{int(f['pages']):,}", f"{f['page_cer']:.4f}",
                       f"{int(f['lines']):,}", f"{f['lines_found']:.2%}", f"{f['pages_per_second']:.2f}",
                       f"{int(f['unreadable']):,}")  # fmt: skip
     stdout.print(table)
@@ -184,6 +184,7 @@ def _evaluate_pages(recognizer, datasets, log_file, summary_json, line_finder: s
         _print_failures(report.worst)
     if summary_json is not None:
         from kocr.fileio import atomic_write_text
+        from kocr.names import json_text
 
         summary = report.to_dict() | {
             "line_finder": line_finder,
@@ -191,7 +192,7 @@ def _evaluate_pages(recognizer, datasets, log_file, summary_json, line_finder: s
             "decoding": recognizer.describe_decoder(),
             "engine": recognizer.engine,
         }
-        atomic_write_text(summary_json, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+        atomic_write_text(summary_json, json_text(summary, indent=2) + "\n")
     stderr.print(
         f"wrote {escape(str(log_file))}" + (f" and {escape(str(summary_json))}" if summary_json else "")
     )
@@ -216,7 +217,7 @@ def _print_summary(report) -> None:
     for summary in rows:
         f = summary.figures(report.ignore_space)
         table.add_row(
-            escape(summary.name),
+            shown(summary.name),
             f"{int(f['samples']):,}",
             f"{f['accuracy']:.2%}",
             f"{f['cer']:.4f}",
@@ -234,7 +235,7 @@ def _print_failures(rows) -> None:
     for column in ("image", "real text", "predicted text", "confidence", "CER"):
         table.add_column(column, justify="right" if column in ("confidence", "CER") else "left")
     for row in rows:
-        table.add_row(escape(row.image), escape(row.truth), escape(row.predicted), f"{row.confidence:.4f}",
+        table.add_row(shown(row.image), escape(row.truth), escape(row.predicted), f"{row.confidence:.4f}",
                       f"{row.cer:.4f}")  # fmt: skip
     stdout.print(table)
 

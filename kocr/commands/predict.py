@@ -12,7 +12,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from kocr.commands import _reading, _validate
-from kocr.commands._console import print_warning, stderr, stdout, task_progress
+from kocr.commands._console import print_warning, shown, stderr, stdout, task_progress
 
 
 def register(app: typer.Typer) -> None:
@@ -185,9 +185,7 @@ def _print_table(rows: Sequence[tuple]) -> None:
     for name, text, confidence, *page in rows:
         lines = len(page[0].lines) if page and page[0] is not None else None
         label = (
-            escape(name)
-            if lines is None
-            else f"{escape(name)}\n[dim]{lines:,} line{'s' * (lines != 1)}[/dim]"
+            shown(name) if lines is None else f"{shown(name)}\n[dim]{lines:,} line{'s' * (lines != 1)}[/dim]"
         )
         table.add_row(label, escape(text), f"{confidence:.4f}")
     stdout.print(table)

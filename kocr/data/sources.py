@@ -34,6 +34,7 @@ from kocr.data.images import SkipUnreadable, canonical_image_path, check_image_m
 from kocr.data.labels.filtering import LabelFilter
 from kocr.data.labels.reader import describe_decode_error, read_label_file
 from kocr.errors import InputFileError
+from kocr.names import listed_file, name_from_printable
 from kocr.text import normalize
 
 logger = logging.getLogger(__name__)
@@ -128,7 +129,7 @@ class LabelFileDataset(SkipUnreadable, Dataset):
         seen: set[str] = set()  # an image listed twice is trained on once, and reported
         for record in parsed.records:
             label, reason = checks.check(record.label)
-            image = self.root / (record.image or "")
+            image = listed_file(self.root, record.image or "")
             if reason is None and not image.is_file():
                 reason = "missing image"
             if reason is None and canonical_image_path(image) in seen:
@@ -214,9 +215,10 @@ def _label_file_samples(
     for problem in parsed.problems:
         logger.warning("%s: skipped", problem)
     for record in parsed.records:
-        image_path = root / (record.image or "")
+        listed = record.image or ""
+        image_path = listed_file(root, listed)
         yield LabelledSample(
-            name=record.image or "",
+            name=listed if image_path == root / listed else name_from_printable(listed),
             label=normalize(record.label),
             where=record.where,
             load=functools.partial(_read_file, image_path),

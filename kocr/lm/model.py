@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from kocr.errors import InputFileError, KocrError
+from kocr.names import json_text
 
 FORMAT = "kocr-charlm"
 VERSION = 1
@@ -151,7 +152,7 @@ class CharLM:
         path = Path(path)
         header = dict(self.header, format=FORMAT, version=VERSION, order=self.order)
         arrays = {
-            "header": np.frombuffer(json.dumps(header, ensure_ascii=False).encode("utf-8"), dtype=np.uint8),
+            "header": np.frombuffer(json_text(header).encode("utf-8"), dtype=np.uint8),
             "symbols": np.array([ord(s) for s in self.symbols], dtype=np.uint32),
             "keys": np.diff(self.keys, prepend=np.int64(0)).astype(np.int64),
             "logp": self.logp.astype(np.float32),

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 
 from kocr.errors import KocrError
 from kocr.fileio import atomic_write_text
+from kocr.names import json_text, printable_name
 from kocr.text import escape_field
 
 OUTPUT_FORMATS = (".tsv", ".csv", ".json", ".jsonl")
@@ -47,15 +47,19 @@ def write_predictions(
     records = [_record(row) for row in rows]
     if suffix == ".json":
         document: Any = records if metadata is None else {"metadata": dict(metadata), "predictions": records}
-        content = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+        content = json_text(document, indent=2) + "\n"
     elif suffix == ".jsonl":
-        content = "".join(json.dumps({**r, **(fields or {})}, ensure_ascii=False) + "\n" for r in records)
+        content = "".join(json_text({**r, **(fields or {})}) + "\n" for r in records)
     else:
         buffer = io.StringIO()
         writer = csv.writer(buffer, delimiter="\t" if suffix == ".tsv" else ",", lineterminator="\n")
         writer.writerow(["path", "text", "confidence"])
         writer.writerows(
-            [r["path"], escape_field(r["text"]) if "lines" in r else r["text"], f"{r['confidence']:.6f}"]
+            [
+                printable_name(r["path"]),
+                escape_field(r["text"]) if "lines" in r else r["text"],
+                f"{r['confidence']:.6f}",
+            ]
             for r in records
         )
         content = buffer.getvalue()

@@ -8,7 +8,6 @@ the others log).
 from __future__ import annotations
 
 import csv
-import json
 import logging
 import time
 from pathlib import Path
@@ -19,6 +18,7 @@ from torch import nn
 
 from kocr.charsets import Charset
 from kocr.fileio import atomic_write_text
+from kocr.names import json_text
 from kocr.training.config import TrainConfig
 
 # Progress lines keep the logger they had when they came from the trainer, so a handler set on it still
@@ -179,4 +179,4 @@ def write_run_record(
         "world_size": world_size,
         "amp": str(dtype) if dtype is not None else "off",
     }
-    atomic_write_text(run_dir / "config.json", json.dumps(record, ensure_ascii=False, indent=2) + "\n")
+    atomic_write_text(run_dir / "config.json", json_text(record, indent=2) + "\n")

@@ -57,9 +57,10 @@ def open_lmdb(path: str | os.PathLike[str]) -> lmdb.Environment:
             for stale in [k for k in _envs if k.split("\0", 1)[0] == real]:
                 del _envs[stale]  # replaced on disk; readers still holding it keep it alive
             try:
-                env = lmdb.open(
-                    real, readonly=True, lock=False, readahead=False, meminit=False, max_readers=256
-                )
+                env = lmdb.open(  # a bytes path: py-lmdb encodes str strictly as UTF-8 (CP949 folders)
+                    os.fsencode(real), readonly=True, lock=False, readahead=False, meminit=False,
+                    max_readers=256,
+                )  # fmt: skip
             except lmdb.Error as exc:
                 raise InputFileError(path, f"cannot open LMDB: {exc}") from None
             _envs[key] = env

@@ -65,7 +65,7 @@ class LmdbWriter:
         self._temp = self.path.parent / f".{self.path.name}.partial-{uuid.uuid4().hex[:12]}"
         try:
             self._env = lmdb.open(
-                str(self._temp),
+                os.fsencode(self._temp),  # bytes: py-lmdb encodes a str path strictly as UTF-8
                 map_size=self.map_size,
                 subdir=True,
                 sync=False,
