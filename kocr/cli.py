@@ -12,6 +12,7 @@ Every ``KocrError`` raised by library code, and every bad option or argument cli
 from __future__ import annotations
 
 import sys
+import warnings
 from typing import Any
 
 import typer
@@ -87,6 +88,8 @@ def _set_up_output() -> None:
     the run with a UnicodeEncodeError, whatever the terminal's or PYTHONIOENCODING's encoding."""
     from kocr.names import NAME_ERRORS
 
+    # kocr reports an image over its pixel limit itself (kocr.data.images); PIL's warning would repeat it
+    warnings.filterwarnings("ignore", message=r"Image size \(\d+ pixels\) exceeds limit")
     for stream in (sys.stdout, sys.stderr):
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:

@@ -24,6 +24,7 @@ the N worst rows and the substitution counts) stay in memory, whatever the datas
 
 from __future__ import annotations
 
+import functools
 import heapq
 import logging
 from collections import Counter
@@ -38,6 +39,7 @@ from kocr.errors import InputFileError, KocrError
 from kocr.fileio import atomic_open
 from kocr.iterutils import chunked
 from kocr.metrics import RunningMetrics, align, sample_cer
+from kocr.runtime.files import predict_or_skip
 from kocr.text import escape_field, fold_latin_case, unescape_field
 
 logger = logging.getLogger(__name__)
@@ -171,7 +173,7 @@ def evaluate(
         for dataset, summary in zip(datasets, summaries, strict=True):
             samples = iter_labelled_samples(dataset, image_root=image_root)
             for chunk in chunked(samples, CHUNK):
-                names, truths, images = [], [], []
+                names, truths, images, wheres = [], [], [], []
                 for sample, image in zip(chunk, pool.map(_load, chunk), strict=True):
                     if isinstance(image, str):
                         summary.unreadable += 1
@@ -181,8 +183,11 @@ def evaluate(
                     images.append(image)
                     names.append(sample.path if full_names else sample.name)
                     truths.append(sample.label)
-                for name, truth, result in zip(names, truths, recognizer.predict_images(images), strict=True):
-                    predicted = result.text
+                    wheres.append(sample.where)
+
+                failed = functools.partial(_not_recognised, wheres, (summary, combined))
+                for position, result in predict_or_skip(recognizer, images, failed):
+                    name, truth, predicted = names[position], truths[position], result.text
                     scored = (truth, predicted)
                     if not case_sensitive:
                         scored = (fold_latin_case(truth), fold_latin_case(predicted))
@@ -205,6 +210,15 @@ def evaluate(
     return EvalReport(
         summaries, combined, ignore_space, ranked, syllable_pairs, jamo_pairs, log_path, case_sensitive
     )
+
+
+def _not_recognised(
+    wheres: list[str], summaries: tuple[DatasetSummary, ...], position: int, exc: Exception
+) -> None:
+    """An image the recogniser failed on alone: counted as unreadable, logged, not scored."""
+    for summary in summaries:
+        summary.unreadable += 1
+    logger.warning("%s: could not be read (%s: %s); not scored", wheres[position], type(exc).__name__, exc)
 
 
 def _load(sample: Any) -> Any:

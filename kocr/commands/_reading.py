@@ -10,6 +10,7 @@ from typing import Any
 import typer
 
 from kocr.commands import _validate
+from kocr.data import DEFAULT_MAX_PIXELS
 
 SAVED_MODEL = typer.Option(
     "default",
@@ -60,6 +61,24 @@ LINE_FINDER = typer.Option(
     callback=_validate.choice("classical", "ppocr", metavar="FINDER"),
     help="What finds the text lines on a page: classical (binarisation and connected components, no "
     "model) or ppocr (PaddleOCR's PP-OCRv4 detector; needs the ppocr extra).",
+)
+
+
+def _apply_max_pixels(limit: int) -> int:
+    """The pixel limit is one process-wide setting (:func:`kocr.data.images.set_max_pixels`)."""
+    from kocr.data.images import set_max_pixels  # numpy and PIL: not at `kocr --help`
+
+    set_max_pixels(limit)
+    return limit
+
+
+MAX_PIXELS = typer.Option(
+    DEFAULT_MAX_PIXELS,
+    "--max-pixels",
+    min=0,
+    callback=_apply_max_pixels,
+    help="Images with more pixels than this are reported and skipped, not decoded (decompression bombs); "
+    "the default reads a 600 dpi A2 scan (140 MP). Raise it to read bigger scans on purpose; 0 = no limit.",
 )
 BEAM_WIDTH = typer.Option(
     None, "--beam-width", min=1, help="Prefixes kept per frame (default: the LM file's, else 8)."

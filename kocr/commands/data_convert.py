@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from kocr.commands import _validate
+from kocr.commands import _reading, _validate
 from kocr.commands._console import print_warning, stderr, stdout, task_progress
 
 if TYPE_CHECKING:
@@ -80,6 +80,7 @@ def convert_command(
         False, "--overwrite", help="Replace OUTPUT if it exists (and crop into a non-empty --crop-dir)."
     ),
     strict: bool = typer.Option(False, "--strict", help="Fail on the first problem that loses a sample."),
+    max_pixels: int = _reading.MAX_PIXELS,
 ) -> None:
     """Convert labels to gt.txt, checking each image exists; paths are relative to OUTPUT's folder.
 

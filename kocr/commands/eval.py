@@ -65,6 +65,7 @@ def evaluate(
     lm_weight: float | None = _reading.LM_WEIGHT,
     length_bonus: float | None = _reading.LENGTH_BONUS,
     engine: str = _reading.ENGINE,
+    max_pixels: int = _reading.MAX_PIXELS,
     layout: str = typer.Option(
         "line",
         "--layout",

@@ -68,6 +68,7 @@ def predict(
     lm_weight: float | None = _reading.LM_WEIGHT,
     length_bonus: float | None = _reading.LENGTH_BONUS,
     engine: str = _reading.ENGINE,
+    max_pixels: int = _reading.MAX_PIXELS,
     verbose: bool = typer.Option(
         False,
         "--verbose",

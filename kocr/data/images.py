@@ -1,5 +1,8 @@
 """Images in, PIL images out: which files are images, decoding them, converting their colour mode.
 
+Every image kocr decodes passes one pixel limit (:func:`set_max_pixels`, ``--max-pixels``): an image
+over it is unreadable, so batch commands report and skip it instead of decoding a decompression bomb.
+
 Shared by prediction (:class:`kocr.Recognizer` takes paths, bytes, PIL images and numpy arrays), the
 training datasets (:mod:`kocr.data.lmdb.dataset`, :mod:`kocr.data.sources`) and preprocessing
 (:mod:`kocr.data.transforms`), so every path through kocr reads and converts an image the same way.
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -18,6 +22,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from kocr.data import DEFAULT_MAX_PIXELS
 from kocr.errors import InputFileError, KocrError
 
 ImageInput = Any
@@ -33,6 +38,58 @@ MAX_SKIP = 100  # a dataset gives up after this many unreadable samples in a row
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".pgm", ".ppm")
 """File suffixes kocr takes for images: folders given to ``predict`` are searched for them, and label files
 whose first column ends in one are read as ``labels.txt``."""
+
+
+# --- the pixel limit ---------------------------------------------------------------------------------
+
+_max_pixels: int | None = DEFAULT_MAX_PIXELS
+
+
+def max_pixels() -> int | None:
+    """The most pixels an image kocr decodes may have (None: no limit); see :func:`set_max_pixels`."""
+    return _max_pixels
+
+
+def set_max_pixels(limit: int | None) -> None:
+    """Set the one pixel limit for every image kocr decodes (prediction, evaluation, datasets, ``data
+    lmdb``): an image with more pixels is an unreadable image, reported and skipped by batch commands,
+    before it is decoded. None (or 0) lifts the limit. PIL's own guard, ``Image.MAX_IMAGE_PIXELS``, is set
+    to the same value, so PIL never stops an image kocr allows; the default is
+    :data:`kocr.data.DEFAULT_MAX_PIXELS` (180 MP), which kocr sets on import."""
+    global _max_pixels
+    if limit is not None and limit < 0:
+        raise ValueError(f"the pixel limit must be positive (or None for no limit), not {limit}")
+    _max_pixels = limit or None
+    Image.MAX_IMAGE_PIXELS = _max_pixels
+
+
+set_max_pixels(DEFAULT_MAX_PIXELS)
+
+
+class ImageTooLargeError(Image.DecompressionBombError):
+    """An image with more pixels than :func:`max_pixels` allows (PIL's own error type, so code that
+    catches PIL's guard catches it too)."""
+
+
+def check_pixels(width: int, height: int) -> None:
+    """Raise :class:`ImageTooLargeError` when a ``width`` × ``height`` image is over the limit."""
+    if _max_pixels is not None and width * height > _max_pixels:
+        raise ImageTooLargeError(_too_large(f"{width:,}×{height:,} = {width * height:,} pixels"))
+
+
+def _too_large(size: str) -> str:
+    return (
+        f"image too large ({size}, more than the limit of {_max_pixels or 0:,}); read it on purpose "
+        "with --max-pixels (Python: kocr.data.images.set_max_pixels)"
+    )
+
+
+def _bomb_reason(exc: Exception) -> str:
+    """PIL's DecompressionBombError in kocr's words (PIL stops images over twice its limit itself)."""
+    if isinstance(exc, ImageTooLargeError):
+        return str(exc)
+    found = re.search(r"\((\d+) pixels\)", str(exc))
+    return _too_large(f"{int(found.group(1)):,} pixels" if found else "over the pixel limit")
 
 
 # --- decoding --------------------------------------------------------------------------------------
@@ -108,16 +165,29 @@ def decode_image(data: bytes, name: str) -> Image.Image:
 
 
 def decode_bytes(data: bytes) -> Image.Image:
-    """Decode encoded image bytes (no file handle to close: the bytes are ours); PIL's errors propagate."""
+    """Decode encoded image bytes (no file handle to close: the bytes are ours); PIL's errors propagate,
+    and an image over the pixel limit raises :class:`ImageTooLargeError`."""
     image = Image.open(io.BytesIO(data))
+    check_pixels(*image.size)
     image.load()
     return image
+
+
+def verify_image(file: Any) -> tuple[int, int]:
+    """Decode a file (path or file object) fully to prove it readable, keeping nothing: its size.
+    PIL's errors propagate; an image over the pixel limit raises :class:`ImageTooLargeError`."""
+    with Image.open(file) as opened:
+        check_pixels(*opened.size)
+        opened.load()
+        return opened.size
 
 
 def image_error(exc: Exception) -> str:
     """Why PIL could not decode an image, in words (for skip lists and dataset warnings)."""
     if isinstance(exc, UnidentifiedImageError):  # its message names a BytesIO object, not the file
         return "not a readable image (unknown format or not an image)"
+    if isinstance(exc, Image.DecompressionBombError):
+        return _bomb_reason(exc)
     return f"not a readable image ({_short(exc)})"
 
 
@@ -127,8 +197,10 @@ def _short(exc: BaseException, width: int = 120) -> str:
 
 
 def open_image(file: Any) -> Image.Image:
-    """Decode a file (path or file object) fully and let go of it: the image holds no open handle."""
+    """Decode a file (path or file object) fully and let go of it: the image holds no open handle. An
+    image over the pixel limit (:func:`set_max_pixels`) raises :class:`ImageTooLargeError`."""
     with Image.open(file) as opened:
+        check_pixels(*opened.size)
         opened.load()
         return opened.copy()
 
@@ -142,6 +214,8 @@ def _open(file: Any, name: str) -> Image.Image:
         raise InputFileError(name, "is a folder, not an image") from None
     except UnidentifiedImageError:
         raise InputFileError(name, "not a readable image (unknown format or corrupt data)") from None
+    except Image.DecompressionBombError as exc:
+        raise InputFileError(name, _bomb_reason(exc)) from None
     except (OSError, ValueError, SyntaxError) as exc:
         raise InputFileError(name, f"not a readable image ({exc})") from None
 

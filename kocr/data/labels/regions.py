@@ -20,7 +20,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
-from kocr.data.images import image_error
+from kocr.data.images import check_pixels, image_error
 from kocr.data.labels.problems import Kind, Problem
 from kocr.data.labels.samples import Region, Sample
 from kocr.errors import KocrError
@@ -83,6 +83,7 @@ def _crop_photo(image: Path, jobs: list[tuple[int, Region, Path]]) -> Iterator[t
     (disk full, no permission) is not the data's fault and raises."""
     try:
         photo = Image.open(image)
+        check_pixels(*photo.size)
         photo.load()
     except FileNotFoundError:
         reason = "file not found"

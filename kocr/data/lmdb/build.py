@@ -5,6 +5,7 @@ finds, and training crashes on them hours later)."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import os
 import time
@@ -14,9 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from PIL import Image
-
-from kocr.data.images import image_error
+from kocr.data.images import image_error, max_pixels, set_max_pixels, verify_image
 from kocr.data.labels.problems import Kind, Problem
 from kocr.data.lmdb.writer import LmdbWriter
 from kocr.errors import KocrError
@@ -102,9 +101,7 @@ def check_image(path: str) -> tuple[bytes | None, str | None]:
     if not data:
         return None, "empty file"
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            width, height = image.size
+        width, height = verify_image(io.BytesIO(data))
     except Exception as exc:  # PIL raises many types for bad data
         return None, image_error(exc)
     if width == 0 or height == 0:
@@ -112,7 +109,9 @@ def check_image(path: str) -> tuple[bytes | None, str | None]:
     return data, None
 
 
-def _check_batch(paths: list[str]) -> list[tuple[bytes | None, str | None]]:
+def _check_batch(paths: list[str], limit: int | None) -> list[tuple[bytes | None, str | None]]:
+    if limit != max_pixels():  # a spawned worker starts with the default pixel limit
+        set_max_pixels(limit)
     return [check_image(path) for path in paths]
 
 
@@ -124,5 +123,6 @@ def _checked_images(
         yield from map(check_image, paths)
         return
     executor: Executor = ThreadPoolExecutor(workers) if pool == "thread" else ProcessPoolExecutor(workers)
-    for checked in ordered_map(executor, _check_batch, chunked(paths, _BATCH), read_ahead=4 * workers):
+    check = functools.partial(_check_batch, limit=max_pixels())
+    for checked in ordered_map(executor, check, chunked(paths, _BATCH), read_ahead=4 * workers):
         yield from checked
