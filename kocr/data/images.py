@@ -100,9 +100,14 @@ def load_image(source: ImageInput) -> Image.Image:
 
     - paths and file objects are decoded with PIL; unreadable files raise :class:`InputFileError` naming
       the file; bytes, ``bytearray`` and ``memoryview`` hold an encoded image (PNG, JPEG, ...);
-    - numpy arrays are H×W, H×W×1, H×W×3 or H×W×4, uint8, uint16 (scaled to 8 bit) or float in [0, 1];
+    - numpy arrays are H×W, H×W×1, H×W×3 or H×W×4, uint8, uint16 (scaled to 8 bit) or float;
     - torch tensors are laid out as torchvision does, [C, H, W] with C = 1, 3 or 4 (or [H, W]), uint8
-      0–255 or float in [0, 1], on any device;
+      or float, on any device;
+    - float arrays and tensors may hold either scale their users meet: [0, 1] (torchvision's
+      ``ToTensor``, scikit-image) or 0–255 (``np.asarray(pil_image, dtype=np.float32)``,
+      ``torch.from_numpy(...).float()``), as PIL's own float images do; the largest value tells them
+      apart (above 1.5: 0–255; the overshoot resampling leaves around [0, 1] stays [0, 1]). Values below
+      -0.5 or above 255.5 (a mean/std-normalised tensor) are an error saying which scales are read;
     - an array or tensor holding NaN or infinity is an error (it is no image), and anything else (None,
       a number, a dict) is a :class:`TypeError` naming the accepted types.
     """
@@ -242,7 +247,7 @@ def _from_tensor(tensor: Any) -> Image.Image:
 def _from_array(array: np.ndarray) -> Image.Image:
     if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
         bad = "only NaN" if np.isnan(array).all() else "NaN or infinite values"
-        raise KocrError(f"the image array holds {bad}; expected numbers in [0, 1] (float) or 0-255 (uint8)")
+        raise KocrError(f"the image array holds {bad}; expected numbers in {FLOAT_SCALES}")
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[:, :, 0]
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
@@ -250,10 +255,30 @@ def _from_array(array: np.ndarray) -> Image.Image:
     if array.dtype == np.uint16:
         array = (array.astype(np.float32) / 257.0).round().astype(np.uint8)
     elif np.issubdtype(array.dtype, np.floating):
-        array = (np.clip(array, 0.0, 1.0) * 255.0).round().astype(np.uint8)
+        array = float_to_8bit(array)
     elif array.dtype != np.uint8:
-        raise KocrError(f"unsupported array dtype {array.dtype}; use uint8, uint16 or float in [0, 1]")
+        raise KocrError(f"unsupported array dtype {array.dtype}; use uint8, uint16 or float")
     return Image.fromarray(array)
+
+
+FLOAT_SCALES = (
+    "[0, 1] (as torchvision's ToTensor gives) or 0-255 (as np.asarray(pil_image, dtype=float) gives)"
+)
+
+
+def float_to_8bit(values: np.ndarray) -> np.ndarray:
+    """Float pixels as uint8, whichever scale they use (see :func:`load_image`): [0, 1] times 255, or
+    0–255 as they are, told apart by the largest value; a KocrError for values in neither."""
+    if not values.size:
+        return values.astype(np.uint8)
+    low, high = float(values.min()), float(values.max())
+    if low < -0.5 or high > 255.5:
+        hint = "; it looks normalised (mean/std): undo that first" if low < -0.5 else ""
+        raise KocrError(
+            f"a float image holds values from {low:g} to {high:g}; kocr reads {FLOAT_SCALES}{hint}"
+        )
+    scale = 255.0 if high <= 1.5 else 1.0
+    return np.clip(np.rint(values.astype(np.float64) * scale), 0, 255).astype(np.uint8)
 
 
 def iter_image_files(
@@ -313,8 +338,7 @@ def _to_8bit(image: Image.Image) -> Image.Image:
     if image.mode.startswith("I;16"):
         scaled = pixels.astype(np.float64) / 257.0
     elif image.mode == "F":
-        top = float(pixels.max()) if pixels.size else 0.0
-        scaled = pixels * 255.0 if top <= 1.0 else pixels.astype(np.float64)
+        return Image.fromarray(float_to_8bit(pixels), mode="L")
     else:  # "I": PIL used it for 16-bit PNGs before 10.x; 8-bit data stays as is
         top = int(pixels.max()) if pixels.size else 0
         scaled = pixels / 257.0 if top > 255 else pixels.astype(np.float64)
