@@ -11,6 +11,9 @@ Every ``KocrError`` raised by library code, and every bad option or argument cli
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
 import sys
 import warnings
 from typing import Any
@@ -19,7 +22,7 @@ import typer
 
 from kocr import __version__
 from kocr.commands._registry import register_modules
-from kocr.errors import KocrError
+from kocr.errors import KocrError, OutputWriteError
 
 app = typer.Typer(
     name="kocr",
@@ -96,9 +99,17 @@ def _set_up_output() -> None:
             reconfigure(errors=NAME_ERRORS)
 
 
+def _drop_stdout() -> None:
+    """Point standard output at the null device, so the interpreter's last flush of what could not be
+    written raises nothing more (Python's advice for a broken pipe)."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+
+
 def main(args: list[str] | None = None) -> None:
     """Console-script entry point: run the app, turning user errors into clean one-line messages."""
-    from kocr.commands._console import print_error
+    from kocr.commands._console import STDOUT, print_error
 
     errors = _click_exceptions()
     _set_up_output()
@@ -118,6 +129,10 @@ def main(args: list[str] | None = None) -> None:
         print_error("aborted")
         sys.exit(1)
     except KocrError as exc:
+        if isinstance(exc, OutputWriteError) and exc.path == STDOUT:
+            _drop_stdout()  # nothing more can go there, the final flush included
+            if exc.errno == errno.EPIPE:  # `kocr predict scans/ | head`: the reader had enough
+                sys.exit(128 + 13)  # as a tool killed by SIGPIPE
         cli_message = getattr(exc, "cli_message", None)  # OutputExistsError: --overwrite, not overwrite=True
         print_error(cli_message() if cli_message else str(exc))
         sys.exit(2)

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from kocr.fileio import writing
 from kocr.names import printable_name
 
 PIPED_WIDTH = 4096
@@ -30,7 +31,26 @@ def _width(stream: object) -> int | None:
         return None
 
 
-stdout = Console(highlight=False, width=_width(sys.stdout))
+STDOUT = "standard output"
+
+
+class _Stdout:
+    """``sys.stdout`` as rich writes to it, looked up at each call (tests swap it), with a failed write
+    (``> /dev/full``, a closed pipe) one :class:`~kocr.errors.OutputWriteError` naming it."""
+
+    def write(self, text: str) -> int:
+        with writing(STDOUT):
+            return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        with writing(STDOUT):
+            sys.stdout.flush()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(sys.stdout, name)
+
+
+stdout = Console(file=_Stdout(), highlight=False, width=_width(sys.stdout))  # type: ignore[arg-type]
 stderr = Console(stderr=True, highlight=False, width=_width(sys.stderr))
 
 

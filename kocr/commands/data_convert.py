@@ -39,7 +39,7 @@ def convert_command(
         dir_okay=False,
     ),
     output: Path = typer.Option(
-        ..., "--output", "-o", help="The gt.txt to write.", callback=_validate.output_path
+        ..., "--output", "-o", help="The gt.txt to write.", callback=_validate.output_file
     ),
     fmt: str = typer.Option(
         "auto",
@@ -73,7 +73,7 @@ def convert_command(
         "--crop-dir",
         help="AI Hub Text in the wild: cut each labelled box out of its photo into this folder "
         "(ignored boxes are skipped).",
-        callback=_validate.output_path,
+        callback=_validate.output_folder,
     ),
     workers: int = typer.Option(2, "--workers", "-j", min=1, help="Photos decoded at once (--crop-dir)."),
     overwrite: bool = typer.Option(
@@ -173,7 +173,7 @@ def split_command(
         "--output",
         "-o",
         help="Folder for train.txt, val.txt, test.txt.",
-        callback=_validate.output_path,
+        callback=_validate.output_folder,
     ),
     ratios: str = typer.Option(
         "0.8,0.1,0.1",

@@ -34,7 +34,7 @@ def lmdb_command(
         dir_okay=False,
     ),
     output: Path = typer.Option(
-        ..., "--output", "-o", help="The LMDB folder to create.", callback=_validate.output_path
+        ..., "--output", "-o", help="The LMDB folder to create.", callback=_validate.output_folder
     ),
     fmt: str = typer.Option(
         "auto",

@@ -34,10 +34,10 @@ def evaluate(
         Path("test_log.txt"),
         "--log-file",
         help="Per-image log: plain TSV, a tab, newline or backslash in a text written as \\t, \\n, \\\\.",
-        callback=_validate.output_path,
+        callback=_validate.output_file,
     ),
     summary_json: Path | None = typer.Option(
-        None, "--summary-json", help="Also write the summary as JSON.", callback=_validate.output_path
+        None, "--summary-json", help="Also write the summary as JSON.", callback=_validate.output_file
     ),
     overwrite: bool = typer.Option(
         False, "--overwrite", help="Replace the log / summary files if they exist."

@@ -31,7 +31,7 @@ def predict(
         "--output",
         "-o",
         help="Write results to a .tsv, .csv, .json or .jsonl file instead of a table.",
-        callback=_validate.output_path,
+        callback=_validate.output_file,
     ),
     layout: str = typer.Option(
         "auto",
@@ -47,7 +47,7 @@ def predict(
         "--txt-dir",
         help="Also write one UTF-8 NAME.txt per image into this folder (a page: its lines, one per line).",
         file_okay=False,
-        callback=_validate.output_path,
+        callback=_validate.output_folder,
     ),
     overwrite: bool = typer.Option(
         False, "--overwrite", help="Replace --output and files in --txt-dir if they exist."

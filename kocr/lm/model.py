@@ -162,7 +162,6 @@ class CharLM:
         }
         from kocr.fileio import atomic_open
 
-        path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_open(path, "wb") as handle:
             np.savez_compressed(handle, **arrays)  # keys are delta-coded: sorted, so the deltas compress
         return path.stat().st_size

@@ -107,7 +107,6 @@ def write_text_files(
             more = f" (and {len(existing) - 1:,} more)" if len(existing) > 1 else ""
             raise KocrError(f"{existing[0]} exists{more}; pass --overwrite to replace it")
     for target, row in zip(targets, rows, strict=True):
-        target.parent.mkdir(parents=True, exist_ok=True)
         text = row[1]
         atomic_write_text(target, text + "\n" if text else "")
     return targets

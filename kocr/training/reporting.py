@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from kocr.charsets import Charset
-from kocr.fileio import atomic_write_text
+from kocr.fileio import atomic_write_text, writing
 from kocr.names import json_text
 from kocr.training.config import TrainConfig
 
@@ -137,12 +137,12 @@ class CsvLog:
     def __init__(self, path: Path) -> None:
         self.path = path
         if not path.exists():
-            with path.open("w", newline="", encoding="utf-8") as handle:
+            with writing(path), path.open("w", newline="", encoding="utf-8") as handle:
                 csv.writer(handle).writerow(LOG_COLUMNS)
 
     def write(self, **values: Any) -> None:
         row = [_format(values.get(column)) for column in LOG_COLUMNS]
-        with self.path.open("a", newline="", encoding="utf-8") as handle:
+        with writing(self.path), self.path.open("a", newline="", encoding="utf-8") as handle:
             csv.writer(handle).writerow(row)
 
 

@@ -5,9 +5,11 @@ finds, and training crashes on them hours later)."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import io
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
@@ -18,7 +20,7 @@ from typing import Literal
 from kocr.data.images import image_error, max_pixels, set_max_pixels, verify_image
 from kocr.data.labels.problems import Kind, Problem
 from kocr.data.lmdb.writer import LmdbWriter
-from kocr.errors import KocrError
+from kocr.errors import KocrError, OutputWriteError
 from kocr.iterutils import chunked, ordered_map
 
 
@@ -68,6 +70,7 @@ def build_lmdb(
     started = time.perf_counter()
     report = BuildReport(output=output)
     items = [(os.fspath(image), label, where) for image, label, where in samples]
+    check_space(output, (image for image, _, _ in items))
     checked = _checked_images((image for image, _, _ in items), workers, pool)
     # closing(): on an error or Ctrl-C the pool is shut down at once, not when the traceback is freed
     with contextlib.closing(checked), LmdbWriter(output, overwrite=overwrite, map_size=map_size) as writer:
@@ -86,6 +89,21 @@ def build_lmdb(
         report.written = writer.num_samples
     report.seconds = time.perf_counter() - started
     return report
+
+
+def check_space(output: Path, images: Iterable[str]) -> None:
+    """An :class:`OutputWriteError` before any work when the disk cannot hold even the images' bytes: an
+    LMDB is memory-mapped, and a disk that fills under a map ends the process (SIGBUS on tmpfs) rather
+    than failing one write."""
+    needed = sum(os.path.getsize(image) for image in images if os.path.isfile(image))
+    folder = output.absolute().parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    free = shutil.disk_usage(folder).free
+    if free < needed:
+        raise OutputWriteError(
+            output, f"not enough space ({free:,} bytes free; the images alone take {needed:,})", errno.ENOSPC
+        )
 
 
 def check_image(path: str) -> tuple[bytes | None, str | None]:

@@ -15,7 +15,8 @@ from pathlib import Path
 import lmdb
 
 from kocr.data.lmdb.layout import NUM_SAMPLES_KEY, REPLACEABLE_FILES, lmdb_image_key, lmdb_label_key
-from kocr.errors import KocrError, OutputExistsError
+from kocr.errors import KocrError, OutputExistsError, OutputWriteError
+from kocr.fileio import make_folder, writing
 
 INITIAL_MAP_SIZE = 64 << 20
 MAX_MAP_STEP = 8 << 30
@@ -61,7 +62,7 @@ class LmdbWriter:
 
     def __enter__(self) -> LmdbWriter:
         check_replaceable(self.path, self.overwrite)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_folder(self.path.parent)
         self._temp = self.path.parent / f".{self.path.name}.partial-{uuid.uuid4().hex[:12]}"
         try:
             self._env = lmdb.open(
@@ -74,7 +75,7 @@ class LmdbWriter:
             )
         except lmdb.Error as exc:
             shutil.rmtree(self._temp, ignore_errors=True)
-            raise KocrError(f"{self.path}: cannot create an LMDB there ({exc})") from None
+            raise OutputWriteError(self.path, f"cannot create an LMDB there ({exc})") from None
         return self
 
     def add(self, image_bytes: bytes, label: str) -> int:
@@ -115,7 +116,8 @@ class LmdbWriter:
             shutil.rmtree(temp, ignore_errors=True)
             return
         try:
-            _move_into_place(temp, self.path, self.overwrite)
+            with writing(self.path):
+                _move_into_place(temp, self.path, self.overwrite)
         except BaseException:
             shutil.rmtree(temp, ignore_errors=True)
             raise
@@ -128,7 +130,7 @@ class LmdbWriter:
                 self.map_size += min(self.map_size, MAX_MAP_STEP)
                 env.set_mapsize(self.map_size)
         except lmdb.Error as exc:  # disk full, permissions, address space, ...
-            raise KocrError(f"{self.path}: writing the LMDB failed ({exc})") from exc
+            raise OutputWriteError(self.path, f"writing the LMDB failed ({exc})") from exc
         self._pending.clear()
         self._pending_bytes = 0
 
