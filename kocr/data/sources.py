@@ -173,6 +173,7 @@ class LabelledSample:
     load: Callable[[], bytes]  # the encoded image; raises InputFileError when it cannot be read
     path: str = ""  # the image as a person finds it: the file (data/test/1.png) or LMDB:key
     problem: str | None = None  # why the sample cannot be scored at all (a label that is not UTF-8)
+    listed: bool = False  # an image file named by a label file (which may name it twice), not an LMDB key
 
 
 def iter_labelled_samples(
@@ -223,6 +224,7 @@ def _label_file_samples(
             where=record.where,
             load=functools.partial(_read_file, image_path),
             path=image_path.as_posix(),
+            listed=True,
         )
 
 
