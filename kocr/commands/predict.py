@@ -30,7 +30,8 @@ def predict(
         None,
         "--output",
         "-o",
-        help="Write results to a .tsv, .csv, .json or .jsonl file instead of a table.",
+        help="Write results to a file instead of a table: .tsv (plain, as test_log.txt: a tab, newline or "
+        "backslash in a field written \\t, \\n, \\\\), .csv (RFC 4180 quoting), .json or .jsonl.",
         callback=_validate.output_file,
     ),
     layout: str = typer.Option(
