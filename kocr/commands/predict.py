@@ -23,7 +23,12 @@ def predict(
     paths: list[str] = typer.Argument(
         ..., help="Images, folders of images, or glob patterns ('scans/*.png')."
     ),
-    recursive: bool = typer.Option(False, "--recursive", "-r", help="Also read images in subfolders."),
+    recursive: bool = typer.Option(
+        False,
+        "--recursive",
+        "-r",
+        help="Also read images in subfolders, symbolic links to folders followed (each folder read once).",
+    ),
     saved_model: str = _reading.SAVED_MODEL,
     charset: str | None = _reading.CHARSET,
     output: Path | None = typer.Option(

@@ -290,9 +290,14 @@ def iter_image_files(
     """(file, name to show) for images named directly, in folders (``recursive`` walks subfolders) or by
     glob patterns. Sorted within each folder.
 
+    ``recursive`` follows symbolic links to folders, as ``cp -rL`` and ``grep -R`` do, each real folder
+    read once: a link to a folder read already (a second way in, or a loop back up) adds nothing, and a
+    folder and a link to it are read under the folder's own name.
+
     Names tell the files apart: with one argument they are relative to it (``kocr predict scans/`` shows
     ``a.png``), with several they start with the argument as given (``twoA/x.png``, ``twoB/x.png``). A
-    path that does not exist raises :class:`InputFileError`, or goes to ``on_missing`` and is skipped.
+    path that does not exist, or an image name whose link leads nowhere, raises :class:`InputFileError`,
+    or goes to ``on_missing`` and is skipped.
     """
     import glob
 
@@ -302,10 +307,12 @@ def iter_image_files(
     for item in items:
         path = Path(item)
         if path.is_dir():
-            pattern = "**/*" if recursive else "*"
-            files = sorted(
-                p for p in path.glob(pattern) if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-            )
+            files, broken = _folder_images(path, recursive)
+            for link in broken:
+                error = InputFileError(link, "a link to nothing (its target does not exist)")
+                if on_missing is None:
+                    raise error
+                on_missing(error)
             found.extend(
                 (p, (path / p.relative_to(path)).as_posix() if prefixed else p.relative_to(path).as_posix())
                 for p in files
@@ -321,6 +328,38 @@ def iter_image_files(
                 raise error
             on_missing(error)
     return found
+
+
+def _folder_images(folder: Path, recursive: bool) -> tuple[list[Path], list[Path]]:
+    """(image files, broken links named like images) in ``folder``, and with ``recursive`` below it:
+    real subfolders first, then the folders symbolic links lead to that were not read yet, each real
+    folder once (by device and inode), so a link loop ends."""
+    files: list[Path] = []
+    broken: list[Path] = []
+    seen: set[tuple[int, int]] = set()
+    links: list[Path] = []
+    pending = [folder]
+    while pending or links:
+        directory = pending.pop() if pending else links.pop(0)
+        try:
+            status = directory.stat()
+            entries = list(os.scandir(directory))
+        except OSError:
+            continue  # vanished or unreadable: nothing to list
+        if (status.st_dev, status.st_ino) in seen:
+            continue
+        seen.add((status.st_dev, status.st_ino))
+        for entry in entries:
+            path = Path(entry.path)
+            if entry.is_dir():  # follows links
+                if recursive:
+                    (links if entry.is_symlink() else pending).append(path)
+            elif path.suffix.lower() in IMAGE_SUFFIXES:
+                if entry.is_file():
+                    files.append(path)
+                elif entry.is_symlink() and not path.exists():
+                    broken.append(path)
+    return sorted(files), sorted(broken)
 
 
 # --- colour ----------------------------------------------------------------------------------------
