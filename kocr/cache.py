@@ -1,4 +1,5 @@
-"""Where kocr keeps what it can always make again: font coverage tables, exported ONNX twins.
+"""Where kocr keeps what it can always make again: font coverage tables, exported ONNX twins and the
+records binding each export to its checkpoint (:mod:`kocr.twins`).
 
 ``$KOCR_CACHE_DIR``, else ``$XDG_CACHE_HOME/kocr``, else ``~/.cache/kocr``; each user of the cache takes
 its own subfolder (:func:`cache_path`). Deleting the folder loses nothing but time.

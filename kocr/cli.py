@@ -39,11 +39,13 @@ COMMAND_MODULES = (
     "kocr.commands.predict",
     "kocr.commands.eval",
     "kocr.commands.train",
+    "kocr.commands.plot",
     "kocr.commands.export",
     "kocr.commands.models",
     "kocr.commands.data",
     "kocr.commands.charset",
     "kocr.commands.lm",
+    "kocr.commands.detector",
 )
 
 
@@ -69,12 +71,14 @@ _COMMAND: Any = None
 
 
 def get_command() -> Any:
-    """The click command tree of :data:`app`, with plain metavars in its help (:mod:`kocr.commands._help`)."""
+    """The click command tree of :data:`app`, with plain metavars in its help (:mod:`kocr.commands._help`)
+    and each command checking its contradictory options first (:mod:`kocr.commands._conflicts`)."""
     global _COMMAND
     if _COMMAND is None:
+        from kocr.commands._conflicts import attach_conflict_checks
         from kocr.commands._help import tidy_command
 
-        _COMMAND = tidy_command(typer.main.get_command(app))
+        _COMMAND = attach_conflict_checks(tidy_command(typer.main.get_command(app)))
     return _COMMAND
 
 

@@ -21,7 +21,9 @@ and counted in the summary's ``duplicates``. The log is written whole at the end
 so a failed evaluation leaves no partial ``test_log.txt``.
 
 Everything streams: samples are read, recognised and written in chunks, and only running sums (plus
-the N worst rows and the substitution counts) stay in memory, whatever the dataset size.
+the N worst rows and the substitution counts) stay in memory, whatever the dataset size. ``on_sample``
+sees every scored sample as it goes (a :class:`ScoredSample`, with a way back to its image), which is
+how :mod:`kocr.report` builds its HTML report in the same single pass.
 """
 
 from __future__ import annotations
@@ -33,15 +35,15 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TextIO
 
-from kocr.charsets.hangul import decompose
 from kocr.data.labels.duplicates import DuplicateFinder
 from kocr.errors import InputFileError, KocrError
 from kocr.fileio import atomic_open
 from kocr.iterutils import chunked
-from kocr.metrics import RunningMetrics, align, sample_cer
+from kocr.metrics import RunningMetrics, sample_cer, substitutions
 from kocr.runtime.files import predict_or_skip
 from kocr.text import escape_field, fold_latin_case, unescape_field
 
@@ -58,6 +60,30 @@ class EvalRow:
     predicted: str
     confidence: float
     cer: float
+
+
+@dataclass(frozen=True)
+class ScoredSample:
+    """One scored sample as :func:`evaluate` hands it to ``on_sample``: its log row, the texts as scored
+    (case folded when scoring ignores case), the dataset it came from, the folder within that dataset
+    (:attr:`kocr.data.sources.LabelledSample.group`) and ``load``, which reads its image again (encoded
+    bytes), so a report can show the few images it keeps without holding all of them."""
+
+    row: EvalRow
+    truth: str
+    predicted: str
+    dataset: str
+    group: str
+    load: Callable[[], bytes]
+
+    @property
+    def exact(self) -> bool:
+        return self.truth == self.predicted
+
+    @cached_property
+    def substitutions(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        """Misread (syllable pairs, jamo pairs): :func:`kocr.metrics.substitutions`, computed once."""
+        return substitutions(self.truth, self.predicted)
 
 
 @dataclass
@@ -157,11 +183,13 @@ def evaluate(
     confusions: bool = False,
     workers: int = 2,
     progress: Callable[[int], None] | None = None,
+    on_sample: Callable[[ScoredSample], None] | None = None,
 ) -> EvalReport:
     """Recognise every labelled image of ``datasets`` and write ``log_path``; returns the summary.
 
     ``case_sensitive=False`` folds Latin case for scoring only (the log keeps the texts as they are). A
-    dataset with no sample that can be scored raises :class:`KocrError` and writes no log."""
+    dataset with no sample that can be scored raises :class:`KocrError` and writes no log.
+    ``on_sample`` is called with every scored sample, in order (:class:`ScoredSample`)."""
     from kocr.data.sources import iter_labelled_samples
 
     log_path = Path(log_path)
@@ -180,7 +208,7 @@ def evaluate(
             repeats = DuplicateFinder(drop=True)
             for listed in chunked(samples, CHUNK):
                 chunk = [sample for sample in listed if not _repeated(sample, repeats, (summary, combined))]
-                names, truths, images, wheres = [], [], [], []
+                readable, images = [], []
                 for sample, image in zip(chunk, pool.map(_load, chunk), strict=True):
                     if isinstance(image, str):
                         summary.unreadable += 1
@@ -188,16 +216,16 @@ def evaluate(
                         logger.warning("%s: %s; not scored", sample.where, image)
                         continue
                     images.append(image)
-                    names.append(sample.path if full_names else sample.name)
-                    truths.append(sample.label)
-                    wheres.append(sample.where)
-
+                    readable.append(sample)
+                wheres = [sample.where for sample in readable]
                 failed = functools.partial(_not_recognised, wheres, (summary, combined))
                 for position, result in predict_or_skip(recognizer, images, failed):
-                    name, truth, predicted = names[position], truths[position], result.text
+                    sample = readable[position]
+                    truth, predicted = sample.label, result.text
                     scored = (truth, predicted)
                     if not case_sensitive:
                         scored = (fold_latin_case(truth), fold_latin_case(predicted))
+                    name = sample.path if full_names else sample.name
                     row = EvalRow(name, truth, predicted, result.confidence,
                                   sample_cer(*scored, ignore_space=ignore_space))  # fmt: skip
                     log.write(row)
@@ -206,8 +234,15 @@ def evaluate(
                     counter += 1
                     if worst:
                         _keep_worst(worst_heap, worst, row, counter)
-                    if confusions and scored[0] != scored[1]:
-                        _count_substitutions(syllable_pairs, jamo_pairs, *scored)
+                    if not confusions and on_sample is None:
+                        continue
+                    scored_sample = ScoredSample(row, *scored, summary.name, sample.group, sample.load)
+                    if confusions and not scored_sample.exact:
+                        syllables, jamo = scored_sample.substitutions
+                        syllable_pairs.update(syllables)
+                        jamo_pairs.update(jamo)
+                    if on_sample is not None:
+                        on_sample(scored_sample)
                 if progress:
                     progress(len(listed))
             if summary.metrics.samples == 0:
@@ -266,14 +301,3 @@ def _keep_worst(heap: list[tuple[float, int, EvalRow]], limit: int, row: EvalRow
         heapq.heappush(heap, item)
     elif item > heap[0]:
         heapq.heapreplace(heap, item)
-
-
-def _count_substitutions(
-    syllables: Counter[tuple[str, str]], jamo: Counter[tuple[str, str]], truth: str, predicted: str
-) -> None:
-    for ref, hyp in align(truth, predicted):
-        if ref and hyp and ref != hyp:
-            syllables[(ref, hyp)] += 1
-    for ref, hyp in align(decompose(truth), decompose(predicted)):
-        if ref and hyp and ref != hyp:
-            jamo[(ref, hyp)] += 1

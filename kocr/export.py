@@ -35,6 +35,7 @@ Family-specific rewrites are the families' export hooks (:class:`kocr.models.fam
 
 from __future__ import annotations
 
+import hashlib
 import io
 import math
 import os
@@ -60,6 +61,7 @@ from kocr.runtime.batching import batch_groups
 from kocr.runtime.onnx_format import INPUT_NAME, LENGTHS_NAME, OUTPUT_NAME, WIDTHS_NAME, OnnxMetadata
 from kocr.runtime.onnx_session import open_session, require_module
 from kocr.runtime.preprocessing import reads_any_width
+from kocr.twins import record_binding
 
 DEFAULT_TOLERANCE = 1e-3  # families may ask for more (ModelFamily.parity_tolerance: 5e-3 for TPS)
 EXPORTER = "torch.onnx.export (TorchScript tracer, dynamo=False)"
@@ -116,6 +118,8 @@ def export_onnx(
         raise OutputExistsError(output)
     if output.is_dir():
         raise KocrError(f"{output} is a folder; give the .onnx file to write")
+    if tolerance is not None and not (math.isfinite(tolerance) and tolerance >= 0):
+        raise KocrError(f"the parity tolerance must be a finite number of 0 or more, not {tolerance}")
     if not batch_sizes or min(batch_sizes) < 1:
         raise KocrError(f"batch sizes must be >= 1, got {list(batch_sizes)}")
     path = resolve_model_path(checkpoint_path)
@@ -158,6 +162,13 @@ def export_onnx(
                 f"{output} was not written"
             )
     atomic_write_bytes(output, data)
+    # Bound outside the file, so that only these bytes are ever read as this checkpoint (kocr.twins).
+    record_binding(
+        metadata.checkpoint_sha256,
+        hashlib.sha256(data).hexdigest(),
+        checkpoint=str(path.resolve()),
+        twin=str(output.resolve()),
+    )
     variable = metadata.variable_width
     return ExportReport(
         output=output,

@@ -16,14 +16,18 @@ same lines and texts): ONNX Runtime runs the bundled model 1.43× as fast as PyT
   :func:`kocr.export.export_onnx`'s parity check; needs the ``onnx`` extra);
 - ``torch``: PyTorch always (:class:`~kocr.runtime.torch_engine.TorchRecognizer`, with ``.model``).
 
-A twin is only used when its metadata names the exact checkpoint bytes (sha256), so a stale export is
-never read in its place. The cache lives in :func:`kocr.cache.cache_dir` ``/onnx``, one file per checkpoint
-content and kocr version. An ``.onnx`` file given directly is read by ONNX Runtime whatever the engine.
+A twin is only used when its own bytes are bound to the checkpoint's bytes by a record kocr made with it
+(:mod:`kocr.twins`), never on the word of its metadata: a stale export, a damaged file or another
+model's export is never read in the checkpoint's place. Such a file makes ``auto`` read with PyTorch
+after one warning, and ``onnxruntime`` export afresh. The cache lives in :func:`kocr.cache.cache_dir`
+``/onnx``, one file per checkpoint content and kocr version. An ``.onnx`` file given directly is read by
+ONNX Runtime whatever the engine.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 import warnings
 from dataclasses import replace
@@ -32,16 +36,18 @@ from typing import Any
 
 import torch
 
-from kocr import __version__
-from kocr.cache import cache_path
 from kocr.charsets import Charset
 from kocr.checkpoints.files import checkpoint_digest, resolve_model_path
+from kocr.checkpoints.format import refuse_other_charset, stored_charset
 from kocr.decoding import sidecar_lm
 from kocr.devices import resolve_device
-from kocr.errors import KocrError
+from kocr.errors import InputFileError, KocrError
 from kocr.runtime.base import LineRecognizer
 from kocr.runtime.onnx_engine import OnnxRecognizer
 from kocr.runtime.torch_engine import TorchRecognizer
+from kocr.twins import cached_twin, check_twin, twin_candidates
+
+logger = logging.getLogger(__name__)
 
 ENGINES = ("auto", "torch", "onnxruntime")
 
@@ -73,6 +79,8 @@ def load_recognizer(
             raise KocrError(f"{source}: an exported ONNX file carries its own charset; do not pass one")
         return load_exported(source, device=device, batch_size=batch_size, normalize=normalize, **decoding)
     path = resolve_model_path(source)
+    if charset is not None:  # a kocr checkpoint's own charset stands: another one given is an error
+        refuse_other_charset(path, stored_charset(path), charset)
     if variable_width is None and wants_onnxruntime(engine, resolve_device(str(device)).type):
         twin = _load_twin(path, engine, device, batch_size, charset, decoding)
         if twin is not None:
@@ -109,23 +117,9 @@ def wants_onnxruntime(engine: str, device_type: str) -> bool:
     return engine == "onnxruntime" or (engine == "auto" and device_type == "cpu" and onnxruntime_available())
 
 
-def bundled_twin(path: Path) -> Path:
-    """Where the packaged twin of a checkpoint sits: next to it, same name, ``.onnx``."""
-    return path.with_suffix(".onnx")
-
-
-def cached_twin(digest: str) -> Path:
-    """Where ``--engine onnxruntime`` leaves the export of a checkpoint with these bytes."""
-    return cache_path("onnx", f"{digest[:32]}-kocr{__version__}.onnx")
-
-
-def twin_candidates(path: Path, digest: str) -> list[Path]:
-    """Existing files that may be the twin of ``path`` (the caller checks their recorded digest)."""
-    return [candidate for candidate in (bundled_twin(path), cached_twin(digest)) if candidate.is_file()]
-
-
 def export_twin(path: Path, digest: str, charset: Charset | str | None = None) -> Path:
-    """Export ``path`` into the cache (parity-checked against PyTorch) and return the file."""
+    """Export ``path`` into the cache (parity-checked against PyTorch, bound to its bytes) and return the
+    file; a damaged or stale file there is replaced."""
     from kocr.export import export_onnx  # torch.onnx and onnx load only when a twin must be made
 
     target = cached_twin(digest)
@@ -141,22 +135,53 @@ def _load_twin(
     charset: Charset | str | None,
     decoding: dict[str, Any],
 ) -> OnnxRecognizer | None:
-    """``path`` read by ONNX Runtime through its exported twin when one matches the checkpoint's bytes
-    (made first when ``engine`` is onnxruntime), else None (PyTorch reads it)."""
+    """``path`` read by ONNX Runtime through its exported twin when one is bound to the checkpoint's
+    bytes (:mod:`kocr.twins`; made first when ``engine`` is onnxruntime), else None: PyTorch reads it,
+    after a warning when a twin was there but could not be used."""
     digest = checkpoint_digest(path)
-    candidates = twin_candidates(path, digest)
-    if not candidates and engine == "onnxruntime":
-        candidates = [export_twin(path, digest, charset)]
     if decoding["lm"] == "auto":  # the checkpoint's own language model, wherever its twin sits
         decoding = {**decoding, "lm": sidecar_lm(path) or "none"}
-    for candidate in candidates:
-        recognizer = OnnxRecognizer.load(candidate, batch_size=batch_size, device=str(device), **decoding)
-        if recognizer.metadata.checkpoint_sha256 == digest:
+    problems: list[str] = []
+    for candidate in twin_candidates(path, digest):
+        recognizer, problem = _open_twin(candidate, digest, batch_size, device, decoding)
+        if recognizer is not None:
             recognizer.source = str(path)
             return recognizer
+        problems.append(f"{candidate} {problem}")
     if engine == "onnxruntime":
-        raise KocrError(f"{path}: no ONNX export of this checkpoint could be made or found")
+        made = export_twin(path, digest, charset)
+        recognizer, problem = _open_twin(made, digest, batch_size, device, decoding)
+        if recognizer is None:
+            raise KocrError(f"{path}: its fresh ONNX export {made} {problem}")
+        recognizer.source = str(path)
+        return recognizer
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        logger.warning(
+            "%s%s; reading %s with PyTorch (--engine onnxruntime exports it afresh)", problems[0], more, path
+        )
     return None
+
+
+def _open_twin(
+    candidate: Path, digest: str, batch_size: int, device: Any, decoding: dict[str, Any]
+) -> tuple[OnnxRecognizer | None, str]:
+    """The twin opened when its bytes are bound to the checkpoint's and ONNX Runtime reads them, else
+    (None, why not)."""
+    check = check_twin(candidate, digest)
+    if check.content is None:
+        return None, check.problem
+    try:
+        recognizer = OnnxRecognizer.load(
+            candidate, batch_size=batch_size, device=str(device), content=check.content, **decoding
+        )
+    except InputFileError as exc:
+        if exc.path != str(candidate):
+            raise  # the language model or another input: the same error PyTorch would meet
+        return None, f"cannot be read: {exc.message}"
+    if recognizer.metadata.checkpoint_sha256 != digest:
+        return None, "names other checkpoint bytes in its metadata"
+    return recognizer, ""
 
 
 def _with_normalize(recognizer: Any, normalize: bool | None) -> Any:

@@ -11,6 +11,8 @@ model, not formatting. Definitions:
 - **Jamo error rate**: the CER computed on jamo sequences (syllables split into initial, medial and
   final), so 각 → 갂 costs one of three jamo instead of a whole character.
 - **Accuracy**: exact match.
+- **Substitutions** (confusion tables and reports): the misread pairs of a minimum-edit alignment of the
+  characters, and of the jamo inside each misread syllable (각 → 갂: ㄱ → ㄲ).
 
 Each has an ``ignore_space`` switch: Korean spacing is often inconsistent in labels, and users want to
 know how much of the error is spacing.
@@ -187,28 +189,74 @@ def align(reference: str | Sequence[str], prediction: str | Sequence[str]) -> li
     """A minimum-edit alignment as (reference symbol, predicted symbol) pairs; ``""`` marks a gap.
 
     Equal pairs are matches, ``(r, "")`` deletions, ``("", p)`` insertions, other pairs substitutions.
-    Ties prefer substitution, then deletion, so the result is deterministic.
+    Among the alignments with the fewest edits it keeps the most matches (``각하 서울`` against
+    ``갂하서을다`` drops the space rather than shifting 서 and 울 into three substitutions), then pairs
+    symbols that share a jamo (울 with 을, not with 다); remaining ties prefer substitution, then deletion,
+    so the result is deterministic.
     """
+    # A common start and end always align as they are (one of the best alignments keeps them): only the
+    # middle needs the table, usually a few characters around the misreadings.
+    start = 0
+    limit = min(len(reference), len(prediction))
+    while start < limit and reference[start] == prediction[start]:
+        start += 1
+    end = 0
+    while end < limit - start and reference[-1 - end] == prediction[-1 - end]:
+        end += 1
+    head = [(symbol, symbol) for symbol in reference[:start]]
+    tail = [(symbol, symbol) for symbol in reference[len(reference) - end :]]
+    reference = reference[start : len(reference) - end]
+    prediction = prediction[start : len(prediction) - end]
     n, m = len(reference), len(prediction)
+    # One integer orders (edits, -matches, unlike substitutions) lexicographically.
+    match = max(n, m) + 2
+    edit = match * match
+    ref_jamo = [frozenset(decompose(symbol)) for symbol in reference]
+    hyp_jamo = [frozenset(decompose(symbol)) for symbol in prediction]
+    hyps = list(zip(prediction, hyp_jamo, strict=True))
+    steps = [
+        [-match if r == h else edit if rj & hj else edit + 1 for h, hj in hyps]
+        for r, rj in zip(reference, ref_jamo, strict=True)
+    ]
     cost = [[0] * (m + 1) for _ in range(n + 1)]
     for i in range(n + 1):
-        cost[i][0] = i
+        cost[i][0] = i * edit
     for j in range(m + 1):
-        cost[0][j] = j
+        cost[0][j] = j * edit
     for i in range(1, n + 1):
+        row, above, step = cost[i], cost[i - 1], steps[i - 1]
         for j in range(1, m + 1):
-            change = 0 if reference[i - 1] == prediction[j - 1] else 1
-            cost[i][j] = min(cost[i - 1][j - 1] + change, cost[i - 1][j] + 1, cost[i][j - 1] + 1)
+            row[j] = min(above[j - 1] + step[j - 1], above[j] + edit, row[j - 1] + edit)
     pairs: list[tuple[str, str]] = []
     i, j = n, m
     while i or j:
-        if i and j and cost[i][j] == cost[i - 1][j - 1] + (reference[i - 1] != prediction[j - 1]):
+        if i and j and cost[i][j] == cost[i - 1][j - 1] + steps[i - 1][j - 1]:
             pairs.append((reference[i - 1], prediction[j - 1]))
             i, j = i - 1, j - 1
-        elif i and cost[i][j] == cost[i - 1][j] + 1:
+        elif i and cost[i][j] == cost[i - 1][j] + edit:
             pairs.append((reference[i - 1], ""))
             i -= 1
         else:
             pairs.append(("", prediction[j - 1]))
             j -= 1
-    return pairs[::-1]
+    return head + pairs[::-1] + tail
+
+
+def substitutions(reference: str, prediction: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The misread characters of one sample, and the misread jamo inside them: ``(syllable pairs, jamo
+    pairs)``, each ``(reference, predicted)``.
+
+    Jamo are aligned within each substituted pair only (a syllable missing altogether is a deletion, not
+    three jamo confused with its neighbours'), which also keeps this cheap on long lines.
+    """
+    characters: list[tuple[str, str]] = []
+    jamo: list[tuple[str, str]] = []
+    if reference == prediction:
+        return characters, jamo
+    for ref, hyp in align(reference, prediction):
+        if ref and hyp and ref != hyp:
+            characters.append((ref, hyp))
+            for ref_jamo, hyp_jamo in align(decompose(ref), decompose(hyp)):
+                if ref_jamo and hyp_jamo and ref_jamo != hyp_jamo:
+                    jamo.append((ref_jamo, hyp_jamo))
+    return characters, jamo

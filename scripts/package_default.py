@@ -13,7 +13,9 @@ Re-packaging a packaged model keeps its weights and figures, so the second line 
 bundled model to normalised input and changes nothing else. Heads only training uses (the auxiliary
 jamo head) are dropped. The model's ONNX twin (``default.onnx``, parity-checked against PyTorch) is
 written next to it: ``kocr predict`` runs it with ONNX Runtime on the CPU (``kocr.load``: 1.4× the
-speed of PyTorch, same texts).
+speed of PyTorch, same texts), and ``kocr/weights/twins.json`` records both files' sha256, which is what
+lets kocr trust that twin (``kocr.twins``: an ``.onnx`` file's own metadata is never trusted). Replace the
+bundled files only through this script, or the twin is no longer used.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import torch
 
 from kocr.checkpoints import load_checkpoint, save_checkpoint
 from kocr.export import export_onnx
+from kocr.twins import write_bundled_record
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parents[1] / "kocr" / "weights" / "default.pt"
 
@@ -67,6 +70,9 @@ def main() -> None:
         f"wrote its ONNX twin {twin.output} ({twin.size_bytes / 1e6:.1f} MB; ONNX Runtime vs PyTorch "
         f"max logit difference {twin.max_abs_diff:.2g}), which kocr predict runs on the CPU (kocr.load)"
     )
+    if path.resolve() == DEFAULT_OUTPUT.resolve():
+        record = write_bundled_record(path, twin.output)
+        print(f"wrote {record}: binds {twin.output.name} to {path.name} by both files' sha256 (kocr.twins)")
 
 
 def without_training_heads(model: torch.nn.Module) -> torch.nn.Module:

@@ -19,9 +19,14 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 def run_kocr(
-    *args: str | os.PathLike[str], cwd: str | os.PathLike[str] | None = None, timeout: float = 300
+    *args: str | os.PathLike[str],
+    cwd: str | os.PathLike[str] | None = None,
+    timeout: float = 300,
+    umask: int | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m kocr ARGS`` (the installed package, or this checkout) and capture its output."""
+    """Run ``python -m kocr ARGS`` (the installed package, or this checkout) and capture its output.
+
+    ``umask``: the child's umask (the default: this process's)."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     env.setdefault("COLUMNS", "200")  # rich wraps tables to the terminal width; keep rows on one line
@@ -35,6 +40,7 @@ def run_kocr(
         encoding="utf-8",
         timeout=timeout,
         stdin=subprocess.DEVNULL,
+        umask=-1 if umask is None else umask,
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from kocr.data.images import load_image
 from kocr.decoding import GreedyDecoder, ctc_decoder
 from kocr.decoding.align import aligned_confidences
 from kocr.decoding.beam import BeamSearchDecoder, BeamSettings
+from kocr.decoding.settings import RANGES
 from kocr.errors import KocrError
 from kocr.lm.build import build_lm, encode_lines
 from kocr.load import load_recognizer
@@ -127,7 +130,7 @@ def test_choosing_a_decoder(charset: Charset, lm, tmp_path: Path) -> None:
     assert ctc_decoder(charset, decoder="greedy", lm=path).kind == "greedy"
     with pytest.raises(KocrError, match="unknown decoder"):
         ctc_decoder(charset, decoder="viterbi")
-    with pytest.raises(KocrError, match="beam width"):
+    with pytest.raises(KocrError, match="beam_width must be a whole number from 1"):
         ctc_decoder(charset, decoder="beam", beam_width=0)
     with pytest.raises(KocrError, match="jamo"):
         ctc_decoder(Charset.preset("ko-jamo"), lm=path)
@@ -141,3 +144,59 @@ def test_jamo_charsets_decode_with_a_jamo_lm() -> None:
     logits = posterior(jamo, frames)
     assert GreedyDecoder(jamo)(logits)[0].text == "사과름"
     assert BeamSearchDecoder(jamo, model, BeamSettings(lm_weight=0.5))(logits)[0].text == "사과를"
+
+
+# --- every setting finite and in its range, however it arrives (kocr.decoding.settings) ------------------
+
+
+def test_every_beam_setting_has_a_declared_range() -> None:
+    assert set(RANGES) == {f.name for f in fields(BeamSettings)}
+    BeamSettings()  # the defaults are in range
+
+
+@pytest.mark.parametrize("name", sorted(RANGES))
+def test_beam_settings_refuse_what_is_not_finite_in_range_and_of_its_kind(name: str) -> None:
+    bounds = RANGES[name]
+    bad: list[object] = ["0.5", None]
+    if bounds.kind is bool:
+        bad += [1, 0.0]
+    else:
+        bad += [math.nan, math.inf, -math.inf, True, bounds.low - 1, bounds.high * 2 + 1]
+        if bounds.kind is int:
+            bad.append(2.5)
+    for value in bad:
+        with pytest.raises(KocrError, match=rf"^{name} must be "):
+            BeamSettings(**{name: value})  # type: ignore[arg-type]
+
+
+def test_the_api_checks_decoding_arguments_even_where_they_go_unused(charset: Charset) -> None:
+    for given in ({"lm_weight": math.nan}, {"beam_width": 2.5}, {"length_bonus": math.inf}):
+        for decoder in ("beam", "greedy", "auto"):
+            with pytest.raises(KocrError, match="must be"):
+                ctc_decoder(charset, decoder=decoder, **given)  # type: ignore[arg-type]
+        with pytest.raises(KocrError, match="must be"):
+            load_recognizer("default", device="cpu", engine="torch", **given)
+    assert ctc_decoder(charset, decoder="beam", beam_width=8.0).settings.beam_width == 8  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ({"length_bonus": 100.0}, "all"),  # every character pays: the certain frames are all read
+        ({"length_bonus": -100.0}, ""),  # every character costs more than any frame's evidence
+        ({"lm_weight": 100.0}, None),
+        ({"lm_weight": 100.0, "length_bonus": 100.0, "beam_width": 4096}, None),
+        ({"confidence_scale": 100.0, "confidence_shift": -100.0}, "all"),
+    ],
+)
+def test_settings_at_the_ends_of_their_ranges_still_decode(
+    charset: Charset, lm, settings: dict, expected: str | None
+) -> None:
+    # Scores of hundreds over a long line: ranked in the linear domain they overflowed (OverflowError)
+    # or underflowed to 0, which cut the search short.
+    text = "사과를 먹었습니다 파일을 선택합니다 문서를 저장합니다 사과를 샀습니다" * 3
+    logits = posterior(charset, spell(text))
+    (decoded,) = BeamSearchDecoder(charset, lm, BeamSettings(**settings))(logits)
+    assert 0.0 <= decoded.confidence <= 1.0
+    if expected is not None:
+        assert decoded.text == (text if expected == "all" else expected)

@@ -134,3 +134,18 @@ def test_vs_tesseract_variants_without_tesseract(tiny_devset: Path) -> None:
     rows = [line.split()[:3] for line in result.stdout.splitlines() if line.startswith(("plain", "red"))]
     assert rows == [[v, s, "kocr"] for v in ("plain", "red") for s in ("print", "hand", "overall")]
     assert "overall CER by variant" in result.stdout
+
+
+def test_report_benchmark_builds_a_bounded_report(tmp_path: Path) -> None:
+    """benchmarks.report for real, small: the report of 4,000 lines (a third misread) holds the 20 worst
+    lines and a few examples per confusion, not every error."""
+    out = tmp_path / "report.html"
+    result = run_benchmark("report", "--lines", "4000", "--worst", "20", "--top", "5", "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert "µs/line" in result.stdout and "bytes" in result.stdout
+    html = out.read_text(encoding="utf-8")
+    worst = html.split('id="worst"')[1]
+    assert worst.count('class="entry"') == 20
+    # 20 worst lines + at most 2 tables x 5 confusions x 3 examples + 2 plots.
+    assert html.count("<img") <= 20 + 2 * 5 * 3 + 2
+    assert len(html.encode("utf-8")) < 1_500_000

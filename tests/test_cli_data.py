@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
 import shutil
+import stat
 from pathlib import Path
 
 import lmdb
@@ -245,3 +247,62 @@ def test_an_existing_output_names_the_cli_option_not_a_python_keyword(tmp_path: 
     result = run_kocr("data", "lmdb", gt, "-o", tmp_path / "db")
     assert result.returncode == 2 and "pass --overwrite" in result.stderr
     assert "overwrite=True" not in result.stderr
+
+
+def test_a_truncated_lmdb_is_one_error_in_stats_eval_and_train_and_train_makes_no_run(tmp_path: Path) -> None:
+    lines = [make_png(tmp_path / "img" / f"{i:02d}.png", width=300 + i) for i in range(30)]
+    gt = tmp_path / "gt.txt"
+    gt.write_text("".join(f"img/{p.name}\t가나{i}\n" for i, p in enumerate(lines)), encoding="utf-8")
+    db = tmp_path / "db"
+    assert run_kocr("data", "lmdb", gt, "--output", db).returncode == 0
+    whole = tmp_path / "whole"
+    shutil.copytree(db, whole)
+    os.truncate(db / "data.mdb", (db / "data.mdb").stat().st_size // 2)
+
+    runs = tmp_path / "runs"
+    for args in (
+        ("data", "stats", db),
+        ("eval", "--data", db, "--batch-size", "4"),
+        (
+            "train",
+            "--train-data",
+            db,
+            "--valid-data",
+            whole,
+            "--model",
+            "vgg-bilstm-ctc-small",
+            "--batch-size",
+            "4",
+            "--iters",
+            "1",
+            "--workers",
+            "0",
+            "--output",
+            runs,
+        ),
+    ):
+        result = run_kocr(*args)
+        assert result.returncode == 2, (args, result.returncode, result.stderr)
+        assert_no_traceback(result)
+        errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+        assert errors == [f"error: {db}: data.mdb is truncated: " + errors[0].split("truncated: ", 1)[-1]]
+    assert not runs.exists()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+@pytest.mark.parametrize(
+    ("umask", "folder_mode", "file_mode"), [(0o002, 0o775, 0o664), (0o077, 0o700, 0o600)]
+)
+def test_an_lmdb_folder_and_its_files_follow_the_umask(
+    tmp_path: Path, umask: int, folder_mode: int, file_mode: int
+) -> None:
+    make_png(tmp_path / "a.png")
+    (tmp_path / "broken.png").write_bytes(b"not a png")
+    gt = tmp_path / "gt.txt"
+    gt.write_text("a.png\t가\nbroken.png\t나\n", encoding="utf-8")
+    db = tmp_path / "db"
+    result = run_kocr("data", "lmdb", gt, "--output", db, umask=umask)
+    assert result.returncode == 0, result.stderr
+    assert stat.S_IMODE(db.stat().st_mode) == folder_mode
+    files = {p.name: stat.S_IMODE(p.stat().st_mode) for p in db.iterdir()}
+    assert files == {"data.mdb": file_mode, "lock.mdb": file_mode, "skipped.txt": file_mode}

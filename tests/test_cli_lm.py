@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import REPO_ROOT, assert_no_traceback, run_kocr
 
@@ -100,3 +102,65 @@ def test_lm_build_stores_decoding_defaults_that_beam_search_reads(lm_file: Path,
     assert (settings.confidence_scale, settings.confidence_shift) == (0.8, -0.1)
     explicit = ctc_decoder(Charset.preset("ko-2350"), decoder="beam", lm=out, lm_weight=0.7).settings
     assert explicit.lm_weight == 0.7  # what the caller gives wins over the file's default
+
+
+def test_non_finite_decoding_settings_are_refused_wherever_they_come_from(
+    lm_file: Path, tmp_path: Path
+) -> None:
+    line = SAMPLES / "02.png"
+    for option, value in (("--length-bonus", "nan"), ("--length-bonus", "inf"), ("--lm-weight", "inf")):
+        for command in (
+            ("predict", line),
+            ("lm", "build", lm_file.with_name("corpus.txt"), "-o", tmp_path / "x.lm"),
+        ):
+            result = run_kocr(*command, option, value)
+            assert result.returncode == 2, (command, option, value, result.stdout)
+            assert f"Invalid value for '{option}'" in result.stderr and value in result.stderr
+            assert_no_traceback(result)
+    assert not (tmp_path / "x.lm").exists()
+
+    # A file whose stored defaults were made another way, and one with flipped bytes inside its deflate
+    # stream: one error naming the file, for every command that reads it.
+    stored_inf = tmp_path / "stored-inf.lm"
+    with zipfile.ZipFile(lm_file) as source, zipfile.ZipFile(stored_inf, "w") as target:
+        for item in source.namelist():
+            if item != "header.npy":
+                target.writestr(item, source.read(item))
+                continue
+            header = json.loads(bytes(np.load(source.open(item), allow_pickle=False)).decode("utf-8"))
+            header["decoder"] = {"lm_weight": float("inf")}  # json writes Infinity, and reads it back
+            with target.open(item, "w") as handle:
+                np.save(handle, np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8))
+    flipped = tmp_path / "flipped.lm"
+    raw = bytearray(lm_file.read_bytes())
+    for i in range(1000, 1008):
+        raw[i] ^= 0xFF
+    flipped.write_bytes(bytes(raw))
+    for damaged in (stored_inf, flipped):
+        for command in (("lm", "info", damaged), ("predict", line, "--lm", damaged)):
+            result = run_kocr(*command)
+            assert result.returncode == 2, (command, result.stdout)
+            (error,) = [row for row in result.stderr.splitlines() if row.startswith("error:")]
+            assert error.startswith(f"error: {damaged}: damaged"), error
+            assert_no_traceback(result)
+
+
+def test_lm_info_text_that_cannot_be_measured_is_an_error_naming_it(lm_file: Path, tmp_path: Path) -> None:
+    good = lm_file.with_name("corpus.txt")
+    cp949 = tmp_path / "cp949.txt"
+    cp949.write_bytes("한국어 손글씨 인식\n".encode() + "오늘 날씨가 맑습니다\n".encode("cp949"))
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    blank = tmp_path / "blank.txt"
+    blank.write_text("\n   \n", encoding="utf-8")
+    expected = {
+        cp949: f"error: {cp949}:2: not valid UTF-8",
+        empty: f"error: {empty}: no text in it",
+        blank: f"error: {blank}: no text in it",
+    }
+    for bad, error in expected.items():
+        result = run_kocr("lm", "info", lm_file, "--text", good, "--text", bad)
+        assert result.returncode == 2, result.stdout
+        assert result.stderr.startswith(error), result.stderr
+        assert "perplexity" not in result.stdout and "nan" not in result.stdout
+        assert_no_traceback(result)

@@ -17,6 +17,7 @@ import pytest
 
 from kocr.cli import get_command, main
 from kocr.commands import _validate
+from kocr.decoding.settings import RANGES
 
 #: (command path, option name) → why any value is acceptable.
 ANY_VALUE = {
@@ -37,13 +38,13 @@ BAD_BY_CALLBACK: dict[Any, list[str]] = {
     _validate.positive_float: ["0", "-1", "nan"],
     _validate.non_negative_float: ["-1", "inf"],
     _validate.fraction: ["1.5", "-0.1"],
-    _validate.mixing_ratios: ["0.5,x", "0,0", "-1,2"],
+    _validate.mixing_ratios: ["0.5,x", "0,0", "-1,2", "0.5,0.6", "0.7,0"],
     _validate.split_ratios: ["0.4,0.3,0.2,0.1", "1", "0.8,0.3", "1,0", "0.5,0.5,0"],
     _validate.folder_name: ["a/b", ".."],
     _validate.image_file: ["sheet"],
 }
 BAD_BY_OPTION = {
-    "text_mix": ["bogus=1", "words=-1"],
+    "text_mix": ["bogus=1", "words=-1", "words=nan", "words=inf"],
     "types": ["bogus"],
     "page_size": ["600", "0x800", "ax8"],
 }
@@ -75,6 +76,11 @@ def bad_values(param: Any, file: Path) -> list[str]:
             values.append(str(file))  # a file where a folder goes
     elif getattr(callback, "choices", None):
         values.append("bogus-choice")
+    elif getattr(callback, "setting", None):  # a decoding setting: just past each end of its range
+        bounds = RANGES[callback.setting]
+        values += [
+            f"{bound - 1 if bound == bounds.low else bound + 1:g}" for bound in (bounds.low, bounds.high)
+        ]
     elif param.name in BAD_BY_OPTION:
         values += BAD_BY_OPTION[param.name]
     info = getattr(getattr(param, "type_descriptor", None), "parameter_info", None)
@@ -87,7 +93,7 @@ def bad_values(param: Any, file: Path) -> list[str]:
     if "int" in annotation and "Path" not in annotation:
         values.append("many")
     if "float" in annotation:
-        values.append("lots")
+        values += ["lots", "nan", "inf", "-inf"]  # every float option: a finite number, or an error
     return values
 
 
@@ -182,3 +188,155 @@ def test_options_checked_together_fail_cleanly(
     assert named in output and output.strip().startswith("error:"), output
     assert len(output.strip().splitlines()) == 1, output  # one line
     assert not (tmp_path / "out").exists() and not (tmp_path / "runs").exists()
+
+
+# --- issue 24: contradictory options, declared once in kocr.commands._conflicts ------------------------
+
+#: Arguments that set one option as a conflict row needs it, by (command, parameter).
+_SET = {
+    "onnx": ["--onnx", "{onnx}"],
+    "charset": ["--charset", "ko"],
+    "engine": ["--engine", "torch"],
+    "decoder": ["--decoder", "greedy"],
+    "beam_width": ["--beam-width", "4"],
+    "lm_weight": ["--lm-weight", "0.5"],
+    "length_bonus": ["--length-bonus", "1"],
+    "line_finder": ["--line-finder", "ppocr"],
+    "confusions": ["--confusions"],
+    "ignore_space": ["--ignore-space"],
+    "case_sensitive": ["--ignore-case"],
+    "image_root": ["--image-root", "{dir}"],
+    "iters": ["--iters", "10"],
+    "epochs": ["--epochs", "2"],
+    "saved_charset": ["--saved-charset", "ko"],
+    "freeze_features": ["--freeze-features"],
+    "recipe": ["--config", "{recipe}"],
+    "fonts": ["--fonts", "{dir}"],
+    "font_files": ["--font", "{file}"],
+    "system_fonts": ["--system-fonts"],
+    "no_system_fonts": ["--no-system-fonts"],
+    "corpus": ["--corpus", "{file}"],
+    "text_mix": ["--text-mix", "words=1"],
+    "handwriting": ["--handwriting-fonts", "Hand*"],
+    "handwriting_ratio": ["--handwriting-ratio", "0.5"],
+    "min_chars": ["--min-chars", "2"],
+    "max_chars": ["--max-chars", "9"],
+    "min_height": ["--min-height", "32"],
+    "max_height": ["--max-height", "40"],
+    "degrade": ["--degrade", "0.5"],
+    "rgb": ["--rgb"],
+    "num": ["--num", "5"],
+    "fmt": ["--format", "images"],
+    "preview": ["--preview", "sheet.png"],
+    "pages": ["--pages", "2"],
+    "page_size": ["--page-size", "600x800"],
+}
+_BASE = {
+    "predict": ["predict", "{file}"],
+    "eval": ["eval", "-d", "{lmdb}"],
+    "train": ["train", "-t", "{lmdb}"],
+    "finetune": ["finetune", "-t", "{lmdb}"],
+    "data synth": ["data", "synth", "-o", "out"],
+    "data fonts": ["data", "fonts"],
+    "detector train": ["detector", "train"],
+}
+#: Rows whose condition needs more than both options set as above.
+_SPECIAL = {
+    ("predict", "onnx", "saved_model"): ["--onnx", "{onnx}", "-m", "{file}"],
+    ("saved_model", "charset"): ["-m", "{onnx}", "--charset", "ko"],
+    ("saved_model", "engine"): ["-m", "{onnx}", "--engine", "torch"],
+    ("decoder", "lm"): ["--decoder", "greedy", "--lm", "{lm}"],
+    ("lm", "lm_weight"): ["--lm", "none", "--lm-weight", "0.5"],
+    ("layout", "line_finder"): ["--layout", "line", "--line-finder", "ppocr"],
+    ("eval", "layout", "line_finder"): ["--line-finder", "ppocr"],  # eval reads lines by default
+    ("summary_json", "log_file"): ["--summary-json", "same.json", "--log-file", "same.json"],
+    ("saved_charset", "saved_model"): ["--saved-charset", "ko"],
+    ("freeze_features", "saved_model"): ["--freeze-features"],
+    ("page_size", "pages"): ["--page-size", "600x800"],
+    ("detector", "line_finder"): ["--layout", "page", "--detector", "{file}"],
+    ("resume", "pages"): ["--resume", "{file}", "--pages", "{dir}"],
+}
+
+
+def _conflict_cases() -> Iterator[tuple[str, Any]]:
+    from kocr.commands._conflicts import CONFLICTS
+
+    for path, rows in CONFLICTS.items():
+        for row in rows:
+            yield path, row
+
+
+def _args(path: str, row: Any) -> list[str]:
+    special = _SPECIAL.get((path, row.first, row.second)) or _SPECIAL.get((row.first, row.second))
+    if special is not None:
+        return [*_BASE[path], *special]
+    first = ["--layout", "page"] if row.first == "layout" else _SET[row.first]
+    return [*_BASE[path], *first, *_SET[row.second]]
+
+
+@pytest.mark.parametrize(
+    ("path", "row"), list(_conflict_cases()), ids=[f"{p}:{r.first}+{r.second}" for p, r in _conflict_cases()]
+)
+def test_every_declared_conflict_is_one_error_naming_both_options(
+    path: str, row: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Defect 5: --charset with a kocr checkpoint, --decoder greedy with --lm, --onnx with --engine torch,
+    data synth --config with --fonts, eval --summary-json F --log-file F were silently ignored."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "lmdb").mkdir()
+    (tmp_path / "lmdb" / "data.mdb").write_bytes(b"")
+    for name in ("a.png", "model.onnx", "my.lm", "recipe.toml"):
+        (tmp_path / name).write_bytes(b"")
+    places = {
+        "lmdb": tmp_path / "lmdb", "file": tmp_path / "a.png", "onnx": tmp_path / "model.onnx",
+        "lm": tmp_path / "my.lm", "recipe": tmp_path / "recipe.toml", "dir": tmp_path / "lmdb",
+    }  # fmt: skip
+    filled = [a.format(**places) for a in _args(path, row)]
+    code, output = run_main(filled, capsys)
+    command = get_command()
+    for part in path.split():
+        command = command.commands[part]
+    names = {p.name: [*p.opts, *p.secondary_opts] for p in command.params}  # --case-sensitive/--ignore-case
+    assert code == 2 and output.strip().startswith("error:"), output
+    assert len(output.strip().splitlines()) == 1 and "Traceback" not in output, output
+    for option in (row.first, row.second):
+        assert any(name.startswith("--") and name in output for name in names[option]), (option, output)
+    assert not (tmp_path / "out").exists() and not (tmp_path / "runs").exists()
+    assert not (tmp_path / "same.json").exists() and not (tmp_path / "test_log.txt").exists()
+
+
+# --- issue 24: train's and data split's --ratios follow one rule -------------------------------------
+
+
+@pytest.mark.parametrize("ratios", ["0.5,0.6", "0.7,0.2", "1,0", "0.5,0.5,0"])
+def test_train_and_split_refuse_the_same_ratios_the_same_way(
+    ratios: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Defect 8: `kocr train --ratios 0.5,0.6` was accepted where `kocr data split` refused it."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "lmdb").mkdir()
+    (tmp_path / "lmdb" / "data.mdb").write_bytes(b"")
+    (tmp_path / "gt.txt").write_text("a.png\t가\n", encoding="utf-8")
+    sets = ["-t", str(tmp_path / "lmdb")] * len(ratios.split(","))
+    messages = []
+    for args in (
+        ["train", *sets, "--ratios", ratios],
+        ["data", "split", "gt.txt", "-o", "out", "--ratios", ratios],
+    ):
+        code, output = run_main(args, capsys)
+        assert code == 2 and "--ratios" in output and "Traceback" not in output, output
+        messages.append(output.split(":", 2)[-1].split("(see")[0].strip())
+        assert not (tmp_path / "out").exists() and not (tmp_path / "runs").exists()
+    assert messages[0] == messages[1], messages
+
+
+def test_train_ratios_that_add_up_to_one_pass_the_shared_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "lmdb").mkdir()
+    (tmp_path / "lmdb" / "data.mdb").write_bytes(b"")
+    assert _validate.shares("0.7,0.3") == [0.7, 0.3] and _validate.shares("0.9,0.05,0.05", counts=(3,))
+    # 0.7,0.3 is fine: what is left to refuse is their number against one --train-data set
+    code, output = run_main(["train", "-t", tmp_path / "lmdb", "--ratios", "0.7,0.3"], capsys)
+    assert code == 2 and "2 ratios for 1 --train-data set" in output, output

@@ -21,6 +21,7 @@ onnx = pytest.importorskip("onnx")
 
 from kocr.charsets import Charset  # noqa: E402
 from kocr.checkpoints import load_checkpoint, save_checkpoint  # noqa: E402
+from kocr.checkpoints.files import checkpoint_digest  # noqa: E402
 from kocr.data.transforms import Preprocess  # noqa: E402
 from kocr.errors import InputFileError, KocrError  # noqa: E402
 from kocr.export import ExportReport, export_onnx  # noqa: E402
@@ -38,6 +39,14 @@ def _one_torch_thread() -> Iterator[None]:
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _own_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Exports record their binding in the cache (kocr.twins): keep that out of the user's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KOCR_CACHE_DIR", str(tmp_path_factory.mktemp("export-cache")))
+        yield
 
 
 def rendered(labels: list[str]) -> list[Image.Image]:
@@ -247,6 +256,15 @@ def test_parseq_exports_with_full_decoding_and_matches_early_stopping_pytorch(tm
 
 
 @pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+def test_an_export_is_bound_to_its_checkpoint_outside_the_file(
+    tiny_onnx: ExportReport, tiny_model: Path
+) -> None:
+    from kocr.twins import bound_twin_digests
+
+    bound = bound_twin_digests(checkpoint_digest(tiny_model))
+    assert checkpoint_digest(tiny_onnx.output) in bound  # sha256 of the written bytes, recorded in the cache
+
+
 def test_exported_file_gets_the_umask_mode(tiny_model: Path, tmp_path: Path) -> None:
     previous = os.umask(0o022)
     try:

@@ -120,3 +120,78 @@ def test_bad_input(charset: Charset, tmp_path: Path) -> None:
     assert warnings and f"{corpus}:2" in warnings[0]
     with pytest.raises(InputFileError, match=r"missing\.txt"):
         read_corpus([tmp_path / "missing.txt"])
+
+
+def _with_header(source: Path, target: Path, change: dict) -> Path:
+    """``source`` with its JSON header changed, written as a tool other than kocr might."""
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
+        for item in old.namelist():
+            if item == "header.npy":
+                header = json.loads(bytes(np.load(old.open(item), allow_pickle=False)).decode("utf-8"))
+                header.update(change)
+                with new.open(item, "w") as handle:
+                    np.save(handle, np.frombuffer(json.dumps(header).encode(), dtype=np.uint8))
+            else:
+                new.writestr(item, old.read(item))
+    return target
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        {"lm_weight": float("inf")},
+        {"length_bonus": float("nan")},
+        {"beam_width": 2.5},
+        {"min_prob": 0},
+        [0.5],
+    ],
+)
+def test_stored_decoding_defaults_are_checked_when_written_and_when_read(
+    lm: CharLM, tmp_path: Path, stored: object
+) -> None:
+    good = tmp_path / "good.lm"
+    lm.save(good)
+    bad = _with_header(good, tmp_path / "bad.lm", {"decoder": stored})  # json writes NaN and Infinity
+    with pytest.raises(InputFileError, match=r"bad\.lm: damaged language model: decoding default"):
+        CharLM.load(bad)
+    unsaved = CharLM(lm.symbols, lm.order, lm.keys, lm.logp, lm.backoff, lm.suffix, lm.state,
+                     header={**lm.header, "decoder": stored})  # fmt: skip
+    with pytest.raises(KocrError, match="decoding default"):
+        unsaved.save(tmp_path / "never.lm")
+    assert not (tmp_path / "never.lm").exists()
+    kept = _with_header(good, tmp_path / "newer.lm", {"decoder": {"lm_weight": 0.3, "a_later_setting": 1}})
+    assert CharLM.load(kept).header["decoder"] == {"lm_weight": 0.3, "a_later_setting": 1}
+
+
+def test_any_flipped_bytes_are_an_error_naming_the_file_or_change_nothing(lm: CharLM, tmp_path: Path) -> None:
+    good = tmp_path / "good.lm"
+    lm.save(good)
+    data = good.read_bytes()
+    damaged = tmp_path / "damaged.lm"
+    errors = 0
+    for offset in range(0, len(data), max(1, len(data) // 400)):  # ~400 places: headers, deflate, CRCs
+        flipped = bytearray(data)
+        for i in range(offset, min(offset + 4, len(data))):
+            flipped[i] ^= 0xFF
+        damaged.write_bytes(bytes(flipped))
+        try:
+            loaded = CharLM.load(damaged)
+        except InputFileError as exc:
+            assert exc.path == str(damaged)
+            errors += 1
+            continue
+        # Bytes the reader ignores (a timestamp, a comment): the very same model.
+        assert loaded.symbols == lm.symbols and loaded.header == CharLM.load(good).header
+        for name in ("keys", "logp", "backoff", "suffix", "state"):
+            assert np.array_equal(getattr(loaded, name), getattr(lm, name)), (offset, name)
+    assert errors > 300
+
+
+def test_perplexity_of_no_text_is_an_error_not_nan(lm: CharLM, charset: Charset, tmp_path: Path) -> None:
+    with pytest.raises(KocrError, match="no text"):
+        lm.perplexity([])
+    assert lm.perplexity(encode_lines(TEXT[:2], charset)[0]) > 1
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_bytes("첫 줄\n".encode() + "둘째 줄\n".encode("cp949"))
+    with pytest.raises(InputFileError, match=rf"{corpus}:2: not valid UTF-8"):
+        read_corpus([corpus], strict=True)

@@ -350,6 +350,44 @@ def test_opening_something_that_is_not_an_lmdb(tmp_path: Path) -> None:
         LmdbDataset(tmp_path / "plain")
 
 
+def _written_lmdb(path: Path, count: int = 40) -> Path:
+    """An LMDB written by kocr whose images fill overflow pages well past the meta pages."""
+    with LmdbWriter(path) as writer:
+        for i in range(count):
+            writer.add(png_bytes(200 + i, 40, shade=i), f"가{i}")
+    return path
+
+
+@pytest.mark.parametrize("keep", ["half", "all but one byte", "one page and a bit", "100 bytes", "nothing"])
+def test_a_truncated_lmdb_is_an_error_naming_it_not_a_bus_error(tmp_path: Path, keep: str) -> None:
+    db = _written_lmdb(tmp_path / "db")
+    data = db / "data.mdb"
+    size = data.stat().st_size
+    length = {
+        "half": size // 2,
+        "all but one byte": size - 1,
+        "one page and a bit": 4096 + 10,
+        "100 bytes": 100,
+        "nothing": 0,
+    }[keep]
+    os.truncate(data, length)
+    # Each reader opens through open_lmdb; a fresh process would have died with SIGBUS reading images.
+    with pytest.raises(KocrError, match=rf"^{tmp_path / 'db'}: data\.mdb is (truncated|damaged|not an LMDB)"):
+        LmdbDataset(db)
+    with pytest.raises(KocrError, match=r"data\.mdb is (truncated|damaged|not an LMDB)"):
+        lmdb_stats(db)
+
+
+def test_a_whole_lmdb_passes_the_check_and_junk_of_the_same_length_does_not(tmp_path: Path) -> None:
+    db = _written_lmdb(tmp_path / "db")
+    assert len(LmdbDataset(db)) == 40
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    (junk / "data.mdb").write_bytes(os.urandom((db / "data.mdb").stat().st_size))
+    with pytest.raises(KocrError, match=r"data\.mdb is not an LMDB data file"):
+        open_lmdb(junk)
+
+
 # --- stats --------------------------------------------------------------------------------------------
 
 

@@ -37,3 +37,9 @@ def test_every_data_file_under_kocr_is_package_data() -> None:
 
 def test_word_list_is_found_as_a_package_resource() -> None:
     assert resources.files("kocr.data.synth").joinpath("wordlist_ko.txt").is_file()
+
+
+def test_report_templates_are_found_as_package_resources() -> None:
+    """kocr eval --report renders jinja2 templates shipped inside the package (kocr/report/templates)."""
+    templates = resources.files("kocr.report").joinpath("templates")
+    assert {"base.html", "lines.html", "pages.html", "_macros.html"} <= {p.name for p in templates.iterdir()}

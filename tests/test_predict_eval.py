@@ -341,3 +341,39 @@ def test_recognizer_refuses_what_is_no_image_with_a_type_error(recognizer: LineR
 
     tensor = torch.from_numpy(np.asarray(line.convert("L")).copy())[None]
     assert recognizer.predict(tensor) == expected
+
+
+# --- issue 24: a charset or LM that does not fit the model is an error, never ignored ----------------
+
+
+def test_a_charset_or_language_model_that_does_not_fit_is_refused(
+    tiny_model: Path, tiny_task: dict[str, Path], tmp_path: Path
+) -> None:
+    """Defect 5: --charset with a kocr checkpoint (which stores its own) was ignored, and an LM built
+    for another charset of the same mode scored the symbols it lacks as <unk>."""
+    image = tmp_path / "line.png"
+    image.write_bytes(render_line("가나12"))
+    for model in (tiny_model, "default"):  # the bundled model runs through its ONNX twin
+        other = run_kocr("predict", image, "--saved-model", model, "--charset", "ko")
+        assert other.returncode == 2 and "stores its own charset" in other.stderr, other.stderr
+        assert "(ko, 11,295 symbols) is not it" in other.stderr
+        assert_no_traceback(other)
+    same = run_kocr("predict", image, "--saved-model", tiny_model, "--charset", tiny_task["charset"])
+    assert same.returncode == 0, same.stderr
+    finetune = run_kocr(
+        "finetune", "--saved-model", tiny_model, "--saved-charset", "ko-2350", "-t", tiny_task["train"],
+        "--iters", "1", "--output", tmp_path / "runs",
+    )  # fmt: skip
+    assert finetune.returncode == 2 and "stores its own charset" in finetune.stderr
+    assert not (tmp_path / "runs").exists()
+
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("가나다 12 라마\n나다 345\n" * 5, encoding="utf-8")
+    tiny_lm = tmp_path / "tiny.lm"
+    built = run_kocr("lm", "build", corpus, "-o", tiny_lm, "--order", "3", "--charset", tiny_task["charset"])
+    assert built.returncode == 0, built.stderr
+    assert run_kocr("predict", image, "--saved-model", tiny_model, "--lm", tiny_lm).returncode == 0
+    wrong = run_kocr("predict", image, "--lm", tiny_lm)  # the bundled ko-2350 model
+    assert wrong.returncode == 2 and "lacks 2,458 of the 2,473 symbols" in wrong.stderr, wrong.stderr
+    assert "kocr lm build --charset" in wrong.stderr
+    assert_no_traceback(wrong)

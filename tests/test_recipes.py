@@ -38,3 +38,85 @@ def test_the_default_recipes_train_on_fontsplits_train_fonts(
     assert not recipe_files & held_out
     hands = {face.path.name for face in config.fonts if face.handwriting}
     assert len(hands) >= 100 and "NanumPen.ttf" in hands and "NanumGothic.ttf" not in hands
+
+
+# --- issue 24: the declared schema loads the shipped recipes exactly as before ------------------------
+
+#: Font files the fake tree holds per folder of the recipes: names that hit their exclusions and
+#: handwriting patterns (each a link to Noto Sans KR).
+FAKE_FONTS = {
+    "sys/truetype/nanum": ["NanumGothic.ttf", "NanumMyeongjo.ttf", "NanumPen.ttf", "NanumSquareRoundB.ttf"],
+    "sys/truetype/unfonts-core": ["UnBatang.ttf", "UnDotum.ttf"],
+    "sys/opentype/noto": ["NotoSerifKR.otf"],
+    "sys/truetype/unfonts-extra": ["UnPenheulim.ttf", "UnPilgia.ttf"],
+    "data/fonts": ["Hand-A.otf", "Print-B.otf"],
+    "data/handwriting": ["MyHand.ttf", "NanumDaCaeSaRang.ttf"],
+}
+
+
+def _recipe_in_fake_tree(recipe: Path, root: Path) -> Path:
+    noto = pytest.importorskip("pylopdf_fonts_ko", reason="needs the dev extra's Korean font")
+    for folder, names in FAKE_FONTS.items():
+        (root / folder).mkdir(parents=True)
+        for name in names:
+            (root / folder / name).symlink_to(noto.sans_path())
+    (root / "data" / "corpus").mkdir(parents=True)
+    (root / "data" / "corpus" / "ko-docs.txt").write_text("가나다 라마바\n", encoding="utf-8")
+    (root / "scripts" / "recipes").mkdir(parents=True)
+    text = recipe.read_text(encoding="utf-8").replace("/usr/share/fonts/", f"{root}/sys/")
+    copy = root / "scripts" / "recipes" / recipe.name
+    copy.write_text(text, encoding="utf-8")
+    return copy
+
+
+SHIPPED = {
+    "synth_v4.toml": dict(
+        seed=4,
+        lines=500_000,
+        handwriting_ratio=0.6,
+        mix={"prose": 0.55, "corpus": 0.0, "words": 0.12, "syllables": 0.1, "mixed": 0.13, "latin": 0.1},
+        degradations={},
+    ),
+    "synth_v5.toml": dict(
+        seed=6,
+        lines=500_000,
+        handwriting_ratio=0.65,
+        mix=dict(prose=0.42, lookalike=0.15, corpus=0.0, words=0.1, syllables=0.1, mixed=0.13, latin=0.1),
+        degradations={"colour_paper": 0.12, "invert": 0.06},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_the_shipped_recipes_load_the_same_config_as_before_the_schema(name: str, tmp_path: Path) -> None:
+    """The values pinned here are what the loader before the pydantic schema made of these files."""
+    from dataclasses import replace
+
+    from kocr.data.synth.config import Degradations, SynthConfig
+    from kocr.data.synth.texts import TextConfig
+
+    expected = SHIPPED[name]
+    recipe = load_recipe(_recipe_in_fake_tree(REPO_ROOT / "scripts" / "recipes" / name, tmp_path))
+    assert recipe.lines_per_epoch == expected["lines"]
+    config = recipe.config
+    assert replace(config, fonts=()) == SynthConfig(
+        charset="ko-2350",
+        corpus=(str(tmp_path / "data" / "corpus" / "ko-docs.txt"),),
+        text=TextConfig(min_chars=1, max_chars=25, weights={**TextConfig().weights, **expected["mix"]}),
+        seed=expected["seed"],
+        height=(32, 64),
+        font_size=(36, 64),
+        handwriting_ratio=expected["handwriting_ratio"],
+        mode="L",
+        degradations=Degradations(**expected["degradations"]),
+    )
+    assert [(face.path.name, face.handwriting) for face in config.fonts] == [
+        ("NanumGothic.ttf", False),
+        ("NanumPen.ttf", True),
+        ("UnBatang.ttf", False),
+        ("NotoSerifKR.otf", False),
+        ("UnPenheulim.ttf", True),
+        ("Hand-A.otf", True),
+        ("Print-B.otf", False),
+        ("MyHand.ttf", True),
+    ]

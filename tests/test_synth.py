@@ -106,8 +106,9 @@ def test_text_mix_updates_the_default_weights_and_names_bad_items() -> None:
     for bad, words in (("latn=1", "latn=1"), ("latin", "KIND=WEIGHT"), ("words=lots", "'lots'")):
         with pytest.raises(KocrError, match=words):
             parse_text_mix(bad)
-    with pytest.raises(KocrError, match="negative"):
-        TextConfig(weights=parse_text_mix("words=-1"))
+    for bad in ("words=-1", "words=nan", "prose=inf"):  # issue 24: nan was accepted
+        with pytest.raises(KocrError, match=f"finite numbers of at least 0: {bad.split('=')[0]}="):
+            TextConfig(weights=parse_text_mix(bad))
 
 
 def test_text_mix_help_states_the_real_default_weights() -> None:
@@ -279,6 +280,28 @@ def test_cli_synth_with_preview_then_refuses_to_overwrite(kocr_cli, tmp_path: Pa
     assert Image.open(sheet).height > 12 * 32
     again = kocr_cli(*args)
     assert again.returncode == 2 and "--overwrite" in again.stderr
+
+
+def test_cli_preview_is_never_replaced_silently_nor_kept_inside_the_output(
+    kocr_cli, tmp_path: Path, monkeypatch
+) -> None:
+    """Defect 4: --preview overwrote an existing file without --overwrite, and a preview inside OUT
+    then blocked --overwrite of OUT (a file kocr did not count as its own)."""
+    monkeypatch.setenv("KOCR_CACHE_DIR", str(tmp_path / "cache"))
+    sheet = tmp_path / "sheet.png"
+    sheet.write_bytes(b"the user's own picture")
+    args = ["data", "synth", "--num", "4", "--font", noto.sans_path(), "--workers", "1"]
+    kept = kocr_cli(*args, "-o", tmp_path / "a", "--preview", sheet)
+    assert kept.returncode == 2 and f"{sheet} already exists" in kept.stderr and "--overwrite" in kept.stderr
+    assert sheet.read_bytes() == b"the user's own picture" and not (tmp_path / "a").exists()
+    inside = kocr_cli(*args, "-o", tmp_path / "b", "--preview", tmp_path / "b" / "sheet.png")
+    assert inside.returncode == 2 and "--preview" in inside.stderr and "inside --output" in inside.stderr
+    assert not (tmp_path / "b").exists()
+    replaced = kocr_cli(*args, "-o", tmp_path / "a", "--preview", sheet, "--overwrite")
+    assert replaced.returncode == 0, replaced.stderr
+    assert Image.open(sheet).format == "PNG"
+    for result in (kept, inside):
+        assert "Traceback" not in result.stderr
 
 
 def test_cli_text_mix_reweights_kinds_and_rejects_bad_items(kocr_cli, tmp_path: Path, monkeypatch) -> None:

@@ -35,7 +35,8 @@ def test_a_tiny_model_really_learns(tiny_model: Path) -> None:
     assert accuracies[-1] > 0.5, accuracies
     checkpoint = load_checkpoint(tiny_model)
     assert checkpoint.metrics["accuracy"] == max(accuracies)
-    assert {p.name for p in run_dir.iterdir()} == {"best.pt", "last.pt", "config.json", "log.csv"}
+    expected = {"best.pt", "last.pt", "config.json", "log.csv", "curves.png"}
+    assert {p.name for p in run_dir.iterdir()} == expected
 
 
 class StopAt(LogReporter):
@@ -420,3 +421,53 @@ def test_finetune_adds_a_jamo_head_and_packaging_drops_it(
     images = torch.randn(2, 1, 32, 96)
     with torch.no_grad():
         assert torch.equal(model(images), slim(images))
+
+
+# --- issue 24 ---------------------------------------------------------------------------------------
+
+
+def test_resume_from_best_or_an_older_copy_is_refused_and_the_run_kept(
+    tiny_task: dict[str, Path], tmp_path: Path
+) -> None:
+    """Defect 1: `--resume RUN/best.pt --iters N` rewound a run at step 80 to 10 and replaced last.pt."""
+    changes = dict(iters=20, valid_every=10, log_every=5, name="run")
+    run_dir = run_stopped(tiny_task, tmp_path, 10, **changes).run_dir
+    shutil.copy(run_dir / "last.pt", run_dir / "step10.pt")
+    shutil.copy(run_dir / "last.pt", run_dir / "best.pt")  # best validation at step 10, as it may be
+    finished = Trainer(tiny_train_config(tiny_task, tmp_path, **changes, resume=str(run_dir / "last.pt")))
+    assert finished.run().step == 20
+    snapshot = {p.name: p.read_bytes() for p in run_dir.iterdir()}
+
+    for older in ("best.pt", "step10.pt"):
+        result = run_kocr(
+            "train", "--resume", run_dir / older, "--iters", "30", "--workers", "0", "--device", "cpu"
+        )
+        assert result.returncode == 2, result.stderr
+        assert_no_traceback(result)
+        message = " ".join(result.stderr.split())
+        assert f"{older}: this checkpoint is at step 10" in message and "at step 20" in message
+        assert "last.pt" in message and "kocr finetune --saved-model" in message
+        with pytest.raises(KocrError, match="would rewind the run"):
+            Trainer(tiny_train_config(tiny_task, tmp_path, **changes, resume=str(run_dir / older))).run()
+    assert {p.name: p.read_bytes() for p in run_dir.iterdir()} == snapshot
+    assert load_checkpoint(run_dir / "last.pt").train_state["step"] == 20
+
+    # A copy of the latest state (here: last.pt saved as best.pt at the final step) still resumes.
+    shutil.copy(run_dir / "last.pt", run_dir / "best.pt")
+    extended = run_kocr("train", "--resume", run_dir / "best.pt", "--iters", "25", "--workers", "0")
+    assert extended.returncode == 0, extended.stderr
+    assert load_checkpoint(run_dir / "last.pt").train_state["step"] == 25
+
+
+def test_a_refused_resume_names_the_option_given(tiny_task: dict[str, Path], tmp_path: Path) -> None:
+    """Defect 6: `--resume RUN/last.pt --jamo-head 0` blamed --saved-charset (both live in one field)."""
+    changes = dict(iters=20, valid_every=1000, log_every=5, name="run")
+    last = run_stopped(tiny_task, tmp_path, 5, **changes).run_dir / "last.pt"
+    for option, value in (("--jamo-head", "0"), ("--saved-charset", "ko")):
+        result = run_kocr("train", "--resume", last, option, value, "--workers", "0")
+        assert result.returncode == 2, result.stderr
+        assert f"so {option} (not set in the run, " in result.stderr, result.stderr
+        other = "--saved-charset" if option == "--jamo-head" else "--jamo-head"
+        assert other not in result.stderr
+        assert_no_traceback(result)
+    assert load_checkpoint(last).train_state["step"] == 5

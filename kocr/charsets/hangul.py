@@ -108,9 +108,15 @@ def decompose_syllable(ch: str) -> str:
 def decompose(text: str) -> str:
     """Split every precomposed syllable into conjoining jamo; leave everything else unchanged.
 
-    This is the jamo view used by ``ko-jamo`` charsets and the jamo error rate.
+    This is the jamo view used by ``ko-jamo`` charsets and the jamo error rate (run on every line an
+    evaluation scores, so it is one ``str.translate`` over a table of the 11,172 syllables).
     """
-    return "".join(decompose_syllable(ch) if is_syllable(ch) else ch for ch in text)
+    return text.translate(_decomposition_table())
+
+
+@lru_cache(maxsize=1)
+def _decomposition_table() -> dict[int, str]:
+    return {ord(ch): decompose_syllable(ch) for ch in ALL_SYLLABLES}
 
 
 def compose(jamo_text: Iterable[str]) -> str:

@@ -29,6 +29,11 @@ def resolve_model_path(source: str | os.PathLike[str]) -> Path:
 
 def checkpoint_digest(path: str | os.PathLike[str]) -> str:
     """sha256 of a checkpoint file's bytes."""
+    return file_sha256(path)
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """sha256 of a file's bytes, read in blocks."""
     digest = hashlib.sha256()
     with Path(path).open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

@@ -42,7 +42,7 @@ from kocr import __version__
 from kocr.charsets import Charset
 from kocr.checkpoints.checkpoint import Checkpoint
 from kocr.checkpoints.foreign import import_foreign_checkpoint
-from kocr.errors import InputFileError
+from kocr.errors import InputFileError, KocrError
 from kocr.fileio import atomic_write_bytes
 
 CHECKPOINT_FORMAT = "kocr.checkpoint"
@@ -179,18 +179,51 @@ def load_checkpoint(
 ) -> Checkpoint:
     """Load a kocr checkpoint, or import a clovaai / PARSeq one.
 
-    ``charset`` is required for foreign checkpoints that store none (clovaai); for a kocr checkpoint it
-    is ignored — the stored charset is the truth. ``hints`` are config values a foreign file's shapes
-    cannot reveal (see :func:`kocr.checkpoints.foreign.import_foreign_checkpoint`).
+    ``charset`` is required for foreign checkpoints that store none (clovaai); a kocr checkpoint's stored
+    charset is the truth, and another one given is an error (:func:`refuse_other_charset`), never
+    ignored. ``hints`` are config values a foreign file's shapes cannot reveal (see
+    :func:`kocr.checkpoints.foreign.import_foreign_checkpoint`).
     """
     path = Path(path)
     data = read_torch_file(path)
     if isinstance(data, dict) and data.get("format") == CHECKPOINT_FORMAT:
-        return _from_kocr_payload(data, path)
+        checkpoint = _from_kocr_payload(data, path)
+        if charset is not None:
+            refuse_other_charset(path, checkpoint.charset, charset)
+        return checkpoint
     wanted = Charset.load(charset) if charset is not None else None
     checkpoint = import_foreign_checkpoint(data, path, wanted, hints)
     checkpoint.path = path
     return checkpoint
+
+
+def stored_charset(path: str | Path) -> Charset | None:
+    """The charset a kocr checkpoint stores, read without loading its weights (memory-mapped); None for
+    any other file (clovaai, PARSeq, one torch cannot map)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*pickle protocol", category=UserWarning)
+            data = torch.load(Path(path), map_location="cpu", weights_only=True, mmap=True)
+    except Exception:  # legacy or foreign files: load_checkpoint reads (and explains) them
+        return None
+    if isinstance(data, dict) and data.get("format") == CHECKPOINT_FORMAT and data.get("charset"):
+        return Charset.from_dict(data["charset"])
+    return None
+
+
+def refuse_other_charset(path: str | Path, stored: Charset | None, given: Charset | str | Path) -> None:
+    """A charset given for a checkpoint that stores its own must be that one: another would be ignored
+    (or misread every output), so it is an error naming both."""
+    if stored is None:
+        return
+    wanted = Charset.load(given)
+    if wanted != stored:
+        raise KocrError(
+            f"{path} is a kocr checkpoint and stores its own charset ({stored.name or 'custom'}, "
+            f"{len(stored):,} symbols); the charset given ({wanted.name or given}, {len(wanted):,} "
+            "symbols) is not it: drop it (--charset / --saved-charset are for clovaai checkpoints, which "
+            "store none)"
+        )
 
 
 def _from_kocr_payload(data: dict[str, Any], path: Path) -> Checkpoint:

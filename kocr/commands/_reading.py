@@ -58,9 +58,10 @@ ENGINE = typer.Option(
 LINE_FINDER = typer.Option(
     "classical",
     "--line-finder",
-    callback=_validate.choice("classical", "ppocr", metavar="FINDER"),
+    callback=_validate.choice("classical", "ppocr", "db", metavar="FINDER"),
     help="What finds the text lines on a page: classical (binarisation and connected components, no "
-    "model) or ppocr (PaddleOCR's PP-OCRv4 detector; needs the ppocr extra).",
+    "model), db (kocr's own detector, bundled; kocr detector train makes more) or ppocr (PaddleOCR's "
+    "PP-OCRv4 detector; needs the ppocr extra).",
 )
 
 
@@ -80,19 +81,49 @@ MAX_PIXELS = typer.Option(
     help="Images with more pixels than this are reported and skipped, not decoded (decompression bombs); "
     "the default reads a 600 dpi A2 scan (140 MP). Raise it to read bigger scans on purpose; 0 = no limit.",
 )
+
+
+DETECTOR = typer.Option(
+    None,
+    "--detector",
+    help="With --line-finder db: a detector checkpoint from kocr detector train (default: the bundled one).",
+    exists=True,
+    dir_okay=False,
+)
+
+
+def line_finder(name: str, detector: Path | None) -> Any:
+    """The page reader's line finder for ``--line-finder`` and ``--detector`` (None: the default)."""
+    if name == "classical":
+        return None
+    from kocr.pages.finders import make_finder
+
+    return make_finder(name, model=detector) if name == "db" else make_finder(name)
+
+
 BEAM_WIDTH = typer.Option(
-    None, "--beam-width", min=1, help="Prefixes kept per frame (default: the LM file's, else 8)."
+    None,
+    "--beam-width",
+    metavar="N",
+    callback=_validate.decoding_setting("beam_width"),
+    help=f"Prefixes kept per frame, {_validate.decoding_range('beam_width')} (default: the LM file's, "
+    "else 8).",
 )
 LM_WEIGHT = typer.Option(
     None,
     "--lm-weight",
-    min=0.0,
-    help="Weight of the LM's log-probability (default: the LM file's, else 0.5).",
+    metavar="X",
+    callback=_validate.decoding_setting("lm_weight"),
+    help=f"Weight of the LM's log-probability, {_validate.decoding_range('lm_weight')} (default: the LM "
+    "file's, else 0.5).",
 )
 LENGTH_BONUS = typer.Option(
     None,
     "--length-bonus",
-    help="Score added per character read (default: the LM file's, else 2; 0 without LM).",
+    metavar="X",
+    callback=_validate.decoding_setting("length_bonus"),
+    help=f"Score added per character read, {_validate.decoding_range('length_bonus')} (default: the LM "
+    "file's, else 2; 0 without LM).",
 )
 
 

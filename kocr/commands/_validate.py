@@ -134,7 +134,10 @@ def checkpoint(ctx: typer.Context, value: Any) -> Any:
 
 
 def confidence_scaling(ctx: typer.Context, value: str | None) -> str | None:
-    """``--confidence SCALE,SHIFT``: two finite numbers, the scale above 0."""
+    """``--confidence SCALE,SHIFT``: two numbers in the ranges of ``confidence_scale`` and
+    ``confidence_shift`` (:mod:`kocr.decoding.settings`)."""
+    from kocr.decoding.settings import RANGES
+
     if _skip(ctx) or value is None:
         return value
     parts = value.split(",")
@@ -142,9 +145,38 @@ def confidence_scaling(ctx: typer.Context, value: str | None) -> str | None:
         scale, shift = (float(x) for x in parts)
     except ValueError:
         raise typer.BadParameter(f"write two numbers SCALE,SHIFT (like 0.55,0.30), not {value!r}") from None
-    if not (math.isfinite(scale) and math.isfinite(shift)) or scale <= 0:
-        raise typer.BadParameter(f"the scale must be a number above 0 and the shift finite, not {value!r}")
+    for what, name, number in (("scale", "confidence_scale", scale), ("shift", "confidence_shift", shift)):
+        try:
+            RANGES[name].check(number)
+        except ValueError as exc:
+            raise typer.BadParameter(f"the {what} {exc}") from None
     return value
+
+
+def decoding_setting(name: str) -> Callback:
+    """A callback checking a beam-search setting against its range in :mod:`kocr.decoding.settings`,
+    the table the Python API and ``.lm`` files are checked against too. Its ``setting`` attribute names
+    the setting; :func:`decoding_range` words the range for the option's help."""
+
+    def check(ctx: typer.Context, value: Any) -> Any:
+        from kocr.decoding.settings import RANGES
+
+        if _skip(ctx) or value is None:
+            return value
+        try:
+            return RANGES[name].check(value)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
+
+    check.setting = name  # type: ignore[attr-defined]
+    return check
+
+
+def decoding_range(name: str) -> str:
+    """``a number from 0 to 100``: setting ``name``'s range, for help texts."""
+    from kocr.decoding.settings import RANGES
+
+    return RANGES[name].describe()
 
 
 def lm_file(ctx: typer.Context, value: Any) -> Any:
@@ -237,19 +269,27 @@ def ratio_list(
     return ratios
 
 
+def shares(text: str | None, *, counts: Sequence[int] | None = None) -> list[float]:
+    """Parts of a whole, the one rule both ``--ratios`` follow: ``kocr train``'s (the share of each batch
+    each --train-data set gives, as clovaai's ``--batch_ratio``) and ``kocr data split``'s (the share of
+    the samples each part gets): numbers above 0 adding up to 1. Raises :class:`typer.BadParameter`."""
+    return ratio_list(text, counts=counts, total=True, positive=True)
+
+
 def mixing_ratios(ctx: typer.Context, value: str | None) -> str | None:
-    """``--ratios`` of ``kocr train``: checked alone here; against ``--train-data`` in the command."""
+    """``--ratios`` of ``kocr train`` (:func:`shares`): checked alone here; their number against
+    ``--train-data`` in the command."""
     if _skip(ctx) or value is None:
         return value
-    ratio_list(value)
+    shares(value)
     return value
 
 
 def split_ratios(ctx: typer.Context, value: str) -> str:
-    """``kocr data split --ratios``: two or three fractions above 0 adding up to 1."""
+    """``kocr data split --ratios`` (:func:`shares`): two or three."""
     if _skip(ctx) or value is None:
         return value
-    ratio_list(value, counts=(2, 3), total=True, positive=True)
+    shares(value, counts=(2, 3))
     return value
 
 

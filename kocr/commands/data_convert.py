@@ -179,7 +179,8 @@ def split_command(
         "0.8,0.1,0.1",
         "--ratios",
         metavar="R,R[,R]",
-        help="2 or 3 fractions above 0 adding up to 1: train, val[, test].",
+        help="2 or 3 shares above 0 adding up to 1: train, val[, test] (kocr train's --ratios follow the "
+        "same rule).",
         callback=_validate.split_ratios,
     ),
     seed: int = typer.Option(42, "--seed", min=0, help="Same seed and same samples give the same split."),
@@ -202,7 +203,7 @@ def split_command(
     from kocr.data.labels.writer import write_gt
     from kocr.errors import KocrError
 
-    parsed = _validate.ratio_list(ratios, counts=(2, 3), total=True, positive=True)
+    parsed = _validate.shares(ratios, counts=(2, 3))
     names = _split_names(len(parsed))
     targets = [output_dir / f"{name}.txt" for name in names]
     existing = [str(t) for t in targets if t.exists()]

@@ -50,11 +50,8 @@ NO_SYSTEM_FONTS_OPTION = typer.Option(False, "--no-system-fonts", help=NO_SYSTEM
 
 
 def _system_fonts(use: bool, refuse: bool) -> bool | None:
-    """--system-fonts / --no-system-fonts (two plain flags: a --x/--no-x pair costs the help a column)."""
-    if use and refuse:
-        raise typer.BadParameter(
-            "give --system-fonts or --no-system-fonts, not both", param_hint="--system-fonts"
-        )
+    """--system-fonts / --no-system-fonts (two plain flags: a --x/--no-x pair costs the help a column;
+    both at once is refused by kocr.commands._conflicts)."""
     return True if use else False if refuse else None
 
 
@@ -70,21 +67,6 @@ def parse_page_size_lazily(spec: str) -> tuple[int, int]:
     from kocr.data.synth.pages_config import parse_page_size
 
     return parse_page_size(spec)
-
-
-#: Options that shape lines only: refused with --pages rather than silently ignored.
-LINE_ONLY_OPTIONS = {
-    "num": "--num",
-    "recipe": "--config",
-    "text_mix": "--text-mix",
-    "min_chars": "--min-chars",
-    "max_chars": "--max-chars",
-    "min_height": "--min-height",
-    "max_height": "--max-height",
-    "rgb": "--rgb",
-    "fmt": "--format",
-    "preview": "--preview",
-}
 
 
 def synth_command(
@@ -128,7 +110,8 @@ def synth_command(
         metavar="TOML",
         help=(
             "Fonts, texts and renderer settings from a TOML recipe, which kocr train also renders on the "
-            "fly (--train-data synth:FILE); replaces the font, text and look options below."
+            "fly (--train-data synth:FILE). It sets the fonts, texts and looks: the font, text and look "
+            "options below (and --charset) are refused with it."
         ),
         exists=True,
         dir_okay=False,
@@ -152,7 +135,8 @@ def synth_command(
         [],
         "--corpus",
         metavar="FILE",
-        help="UTF-8 text file: one sample per line or free text (about a third of the texts).",
+        help="UTF-8 text file: one sample per line or free text (about a third of the texts). Read "
+        "strictly: a line that is not UTF-8, or a corpus with no usable line, is an error.",
         exists=True,
         dir_okay=False,
     ),
@@ -215,7 +199,8 @@ def synth_command(
         None,
         "--preview",
         metavar="SHEET.png",
-        help="Write a contact sheet of the first 40 lines (.png or .jpg).",
+        help="Write a contact sheet of the first 40 lines (.png or .jpg); outside OUT (which --overwrite "
+        "replaces whole), and an existing file only with --overwrite.",
         callback=_validate.image_file,
     ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUTPUT if it is a previous output."),
@@ -231,8 +216,11 @@ def synth_command(
     notebook handwriting and forms (printed labels, handwritten answers), scanned or photographed.
     """
 
+    # Options that contradict each other (--config with the font/text/look options, --pages with the
+    # line-only ones, --page-size without --pages) are refused first: kocr.commands._conflicts.
     if pages is not None:
-        _refuse_line_options(ctx)
+        faces = _faces(fonts, font_files, _system_fonts(system_fonts, no_system_fonts), handwriting)
+        _check_handwriting_faces(ctx, handwriting_ratio, faces)
         _synth_pages(
             pages,
             output,
@@ -240,15 +228,13 @@ def synth_command(
             seed=seed or 0,
             workers=workers,
             charset=charset,
-            faces=_faces(fonts, font_files, _system_fonts(system_fonts, no_system_fonts), handwriting),
+            faces=faces,
             corpus=corpus,
             handwriting_ratio=handwriting_ratio if _given(ctx, "handwriting_ratio") else None,
             degrade=degrade,
             overwrite=overwrite,
         )
         return
-    if page_size is not None:
-        raise typer.BadParameter("--page-size sizes pages: give --pages N too", param_hint="--page-size")
 
     from kocr.data.synth.config import Degradations, SynthConfig
     from kocr.data.synth.generate import generate
@@ -261,15 +247,19 @@ def synth_command(
                 f"--min-{what} {low} is above --max-{what} {high}", param_hint=f"--min-{what}"
             )
     system = _system_fonts(system_fonts, no_system_fonts)
+    if preview is not None:
+        _check_preview(preview, output, overwrite)
     _check_output(output, fmt, overwrite)
     if recipe is not None:
         from kocr.data.synth.recipes import load_recipe
 
         config = load_recipe(recipe, seed=seed).config
     else:
+        faces = _faces(fonts, font_files, system, handwriting)
+        _check_handwriting_faces(ctx, handwriting_ratio, faces)
         config = SynthConfig(
             charset=charset,
-            fonts=tuple(_faces(fonts, font_files, system, handwriting)),
+            fonts=tuple(faces),
             corpus=tuple(str(p) for p in corpus),
             text=TextConfig(min_chars=min_chars, max_chars=max_chars, weights=parse_text_mix(text_mix)),
             seed=seed or 0,
@@ -303,12 +293,14 @@ def _given(ctx: typer.Context, name: str) -> bool:
     return source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT", "PROMPT")
 
 
-def _refuse_line_options(ctx: typer.Context) -> None:
-    for name, option in LINE_ONLY_OPTIONS.items():
-        if _given(ctx, name):
-            raise typer.BadParameter(
-                f"{option} shapes lines; a page set (--pages) does not take it", param_hint=option
-            )
+def _check_handwriting_faces(ctx: typer.Context, ratio: float, faces: list[FontFace]) -> None:
+    """A --handwriting-ratio asked for with no handwriting face would render print only: refuse it."""
+    if _given(ctx, "handwriting_ratio") and ratio > 0 and faces and not any(f.handwriting for f in faces):
+        raise typer.BadParameter(
+            f"{ratio:g} of the lines should be handwriting, but none of the {len(faces)} fonts is a "
+            "handwriting face: mark them with --handwriting-fonts PATTERN",
+            param_hint="--handwriting-ratio",
+        )
 
 
 def _synth_pages(
@@ -371,6 +363,21 @@ def _print_pages_summary(report: PageSetReport, hand: tuple[FontCoverage, ...]) 
         f"wrote {report.pages:,} pages ({report.lines:,} lines) to {escape(str(report.output))}: {media}; "
         f"layouts: {layouts}; {report.pages / report.seconds if report.seconds else 0:,.1f} pages/s"
     )
+
+
+def _check_preview(preview: Path, output: Path, overwrite: bool) -> None:
+    """The contact sheet is a file of the user's: never replaced without --overwrite, and never inside
+    OUT, which --overwrite replaces whole (a sheet there would be a file kocr did not make)."""
+    from kocr.errors import OutputExistsError
+
+    if Path(os.path.abspath(preview)).is_relative_to(os.path.abspath(output)):
+        raise typer.BadParameter(
+            f"{preview} lies inside --output {output}, which a later --overwrite replaces whole; write the "
+            "preview beside it",
+            param_hint="--preview",
+        )
+    if preview.exists() and not overwrite:
+        raise OutputExistsError(preview)
 
 
 def _check_output(output: Path, fmt: str, overwrite: bool) -> None:

@@ -39,8 +39,26 @@ def evaluate(
     summary_json: Path | None = typer.Option(
         None, "--summary-json", help="Also write the summary as JSON.", callback=_validate.output_file
     ),
+    report: Path | None = typer.Option(
+        None,
+        "--report",
+        help="Also write an HTML report (one self-contained file, images embedded): the summary, plots, "
+        "the most frequent confusions with examples and the worst lines (--failures of them, else 50) "
+        "with their differences marked; with --layout page, the worst pages (else 10) drawn with their "
+        "lines.",
+        dir_okay=False,
+        callback=_validate.output_file,
+    ),
+    overlay: Path | None = typer.Option(
+        None,
+        "--overlay",
+        help="With --layout page: write each page with its line boxes, reading order and the text read "
+        "into this folder (NAME.overlay.jpg; a folder holding overlays already needs --overwrite).",
+        file_okay=False,
+        callback=_validate.output_folder,
+    ),
     overwrite: bool = typer.Option(
-        False, "--overwrite", help="Replace the log / summary files if they exist."
+        False, "--overwrite", help="Replace the log / summary / report / overlay files if they exist."
     ),
     ignore_space: bool = typer.Option(False, "--ignore-space", help="Accuracy and CER ignore spaces."),
     case_sensitive: bool = typer.Option(
@@ -55,9 +73,11 @@ def evaluate(
     batch_size: int = typer.Option(32, min=1, help="Images per forward pass."),
     device: str = typer.Option("auto", help="auto, cpu, cuda or cuda:N.", callback=_validate.device),
     workers: int = typer.Option(2, min=1, help="Threads decoding images while the model runs."),
-    failures: int = typer.Option(0, "--failures", min=0, help="Print the N worst predictions."),
+    failures: int = typer.Option(
+        0, "--failures", min=0, help="Print the N worst predictions (and show them in --report)."
+    ),
     confusions: bool = typer.Option(False, "--confusions", help="List the most frequent substitutions."),
-    top: int = typer.Option(15, min=1, help="Rows in the --confusions tables."),
+    top: int = typer.Option(15, min=1, help="Rows in the --confusions tables and the --report's."),
     normalize: bool | None = _reading.NORMALIZE,
     decoder: str = _reading.DECODER,
     lm: str = _reading.LM,
@@ -75,6 +95,7 @@ def evaluate(
         "by page CER (whitespace runs as one space) and the share of lines found.",
     ),
     line_finder: str = _reading.LINE_FINDER,
+    detector: Path | None = _reading.DETECTOR,
 ) -> None:
     """Evaluate a model on labelled images: a summary table and test_log.txt.
 
@@ -92,29 +113,27 @@ def evaluate(
     datasets = [*data, *(extra_data or [])]
     if not datasets:
         raise typer.BadParameter("give at least one dataset with --data", param_hint="--data")
-    for path, option in ((log_file, "--log-file"), (summary_json, "--summary-json")):
+    for path, option in ((log_file, "--log-file"), (summary_json, "--summary-json"), (report, "--report")):
         if path is not None and path.exists() and not overwrite:
             raise KocrError(f"{path} exists; pass --overwrite to replace it (or choose another {option})")
+    overlays = None
+    if overlay is not None:
+        if layout != "page":
+            raise typer.BadParameter("--overlay applies to --layout page only", param_hint="--overlay")
+        from kocr.report.overlay import OverlayWriter
+
+        overlays = OverlayWriter(overlay, overwrite=overwrite)
+        overlays.check_folder()
     options = _reading.decoder_kwargs(decoder, lm, beam_width, lm_weight, length_bonus)
     recognizer = _reading.open_recognizer(
         saved_model, charset=charset, device=device, batch_size=batch_size, normalize=normalize,
         engine=engine, decoding=options,
     )  # fmt: skip
     stderr.print(escape(_reading.describe(recognizer.describe_decoder())))
-    if layout == "page":
-        if confusions or ignore_space or not case_sensitive or image_root is not None:
-            given = next(
-                name
-                for name, on in (
-                    ("--confusions", confusions),
-                    ("--ignore-space", ignore_space),
-                    ("--ignore-case", not case_sensitive),
-                    ("--image-root", image_root is not None),
-                )
-                if on
-            )
-            raise typer.BadParameter(f"{given} applies to --layout line only", param_hint=given)
-        _evaluate_pages(recognizer, datasets, log_file, summary_json, line_finder, failures)
+    if layout == "page":  # the options page evaluation does not take: kocr.commands._conflicts
+        finder = _reading.line_finder(line_finder, detector)
+        _evaluate_pages(recognizer, datasets, log_file, summary_json, line_finder, finder, failures, report,
+                        overlays, overwrite)  # fmt: skip
         return
     columns = (
         TextColumn("[bold]eval"),
@@ -123,9 +142,14 @@ def evaluate(
         TextColumn("images"),
         TimeRemainingColumn(),
     )
+    collector = None
+    if report is not None:
+        from kocr.report.lines import DEFAULT_WORST, LineReportCollector
+
+        collector = LineReportCollector(worst=failures or DEFAULT_WORST, top=top)
     with Progress(*columns, console=stderr, transient=True) as progress:
         task = progress.add_task("eval", total=None)
-        report = run_evaluation(
+        result = run_evaluation(
             recognizer,
             datasets,
             log_file,
@@ -136,45 +160,97 @@ def evaluate(
             confusions=confusions,
             workers=workers,
             progress=lambda n: progress.advance(task, n),
+            on_sample=collector.add if collector is not None else None,
         )
-    _print_summary(report)
+    _print_summary(result)
     if failures:
-        _print_failures(report.worst)
+        _print_failures(result.worst)
     if confusions:
-        _print_confusions("syllable substitutions (truth → predicted)", report.confusions, top)
-        _print_confusions("jamo substitutions (truth → predicted)", report.jamo_confusions, top)
+        _print_confusions("syllable substitutions (truth → predicted)", result.confusions, top)
+        _print_confusions("jamo substitutions (truth → predicted)", result.jamo_confusions, top)
     if summary_json is not None:
         from kocr.fileio import atomic_write_text
         from kocr.names import json_text
 
-        summary = report.to_dict() | {
+        summary = result.to_dict() | {
             "normalize": recognizer.preprocess.normalize,
             "decoding": recognizer.describe_decoder(),
             "engine": recognizer.engine,
         }
         atomic_write_text(summary_json, json_text(summary, indent=2) + "\n")
-    stderr.print(
-        f"wrote {escape(str(log_file))}" + (f" and {escape(str(summary_json))}" if summary_json else "")
-    )
+    if report is not None and collector is not None:
+        from kocr.report.lines import write_line_report
+
+        write_line_report(report, result, collector, setup=_setup(recognizer, datasets), overwrite=overwrite)
+    _print_written(log_file, summary_json, report)
 
 
-def _evaluate_pages(recognizer, datasets, log_file, summary_json, line_finder: str, failures: int) -> None:
+def _setup(recognizer, datasets, **more) -> dict:
+    """What the report says was evaluated, and how."""
+    return {
+        "model": str(recognizer.source),
+        "engine": recognizer.engine,
+        "decoder": _reading.describe(recognizer.describe_decoder()).removeprefix("decoder: "),
+        "input normalisation": "on" if recognizer.preprocess.normalize else "off",
+        **more,
+        "data": [str(d) for d in datasets],
+    }
+
+
+def _print_written(*paths: Path | None) -> None:
+    written = [escape(str(p)) for p in paths if p is not None]
+    stderr.print("wrote " + ", ".join(written[:-1]) + (" and " if len(written) > 1 else "") + written[-1])
+
+
+def _evaluate_pages(
+    recognizer,
+    datasets,
+    log_file,
+    summary_json,
+    line_finder: str,
+    finder,
+    failures: int,
+    report,
+    overlays,
+    overwrite,
+) -> None:
     from kocr.pages.evaluate import evaluate_pages
-    from kocr.pages.finders import make_finder
     from kocr.pages.reader import PageReader
 
-    reader = PageReader(recognizer, make_finder(line_finder), layout="page")
+    reader = PageReader(recognizer, finder, layout="page")
+    observers = []
+    collector = None
+    if report is not None:
+        from kocr.report.pages import DEFAULT_WORST_PAGES, PageReportCollector
+
+        collector = PageReportCollector(worst=failures or DEFAULT_WORST_PAGES)
+        observers.append(collector.add)
+    if overlays is not None:
+        from kocr.report.pages import line_statuses
+
+        several = len(datasets) > 1
+
+        def draw(page) -> None:
+            name = f"{Path(page.dataset).name}/{page.row.image}" if several else page.row.image
+            overlays.page(name, page.image, page.result, line_statuses(page.sample.lines, page.result)[0])
+
+        observers.append(draw)
     columns = (TextColumn("[bold]eval"), BarColumn(), MofNCompleteColumn(), TextColumn("pages"),
                TimeRemainingColumn())  # fmt: skip
     with Progress(*columns, console=stderr, transient=True) as progress:
         task = progress.add_task("eval", total=None)
-        report = evaluate_pages(
-            reader, datasets, log_file, worst=failures, progress=lambda n: progress.advance(task, n)
+        result = evaluate_pages(
+            reader,
+            datasets,
+            log_file,
+            worst=failures,
+            progress=lambda n: progress.advance(task, n),
+            on_page=(lambda page: [observe(page) for observe in observers]) if observers else None,
         )
     table = Table(title=f"page evaluation (line finder: {line_finder})")
     for column in ("dataset", "pages", "page CER", "lines", "lines found", "pages/s", "unreadable"):
         table.add_column(column, justify="left" if column == "dataset" else "right")
-    rows = report.datasets + ([report.combined] if len(report.datasets) > 1 else [])
+    rows = result.datasets + ([result.combined] if len(result.datasets) > 1 else [])
     for summary in rows:
         f = summary.figures()
         table.add_row(shown(summary.name), f"{int(f['pages']):,}", f"{f['page_cer']:.4f}",
@@ -182,21 +258,26 @@ def _evaluate_pages(recognizer, datasets, log_file, summary_json, line_finder: s
                       f"{int(f['unreadable']):,}")  # fmt: skip
     stdout.print(table)
     if failures:
-        _print_failures(report.worst)
+        _print_failures(result.worst)
     if summary_json is not None:
         from kocr.fileio import atomic_write_text
         from kocr.names import json_text
 
-        summary = report.to_dict() | {
+        summary = result.to_dict() | {
             "line_finder": line_finder,
             "normalize": recognizer.preprocess.normalize,
             "decoding": recognizer.describe_decoder(),
             "engine": recognizer.engine,
         }
         atomic_write_text(summary_json, json_text(summary, indent=2) + "\n")
-    stderr.print(
-        f"wrote {escape(str(log_file))}" + (f" and {escape(str(summary_json))}" if summary_json else "")
-    )
+    if report is not None and collector is not None:
+        from kocr.report.pages import write_page_report
+
+        setup = _setup(recognizer, datasets, **{"line finder": line_finder})
+        write_page_report(report, result, collector, setup=setup, overwrite=overwrite)
+    if overlays is not None:
+        stderr.print(f"wrote {len(overlays.written):,} overlays to {escape(str(overlays.folder))}")
+    _print_written(log_file, summary_json, report)
 
 
 def _print_summary(report) -> None:

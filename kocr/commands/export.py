@@ -72,8 +72,8 @@ def export(
     tolerance: float | None = typer.Option(
         None,
         "--tolerance",
-        min=0.0,
         metavar="T",
+        callback=_validate.non_negative_float,
         help="Largest logit difference allowed \\[default: 1e-3; 5e-3 for TPS, whose resampling amplifies "
         "rounding].",
     ),

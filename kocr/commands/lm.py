@@ -46,13 +46,26 @@ def build(
     ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUTPUT if it exists."),
     lm_weight: float | None = typer.Option(
-        None, "--lm-weight", min=0.0, help="Decoding default stored in the file (beam search reads it)."
+        None,
+        "--lm-weight",
+        metavar="X",
+        callback=_validate.decoding_setting("lm_weight"),
+        help="Decoding default stored in the file (beam search reads it), "
+        f"{_validate.decoding_range('lm_weight')}.",
     ),
     length_bonus: float | None = typer.Option(
-        None, "--length-bonus", help="Decoding default stored in the file."
+        None,
+        "--length-bonus",
+        metavar="X",
+        callback=_validate.decoding_setting("length_bonus"),
+        help=f"Decoding default stored in the file, {_validate.decoding_range('length_bonus')}.",
     ),
     beam_width: int | None = typer.Option(
-        None, "--beam-width", min=1, help="Decoding default stored in the file."
+        None,
+        "--beam-width",
+        metavar="N",
+        callback=_validate.decoding_setting("beam_width"),
+        help=f"Decoding default stored in the file, {_validate.decoding_range('beam_width')}.",
     ),
     confidence: str | None = typer.Option(
         None,
@@ -110,6 +123,7 @@ def info(
 ) -> None:
     """Order, size, charset and n-gram counts of a language model (and its perplexity on --text)."""
     from kocr.charsets import Charset
+    from kocr.errors import InputFileError
     from kocr.lm.build import encode_lines, read_corpus
     from kocr.lm.model import CharLM
 
@@ -126,8 +140,12 @@ def info(
     if header.get("decoder"):
         table.add_row("decoder defaults", ", ".join(f"{k} {v}" for k, v in header["decoder"].items()))
     if text:
-        lines, _ = read_corpus(text, warn=print_warning)
+        encoded = []
         charset = Charset(lm.symbols, mode=lm.mode)  # type: ignore[arg-type]
-        encoded, _ = encode_lines(lines, charset)
+        for path in text:  # every line counts: a line not UTF-8, or a file with none, is an error
+            lines, _ = read_corpus([path], strict=True)
+            if not lines:
+                raise InputFileError(path, "no text in it to measure the perplexity on")
+            encoded += encode_lines(lines, charset)[0]
         table.add_row("perplexity", f"{lm.perplexity(encoded):.2f} per symbol on {sum(map(len, encoded)):,}")
     stdout.print(table)

@@ -12,7 +12,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from kocr.commands import _reading, _validate
-from kocr.commands._console import print_warning, shown, stderr, stdout, task_progress
+from kocr.commands._console import print_warning, setup_logging, shown, stderr, stdout, task_progress
 
 
 def register(app: typer.Typer) -> None:
@@ -48,6 +48,7 @@ def predict(
         "a page.",
     ),
     line_finder: str = _reading.LINE_FINDER,
+    detector: Path | None = _reading.DETECTOR,
     txt_dir: Path | None = typer.Option(
         None,
         "--txt-dir",
@@ -55,8 +56,16 @@ def predict(
         file_okay=False,
         callback=_validate.output_folder,
     ),
+    overlay: Path | None = typer.Option(
+        None,
+        "--overlay",
+        help="Also write a picture of each image into this folder (NAME.overlay.jpg): a page with its "
+        "line boxes numbered in reading order beside the text read in each; a line with its text under it.",
+        file_okay=False,
+        callback=_validate.output_folder,
+    ),
     overwrite: bool = typer.Option(
-        False, "--overwrite", help="Replace --output and files in --txt-dir if they exist."
+        False, "--overwrite", help="Replace --output and files in --txt-dir and --overlay if they exist."
     ),
     batch_size: int = typer.Option(32, min=1, help="Images per forward pass."),
     device: str = typer.Option("auto", help="auto, cpu, cuda or cuda:N.", callback=_validate.device),
@@ -96,13 +105,7 @@ def predict(
     from kocr.runtime.files import predict_files
     from kocr.runtime.writers import OUTPUT_FORMATS, write_predictions, write_text_files
 
-    if onnx is not None and (saved_model != "default" or charset is not None):
-        given = "--saved-model/-m" if saved_model != "default" else "--charset"
-        raise typer.BadParameter(
-            f"--onnx runs the exported file alone (it carries its charset); drop {given}, or drop --onnx "
-            "to run the checkpoint",
-            param_hint=given,
-        )
+    setup_logging()  # the library's warnings (an unusable ONNX twin, ...) as `warning:` lines
     if output is not None:
         if output.suffix.lower() not in OUTPUT_FORMATS:
             raise KocrError(f"--output must end in {', '.join(OUTPUT_FORMATS)}, not {output.name!r}")
@@ -130,6 +133,13 @@ def predict(
         existing = [t for t in text_file_names([name for _, name in files]) if (txt_dir / t).exists()]
         if existing:
             raise KocrError(f"{txt_dir / existing[0]} exists; pass --overwrite to replace files in --txt-dir")
+    finder = _reading.line_finder(line_finder, detector) if layout != "line" else None
+    overlays = None
+    if overlay is not None:  # before any reading too
+        from kocr.report.overlay import OverlayWriter
+
+        overlays = OverlayWriter(overlay, overwrite=overwrite)
+        overlays.check_names([name for _, name in files])
     options = _reading.decoder_kwargs(decoder, lm, beam_width, lm_weight, length_bonus)
     recognizer = _reading.open_recognizer(
         saved_model, charset=charset, device=device, batch_size=batch_size, normalize=normalize,
@@ -137,10 +147,8 @@ def predict(
     )  # fmt: skip
     reader = recognizer
     if layout != "line":
-        from kocr.pages.finders import make_finder
         from kocr.pages.reader import PageReader
 
-        finder = make_finder(line_finder) if line_finder != "classical" else None
         reader = PageReader(recognizer, finder, layout=layout)
     setup = recognizer.describe()
     decoding = recognizer.describe_decoder()
@@ -162,6 +170,8 @@ def predict(
     if txt_dir is not None:
         written = write_text_files(txt_dir, rows, overwrite=overwrite)
         stderr.print(f"wrote {len(written):,} text files to {escape(str(txt_dir))}")
+    if overlays is not None:
+        _write_overlays(overlays, files, rows)
     if output is not None:
         metadata = {
             "model": str(recognizer.source),
@@ -174,6 +184,20 @@ def predict(
         stderr.print(f"wrote {len(rows):,} predictions to {escape(str(output))}")
     elif txt_dir is None:
         _print_table(rows)
+
+
+def _write_overlays(overlays, files: Sequence[tuple], rows: Sequence[tuple]) -> None:
+    """Each read image drawn again with what was read (the images are loaded once more, one at a time)."""
+    from kocr.data.images import load_image
+
+    paths = {name: path for path, name in files}
+    for name, text, _, *page in rows:
+        image = load_image(paths[name])
+        if page and page[0] is not None:
+            overlays.page(name, image, page[0])
+        else:
+            overlays.line(name, image, text)
+    stderr.print(f"wrote {len(overlays.written):,} overlays to {escape(str(overlays.folder))}")
 
 
 def _progress(total: int) -> Progress:

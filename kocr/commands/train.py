@@ -70,7 +70,8 @@ def train(
     ratios: str | None = typer.Option(
         None,
         metavar="R,R,...",
-        help="Mixing ratios of the --train-data sets, one per set, e.g. 0.7,0.3 (default: by size).",
+        help="Share of each batch drawn from each --train-data set, one per set, above 0 and adding up to "
+        "1 as clovaai's --batch_ratio (and data split's --ratios), e.g. 0.7,0.3 (default: by size).",
         callback=_validate.mixing_ratios,
     ),
     charset: str | None = typer.Option(
@@ -149,7 +150,9 @@ def train(
     resume: Path | None = typer.Option(
         None,
         help="Continue an interrupted run from its last.pt (same folder, step and schedule); --iters, "
-        "--epochs, --valid-every, --device, --workers and --amp may change, other options may not.",
+        "--epochs, --valid-every, --device, --workers and --amp may change, other options may not. A "
+        "checkpoint behind the folder's last.pt (best.pt, an older copy) is refused: it would rewind the "
+        "run; start a new run from it with `kocr finetune --saved-model`.",
         exists=True,
         dir_okay=False,
     ),
@@ -186,7 +189,7 @@ def train(
     setup_logging(verbose)
     if not train_data and resume is None:
         raise typer.BadParameter("give --train-data (or --resume a run)", param_hint="--train-data")
-    parsed_ratios = _validate.ratio_list(ratios) if ratios else None
+    parsed_ratios = _validate.shares(ratios) if ratios else None
     if resume is None:
         _validate.check_ratio_count(parsed_ratios, train_data)
     overrides: dict[str, Any] = {"saved_charset": saved_charset} if saved_charset else {}
@@ -243,7 +246,11 @@ def train(
 
 
 #: CLI parameters → the TrainConfig fields they set (where the names differ).
-_CONFIG_FIELDS = {"ratios": "data_ratios", "saved_charset": "model_overrides", "jamo_head": "model_overrides"}
+_CONFIG_FIELDS = {
+    "ratios": "data_ratios",
+    "saved_charset": "model_overrides.saved_charset",
+    "jamo_head": "model_overrides.jamo_head",
+}
 _NOT_CONFIG = {"resume", "verbose"}
 
 

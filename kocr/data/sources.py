@@ -174,6 +174,9 @@ class LabelledSample:
     path: str = ""  # the image as a person finds it: the file (data/test/1.png) or LMDB:key
     problem: str | None = None  # why the sample cannot be scored at all (a label that is not UTF-8)
     listed: bool = False  # an image file named by a label file (which may name it twice), not an LMDB key
+    # The part of its dataset it belongs to, for per-part figures: the top folder of its image path in a
+    # label file (handwriting/0001.png -> handwriting), the LMDB's folder in a tree of LMDBs; "" if none.
+    group: str = ""
 
 
 def iter_labelled_samples(
@@ -205,7 +208,14 @@ def iter_labelled_samples(
     if not lmdbs:
         raise InputFileError(path, f"holds no data.mdb, {' or '.join(LABEL_FILE_NAMES)}, nor LMDBs below it")
     for lmdb_path in lmdbs:
-        yield from _lmdb_samples(lmdb_path)
+        yield from _lmdb_samples(lmdb_path, group=_relative_name(lmdb_path, path))
+
+
+def _relative_name(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def _label_file_samples(
@@ -218,6 +228,7 @@ def _label_file_samples(
     for record in parsed.records:
         listed = record.image or ""
         image_path = listed_file(root, listed)
+        folders = Path(listed).parent.parts
         yield LabelledSample(
             name=listed if image_path == root / listed else name_from_printable(listed),
             label=normalize(record.label),
@@ -225,6 +236,7 @@ def _label_file_samples(
             load=functools.partial(_read_file, image_path),
             path=image_path.as_posix(),
             listed=True,
+            group=folders[0] if folders and folders[0] not in ("/", "..") else "",
         )
 
 
@@ -239,7 +251,7 @@ def _read_file(path: Path) -> bytes:
         raise InputFileError(path, f"cannot read the image ({exc.strerror or exc})") from None
 
 
-def _lmdb_samples(path: Path) -> Iterator[LabelledSample]:
+def _lmdb_samples(path: Path, group: str = "") -> Iterator[LabelledSample]:
     from kocr.data.lmdb.handles import open_lmdb
     from kocr.data.lmdb.layout import iter_labels, lmdb_image_key, lmdb_label_key, read_num_samples
 
@@ -262,7 +274,7 @@ def _lmdb_samples(path: Path) -> Iterator[LabelledSample]:
                 hint = "rebuild the LMDB from UTF-8 labels (kocr data lmdb)"
                 reason = describe_decode_error(bytes(raw), exc, unit="the label", hint=hint)
                 problem = f"{lmdb_label_key(index).decode()} is {reason}"
-            yield LabelledSample(name, label, where, load, path=where, problem=problem)
+            yield LabelledSample(name, label, where, load, path=where, problem=problem, group=group)
 
 
 def _read_lmdb_image(path: Path, index: int) -> bytes:

@@ -19,13 +19,16 @@ from __future__ import annotations
 import os
 from dataclasses import fields
 from pathlib import Path
-from typing import Any, Protocol
-
-import torch
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kocr.charsets import Charset
-from kocr.codecs import CTCCodec, Decoded
+from kocr.decoding.settings import BeamSettings, check_given
 from kocr.errors import KocrError
+
+if TYPE_CHECKING:  # torch loads with a decoder, not with kocr.decoding.settings (the CLI reads that)
+    import torch
+
+    from kocr.codecs import Decoded
 
 DECODERS = ("auto", "greedy", "beam")
 LM_SUFFIX = ".lm"
@@ -47,6 +50,8 @@ class GreedyDecoder:
     kind = "greedy"
 
     def __init__(self, charset: Charset) -> None:
+        from kocr.codecs import CTCCodec  # torch: deferred past the CLI's start-up
+
         self.codec = CTCCodec(charset)
 
     def __call__(self, logits: torch.Tensor, lengths: torch.Tensor | None = None) -> list[Decoded]:
@@ -74,12 +79,14 @@ def ctc_decoder(
     lm_weight: float | None = None,
     length_bonus: float | None = None,
 ) -> CTCDecoder:
-    """The decoder these options ask for (see the module docs)."""
-    from kocr.decoding.beam import BeamSearchDecoder, BeamSettings
+    """The decoder these options ask for (see the module docs). Settings given are checked
+    (:mod:`kocr.decoding.settings`) even when the decoder chosen does not use them."""
+    from kocr.decoding.beam import BeamSearchDecoder  # torch: deferred past the CLI's start-up
     from kocr.lm.model import CharLM
 
     if decoder not in DECODERS:
         raise KocrError(f"unknown decoder {decoder!r}: choose from {', '.join(DECODERS)}")
+    given = check_given({"beam_width": beam_width, "lm_weight": lm_weight, "length_bonus": length_bonus})
     if decoder == "greedy":
         return GreedyDecoder(charset)
     model: CharLM | None
@@ -100,8 +107,7 @@ def ctc_decoder(
     defaults = dict(model.header.get("decoder", {})) if model is not None else {}
     names = {f.name for f in fields(BeamSettings)}
     settings: dict[str, Any] = {k: v for k, v in defaults.items() if k in names}
-    given = {"beam_width": beam_width, "lm_weight": lm_weight, "length_bonus": length_bonus}
     if model is None:
         settings["length_bonus"] = 0.0  # the bonus balances the LM's per-character cost; alone it inserts
-    settings.update({k: v for k, v in given.items() if v is not None})
+    settings.update(given)
     return BeamSearchDecoder(charset, model, BeamSettings(**settings), lm_source=source)

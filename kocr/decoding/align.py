@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 NEG = -1e30
+CERTAIN = 1e4  # logit gap that makes a frame past a line's end a certain blank
 
 
 def aligned_confidences(
@@ -37,11 +38,18 @@ def aligned_confidences(
 
 
 def aligned_peaks(
-    logits: torch.Tensor, log_norm: torch.Tensor, rows: Sequence[int], texts: Sequence[Sequence[int]]
+    logits: torch.Tensor,
+    log_norm: torch.Tensor,
+    rows: Sequence[int],
+    texts: Sequence[Sequence[int]],
+    *,
+    past: torch.Tensor | None = None,
 ) -> tuple[list[list[tuple[float, int]] | None], list[float]]:
     """Per text, each character's (peak probability, frame of the peak) along the forced alignment (an
     empty list when the text cannot be aligned); for empty texts None and, in the second list, the
-    geometric mean of the blank's probability (greedy's confidence for reading nothing)."""
+    geometric mean of the blank's probability (greedy's confidence for reading nothing). ``past``
+    [B, T] marks frames beyond a row's line: read as certain blanks (logit 0 for the blank, -CERTAIN
+    for every character, ``log_norm`` 0 there)."""
     results: list[list[tuple[float, int]] | None] = [[] for _ in texts]
     blanks = [0.0] * len(texts)
     count, steps = len(rows), logits.shape[1]
@@ -56,6 +64,9 @@ def aligned_peaks(
         lengths[i] = 2 * len(text) + 1
     row_index = torch.tensor(list(rows))
     picked = logits[row_index[:, None, None], torch.arange(steps)[None, :, None], labels[:, None, :]]
+    if past is not None:
+        certain = torch.where(labels == 0, 0.0, -CERTAIN).to(picked.dtype)  # [rows, states]
+        picked = torch.where(past[row_index][:, :, None], certain[:, None, :], picked)
     emissions_t = picked - log_norm[row_index][:, :, None]
     emissions = emissions_t.double().numpy()
     labels_np = labels.numpy()

@@ -20,7 +20,9 @@ that changes nothing measurable:
   stores its LM state, so a character is scored once per context.
 
 Probabilities are kept in the linear domain and rescaled every few frames, which is cheaper in Python than
-log-space sums. Candidate extraction (softmax, top-k, thresholds) runs batched in torch.
+log-space sums; prefixes are ranked by log(pb + pnb) plus their fused score, so LM weights and length
+bonuses of any size in their ranges (:mod:`kocr.decoding.settings`) neither overflow nor underflow.
+Candidate extraction (softmax, top-k, thresholds) runs batched in torch.
 
 Confidence. Greedy's is the product over characters of each character's peak probability (see
 :mod:`kocr.codecs`). Beam search without an LM keeps exactly that, measured on the frames of its chosen
@@ -47,43 +49,34 @@ import torch
 
 from kocr.charsets import Charset
 from kocr.codecs import CTCCodec, Decoded
-from kocr.decoding.align import aligned_peaks
+from kocr.decoding.align import CERTAIN, aligned_peaks
+from kocr.decoding.settings import BeamSettings
 from kocr.lm.model import CharLM, check_compatible
 
 RESCALE_EVERY = 8
-CERTAIN = 1e4  # logit gap that makes a frame past a line's end a certain blank
 CACHE_LIMIT = 2_000_000
 
 
-@dataclass(frozen=True)
-class BeamSettings:
-    """Search and fusion settings (defaults tuned on held-out corpus lines, see the model card)."""
+@dataclass
+class FrameCandidates:
+    """A batch's frames as the search reads them (:meth:`BeamSearchDecoder.prepare`): for each frame with
+    a candidate, its time, candidates, their probabilities and which pass ``min_prob``, the blank's
+    probability (rows' frames between ``bounds[b]`` and ``bounds[b + 1]``); the greedy path and its
+    probabilities; and what the confidence alignment needs (logits, normalisers, frames past each line)."""
 
-    beam_width: int = 8
-    lm_weight: float = 0.5
-    length_bonus: float = 2.0
-    min_prob: float = 1e-3
-    max_candidates: int = 6
-    prune_ratio: float = 1e4
-    end_of_line: bool = True  # score the LM's end-of-line token after the last character
-    # Calibration of the LM-fused confidence c: sigmoid(scale · logit(c) + shift), fitted on the tuning set.
-    confidence_scale: float = 0.55
-    confidence_shift: float = 0.30
-
-    def __post_init__(self) -> None:
-        from kocr.errors import KocrError
-
-        if self.beam_width < 1:
-            raise KocrError(f"beam width must be at least 1, not {self.beam_width}")
-        if self.lm_weight < 0:
-            raise KocrError(f"LM weight must not be negative, not {self.lm_weight}")
-        if (
-            not 0 < self.min_prob < 1
-            or self.max_candidates < 1
-            or self.prune_ratio <= 1
-            or self.confidence_scale <= 0
-        ):
-            raise KocrError("beam pruning settings out of range")
+    logits: torch.Tensor
+    lengths: torch.Tensor | None
+    past: torch.Tensor | None
+    log_norm: torch.Tensor
+    greedy: np.ndarray
+    greedy_p: np.ndarray
+    bounds: list[int]
+    frames_t: list[int]
+    cand_i: list[list[int]]
+    cand_p: list[list[float]]
+    cand_k: list[list[bool]]
+    blank_p: list[float]
+    frame_info: tuple[np.ndarray, np.ndarray, np.ndarray, int]
 
 
 class BeamSearchDecoder:
@@ -99,7 +92,7 @@ class BeamSearchDecoder:
         self.lm = lm
         self.lm_source = lm_source
         if lm is not None:
-            check_compatible(lm, charset.mode)
+            check_compatible(lm, charset)
             # class id (1..N) -> LM token; index 0 (blank) is never scored
             self._lm_token = [lm.unk, *lm.tokens(charset)]
         self._cache: dict[int, tuple[float, int]] = {}
@@ -122,16 +115,25 @@ class BeamSearchDecoder:
         """Decode a batch of raw CTC logits [B, T, C]; with ``lengths`` only each row's first
         ``lengths[b]`` frames count (its own line, not its batch's padding): later ones become certain
         blanks, which the search skips and an alignment fills with nothing."""
+        return self.finish(self.prepare(logits, lengths))
+
+    def prepare(self, logits: torch.Tensor, lengths: torch.Tensor | None = None) -> FrameCandidates:
+        """The tensor half of :meth:`decode`: each frame's candidates, the greedy path, the
+        normalisers. Its torch kernels release the GIL, so a reader runs it beside the previous batch's
+        search (:func:`kocr.runtime.batching.predict_pipelined`)."""
         s = self.settings
         logits = logits.detach().float()
         batch, steps, classes = logits.shape
-        if lengths is not None:
-            logits = blank_after(logits, lengths)
+        # Frames past a row's own line are certain blanks: masked here and in the alignment, never by
+        # copying the logits (a page's batch of long lines is ~100 MB of them).
+        past = None if lengths is None else frames_past(lengths, steps)
         # Frames where no character can reach min_prob (the blank outscores every character by more than
         # that ratio) are certain blanks: they are never normalised, which is most of the softmax work.
         blank = logits[..., 0]
         other = logits[..., 1:].amax(-1)  # amax, unlike max, computes no argmax: six times faster
         maybe = (other - torch.maximum(blank, other)).reshape(-1) >= math.log(s.min_prob)
+        if past is not None:
+            maybe &= ~past.reshape(-1)
         where = torch.nonzero(maybe).squeeze(1)
         flat = logits.reshape(-1, classes)
         rows = flat.index_select(0, where)
@@ -139,6 +141,8 @@ class BeamSearchDecoder:
         # Each frame's log-normaliser: exact where normalised, the blank's logit on certain-blank frames
         # (their blank probability is within a rounding of 1); the confidence alignment reads it.
         log_norm = flat[:, 0].clone()
+        if past is not None:
+            log_norm[past.reshape(-1)] = 0.0  # a certain blank's logit is 0, its log-normaliser too
         log_norm[where] = flat[where, 0] - log_probs[:, 0]
         top_lp, top_i = log_probs.topk(min(s.max_candidates, classes), dim=-1)
         top_p = top_lp.exp()
@@ -161,20 +165,54 @@ class BeamSearchDecoder:
         cand_p = top_p[active].tolist()
         cand_k = keep[active].tolist()
         blank_p = log_probs[active, 0].exp().tolist()
+        position = torch.full((batch * steps,), -1, dtype=torch.long)
+        position[where] = torch.arange(len(where))
+        return FrameCandidates(
+            logits=logits,
+            lengths=lengths,
+            past=past,
+            log_norm=log_norm.reshape(batch, steps),
+            greedy=greedy_np,
+            greedy_p=greedy_p_np,
+            bounds=bounds.tolist(),
+            frames_t=frames_t,
+            cand_i=cand_i,
+            cand_p=cand_p,
+            cand_k=cand_k,
+            blank_p=blank_p,
+            frame_info=(position.numpy(), top_i.numpy(), top_p.numpy(), steps),
+        )
+
+    def finish(self, prepared: FrameCandidates) -> list[Decoded]:
+        """The Python half of :meth:`decode`: the prefix search per line, then each reading's confidence."""
+        s, f = self.settings, prepared
+        logits, lengths, greedy_np, greedy_p_np, frame_info = (
+            f.logits,
+            f.lengths,
+            f.greedy,
+            f.greedy_p,
+            f.frame_info,
+        )
+        frames_t, cand_i, cand_p, cand_k, blank_p, bounds = (
+            f.frames_t,
+            f.cand_i,
+            f.cand_p,
+            f.cand_k,
+            f.blank_p,
+            f.bounds,
+        )
+        batch = len(greedy_np)
         texts: list[list[int]] = []
         for row in range(batch):
             frames = []
             previous = -1
-            for j in range(int(bounds[row]), int(bounds[row + 1])):
+            for j in range(bounds[row], bounds[row + 1]):
                 t = frames_t[j]
                 cands = [(c, p) for c, p, kept in zip(cand_i[j], cand_p[j], cand_k[j], strict=True) if kept]
                 pb = blank_p[j]
                 frames.append((cands, pb if pb >= s.min_prob else 0.0, t - previous > 1))
                 previous = t
             texts.append(self._search(frames))
-        position = torch.full((batch * steps,), -1, dtype=torch.long)
-        position[where] = torch.arange(len(where))
-        frame_info = (position.numpy(), top_i.numpy(), top_p.numpy(), steps)
         results: list[Decoded | None] = [None] * len(texts)
         to_align: list[int] = []
         for row, text in enumerate(texts):
@@ -189,7 +227,7 @@ class BeamSearchDecoder:
                 to_align.append(row)
         if to_align:
             aligned, blanks = aligned_peaks(
-                logits, log_norm.reshape(batch, steps), to_align, [texts[r] for r in to_align]
+                logits, f.log_norm, to_align, [texts[r] for r in to_align], past=f.past
             )
             for row, peaks, blank in zip(to_align, aligned, blanks, strict=True):
                 if peaks is None:
@@ -224,12 +262,14 @@ class BeamSearchDecoder:
                 if c not in ids:
                     ids.append(c)
                     ps.append(peak)
-                weights = {
-                    i: p * math.exp(alpha * self._score(state, i)[0])
+                # p · P_lm^α normalised, in the log domain: a large α must not underflow every weight.
+                logs = {
+                    i: math.log(max(p, 1e-300)) + alpha * self._score(state, i)[0]
                     for i, p in zip(ids, ps, strict=True)
                     if i
                 }
-                confidence *= weights[c] / sum(weights.values())
+                top = max(logs.values())
+                confidence *= math.exp(logs[c] - top) / sum(math.exp(v - top) for v in logs.values())
             state = self._score(state, c)[1]
         return calibrate(confidence, self.settings.confidence_scale, self.settings.confidence_shift)
 
@@ -248,7 +288,7 @@ class BeamSearchDecoder:
         parent, last, lm_state, fused = [-1], [0], [self.lm.start if use_lm else 0], [0.0]
         children: dict[tuple[int, int], int] = {}
         beam: dict[int, list[float]] = {0: [1.0, 0.0]}
-        ratio = 1.0 / s.prune_ratio
+        log_ratio = math.log(s.prune_ratio)
         for t, (cands, pblank, gap) in enumerate(frames):
             if gap:  # frames without candidates went by: every prefix now ends in blank
                 for entry in beam.values():
@@ -288,13 +328,15 @@ class BeamSearchDecoder:
                         grown[child] = [0.0, source * p]
                     else:
                         target[1] += source * p
-            # Rank by fused score; keep the best beam_width within prune_ratio of the best.
-            scored = [((e[0] + e[1]) * math.exp(fused[pid]), pid) for pid, e in grown.items()]
-            scored.sort(reverse=True)
-            best = scored[0][0]
-            if best <= 0.0:
+            # Rank by fused score (log domain: a fused score of hundreds must neither overflow nor
+            # underflow to 0); keep the best beam_width within prune_ratio of the best.
+            scored = [
+                (math.log(e[0] + e[1]) + fused[pid], pid) for pid, e in grown.items() if e[0] + e[1] > 0
+            ]
+            if not scored:
                 break
-            floor = best * ratio
+            scored.sort(reverse=True)
+            floor = scored[0][0] - log_ratio
             beam = {pid: grown[pid] for score, pid in scored[: s.beam_width] if score >= floor}
             if t % RESCALE_EVERY == 0:
                 top = max(e[0] + e[1] for e in beam.values())
@@ -335,7 +377,10 @@ class BeamSearchDecoder:
 def calibrate(confidence: float, scale: float, shift: float) -> float:
     """Platt scaling: sigmoid(scale · logit(confidence) + shift), in [0, 1]."""
     c = min(max(confidence, 1e-9), 1.0 - 1e-9)
-    return 1.0 / (1.0 + math.exp(-(scale * math.log(c / (1.0 - c)) + shift)))
+    z = scale * math.log(c / (1.0 - c)) + shift
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    return math.exp(z) / (1.0 + math.exp(z))  # the same, without overflowing for very negative z
 
 
 def _greedy_peaks(indices: np.ndarray, peak: np.ndarray, text: list[int]) -> list[tuple[float, int]] | None:
@@ -351,6 +396,12 @@ def _greedy_peaks(indices: np.ndarray, peak: np.ndarray, text: list[int]) -> lis
         elif p > peaks[-1][0]:
             peaks[-1] = (p, t)
     return peaks if ids == text else None
+
+
+def frames_past(lengths: torch.Tensor, steps: int) -> torch.Tensor | None:
+    """[B, T]: which frames lie at or after each row's ``lengths[b]`` (None when none do)."""
+    past = torch.arange(steps).unsqueeze(0) >= lengths.to("cpu").unsqueeze(1)
+    return past if past.any() else None
 
 
 def blank_after(logits: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:

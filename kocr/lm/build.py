@@ -249,12 +249,14 @@ def _assemble(
 
 
 def read_corpus(
-    paths: Sequence[str | Path], *, warn: Callable[[str], None] | None = None
+    paths: Sequence[str | Path], *, warn: Callable[[str], None] | None = None, strict: bool = False
 ) -> tuple[list[str], int]:
     """Non-empty lines of UTF-8 text files, and how many lines were skipped as not UTF-8.
 
-    A missing file is an :class:`InputFileError`; a line that is not UTF-8 is reported through ``warn`` as
-    ``file:line: ...`` and skipped (Korean text saved as CP949 is common), so one bad line costs one line.
+    A missing or unreadable file is an :class:`InputFileError`; a line that is not UTF-8 is reported
+    through ``warn`` as ``file:line: ...`` and skipped (Korean text saved as CP949 is common), so one bad
+    line costs one line. With ``strict`` (a text to measure, where a skipped line would change the
+    figure) such a line is an :class:`InputFileError` naming the file and line instead.
     """
     lines: list[str] = []
     skipped = 0
@@ -262,18 +264,25 @@ def read_corpus(
         path = Path(item)
         if not path.is_file():
             raise InputFileError(path, "corpus file not found" if not path.exists() else "not a file")
-        with path.open("rb") as handle:
-            for number, raw in enumerate(handle, start=1):
-                try:
-                    text = raw.decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    skipped += 1
-                    if warn:
-                        warn(
-                            str(InputFileError(path, f"not valid UTF-8 ({exc.reason}); line skipped", number))
-                        )
-                    continue
-                text = text.removeprefix("\ufeff") if number == 1 else text
-                if text.strip():
-                    lines.append(text)
+        try:
+            with path.open("rb") as handle:
+                for number, raw in enumerate(handle, start=1):
+                    try:
+                        text = raw.decode("utf-8")
+                    except UnicodeDecodeError as exc:
+                        if strict:
+                            hint = "save it as UTF-8 (e.g. iconv -f cp949 -t utf-8)"
+                            raise InputFileError(
+                                path, f"not valid UTF-8 ({exc.reason}); {hint}", number
+                            ) from None
+                        skipped += 1
+                        if warn:
+                            problem = f"not valid UTF-8 ({exc.reason}); line skipped"
+                            warn(str(InputFileError(path, problem, number)))
+                        continue
+                    text = text.removeprefix("\ufeff") if number == 1 else text
+                    if text.strip():
+                        lines.append(text)
+        except OSError as exc:
+            raise InputFileError(path, f"cannot read it ({exc.strerror or exc})") from None
     return lines, skipped

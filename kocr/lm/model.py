@@ -26,7 +26,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from kocr.decoding.settings import check_defaults, check_stored
 from kocr.errors import InputFileError, KocrError
 from kocr.names import json_text
 
@@ -137,13 +137,16 @@ class CharLM:
         return np.exp([self.score(state, token)[0] for token in range(self.vocab + 2)])
 
     def perplexity(self, lines: Iterable[list[int]]) -> float:
-        """Per-token perplexity (``</s>`` counted) over tokenised lines."""
+        """Per-token perplexity (``</s>`` counted) over tokenised lines; no line is a :class:`KocrError`
+        (it has no perplexity, and a NaN would pass for a figure)."""
         total, count = 0.0, 0
         for tokens in lines:
             logp, n = self.log_prob(tokens)
             total += logp
             count += n
-        return math.exp(-total / count) if count else float("nan")
+        if not count:
+            raise KocrError("no text to measure the perplexity on")
+        return math.exp(-total / count)
 
     # --- files ------------------------------------------------------------------------------------
 
@@ -151,6 +154,8 @@ class CharLM:
         """Write the model (compressed ``.npz``, the exact name given); returns the file size in bytes."""
         path = Path(path)
         header = dict(self.header, format=FORMAT, version=VERSION, order=self.order)
+        if "decoder" in header:  # what later readers will trust: checked now, not when they decode
+            header["decoder"] = check_defaults(header["decoder"])
         arrays = {
             "header": np.frombuffer(json_text(header).encode("utf-8"), dtype=np.uint8),
             "symbols": np.array([ord(s) for s in self.symbols], dtype=np.uint32),
@@ -177,20 +182,25 @@ class CharLM:
                 if "header" not in data.files:
                     raise InputFileError(path, "not a kocr language model (no header)")
                 header = json.loads(bytes(data["header"]).decode("utf-8"))
-                if header.get("format") != FORMAT:
-                    raise InputFileError(path, f"not a kocr language model (format {header.get('format')!r})")
+                if not isinstance(header, dict) or header.get("format") != FORMAT:
+                    raise InputFileError(path, "not a kocr language model (no kocr-charlm header)")
                 if header.get("version") != VERSION:
                     raise InputFileError(
                         path, f"language model version {header.get('version')} (this kocr reads {VERSION})"
                     )
+                if "decoder" in header:
+                    header["decoder"] = check_stored(header["decoder"], path)
                 symbols = tuple(chr(int(c)) for c in data["symbols"])
                 arrays = {name: data[name] for name in ARRAYS}
+            arrays["keys"] = np.cumsum(arrays["keys"], dtype=np.int64)
+            model = cls(symbols, int(header["order"]), header=header, **arrays)
         except InputFileError:
             raise
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError, UnicodeDecodeError) as exc:
-            raise InputFileError(path, f"not a readable kocr language model ({exc})") from None
-        arrays["keys"] = np.cumsum(arrays["keys"], dtype=np.int64)
-        model = cls(symbols, int(header["order"]), header=header, **arrays)
+        except Exception as exc:
+            # Flipped bytes surface as zlib.error, BadZipFile (CRC), KeyError, ValueError, OverflowError...:
+            # whichever, the file is damaged, and the error names it.
+            reason = str(exc).strip() or type(exc).__name__
+            raise InputFileError(path, f"damaged or not a kocr language model ({reason})") from None
         model._check(path)
         return model
 
@@ -205,10 +215,23 @@ class CharLM:
             raise InputFileError(path, "damaged language model (node links out of range)")
 
 
-def check_compatible(lm: CharLM, mode: str, source: str = "the model") -> None:
-    """A language model built in one charset mode cannot score another's symbols."""
+def check_compatible(lm: CharLM, charset: Any, source: str = "the model") -> None:
+    """A language model scores the symbols it was built for: one built in another charset mode cannot
+    score this one's, and one that lacks symbols ``charset`` (the model's) can emit would score each as
+    ``<unk>``, silently pushing the decoder away from them (an LM built for another charset)."""
+    mode = str(charset.mode)
     if lm.mode != mode:
         raise KocrError(
             f"the language model was built for a {lm.mode}-mode charset but {source} reads {mode} symbols; "
             f"rebuild it with `kocr lm build --charset` set to the model's charset"
+        )
+    known = set(lm.symbols)
+    missing = [symbol for symbol in charset if symbol not in known]
+    if missing:
+        built_for = lm.header.get("charset") or f"{len(lm.symbols):,} symbols"
+        shown = " ".join(repr(s) for s in missing[:8]) + (" …" if len(missing) > 8 else "")
+        raise KocrError(
+            f"the language model was built for charset {built_for}, which lacks {len(missing):,} of the "
+            f"{len(charset):,} symbols {source} reads ({shown}); rebuild it with `kocr lm build --charset` "
+            "set to the model's charset"
         )

@@ -1,9 +1,10 @@
 """Scoring whole pages (``kocr eval --layout page``): page CER and lines found per dataset, and
 ``test_log.txt`` with one row per page (its lines joined by ``\\n``, escaped as the log escapes it).
 
-Pages are read one at a time, so memory is one page however large the dataset is. A page that cannot be
-read (or that the reader fails on) is reported and not scored, and a page a gt.txt lists twice is scored
-once, as line evaluation does (:mod:`kocr.evaluate`).
+Pages are read one at a time, so memory is one page however large the dataset is. ``on_page`` sees
+each read page with its image (a :class:`ReadPage`): how ``--overlay`` and ``--report`` draw them. A page
+that cannot be read (or that the reader fails on) is reported and not scored, and a page a gt.txt lists
+twice is scored once, as line evaluation does (:mod:`kocr.evaluate`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from kocr.evaluate import EvalRow, TestLogWriter
 from kocr.fileio import atomic_open
 from kocr.pages.metrics import PageScore, score_page
 from kocr.pages.reader import PageReader
-from kocr.pages.truth import iter_page_samples
+from kocr.pages.truth import PageSample, iter_page_samples
+from kocr.pages.types import PageResult
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +64,19 @@ class PageSummary:
         }
 
 
+@dataclass(frozen=True)
+class ReadPage:
+    """One scored page as ``evaluate_pages`` hands it to ``on_page``: the sample, the image it was read
+    from, what was read, its log row and score, and the dataset it came from."""
+
+    sample: PageSample
+    image: Any
+    result: PageResult
+    row: EvalRow
+    score: PageScore
+    dataset: str
+
+
 @dataclass
 class PageEvalReport:
     datasets: list[PageSummary]
@@ -85,9 +100,11 @@ def evaluate_pages(
     *,
     worst: int = 0,
     progress: Callable[[int], None] | None = None,
+    on_page: Callable[[ReadPage], None] | None = None,
 ) -> PageEvalReport:
     """Read every page of ``datasets`` as a page and score it; writes ``log_path`` whole or not at all.
-    A dataset of which no page can be scored raises :class:`KocrError`."""
+    A dataset of which no page can be scored raises :class:`KocrError`. ``on_page`` is called with
+    every scored page, in order (:class:`ReadPage`)."""
     log_path = Path(log_path)
     summaries = [PageSummary(str(d)) for d in datasets]
     combined = PageSummary("all")
@@ -125,6 +142,8 @@ def evaluate_pages(
                 row = EvalRow(sample.name, "\n".join(sample.lines), result.text, result.confidence, score.cer)
                 log.write(row)
                 rows.append(row)
+                if on_page is not None:
+                    on_page(ReadPage(sample, image, result, row, score, summary.name))
                 if progress:
                     progress(1)
             if summary.pages == 0:

@@ -14,7 +14,7 @@ DEFAULT_FINDER = "classical"
 
 
 def finder_names() -> tuple[str, ...]:
-    return ("classical", "ppocr")
+    return ("classical", "ppocr", "db")
 
 
 def make_finder(name: str = DEFAULT_FINDER, **options: Any) -> Any:
@@ -27,6 +27,10 @@ def make_finder(name: str = DEFAULT_FINDER, **options: Any) -> Any:
         from kocr.pages.ppocr import PPOCRLineFinder
 
         return PPOCRLineFinder(**options)
+    if name == "db":
+        from kocr.pages.db_finder import DBLineFinder
+
+        return DBLineFinder(**options)
     raise KocrError(f"unknown line finder {name!r}; choose one of {', '.join(finder_names())}")
 
 

@@ -51,6 +51,12 @@ def score_page(truth: Sequence[str], predicted: Sequence[str]) -> PageScore:
 
 def lines_found(truth: Sequence[str], predicted: Sequence[str]) -> int:
     """How many ground-truth lines have a read line of CER ≤ ``FOUND_CER``, one to one, best pairs first."""
+    return len(match_lines(truth, predicted))
+
+
+def match_lines(truth: Sequence[str], predicted: Sequence[str]) -> list[tuple[int, int, float]]:
+    """The one-to-one pairs ``(truth index, read index, CER)`` that :func:`lines_found` counts: closest
+    texts first, each pair's CER at most ``FOUND_CER``; in truth order."""
     pairs = []
     for i, reference in enumerate(truth):
         reference = normalize(reference)
@@ -60,8 +66,10 @@ def lines_found(truth: Sequence[str], predicted: Sequence[str]) -> int:
                 pairs.append((error, i, j))
     used_truth: set[int] = set()
     used_predicted: set[int] = set()
-    for _, i, j in sorted(pairs):
+    matched = []
+    for error, i, j in sorted(pairs):
         if i not in used_truth and j not in used_predicted:
             used_truth.add(i)
             used_predicted.add(j)
-    return len(used_truth)
+            matched.append((i, j, error))
+    return sorted(matched)

@@ -20,7 +20,7 @@ from PIL import Image
 from kocr.charsets import Charset
 from kocr.codecs import Decoded
 from kocr.data.images import ImageInput, as_image_list, load_image
-from kocr.runtime.batching import predict_batched
+from kocr.runtime.batching import predict_pipelined
 from kocr.runtime.preprocessing import describe_preprocess
 
 
@@ -35,8 +35,8 @@ class Prediction:
 class LineRecognizer:
     """A model that reads text lines: ``predict`` on any image input, ``predict_images`` batched by width.
 
-    Subclasses set ``preprocess``, ``batch_size`` and ``variable_width`` and implement ``decode_batch``:
-    :class:`kocr.runtime.torch_engine.TorchRecognizer` runs PyTorch,
+    Subclasses set ``preprocess``, ``batch_size`` and ``variable_width`` and implement ``forward_batch``
+    and ``finish_batch``: :class:`kocr.runtime.torch_engine.TorchRecognizer` runs PyTorch,
     :class:`kocr.runtime.onnx_engine.OnnxRecognizer` ONNX Runtime, and both see identical batches.
     :func:`kocr.load_recognizer` gives the right one for a model file.
     """
@@ -55,10 +55,33 @@ class LineRecognizer:
     #: What runs the model ("torch" or "onnxruntime").
     engine: str = "torch"
 
+    def forward_batch(self, batch: torch.Tensor, widths: torch.Tensor | None = None) -> Any:
+        """The model run on a preprocessed, padded batch ``[B, C, H, W]`` (``widths``: each line's own
+        width in it, None for fixed-size models): raw outputs for :meth:`finish_batch`. Engines run
+        it with the GIL released, so it may overlap the previous batch's decoding."""
+        raise NotImplementedError
+
+    def finish_batch(self, raw: Any) -> list[Decoded]:
+        """:meth:`forward_batch`'s outputs as texts and confidences."""
+        raise NotImplementedError
+
+    def stage_logits(self, logits: torch.Tensor, lengths: torch.Tensor | None) -> Any:
+        """What the forward thread hands over: the logits with the decoder's tensor half done on them
+        (beam search's ``prepare``: kernels that release the GIL) when it has one, else the logits."""
+        prepare = getattr(self.decoder, "prepare", None)
+        return _Prepared(prepare(logits, lengths)) if prepare is not None else (logits, lengths)
+
+    def decode_staged(self, staged: Any, decode: Any) -> list[Decoded]:
+        """:meth:`stage_logits`'s result as texts: the decoder's ``finish``, or ``decode`` on the logits."""
+        if isinstance(staged, _Prepared):
+            return self.decoder.finish(staged.value)
+        logits, lengths = staged
+        return decode(logits) if lengths is None else decode(logits, lengths)
+
     def decode_batch(self, batch: torch.Tensor, widths: torch.Tensor | None = None) -> list[Decoded]:
         """Texts and confidences of a preprocessed, padded batch ``[B, C, H, W]``; ``widths``: each
         line's own width in that batch (None for fixed-size models)."""
-        raise NotImplementedError
+        return self.finish_batch(self.forward_batch(batch, widths))
 
     def describe(self) -> dict[str, Any]:
         """What runs: the model file, the engine, its charset size and the input preprocessing, with
@@ -88,12 +111,20 @@ class LineRecognizer:
     @torch.inference_mode()
     def predict_images(self, images: Sequence[Image.Image]) -> list[Prediction]:
         """Recognise already-loaded PIL images, batched by width; results in input order."""
-        decoded = predict_batched(
+        decoded = predict_pipelined(
             [self.preprocess(image) for image in images],
             self.preprocess,
-            self.decode_batch,
+            self.forward_batch,
+            self.finish_batch,
             batch_size=self.batch_size,
             variable_width=self.variable_width,
             context_margin=self.context_margin,
         )
         return [Prediction(row.text, row.confidence) for row in decoded]
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A decoder's ``prepare`` output, on its way to the decoder's ``finish``."""
+
+    value: Any

@@ -4,11 +4,16 @@ Runtime read identical batches.
 Models that read any width (CTC without TPS) are resized to the model height keeping their aspect ratio,
 sorted by width and batched with their neighbours; a batch is padded only to its widest line (plus the
 model's context margin) instead of one fixed width. Fixed-size models (TPS, PARSeq) batch in input order.
+
+:func:`predict_pipelined` runs each batch's forward one batch ahead in a second thread while this one
+decodes the batch before: the engines run their models with the GIL released, and beam search is
+Python, so on two cores the forward and the decoding overlap instead of taking turns.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import torch
@@ -47,4 +52,44 @@ def predict_batched(
         own = torch.tensor([widths[i] for i in group], dtype=torch.long) if context_margin else None
         for index, decoded in zip(group, decode(batch, own), strict=True):
             results[index] = decoded
+    return results  # type: ignore[return-value]
+
+
+def predict_pipelined(
+    tensors: Sequence[torch.Tensor],
+    preprocess: Any,
+    forward: Callable[[torch.Tensor, torch.Tensor | None], Any],
+    finish: Callable[[Any], Sequence[Decoded]],
+    *,
+    batch_size: int,
+    variable_width: bool,
+    context_margin: int = 0,
+) -> list[Decoded]:
+    """:func:`predict_batched` with the model's ``forward`` (a padded batch and its lines' widths to raw
+    outputs) run one batch ahead in a worker thread, and ``finish`` (raw outputs to decoded rows) here:
+    the same batches, the same results, in less time when decoding costs as much as the forward."""
+    widths = [t.shape[-1] for t in tensors]
+    groups = batch_groups(widths, batch_size, variable_width=variable_width)
+
+    def run(group: list[int]) -> Any:
+        batch = preprocess.pad_batch([tensors[i] for i in group], extra=context_margin)
+        own = torch.tensor([widths[i] for i in group], dtype=torch.long) if context_margin else None
+        with torch.inference_mode():  # thread-local: the caller's inference mode does not reach here
+            return forward(batch, own)
+
+    results: list[Decoded | None] = [None] * len(tensors)
+    if len(groups) < 2:
+        raws = [run(group) for group in groups]
+        for group, raw in zip(groups, raws, strict=True):
+            for index, decoded in zip(group, finish(raw), strict=True):
+                results[index] = decoded
+        return results  # type: ignore[return-value]
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kocr-forward") as pool:
+        pending = pool.submit(run, groups[0])
+        for position, group in enumerate(groups):
+            raw = pending.result()
+            if position + 1 < len(groups):
+                pending = pool.submit(run, groups[position + 1])
+            for index, decoded in zip(group, finish(raw), strict=True):
+                results[index] = decoded
     return results  # type: ignore[return-value]

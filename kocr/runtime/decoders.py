@@ -8,6 +8,7 @@ from typing import Any
 
 from kocr.charsets import Charset
 from kocr.decoding import ctc_decoder
+from kocr.decoding.settings import check_given
 from kocr.errors import KocrError
 from kocr.models.registry import family_of
 
@@ -21,7 +22,9 @@ def load_decoder(
     beam: dict,
 ) -> Any:
     """The CTC decoder the options ask for (:func:`kocr.decoding.ctc_decoder`); None keeps the family's
-    own decoding (greedy CTC, PARSeq). Beam search and language models are for CTC models only."""
+    own decoding (greedy CTC, PARSeq). Beam search and language models are for CTC models only. The
+    beam settings given are checked whatever the model (:mod:`kocr.decoding.settings`)."""
+    beam = check_given(beam)
     if family_of(config).decoding != "ctc":
         if decoder == "beam" or (lm not in ("auto", None, "none")):
             raise KocrError(

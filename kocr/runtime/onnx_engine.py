@@ -67,30 +67,39 @@ class OnnxRecognizer(LineRecognizer):
         threads: int | None = None,
         decoder: str = "auto",
         lm: Any = "auto",
+        content: bytes | None = None,
         **beam: Any,
     ) -> OnnxRecognizer:
         """Open an exported file on ``device`` (auto, cpu, cuda or cuda:N, as for PyTorch models):
         auto takes CUDA when onnxruntime-gpu offers it, then CPU. ``providers`` (onnxruntime's own list)
         override ``device``; ``threads`` caps onnxruntime's intra-op threads (default: one per core).
         ``decoder``, ``lm`` and ``beam`` choose the CTC decoding as for PyTorch models (a ``.lm``
-        file next to the ``.onnx`` one is its language model)."""
+        file next to the ``.onnx`` one is its language model). ``content``: the file's bytes, already
+        read (and checked: :mod:`kocr.twins`) by the caller; the session runs those, not the file."""
         path = Path(path)
-        if not path.is_file():
+        if content is None and not path.is_file():
             raise InputFileError(path, "ONNX model not found" if not path.exists() else "not a file")
         if providers is None:
             providers = onnx_providers(device)
-        session = open_session(str(path), providers, source=path, threads=threads)
+        model = str(path) if content is None else content
+        session = open_session(model, providers, source=path, threads=threads)
         metadata = OnnxMetadata.from_props(dict(session.get_modelmeta().custom_metadata_map), path)
         chosen = load_decoder(metadata.model_config, metadata.charset, path, decoder, lm, beam)
         return cls(session, metadata, batch_size=batch_size, source=str(path), decoder=chosen)
 
-    def decode_batch(self, batch: Tensor, widths: Tensor | None = None) -> list[Decoded]:
-        """Texts and confidences of a preprocessed, padded batch ``[B, C, H, W]`` (and its lines' widths)."""
+    def forward_batch(self, batch: Tensor, widths: Tensor | None = None) -> Any:
+        """Logits of a preprocessed, padded batch ``[B, C, H, W]`` (with each line's frame count when its
+        lines' widths are given), staged for the decoder (:meth:`LineRecognizer.stage_logits`).
+        onnxruntime releases the GIL while it runs."""
         if widths is None or not self.context_margin:
-            return self._decode(self.logits(batch))
+            return self.stage_logits(self.logits(batch), None)
         feed = {INPUT_NAME: batch.detach().cpu().float().numpy(), WIDTHS_NAME: widths.cpu().numpy()}
         logits, lengths = self.session.run([OUTPUT_NAME, LENGTHS_NAME], feed)
-        return self._decode(torch.from_numpy(logits), torch.from_numpy(lengths))
+        return self.stage_logits(torch.from_numpy(logits), torch.from_numpy(lengths))
+
+    def finish_batch(self, raw: Any) -> list[Decoded]:
+        """Texts and confidences from :meth:`forward_batch`'s output."""
+        return self.decode_staged(raw, self._decode)
 
     def logits(self, batch: Tensor) -> Tensor:
         """Raw model output for a preprocessed, padded batch ``[B, C, H, W]`` (every frame, as if each line

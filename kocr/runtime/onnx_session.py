@@ -44,6 +44,9 @@ def open_session(
     if providers is None:
         providers = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in available]
     options = ort.SessionOptions()
+    # Idle intra-op threads sleep instead of spinning: the reader decodes one batch in Python while the
+    # next one runs (kocr.runtime.batching), and spinning threads would take that core from it.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     if threads is not None:
         options.intra_op_num_threads = threads
     try:

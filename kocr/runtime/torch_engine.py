@@ -98,15 +98,22 @@ class TorchRecognizer(LineRecognizer):
             decoder=load_decoder(model.config, symbols, path, decoder, lm, beam),
         )
 
-    def decode_batch(self, batch: torch.Tensor, widths: torch.Tensor | None = None) -> list[Decoded]:
-        """Texts and confidences of a preprocessed, padded batch ``[B, C, H, W]``."""
+    def forward_batch(self, batch: torch.Tensor, widths: torch.Tensor | None = None) -> Any:
+        """Logits and each line's frame count, staged for the decoder (:meth:`stage_logits`), or (models
+        decoded by their objective: greedy CTC, PARSeq's autoregression) the decoded rows themselves."""
         batch = batch.to(self.device)
         widths = widths.to(self.device) if widths is not None and self.context_margin else None
         if self.decoder is None:
             return self.objective.decode(self.model, batch, widths)
         if widths is None:
-            return self.decoder(self.model(batch).cpu())
-        return self.decoder(self.model(batch, widths).cpu(), self.model.output_lengths(widths).cpu())
+            return self.stage_logits(self.model(batch).cpu(), None)
+        return self.stage_logits(self.model(batch, widths).cpu(), self.model.output_lengths(widths).cpu())
+
+    def finish_batch(self, raw: Any) -> list[Decoded]:
+        """Decoded rows: the decoder's reading of the staged logits, or what the objective decoded."""
+        if self.decoder is None:
+            return raw
+        return self.decode_staged(raw, self.decoder)
 
     def describe(self) -> dict[str, Any]:
         """:meth:`LineRecognizer.describe` with the device."""

@@ -82,7 +82,13 @@ def text_file_names(names: Sequence[str]) -> list[str]:
     """The ``.txt`` file each image's text goes to under ``--txt-dir``: the image's name as shown, with
     ``.txt`` for its suffix (``scans/p1.png`` -> ``scans/p1.txt``). Two images that would share a file
     (``p1.png`` and ``p1.jpg``) are an error, before anything is written."""
-    targets = [str(_inside(Path(name)).with_suffix(".txt")) for name in names]
+    return output_file_names(names, ".txt")
+
+
+def output_file_names(names: Sequence[str], suffix: str) -> list[str]:
+    """The file each image's output goes to, relative to an output folder: the image's name as shown
+    with ``suffix`` for its own, kept inside the folder; two images that would share one are an error."""
+    targets = [str(_inside(Path(name)).with_suffix(suffix)) for name in names]
     seen: dict[str, str] = {}
     for name, target in zip(names, targets, strict=True):
         if target in seen:

@@ -1,5 +1,6 @@
-"""What a run tells as it goes: progress and validations to a :class:`Reporter`, rows to ``log.csv``, and
-the run's record in ``config.json``.
+"""What a run tells as it goes: progress and validations to a :class:`Reporter`, rows to ``log.csv``, its
+curves to ``curves.png`` (redrawn at each validation, :mod:`kocr.report.curves`), and the run's record in
+``config.json``.
 
 Rank 0 writes the files; every rank reports its training steps (the CLI gives rank 0 a progress bar,
 the others log).
@@ -83,6 +84,7 @@ class RunProgress:
         self.world_size = world_size
         self.started = self._window_start = time.monotonic()
         self._window_loss, self._window_samples = 0.0, 0
+        self._draw_curves = log_path is not None
 
     def start(self, total_steps: int, first_step: int, run_dir: Path) -> None:
         """Tell the reporter; elapsed times and the first window's speed count from here."""
@@ -123,6 +125,21 @@ class RunProgress:
                 elapsed_s=time.monotonic() - self.started,
                 **{f"valid_{k}": v for k, v in metrics.items() if f"valid_{k}" in LOG_COLUMNS},
             )
+            self._redraw_curves()
+
+    def _redraw_curves(self) -> None:
+        """``curves.png`` beside ``log.csv``: a picture is a convenience, so a failure to draw it is
+        warned about once and never stops the run."""
+        if not self._draw_curves or self.log is None:
+            return
+        try:
+            from kocr.report.curves import write_run_curves  # matplotlib: loaded at the first validation
+
+            write_run_curves(self.log.path.parent)
+        except Exception as exc:
+            self._draw_curves = False
+            logger.warning("cannot draw curves.png (%s: %s); training goes on without it",
+                           type(exc).__name__, exc)  # fmt: skip
 
     def message(self, text: str) -> None:
         self.reporter.message(text)

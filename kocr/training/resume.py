@@ -13,6 +13,11 @@ come from the checkpoint. Options given with ``--resume`` are never dropped sile
 
 The CLI knows which options were typed; a Python caller's :class:`TrainConfig` says it by the fields
 that differ from the defaults (:func:`asked_fields`).
+
+A resume continues the run's newest state, never an older one: it writes ``last.pt``, ``best.pt`` and
+``log.csv`` in the checkpoint's folder, so resuming ``best.pt`` (or an older copy) while that folder's
+``last.pt`` is further on would rewind the run and replace its later state. :func:`check_latest_state`
+refuses that.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Collection
+from pathlib import Path
 from typing import Any
 
 from kocr.errors import KocrError
@@ -31,17 +37,56 @@ CHANGEABLE = frozenset(
 )
 #: Fields that only locate the run, never compared.
 _IGNORED = frozenset({"resume"})
-#: Option names for the fields whose option is not ``--field-name``.
+#: Option names for the fields whose option is not ``--field-name``. ``model_overrides`` holds several
+#: options, one per key (``model_overrides.jamo_head`` is ``--jamo-head``).
 _OPTION_NAMES = {
     "data_ratios": "--ratios",
-    "model_overrides": "--saved-charset",
     "output": "--output",
 }
+_OVERRIDES = "model_overrides"
+
+
+def check_latest_state(source: str | Path, step: int, latest_step: int | None) -> None:
+    """Refuse to resume ``source`` (at ``step``) when its folder's ``last.pt`` is further on.
+
+    ``latest_step``: the step of ``last.pt`` beside ``source`` (None: no readable training state there).
+    Resuming ``last.pt`` itself, or a checkpoint at least as far on, is the run's latest state.
+    """
+    source = Path(source)
+    latest = source.parent / "last.pt"
+    if source.name == "last.pt" or not latest.exists():
+        return
+    if latest_step is not None and latest_step <= step:
+        return
+    where = f"at step {latest_step:,}" if latest_step is not None else "holds no readable training state"
+    raise KocrError(
+        f"--resume {source}: this checkpoint is at step {step:,} but the run's {latest} is {where}; "
+        f"resuming it would rewind the run and replace {latest.name}, best.pt and log.csv. Resume the "
+        f"run from {latest}, or start a new run from these weights with `kocr finetune --saved-model "
+        f"{source}`"
+    )
 
 
 def option_name(field: str) -> str:
-    """The command-line option that sets a :class:`TrainConfig` field."""
-    return _OPTION_NAMES.get(field, "--" + field.replace("_", "-"))
+    """The command-line option that sets a :class:`TrainConfig` field (or one ``model_overrides`` key,
+    written ``model_overrides.KEY``)."""
+    key = field.removeprefix(_OVERRIDES + ".")
+    return _OPTION_NAMES.get(key, "--" + key.replace("_", "-"))
+
+
+def _value(config: TrainConfig, field: str) -> Any:
+    if field.startswith(_OVERRIDES + "."):
+        return config.model_overrides.get(field.removeprefix(_OVERRIDES + "."))
+    return getattr(config, field)
+
+
+def _expanded(asked: Collection[str], requested: TrainConfig) -> set[str]:
+    """``asked`` with ``model_overrides`` (a Python caller's) split into the keys it sets."""
+    fields = set(asked) - _IGNORED
+    if _OVERRIDES in fields:
+        fields.discard(_OVERRIDES)
+        fields.update(f"{_OVERRIDES}.{key}" for key in requested.model_overrides)
+    return fields
 
 
 def asked_fields(config: TrainConfig) -> set[str]:
@@ -68,8 +113,8 @@ def merge_resume(stored: TrainConfig, requested: TrainConfig, asked: Collection[
     an asked field that cannot change and differs from ``stored`` raises :class:`KocrError`."""
     changes: dict[str, Any] = {}
     refused: list[str] = []
-    for field in sorted(set(asked) - _IGNORED):
-        new, old = getattr(requested, field), getattr(stored, field)
+    for field in sorted(_expanded(asked, requested)):
+        new, old = _value(requested, field), _value(stored, field)
         if _same(field, new, old):
             continue
         if field in CHANGEABLE:
@@ -110,6 +155,8 @@ def _paths(value: Any) -> Any:
 
 
 def _shown(value: Any) -> str:
+    if value is None:
+        return "not set"
     if isinstance(value, (list, tuple)):
         return ", ".join(str(v) for v in value) or "none"
     return str(value)

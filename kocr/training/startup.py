@@ -20,14 +20,14 @@ import torch
 from torch import nn
 
 from kocr.charsets import Charset
-from kocr.checkpoints import Checkpoint, load_checkpoint
+from kocr.checkpoints import Checkpoint, load_checkpoint, read_torch_file
 from kocr.checkpoints.train_state import restore_train_state
 from kocr.errors import KocrError
 from kocr.models.registry import family_of, get_family
 from kocr.training import distributed
 from kocr.training.config import DEFAULT_MODEL, TrainConfig
 from kocr.training.optim import schedule_at_step
-from kocr.training.resume import asked_fields, merge_resume
+from kocr.training.resume import asked_fields, check_latest_state, merge_resume
 from kocr.training.rundir import new_run_dir
 
 #: Where start-up says what it decided (the fine-tune's charset report, a resumed run's new length).
@@ -69,6 +69,8 @@ def _resume(requested: TrainConfig, resume_options: Collection[str] | None) -> R
     checkpoint = load_checkpoint(requested.resume)
     if checkpoint.train_state is None:
         raise KocrError(f"{requested.resume} holds no training state to resume (was it exported?)")
+    step = int(checkpoint.train_state["step"])
+    check_latest_state(requested.resume, step, _latest_step(requested.resume))
     stored = TrainConfig(**{**checkpoint.train_config, "resume": requested.resume})
     asked = resume_options if resume_options is not None else asked_fields(requested)
     return RunStart(
@@ -79,6 +81,18 @@ def _resume(requested: TrainConfig, resume_options: Collection[str] | None) -> R
         resume_from=checkpoint,
         stored=stored,
     )
+
+
+def _latest_step(resume: str) -> int | None:
+    """The step of the ``last.pt`` beside ``resume`` (None: none there, or no training state in it)."""
+    latest = Path(resume).parent / "last.pt"
+    if Path(resume).name == "last.pt" or not latest.exists():
+        return None
+    try:
+        payload = read_torch_file(latest)
+        return int(payload["train_state"]["step"])
+    except (KocrError, KeyError, TypeError, ValueError):
+        return None
 
 
 def _finetune(requested: TrainConfig, say: Say) -> RunStart:

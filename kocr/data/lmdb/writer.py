@@ -2,7 +2,8 @@
 
 :class:`LmdbWriter` writes into a hidden sibling folder and renames it into place only on success, so an
 error or Ctrl-C never leaves a half-written LMDB under the final name (clovaai's re-runs also leave
-stale keys behind; here a replaced LMDB is replaced whole).
+stale keys behind; here a replaced LMDB is replaced whole). The folder and its files get the modes a
+plain ``mkdir`` and ``open`` give under the process umask, like every other file kocr writes.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from kocr.fileio import make_folder, writing
 INITIAL_MAP_SIZE = 64 << 20
 MAX_MAP_STEP = 8 << 30
 MAX_PENDING_BYTES = 64 << 20
+FOLDER_MODE = 0o777  # less the umask, as os.mkdir gives it
+FILE_MODE = 0o666  # less the umask, as open() gives it: data.mdb, lock.mdb
 
 
 class LmdbWriter:
@@ -65,6 +68,9 @@ class LmdbWriter:
         make_folder(self.path.parent)
         self._temp = self.path.parent / f".{self.path.name}.partial-{uuid.uuid4().hex[:12]}"
         try:
+            # Modes as a plain mkdir / open would give (the umask applies), like every file kocr
+            # makes (kocr.fileio): py-lmdb's own default is 0755 for the folder and both files.
+            os.mkdir(self._temp, FOLDER_MODE)
             self._env = lmdb.open(
                 os.fsencode(self._temp),  # bytes: py-lmdb encodes a str path strictly as UTF-8
                 map_size=self.map_size,
@@ -72,8 +78,9 @@ class LmdbWriter:
                 sync=False,
                 metasync=False,
                 meminit=False,
+                mode=FILE_MODE,
             )
-        except lmdb.Error as exc:
+        except (lmdb.Error, OSError) as exc:
             shutil.rmtree(self._temp, ignore_errors=True)
             raise OutputWriteError(self.path, f"cannot create an LMDB there ({exc})") from None
         return self

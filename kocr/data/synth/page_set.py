@@ -31,6 +31,7 @@ from typing import Any
 from kocr.data.synth.pages import PageConfig, PagePlan, SyntheticPage, plan_pages, render_page
 from kocr.errors import KocrError, OutputExistsError
 from kocr.fileio import atomic_write_bytes, atomic_write_text, make_folder, writing
+from kocr.names import json_text
 
 PAGE_FILE = re.compile(r"page-\d{6,}\.(png|jpg|gt\.txt|lines\.json)")
 FORMAT_VERSION = 1
@@ -108,13 +109,13 @@ class PageSetWriter:
         atomic_write_bytes(self._temp / f"{stem}.{ext}", data)
         texts = "".join(f"{line['text']}\n" for line in lines["lines"])
         atomic_write_text(self._temp / f"{stem}.gt.txt", texts)
-        atomic_write_text(self._temp / f"{stem}.lines.json", json.dumps(lines, ensure_ascii=False) + "\n")
+        atomic_write_text(self._temp / f"{stem}.lines.json", json_text(lines) + "\n")
         return stem
 
     def finish(self, manifest: dict[str, Any]) -> None:
         """Write the manifest, the last file, marking the set complete."""
         assert self._temp is not None, "use PageSetWriter in a with block"
-        text = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
+        text = json_text(manifest, indent=2) + "\n"
         atomic_write_text(self._temp / "manifest.json", text)
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:

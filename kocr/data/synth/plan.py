@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from kocr.data.synth.config import SynthConfig
 from kocr.data.synth.fonts import FontCoverage, FontFace, discover_fonts, font_coverages
-from kocr.data.synth.texts import TextGenerator, allowed_characters, corpus_chunks, read_corpus_lines
+from kocr.data.synth.texts import TextGenerator, allowed_characters, read_corpora
 from kocr.errors import KocrError
 
 
@@ -45,16 +45,18 @@ def plan(config: SynthConfig, *, workers: int = 1) -> Plan:
             f"none of the {len(faces)} fonts draws at least {needed} of the {len(allowed)} characters of "
             f"charset {config.charset!r}"
         )
+    if config.handwriting_ratio >= 1 and not any(c.face.handwriting for c in usable):
+        raise KocrError(
+            f"handwriting_ratio {config.handwriting_ratio:g} asks for handwriting lines only, but none of "
+            f"the {len(usable)} usable fonts is a handwriting face: add handwriting fonts (marked as such) "
+            "or lower the ratio"
+        )
     drawable = frozenset().union(*(c.drawable for c in usable))
     undrawable = tuple(ch for ch in allowed if ch not in drawable)
-    paragraphs = [line for path in config.corpus for line in read_corpus_lines(path)]
-    corpus = corpus_chunks(paragraphs, config.text.min_chars, config.text.max_chars)
+    drawn = [ch for ch in allowed if ch in drawable]
+    corpora = read_corpora(config.corpus, config.text, drawn, config.charset)
     texts = TextGenerator(
-        [ch for ch in allowed if ch in drawable],
-        config.text,
-        corpus=corpus,
-        paragraphs=paragraphs,
-        seed=config.seed,
+        drawn, config.text, corpus=corpora.chunks, paragraphs=corpora.paragraphs, seed=config.seed
     )
     return Plan(tuple(c.face for c in usable), tuple(usable), texts, tuple(unusable), undrawable)
 

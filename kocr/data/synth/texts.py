@@ -30,6 +30,7 @@ Generation is sequential and seeded (``random.Random``), so the same seed gives 
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -39,7 +40,7 @@ from pathlib import Path
 
 from kocr.charsets import hangul
 from kocr.charsets.lookalikes import lookalikes
-from kocr.errors import KocrError
+from kocr.errors import InputFileError, KocrError
 from kocr.text import normalize
 
 KINDS: tuple[str, ...] = ("corpus", "words", "syllables", "mixed", "latin", "prose", "lookalike")
@@ -63,9 +64,9 @@ class TextConfig:
         unknown = set(self.weights) - set(KINDS)
         if unknown:
             raise KocrError(f"unknown text kinds {sorted(unknown)}; choose from {', '.join(KINDS)}")
-        negative = sorted(kind for kind, weight in self.weights.items() if weight < 0)
-        if negative:
-            raise KocrError(f"text kind weights must not be negative: {', '.join(negative)}")
+        bad = [f"{kind}={weight}" for kind, weight in self.weights.items() if not 0 <= weight < math.inf]
+        if bad:  # NaN fails every comparison: 0 <= nan is False
+            raise KocrError(f"text kind weights must be finite numbers of at least 0: {', '.join(bad)}")
 
 
 def parse_text_mix(spec: str) -> dict[str, float]:
@@ -155,10 +156,83 @@ def corpus_chunks(lines: Iterable[str], min_chars: int, max_chars: int) -> list[
 
 
 def read_corpus_lines(path: str | Path) -> list[str]:
-    """The normalised, non-empty lines of a UTF-8 corpus file (bad lines are reported, not fatal)."""
+    """The non-empty lines of a UTF-8 corpus file, read strictly: a line that is not UTF-8 (a CP949
+    file) is an :class:`InputFileError` naming the file and line, never a line silently dropped."""
     from kocr.data.labels.reader import read_label_file
 
-    return [record.label for record in read_label_file(path, "lines").records]
+    return [record.label for record in read_label_file(path, "lines", strict=True).records]
+
+
+#: Text kinds cut from corpus files: ``corpus`` takes whole chunks, ``prose`` and ``lookalike`` windows of
+#: the paragraphs' allowed segments (``lookalike`` falls back to the word list when no corpus is given).
+CORPUS_KINDS = ("corpus", "prose", "lookalike")
+
+
+@dataclass(frozen=True)
+class CorpusTexts:
+    """What the corpus files give the text generator: paragraphs (prose windows) and chunks (lines)."""
+
+    paragraphs: list[str]
+    chunks: list[str]
+
+
+def read_corpora(
+    paths: Sequence[str | Path], config: TextConfig, allowed: Iterable[str], charset_name: str = ""
+) -> CorpusTexts:
+    """Every corpus file read strictly (:func:`read_corpus_lines`); the texts the mix asks for must come.
+
+    A corpus kind the mix weighs above 0 is never dropped silently: ``prose`` with no corpus file, a
+    corpus file with no line, or one of which no line is usable with ``allowed`` (the charset's
+    characters the fonts draw) for the kinds asked for, is an error naming the file.
+    """
+    allowed = frozenset(allowed)
+    asked = [kind for kind in CORPUS_KINDS if config.weights.get(kind, 0) > 0]
+    if not paths:
+        if config.weights.get("prose", 0) > 0:
+            raise KocrError(
+                f"the text mix asks for prose (weight {config.weights['prose']:g}), which is cut from a "
+                "corpus, but no corpus file is given: give one (--corpus FILE, or corpus = [...] in a "
+                "recipe) or set prose to 0"
+            )
+        return CorpusTexts([], [])
+    paragraphs: list[str] = []
+    chunks: list[str] = []
+    for path in paths:
+        lines = read_corpus_lines(path)
+        own = corpus_chunks(lines, config.min_chars, config.max_chars)
+        if asked:
+            _check_corpus_feeds(path, lines, own, asked, allowed, charset_name)
+        paragraphs.extend(lines)
+        chunks.extend(own)
+    return CorpusTexts(paragraphs, chunks)
+
+
+def _check_corpus_feeds(
+    path: str | Path,
+    lines: list[str],
+    chunks: list[str],
+    asked: list[str],
+    allowed: frozenset[str],
+    charset_name: str,
+) -> None:
+    kinds = " and ".join(asked)
+    if not lines:
+        raise InputFileError(path, f"the corpus holds no text, but the text mix asks for {kinds}")
+    unfed = []
+    if "corpus" in asked and not any(all(ch in allowed for ch in chunk) for chunk in chunks):
+        unfed.append("corpus")
+    if ("prose" in asked or "lookalike" in asked) and not allowed_segments(lines, allowed):
+        unfed.extend(kind for kind in ("prose", "lookalike") if kind in asked)
+    if unfed:
+        outside = sorted({ch for line in lines for ch in line if ch not in allowed and not ch.isspace()})
+        shown = "".join(outside[:10]) + ("…" if len(outside) > 10 else "")
+        charset = f"charset {charset_name}" if charset_name else "the charset"
+        raise InputFileError(
+            path,
+            f"no line of the corpus is usable for {' and '.join(unfed)} text (asked for by the text mix): "
+            f"its lines hold characters outside {charset} or the fonts' glyphs ({shown}), or are shorter "
+            "than the length limits",
+        )
 
 
 def allowed_segments(paragraphs: Iterable[str], allowed: frozenset[str], min_chars: int = 2) -> list[str]:
