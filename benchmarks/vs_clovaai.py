@@ -36,6 +36,7 @@ from pathlib import Path
 from benchmarks.devset import read_split, split_names
 from benchmarks.fixtures import clovaai_trbc
 from benchmarks.timing import alternate, stopwatch
+from kocr.text import unescape_field
 
 
 def collect_images(devset: Path, folder: Path, per_split: int = 64) -> Path:
@@ -82,7 +83,7 @@ def run_kocr(
         raise SystemExit(f"kocr predict failed:\n{result.stderr[-2000:]}")
     predictions = {}
     for line in output.read_text(encoding="utf-8").splitlines()[1:]:
-        name, text = line.split("\t")[:2]
+        name, text = (unescape_field(field) for field in line.split("\t")[:2])  # kocr's plain TSV
         predictions[Path(name).name] = text
     return seconds, predictions
 

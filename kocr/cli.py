@@ -11,14 +11,18 @@ Every ``KocrError`` raised by library code, and every bad option or argument cli
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
 import sys
+import warnings
 from typing import Any
 
 import typer
 
 from kocr import __version__
 from kocr.commands._registry import register_modules
-from kocr.errors import KocrError
+from kocr.errors import KocrError, OutputWriteError
 
 app = typer.Typer(
     name="kocr",
@@ -86,11 +90,33 @@ def _click_exceptions() -> Any:
     return exceptions
 
 
+def _set_up_output() -> None:
+    """Undecodable file-name bytes (CP949 names) print as ``\\xNN`` (:mod:`kocr.names`) instead of ending
+    the run with a UnicodeEncodeError, whatever the terminal's or PYTHONIOENCODING's encoding."""
+    from kocr.names import NAME_ERRORS
+
+    # kocr reports an image over its pixel limit itself (kocr.data.images); PIL's warning would repeat it
+    warnings.filterwarnings("ignore", message=r"Image size \(\d+ pixels\) exceeds limit")
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors=NAME_ERRORS)
+
+
+def _drop_stdout() -> None:
+    """Point standard output at the null device, so the interpreter's last flush of what could not be
+    written raises nothing more (Python's advice for a broken pipe)."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+
+
 def main(args: list[str] | None = None) -> None:
     """Console-script entry point: run the app, turning user errors into clean one-line messages."""
-    from kocr.commands._console import print_error
+    from kocr.commands._console import STDOUT, print_error
 
     errors = _click_exceptions()
+    _set_up_output()
     try:
         code = get_command().main(args=args, prog_name="kocr", standalone_mode=False)
     except errors.UsageError as exc:
@@ -107,6 +133,10 @@ def main(args: list[str] | None = None) -> None:
         print_error("aborted")
         sys.exit(1)
     except KocrError as exc:
+        if isinstance(exc, OutputWriteError) and exc.path == STDOUT:
+            _drop_stdout()  # nothing more can go there, the final flush included
+            if exc.errno == errno.EPIPE:  # `kocr predict scans/ | head`: the reader had enough
+                sys.exit(128 + 13)  # as a tool killed by SIGPIPE
         cli_message = getattr(exc, "cli_message", None)  # OutputExistsError: --overwrite, not overwrite=True
         print_error(cli_message() if cli_message else str(exc))
         sys.exit(2)

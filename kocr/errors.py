@@ -49,3 +49,26 @@ class OutputExistsError(KocrError):
 
     def cli_message(self) -> str:
         return f"{self.path} already exists{self.note}; pass --overwrite to replace it"
+
+
+class OutputWriteError(KocrError, OSError):
+    """A file or folder kocr writes could not be written: the disk is full, the file system read-only,
+    permission missing, a folder stands where a file goes (or a file where a folder goes).
+
+    One kind for every write path (:mod:`kocr.fileio`), named after the output, never a traceback; the
+    write leaves nothing half-written behind. It is an ``OSError`` too (``errno`` kept), so code that
+    treats a failed write as one, such as a cache that may stay unwritten, still does.
+    """
+
+    def __init__(self, path: str | Path, reason: str | BaseException, errno: int | None = None) -> None:
+        if isinstance(reason, OSError):
+            errno = reason.errno if errno is None else errno
+            text = reason.strerror or str(reason)
+        else:
+            text = str(reason)
+        OSError.__init__(self, errno, text)
+        self.path = str(path)
+        self.reason = text
+
+    def __str__(self) -> str:
+        return f"cannot write {self.path}: {self.reason}"

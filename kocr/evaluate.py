@@ -15,8 +15,10 @@ With one dataset, ``Image Name`` is the image path relative to its label file (o
 file as found (``data/test/images/1.png``) or ``LMDB:key``.
 
 A dataset of which no sample can be scored (every image unreadable, every line unusable) is an error,
-never "100 % accuracy over 0 samples"; the log is written whole at the end (:mod:`kocr.fileio`), so a
-failed evaluation leaves no partial ``test_log.txt``.
+never "100 % accuracy over 0 samples". An image a label file lists twice is scored once, by its first
+line; the repeats are reported as ``kocr data convert`` reports them (a conflict when the labels differ)
+and counted in the summary's ``duplicates``. The log is written whole at the end (:mod:`kocr.fileio`),
+so a failed evaluation leaves no partial ``test_log.txt``.
 
 Everything streams: samples are read, recognised and written in chunks, and only running sums (plus
 the N worst rows and the substitution counts) stay in memory, whatever the dataset size. ``on_sample``
@@ -26,6 +28,7 @@ how :mod:`kocr.report` builds its HTML report in the same single pass.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import logging
 from collections import Counter
@@ -36,10 +39,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, TextIO
 
+from kocr.data.labels.duplicates import DuplicateFinder
 from kocr.errors import InputFileError, KocrError
 from kocr.fileio import atomic_open
 from kocr.iterutils import chunked
 from kocr.metrics import RunningMetrics, sample_cer, substitutions
+from kocr.runtime.files import predict_or_skip
 from kocr.text import escape_field, fold_latin_case, unescape_field
 
 logger = logging.getLogger(__name__)
@@ -90,6 +95,7 @@ class DatasetSummary:
     confidence_sum: float = 0.0
     label_length_sum: int = 0
     unreadable: int = 0
+    duplicates: int = 0  # repeated lines of an image already scored (reported as data convert does)
 
     def add(self, truth: str, predicted: str, confidence: float) -> None:
         """Count one scored sample (texts as scored: case folded when scoring ignores case)."""
@@ -109,6 +115,7 @@ class DatasetSummary:
         figures["mean_confidence"] = self.confidence_sum / n if n else 0.0
         figures["mean_label_length"] = self.label_length_sum / n if n else 0.0
         figures["unreadable"] = self.unreadable
+        figures["duplicates"] = self.duplicates
         return figures
 
 
@@ -198,7 +205,9 @@ def evaluate(
         log = TestLogWriter(handle)
         for dataset, summary in zip(datasets, summaries, strict=True):
             samples = iter_labelled_samples(dataset, image_root=image_root)
-            for chunk in chunked(samples, CHUNK):
+            repeats = DuplicateFinder(drop=True)
+            for listed in chunked(samples, CHUNK):
+                chunk = [sample for sample in listed if not _repeated(sample, repeats, (summary, combined))]
                 readable, images = [], []
                 for sample, image in zip(chunk, pool.map(_load, chunk), strict=True):
                     if isinstance(image, str):
@@ -208,7 +217,10 @@ def evaluate(
                         continue
                     images.append(image)
                     readable.append(sample)
-                for sample, result in zip(readable, recognizer.predict_images(images), strict=True):
+                wheres = [sample.where for sample in readable]
+                failed = functools.partial(_not_recognised, wheres, (summary, combined))
+                for position, result in predict_or_skip(recognizer, images, failed):
+                    sample = readable[position]
                     truth, predicted = sample.label, result.text
                     scored = (truth, predicted)
                     if not case_sensitive:
@@ -232,7 +244,7 @@ def evaluate(
                     if on_sample is not None:
                         on_sample(scored_sample)
                 if progress:
-                    progress(len(chunk))
+                    progress(len(listed))
             if summary.metrics.samples == 0:
                 why = f" ({summary.unreadable:,} not scored: see the warnings)" if summary.unreadable else ""
                 raise KocrError(f"{dataset}: no sample could be scored{why}; {log_path} not written")
@@ -240,6 +252,29 @@ def evaluate(
     return EvalReport(
         summaries, combined, ignore_space, ranked, syllable_pairs, jamo_pairs, log_path, case_sensitive
     )
+
+
+def _repeated(sample: Any, repeats: DuplicateFinder, summaries: tuple[DatasetSummary, ...]) -> bool:
+    """Whether ``sample`` lists an image its label file listed before: then it is counted, reported as
+    ``kocr data convert`` reports it (conflicting labels named), and not scored."""
+    if not sample.listed:
+        return False
+    problem = repeats.check(sample.path, sample.label, sample.where)
+    if problem is None:
+        return False
+    for summary in summaries:
+        summary.duplicates += 1
+    logger.warning("%s: %s", problem.kind, problem)
+    return True
+
+
+def _not_recognised(
+    wheres: list[str], summaries: tuple[DatasetSummary, ...], position: int, exc: Exception
+) -> None:
+    """An image the recogniser failed on alone: counted as unreadable, logged, not scored."""
+    for summary in summaries:
+        summary.unreadable += 1
+    logger.warning("%s: could not be read (%s: %s); not scored", wheres[position], type(exc).__name__, exc)
 
 
 def _load(sample: Any) -> Any:

@@ -14,16 +14,24 @@ made with ``open()`` and so with the umask's mode too: ``log.csv``, a training r
 to in place (a resumed run continues it); folders of many small files (``data synth --format images``,
 ``data convert --crop-dir`` crops) are written file by file, the synth folder renamed into place whole;
 LMDBs are written by the lmdb library into a folder renamed into place (:mod:`kocr.data.lmdb.writer`).
+
+A write that fails (disk full, read-only file system, no permission, a folder where the file goes) is one
+:class:`~kocr.errors.OutputWriteError` naming the output, for atomic writes here and, through
+:func:`writing`, for the files written in place; the temporary file is gone and the old file untouched.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
+
+from kocr.errors import OutputWriteError
+from kocr.names import NAME_ERRORS
 
 
 def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
@@ -34,23 +42,53 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) ->
     is untouched. Returns ``path``.
     """
     path = Path(path)
-    with _temporary_beside(path) as temporary:
+    with _temporary_beside(path) as temporary, writing(path):
         write(temporary)
+    return path
+
+
+@contextlib.contextmanager
+def writing(path: str | os.PathLike[str]) -> Iterator[None]:
+    """``with writing(path):`` an ``OSError`` in the block (disk full, read-only, no permission) becomes
+    one :class:`~kocr.errors.OutputWriteError` naming ``path``: for files kocr writes in place."""
+    try:
+        yield
+    except OutputWriteError:
+        raise
+    except (FileExistsError, NotADirectoryError) as exc:  # mkdir: a file where a folder goes
+        raise OutputWriteError(
+            path, f"{exc.filename} is in the way: a file where a folder goes", exc.errno
+        ) from exc
+    except OSError as exc:
+        raise OutputWriteError(path, exc) from exc
+
+
+def make_folder(path: str | os.PathLike[str]) -> Path:
+    """``path`` and its parents created (as ``mkdir -p``), failures an :class:`OutputWriteError`."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise OutputWriteError(path, "a file is there, not a folder", errno.ENOTDIR)
+    with writing(path):
+        path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 @contextlib.contextmanager
 def _temporary_beside(path: Path) -> Iterator[Path]:
     """A temporary file beside ``path`` that replaces it (fsync'd, umask mode) when the block succeeds."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
+    if path.is_dir():
+        raise OutputWriteError(path, "it is a folder; give a file name", errno.EISDIR)
+    make_folder(path.parent)
+    with writing(path):
+        handle, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(handle)
     temporary = Path(tmp_name)
     try:
         yield temporary
-        _fsync(temporary)
-        os.chmod(temporary, 0o666 & ~current_umask())
-        os.replace(temporary, path)
+        with writing(path):
+            _fsync(temporary)
+            os.chmod(temporary, 0o666 & ~current_umask())
+            os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
@@ -62,10 +100,11 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str, *, encoding: str = "utf-8") -> Path:
-    """Write ``text`` with LF line ends (whatever the platform) to ``path`` atomically."""
+    """Write ``text`` with LF line ends (whatever the platform) to ``path`` atomically; a file name's
+    undecodable bytes in it are written ``\\xNN`` (:mod:`kocr.names`)."""
 
     def write(temporary: Path) -> None:
-        with temporary.open("w", encoding=encoding, newline="\n") as handle:
+        with temporary.open("w", encoding=encoding, errors=NAME_ERRORS, newline="\n") as handle:
             handle.write(text)
 
     return atomic_write(path, write)
@@ -83,9 +122,45 @@ def atomic_open(
     when the block ends without an error (see :func:`atomic_write`); ``mode`` is ``"w"`` or ``"wb"``."""
     if mode not in ("w", "wb"):
         raise ValueError(f"atomic_open writes new files: mode 'w' or 'wb', not {mode!r}")
-    options: dict[str, Any] = {} if mode == "wb" else {"encoding": encoding, "newline": newline}
-    with _temporary_beside(Path(path)) as temporary, temporary.open(mode, **options) as handle:
-        yield handle
+    options: dict[str, Any] = {}
+    if mode == "w":
+        options = {"encoding": encoding, "errors": NAME_ERRORS, "newline": newline}
+    with _temporary_beside(Path(path)) as temporary:
+        with writing(path):
+            handle = temporary.open(mode, **options)
+        try:
+            yield _Output(handle, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                handle.close()
+            raise
+        with writing(path):
+            handle.close()  # the last buffered bytes: a full disk may show only here
+
+
+class _Output:
+    """A file being written whose failures (``write``, ``flush``, ``seek``: whatever touches the disk)
+    are :class:`OutputWriteError` naming the output, never an ``OSError`` the block around it might
+    mistake for one of its own."""
+
+    def __init__(self, handle: IO[Any], path: str | os.PathLike[str]) -> None:
+        self._handle = handle
+        self._path = path
+
+    def write(self, data: Any) -> int:
+        with writing(self._path):
+            return self._handle.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._handle, name)
+        if not callable(value):
+            return value
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with writing(self._path):
+                return value(*args, **kwargs)
+
+        return call
 
 
 def atomic_save_image(path: str | os.PathLike[str], image: Any, **options: Any) -> Path:

@@ -123,7 +123,6 @@ def export_twin(path: Path, digest: str, charset: Charset | str | None = None) -
     from kocr.export import export_onnx  # torch.onnx and onnx load only when a twin must be made
 
     target = cached_twin(digest)
-    target.parent.mkdir(parents=True, exist_ok=True)
     export_onnx(path, target, charset=charset, overwrite=True)
     return target
 

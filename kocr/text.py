@@ -65,25 +65,40 @@ def label_problem(label: str, charset: Charset, max_length: int | None = None) -
     return None
 
 
-# Texts as TSV fields (test_log.txt, page texts in .tsv/.csv predictions): one line per record, so the
-# characters that would break a row are written as escapes.
+# Texts as TSV fields: kocr's one TSV convention (test_log.txt, predict -o x.tsv): one line per record,
+# never CSV-quoted, so the characters that would break a row are written as escapes, and so are the
+# bytes of a file name that are not UTF-8 (kocr.names: \xNN), which makes every field reversible.
 _ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
 _UNESCAPES = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
+_HEX = "0123456789abcdef"
 
 
 def escape_field(text: str) -> str:
-    """A text as one TSV field: backslash, tab, newline and carriage return as ``\\ \t \n \r``."""
-    return "".join(_ESCAPES.get(ch, ch) for ch in text)
+    """A text as one TSV field: backslash, tab, newline and carriage return as ``\\ \t \n \r``, and a
+    file name's undecodable byte (a surrogate escape, :mod:`kocr.names`) as ``\\xNN``."""
+    return "".join(_ESCAPES.get(ch, ch) if ch < "\udc80" or ch > "\udcff" else _byte(ch) for ch in text)
+
+
+def _byte(ch: str) -> str:
+    return f"\\x{ord(ch) - 0xDC00:02x}"
 
 
 def unescape_field(field: str) -> str:
     """The inverse of :func:`escape_field` (any other backslash pair stays as it is)."""
     out: list[str] = []
-    chars = iter(field)
-    for ch in chars:
-        if ch == "\\":
-            following = next(chars, "")
-            out.append(_UNESCAPES.get(following, "\\" + following))
-        else:
+    position = 0
+    while position < len(field):
+        ch = field[position]
+        position += 1
+        if ch != "\\":
             out.append(ch)
+            continue
+        following = field[position : position + 1]
+        digits = field[position + 1 : position + 3]
+        if following == "x" and len(digits) == 2 and digits[0] in "89abcdef" and digits[1] in _HEX:
+            out.append(chr(0xDC00 + int(digits, 16)))  # an undecodable byte of a file name
+            position += 3
+            continue
+        out.append(_UNESCAPES.get(following, "\\" + following))
+        position += 1
     return "".join(out)

@@ -31,6 +31,7 @@ from kocr import __version__
 from kocr.cache import cache_path
 from kocr.checkpoints.files import file_sha256
 from kocr.fileio import atomic_write_text
+from kocr.names import json_text
 
 logger = logging.getLogger(__name__)
 
@@ -110,9 +111,7 @@ def record_binding(checkpoint_sha256: str, twin_sha256: str, *, checkpoint: str,
         raise ValueError("both digests must be sha256 hex digests")
     record = {"checkpoint": checkpoint, "twin": twin, "kocr_version": __version__}
     try:
-        atomic_write_text(
-            _bindings_folder() / f"{checkpoint_sha256}.{twin_sha256}", json.dumps(record, ensure_ascii=False)
-        )
+        atomic_write_text(_bindings_folder() / f"{checkpoint_sha256}.{twin_sha256}", json_text(record))
     except OSError as exc:
         logger.info("could not record %s as the export of %s in the cache (%s)", twin, checkpoint, exc)
 

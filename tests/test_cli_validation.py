@@ -68,8 +68,12 @@ def bad_values(param: Any, file: Path) -> list[str]:
     values: list[str] = []
     if callback in BAD_BY_CALLBACK:
         values += BAD_BY_CALLBACK[callback]
-    elif callback is _validate.output_path:
+    elif callback in (_validate.output_path, _validate.output_file, _validate.output_folder):
         values.append(str(file / "inside-a-file"))
+        if callback is _validate.output_file:
+            values.append(str(file.parent))  # a folder where a file goes
+        elif callback is _validate.output_folder:
+            values.append(str(file))  # a file where a folder goes
     elif getattr(callback, "choices", None):
         values.append("bogus-choice")
     elif getattr(callback, "setting", None):  # a decoding setting: just past each end of its range

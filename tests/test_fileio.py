@@ -83,7 +83,7 @@ DIRECT_WRITES = {
         "(self._temp / name).write_bytes(",
     ): "inside a temporary folder renamed whole",
     ("kocr/data/labels/regions.py", "crop.save(target"): "one of thousands of crops: files, not a document",
-    ("kocr/checkpoints/format.py", "torch.save(payload, temporary)"): "inside fileio.atomic_write",
+    ("kocr/checkpoints/format.py", "torch.save(payload, buffer)"): "to memory, then atomic_write_bytes",
     ("kocr/commands/charset.py", "charset.save(output)"): "Charset.save writes through fileio",
     ("kocr/commands/lm.py", "model.save(output)"): "CharLM.save writes through fileio",
 }

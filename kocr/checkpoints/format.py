@@ -43,7 +43,7 @@ from kocr.charsets import Charset
 from kocr.checkpoints.checkpoint import Checkpoint
 from kocr.checkpoints.foreign import import_foreign_checkpoint
 from kocr.errors import InputFileError, KocrError
-from kocr.fileio import atomic_write
+from kocr.fileio import atomic_write_bytes
 
 CHECKPOINT_FORMAT = "kocr.checkpoint"
 FORMAT_VERSION = 1
@@ -78,8 +78,13 @@ def save_checkpoint(
 
 
 def atomic_torch_save(payload: Any, path: str | Path) -> Path:
-    """``torch.save`` to a temporary file beside ``path``, then rename it over ``path`` (kocr.fileio)."""
-    return atomic_write(path, lambda temporary: torch.save(payload, temporary))
+    """``torch.save`` to memory, then the bytes to a temporary file beside ``path`` renamed over it
+    (kocr.fileio). Through memory because torch's own file writer turns a full disk into a
+    ``RuntimeError`` ("unexpected pos 576 vs 534"); Python's write names the cause, and a failure is one
+    :class:`~kocr.errors.OutputWriteError` ("No space left on device") with nothing left behind."""
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    return atomic_write_bytes(path, buffer.getbuffer())
 
 
 def read_torch_file(path: str | Path) -> Any:

@@ -14,6 +14,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from kocr.fileio import writing
+from kocr.names import printable_name
+
 PIPED_WIDTH = 4096
 
 
@@ -28,16 +31,41 @@ def _width(stream: object) -> int | None:
         return None
 
 
-stdout = Console(highlight=False, width=_width(sys.stdout))
+STDOUT = "standard output"
+
+
+class _Stdout:
+    """``sys.stdout`` as rich writes to it, looked up at each call (tests swap it), with a failed write
+    (``> /dev/full``, a closed pipe) one :class:`~kocr.errors.OutputWriteError` naming it."""
+
+    def write(self, text: str) -> int:
+        with writing(STDOUT):
+            return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        with writing(STDOUT):
+            sys.stdout.flush()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(sys.stdout, name)
+
+
+stdout = Console(file=_Stdout(), highlight=False, width=_width(sys.stdout))  # type: ignore[arg-type]
 stderr = Console(stderr=True, highlight=False, width=_width(sys.stderr))
 
 
+def shown(text: str) -> str:
+    """``text`` (a file name, a message naming one) as rich markup, undecodable name bytes as ``\\xNN``
+    (:mod:`kocr.names`) so table columns line up."""
+    return escape(printable_name(text))
+
+
 def print_error(message: str) -> None:
-    stderr.print(f"[bold red]error:[/] {escape(message)}", markup=True, soft_wrap=True)
+    stderr.print(f"[bold red]error:[/] {shown(message)}", markup=True, soft_wrap=True)
 
 
 def print_warning(message: str) -> None:
-    stderr.print(f"[yellow]warning:[/] {escape(message)}", markup=True, soft_wrap=True)
+    stderr.print(f"[yellow]warning:[/] {shown(message)}", markup=True, soft_wrap=True)
 
 
 def setup_logging(verbose: bool = False) -> None:
@@ -55,7 +83,7 @@ def setup_logging(verbose: bool = False) -> None:
                 elif record.levelno >= logging.WARNING:
                     print_warning(text)
                 else:
-                    stderr.print(escape(text), soft_wrap=True, highlight=False)
+                    stderr.print(shown(text), soft_wrap=True, highlight=False)
             except Exception:  # a log line must never end the run
                 self.handleError(record)
 

@@ -10,6 +10,7 @@ from typing import Any
 import typer
 
 from kocr.commands import _validate
+from kocr.data import DEFAULT_MAX_PIXELS
 
 SAVED_MODEL = typer.Option(
     "default",
@@ -62,6 +63,26 @@ LINE_FINDER = typer.Option(
     "model), db (kocr's own detector, bundled; kocr detector train makes more) or ppocr (PaddleOCR's "
     "PP-OCRv4 detector; needs the ppocr extra).",
 )
+
+
+def _apply_max_pixels(limit: int) -> int:
+    """The pixel limit is one process-wide setting (:func:`kocr.data.images.set_max_pixels`)."""
+    from kocr.data.images import set_max_pixels  # numpy and PIL: not at `kocr --help`
+
+    set_max_pixels(limit)
+    return limit
+
+
+MAX_PIXELS = typer.Option(
+    DEFAULT_MAX_PIXELS,
+    "--max-pixels",
+    min=0,
+    callback=_apply_max_pixels,
+    help="Images with more pixels than this are reported and skipped, not decoded (decompression bombs); "
+    "the default reads a 600 dpi A2 scan (140 MP). Raise it to read bigger scans on purpose; 0 = no limit.",
+)
+
+
 DETECTOR = typer.Option(
     None,
     "--detector",

@@ -304,7 +304,38 @@ def output_path(ctx: typer.Context, value: Any) -> Any:
         if not parent.is_dir():
             raise typer.BadParameter(f"cannot create {item}: {parent} is a file, not a folder")
         if not os.access(parent, os.W_OK | os.X_OK):
-            raise typer.BadParameter(f"cannot create {item}: no permission to write in {parent}")
+            why = (
+                f"{parent} is on a read-only file system"
+                if _read_only(parent)
+                else f"no permission to write in {parent}"
+            )
+            raise typer.BadParameter(f"cannot create {item}: {why}")
+    return value
+
+
+def _read_only(folder: Path) -> bool:
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):  # no statvfs on Windows
+        return False
+
+
+def output_file(ctx: typer.Context, value: Any) -> Any:
+    """A file kocr will write (:func:`output_path`), which must not be an existing folder: found before
+    the work, not when its result is written."""
+    value = output_path(ctx, value)
+    for item in [] if _skip(ctx) else _each(value):
+        if Path(item).is_dir():
+            raise typer.BadParameter(f"{item} is a folder; give a file name")
+    return value
+
+
+def output_folder(ctx: typer.Context, value: Any) -> Any:
+    """A folder kocr will create or fill (:func:`output_path`), which must not be an existing file."""
+    value = output_path(ctx, value)
+    for item in [] if _skip(ctx) else _each(value):
+        if Path(item).exists() and not Path(item).is_dir():
+            raise typer.BadParameter(f"{item} is a file; give a folder")
     return value
 
 

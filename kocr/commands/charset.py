@@ -104,7 +104,7 @@ def build(
         "--output",
         "-o",
         help="Charset file to write (one symbol per line).",
-        callback=_validate.output_path,
+        callback=_validate.output_file,
     ),
     fmt: str = FormatOption,
     order: str = typer.Option(

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from kocr.commands import _validate
+from kocr.commands import _reading, _validate
 from kocr.commands._console import print_warning, stderr, stdout, task_progress
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ def convert_command(
         dir_okay=False,
     ),
     output: Path = typer.Option(
-        ..., "--output", "-o", help="The gt.txt to write.", callback=_validate.output_path
+        ..., "--output", "-o", help="The gt.txt to write.", callback=_validate.output_file
     ),
     fmt: str = typer.Option(
         "auto",
@@ -73,13 +73,14 @@ def convert_command(
         "--crop-dir",
         help="AI Hub Text in the wild: cut each labelled box out of its photo into this folder "
         "(ignored boxes are skipped).",
-        callback=_validate.output_path,
+        callback=_validate.output_folder,
     ),
     workers: int = typer.Option(2, "--workers", "-j", min=1, help="Photos decoded at once (--crop-dir)."),
     overwrite: bool = typer.Option(
         False, "--overwrite", help="Replace OUTPUT if it exists (and crop into a non-empty --crop-dir)."
     ),
     strict: bool = typer.Option(False, "--strict", help="Fail on the first problem that loses a sample."),
+    max_pixels: int = _reading.MAX_PIXELS,
 ) -> None:
     """Convert labels to gt.txt, checking each image exists; paths are relative to OUTPUT's folder.
 
@@ -172,7 +173,7 @@ def split_command(
         "--output",
         "-o",
         help="Folder for train.txt, val.txt, test.txt.",
-        callback=_validate.output_path,
+        callback=_validate.output_folder,
     ),
     ratios: str = typer.Option(
         "0.8,0.1,0.1",

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from kocr.commands import _validate
+from kocr.commands import _reading, _validate
 from kocr.commands._console import print_warning, stderr, stdout, task_progress
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ def lmdb_command(
         dir_okay=False,
     ),
     output: Path = typer.Option(
-        ..., "--output", "-o", help="The LMDB folder to create.", callback=_validate.output_path
+        ..., "--output", "-o", help="The LMDB folder to create.", callback=_validate.output_folder
     ),
     fmt: str = typer.Option(
         "auto",
@@ -56,6 +56,7 @@ def lmdb_command(
     keep_jamo: bool = typer.Option(False, "--keep-jamo", help="Keep labels with loose compatibility jamo."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUTPUT if it is an LMDB folder."),
     strict: bool = typer.Option(False, "--strict", help="Fail (writing nothing) on the first bad sample."),
+    max_pixels: int = _reading.MAX_PIXELS,
 ) -> None:
     """Build an LMDB in clovaai's layout; unreadable images are skipped and listed in OUTPUT/skipped.txt.
 

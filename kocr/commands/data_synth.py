@@ -77,7 +77,7 @@ def synth_command(
         "-o",
         metavar="OUT",
         help="LMDB folder to create (a folder with --format images, a page set with --pages).",
-        callback=_validate.output_path,
+        callback=_validate.output_folder,
     ),
     num: int = typer.Option(1000, "--num", "-n", min=1, metavar="N", help="Lines to render."),
     pages: int | None = typer.Option(

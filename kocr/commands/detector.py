@@ -39,7 +39,7 @@ def train(
         file_okay=False,
     ),
     output: Path = typer.Option(
-        Path("runs"), "--output", "-o", help="Where run folders are made.", callback=_validate.output_path
+        Path("runs"), "--output", "-o", help="Where run folders are made.", callback=_validate.output_folder
     ),
     name: str = typer.Option(
         "lines",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -11,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from kocr.commands import _reading, _validate
-from kocr.commands._console import setup_logging, stderr, stdout
+from kocr.commands._console import setup_logging, shown, stderr, stdout
 
 
 def register(app: typer.Typer) -> None:
@@ -35,10 +34,10 @@ def evaluate(
         Path("test_log.txt"),
         "--log-file",
         help="Per-image log: plain TSV, a tab, newline or backslash in a text written as \\t, \\n, \\\\.",
-        callback=_validate.output_path,
+        callback=_validate.output_file,
     ),
     summary_json: Path | None = typer.Option(
-        None, "--summary-json", help="Also write the summary as JSON.", callback=_validate.output_path
+        None, "--summary-json", help="Also write the summary as JSON.", callback=_validate.output_file
     ),
     report: Path | None = typer.Option(
         None,
@@ -48,7 +47,7 @@ def evaluate(
         "with their differences marked; with --layout page, the worst pages (else 10) drawn with their "
         "lines.",
         dir_okay=False,
-        callback=_validate.output_path,
+        callback=_validate.output_file,
     ),
     overlay: Path | None = typer.Option(
         None,
@@ -56,7 +55,7 @@ def evaluate(
         help="With --layout page: write each page with its line boxes, reading order and the text read "
         "into this folder (NAME.overlay.jpg; a folder holding overlays already needs --overwrite).",
         file_okay=False,
-        callback=_validate.output_path,
+        callback=_validate.output_folder,
     ),
     overwrite: bool = typer.Option(
         False, "--overwrite", help="Replace the log / summary / report / overlay files if they exist."
@@ -86,6 +85,7 @@ def evaluate(
     lm_weight: float | None = _reading.LM_WEIGHT,
     length_bonus: float | None = _reading.LENGTH_BONUS,
     engine: str = _reading.ENGINE,
+    max_pixels: int = _reading.MAX_PIXELS,
     layout: str = typer.Option(
         "line",
         "--layout",
@@ -170,13 +170,14 @@ def evaluate(
         _print_confusions("jamo substitutions (truth → predicted)", result.jamo_confusions, top)
     if summary_json is not None:
         from kocr.fileio import atomic_write_text
+        from kocr.names import json_text
 
         summary = result.to_dict() | {
             "normalize": recognizer.preprocess.normalize,
             "decoding": recognizer.describe_decoder(),
             "engine": recognizer.engine,
         }
-        atomic_write_text(summary_json, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+        atomic_write_text(summary_json, json_text(summary, indent=2) + "\n")
     if report is not None and collector is not None:
         from kocr.report.lines import write_line_report
 
@@ -252,7 +253,7 @@ def _evaluate_pages(
     rows = result.datasets + ([result.combined] if len(result.datasets) > 1 else [])
     for summary in rows:
         f = summary.figures()
-        table.add_row(escape(summary.name), f"{int(f['pages']):,}", f"{f['page_cer']:.4f}",
+        table.add_row(shown(summary.name), f"{int(f['pages']):,}", f"{f['page_cer']:.4f}",
                       f"{int(f['lines']):,}", f"{f['lines_found']:.2%}", f"{f['pages_per_second']:.2f}",
                       f"{int(f['unreadable']):,}")  # fmt: skip
     stdout.print(table)
@@ -260,6 +261,7 @@ def _evaluate_pages(
         _print_failures(result.worst)
     if summary_json is not None:
         from kocr.fileio import atomic_write_text
+        from kocr.names import json_text
 
         summary = result.to_dict() | {
             "line_finder": line_finder,
@@ -267,7 +269,7 @@ def _evaluate_pages(
             "decoding": recognizer.describe_decoder(),
             "engine": recognizer.engine,
         }
-        atomic_write_text(summary_json, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+        atomic_write_text(summary_json, json_text(summary, indent=2) + "\n")
     if report is not None and collector is not None:
         from kocr.report.pages import write_page_report
 
@@ -297,7 +299,7 @@ def _print_summary(report) -> None:
     for summary in rows:
         f = summary.figures(report.ignore_space)
         table.add_row(
-            escape(summary.name),
+            shown(summary.name),
             f"{int(f['samples']):,}",
             f"{f['accuracy']:.2%}",
             f"{f['cer']:.4f}",
@@ -315,7 +317,7 @@ def _print_failures(rows) -> None:
     for column in ("image", "real text", "predicted text", "confidence", "CER"):
         table.add_column(column, justify="right" if column in ("confidence", "CER") else "left")
     for row in rows:
-        table.add_row(escape(row.image), escape(row.truth), escape(row.predicted), f"{row.confidence:.4f}",
+        table.add_row(shown(row.image), escape(row.truth), escape(row.predicted), f"{row.confidence:.4f}",
                       f"{row.cer:.4f}")  # fmt: skip
     stdout.print(table)
 

@@ -34,7 +34,7 @@ def export(
         "-o",
         metavar="MODEL.onnx",
         help="The .onnx file to write.",
-        callback=_validate.output_path,
+        callback=_validate.output_file,
     ),
     export_format: str = typer.Option(
         "onnx",

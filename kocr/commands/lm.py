@@ -28,7 +28,7 @@ def build(
         "--output",
         "-o",
         help="Language model file to write (e.g. my.lm).",
-        callback=_validate.output_path,
+        callback=_validate.output_file,
     ),
     order: int = typer.Option(6, "--order", min=2, max=12, help="n-gram order, in charset symbols."),
     min_count: int = typer.Option(

@@ -25,7 +25,7 @@ def plot(
         "-o",
         help="The picture to write: .png or .svg.",
         dir_okay=False,
-        callback=_validate.output_path,
+        callback=_validate.output_file,
     ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace the output file if it exists."),
 ) -> None:

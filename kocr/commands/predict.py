@@ -12,7 +12,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from kocr.commands import _reading, _validate
-from kocr.commands._console import print_warning, setup_logging, stderr, stdout, task_progress
+from kocr.commands._console import print_warning, setup_logging, shown, stderr, stdout, task_progress
 
 
 def register(app: typer.Typer) -> None:
@@ -23,15 +23,21 @@ def predict(
     paths: list[str] = typer.Argument(
         ..., help="Images, folders of images, or glob patterns ('scans/*.png')."
     ),
-    recursive: bool = typer.Option(False, "--recursive", "-r", help="Also read images in subfolders."),
+    recursive: bool = typer.Option(
+        False,
+        "--recursive",
+        "-r",
+        help="Also read images in subfolders, symbolic links to folders followed (each folder read once).",
+    ),
     saved_model: str = _reading.SAVED_MODEL,
     charset: str | None = _reading.CHARSET,
     output: Path | None = typer.Option(
         None,
         "--output",
         "-o",
-        help="Write results to a .tsv, .csv, .json or .jsonl file instead of a table.",
-        callback=_validate.output_path,
+        help="Write results to a file instead of a table: .tsv (plain, as test_log.txt: a tab, newline or "
+        "backslash in a field written \\t, \\n, \\\\), .csv (RFC 4180 quoting), .json or .jsonl.",
+        callback=_validate.output_file,
     ),
     layout: str = typer.Option(
         "auto",
@@ -48,7 +54,7 @@ def predict(
         "--txt-dir",
         help="Also write one UTF-8 NAME.txt per image into this folder (a page: its lines, one per line).",
         file_okay=False,
-        callback=_validate.output_path,
+        callback=_validate.output_folder,
     ),
     overlay: Path | None = typer.Option(
         None,
@@ -56,7 +62,7 @@ def predict(
         help="Also write a picture of each image into this folder (NAME.overlay.jpg): a page with its "
         "line boxes numbered in reading order beside the text read in each; a line with its text under it.",
         file_okay=False,
-        callback=_validate.output_path,
+        callback=_validate.output_folder,
     ),
     overwrite: bool = typer.Option(
         False, "--overwrite", help="Replace --output and files in --txt-dir and --overlay if they exist."
@@ -77,6 +83,7 @@ def predict(
     lm_weight: float | None = _reading.LM_WEIGHT,
     length_bonus: float | None = _reading.LENGTH_BONUS,
     engine: str = _reading.ENGINE,
+    max_pixels: int = _reading.MAX_PIXELS,
     verbose: bool = typer.Option(
         False,
         "--verbose",
@@ -209,9 +216,7 @@ def _print_table(rows: Sequence[tuple]) -> None:
     for name, text, confidence, *page in rows:
         lines = len(page[0].lines) if page and page[0] is not None else None
         label = (
-            escape(name)
-            if lines is None
-            else f"{escape(name)}\n[dim]{lines:,} line{'s' * (lines != 1)}[/dim]"
+            shown(name) if lines is None else f"{shown(name)}\n[dim]{lines:,} line{'s' * (lines != 1)}[/dim]"
         )
         table.add_row(label, escape(text), f"{confidence:.4f}")
     stdout.print(table)

@@ -142,7 +142,7 @@ def train(
     valid_every: int = typer.Option(500, min=1, help="Validate (and write last.pt) every N steps."),
     valid_max_samples: int = typer.Option(2000, min=1, help="Validate on at most this many samples."),
     output: Path = typer.Option(
-        Path("runs"), help="Folder that holds the run folders.", callback=_validate.output_path
+        Path("runs"), help="Folder that holds the run folders.", callback=_validate.output_folder
     ),
     name: str | None = typer.Option(
         None, help="Run folder name [MODEL-CHARSET].", callback=_validate.folder_name

@@ -1,5 +1,8 @@
 """Images in, PIL images out: which files are images, decoding them, converting their colour mode.
 
+Every image kocr decodes passes one pixel limit (:func:`set_max_pixels`, ``--max-pixels``): an image
+over it is unreadable, so batch commands report and skip it instead of decoding a decompression bomb.
+
 Shared by prediction (:class:`kocr.Recognizer` takes paths, bytes, PIL images and numpy arrays), the
 training datasets (:mod:`kocr.data.lmdb.dataset`, :mod:`kocr.data.sources`) and preprocessing
 (:mod:`kocr.data.transforms`), so every path through kocr reads and converts an image the same way.
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -18,6 +22,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from kocr.data import DEFAULT_MAX_PIXELS
 from kocr.errors import InputFileError, KocrError
 
 ImageInput = Any
@@ -35,6 +40,58 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".g
 whose first column ends in one are read as ``labels.txt``."""
 
 
+# --- the pixel limit ---------------------------------------------------------------------------------
+
+_max_pixels: int | None = DEFAULT_MAX_PIXELS
+
+
+def max_pixels() -> int | None:
+    """The most pixels an image kocr decodes may have (None: no limit); see :func:`set_max_pixels`."""
+    return _max_pixels
+
+
+def set_max_pixels(limit: int | None) -> None:
+    """Set the one pixel limit for every image kocr decodes (prediction, evaluation, datasets, ``data
+    lmdb``): an image with more pixels is an unreadable image, reported and skipped by batch commands,
+    before it is decoded. None (or 0) lifts the limit. PIL's own guard, ``Image.MAX_IMAGE_PIXELS``, is set
+    to the same value, so PIL never stops an image kocr allows; the default is
+    :data:`kocr.data.DEFAULT_MAX_PIXELS` (180 MP), which kocr sets on import."""
+    global _max_pixels
+    if limit is not None and limit < 0:
+        raise ValueError(f"the pixel limit must be positive (or None for no limit), not {limit}")
+    _max_pixels = limit or None
+    Image.MAX_IMAGE_PIXELS = _max_pixels
+
+
+set_max_pixels(DEFAULT_MAX_PIXELS)
+
+
+class ImageTooLargeError(Image.DecompressionBombError):
+    """An image with more pixels than :func:`max_pixels` allows (PIL's own error type, so code that
+    catches PIL's guard catches it too)."""
+
+
+def check_pixels(width: int, height: int) -> None:
+    """Raise :class:`ImageTooLargeError` when a ``width`` × ``height`` image is over the limit."""
+    if _max_pixels is not None and width * height > _max_pixels:
+        raise ImageTooLargeError(_too_large(f"{width:,}×{height:,} = {width * height:,} pixels"))
+
+
+def _too_large(size: str) -> str:
+    return (
+        f"image too large ({size}, more than the limit of {_max_pixels or 0:,}); read it on purpose "
+        "with --max-pixels (Python: kocr.data.images.set_max_pixels)"
+    )
+
+
+def _bomb_reason(exc: Exception) -> str:
+    """PIL's DecompressionBombError in kocr's words (PIL stops images over twice its limit itself)."""
+    if isinstance(exc, ImageTooLargeError):
+        return str(exc)
+    found = re.search(r"\((\d+) pixels\)", str(exc))
+    return _too_large(f"{int(found.group(1)):,} pixels" if found else "over the pixel limit")
+
+
 # --- decoding --------------------------------------------------------------------------------------
 
 
@@ -43,9 +100,14 @@ def load_image(source: ImageInput) -> Image.Image:
 
     - paths and file objects are decoded with PIL; unreadable files raise :class:`InputFileError` naming
       the file; bytes, ``bytearray`` and ``memoryview`` hold an encoded image (PNG, JPEG, ...);
-    - numpy arrays are H×W, H×W×1, H×W×3 or H×W×4, uint8, uint16 (scaled to 8 bit) or float in [0, 1];
+    - numpy arrays are H×W, H×W×1, H×W×3 or H×W×4, uint8, uint16 (scaled to 8 bit) or float;
     - torch tensors are laid out as torchvision does, [C, H, W] with C = 1, 3 or 4 (or [H, W]), uint8
-      0–255 or float in [0, 1], on any device;
+      or float, on any device;
+    - float arrays and tensors may hold either scale their users meet: [0, 1] (torchvision's
+      ``ToTensor``, scikit-image) or 0–255 (``np.asarray(pil_image, dtype=np.float32)``,
+      ``torch.from_numpy(...).float()``), as PIL's own float images do; the largest value tells them
+      apart (above 1.5: 0–255; the overshoot resampling leaves around [0, 1] stays [0, 1]). Values below
+      -0.5 or above 255.5 (a mean/std-normalised tensor) are an error saying which scales are read;
     - an array or tensor holding NaN or infinity is an error (it is no image), and anything else (None,
       a number, a dict) is a :class:`TypeError` naming the accepted types.
     """
@@ -108,16 +170,29 @@ def decode_image(data: bytes, name: str) -> Image.Image:
 
 
 def decode_bytes(data: bytes) -> Image.Image:
-    """Decode encoded image bytes (no file handle to close: the bytes are ours); PIL's errors propagate."""
+    """Decode encoded image bytes (no file handle to close: the bytes are ours); PIL's errors propagate,
+    and an image over the pixel limit raises :class:`ImageTooLargeError`."""
     image = Image.open(io.BytesIO(data))
+    check_pixels(*image.size)
     image.load()
     return image
+
+
+def verify_image(file: Any) -> tuple[int, int]:
+    """Decode a file (path or file object) fully to prove it readable, keeping nothing: its size.
+    PIL's errors propagate; an image over the pixel limit raises :class:`ImageTooLargeError`."""
+    with Image.open(file) as opened:
+        check_pixels(*opened.size)
+        opened.load()
+        return opened.size
 
 
 def image_error(exc: Exception) -> str:
     """Why PIL could not decode an image, in words (for skip lists and dataset warnings)."""
     if isinstance(exc, UnidentifiedImageError):  # its message names a BytesIO object, not the file
         return "not a readable image (unknown format or not an image)"
+    if isinstance(exc, Image.DecompressionBombError):
+        return _bomb_reason(exc)
     return f"not a readable image ({_short(exc)})"
 
 
@@ -127,8 +202,10 @@ def _short(exc: BaseException, width: int = 120) -> str:
 
 
 def open_image(file: Any) -> Image.Image:
-    """Decode a file (path or file object) fully and let go of it: the image holds no open handle."""
+    """Decode a file (path or file object) fully and let go of it: the image holds no open handle. An
+    image over the pixel limit (:func:`set_max_pixels`) raises :class:`ImageTooLargeError`."""
     with Image.open(file) as opened:
+        check_pixels(*opened.size)
         opened.load()
         return opened.copy()
 
@@ -142,6 +219,8 @@ def _open(file: Any, name: str) -> Image.Image:
         raise InputFileError(name, "is a folder, not an image") from None
     except UnidentifiedImageError:
         raise InputFileError(name, "not a readable image (unknown format or corrupt data)") from None
+    except Image.DecompressionBombError as exc:
+        raise InputFileError(name, _bomb_reason(exc)) from None
     except (OSError, ValueError, SyntaxError) as exc:
         raise InputFileError(name, f"not a readable image ({exc})") from None
 
@@ -168,7 +247,7 @@ def _from_tensor(tensor: Any) -> Image.Image:
 def _from_array(array: np.ndarray) -> Image.Image:
     if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
         bad = "only NaN" if np.isnan(array).all() else "NaN or infinite values"
-        raise KocrError(f"the image array holds {bad}; expected numbers in [0, 1] (float) or 0-255 (uint8)")
+        raise KocrError(f"the image array holds {bad}; expected numbers in {FLOAT_SCALES}")
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[:, :, 0]
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
@@ -176,10 +255,30 @@ def _from_array(array: np.ndarray) -> Image.Image:
     if array.dtype == np.uint16:
         array = (array.astype(np.float32) / 257.0).round().astype(np.uint8)
     elif np.issubdtype(array.dtype, np.floating):
-        array = (np.clip(array, 0.0, 1.0) * 255.0).round().astype(np.uint8)
+        array = float_to_8bit(array)
     elif array.dtype != np.uint8:
-        raise KocrError(f"unsupported array dtype {array.dtype}; use uint8, uint16 or float in [0, 1]")
+        raise KocrError(f"unsupported array dtype {array.dtype}; use uint8, uint16 or float")
     return Image.fromarray(array)
+
+
+FLOAT_SCALES = (
+    "[0, 1] (as torchvision's ToTensor gives) or 0-255 (as np.asarray(pil_image, dtype=float) gives)"
+)
+
+
+def float_to_8bit(values: np.ndarray) -> np.ndarray:
+    """Float pixels as uint8, whichever scale they use (see :func:`load_image`): [0, 1] times 255, or
+    0–255 as they are, told apart by the largest value; a KocrError for values in neither."""
+    if not values.size:
+        return values.astype(np.uint8)
+    low, high = float(values.min()), float(values.max())
+    if low < -0.5 or high > 255.5:
+        hint = "; it looks normalised (mean/std): undo that first" if low < -0.5 else ""
+        raise KocrError(
+            f"a float image holds values from {low:g} to {high:g}; kocr reads {FLOAT_SCALES}{hint}"
+        )
+    scale = 255.0 if high <= 1.5 else 1.0
+    return np.clip(np.rint(values.astype(np.float64) * scale), 0, 255).astype(np.uint8)
 
 
 def iter_image_files(
@@ -191,9 +290,14 @@ def iter_image_files(
     """(file, name to show) for images named directly, in folders (``recursive`` walks subfolders) or by
     glob patterns. Sorted within each folder.
 
+    ``recursive`` follows symbolic links to folders, as ``cp -rL`` and ``grep -R`` do, each real folder
+    read once: a link to a folder read already (a second way in, or a loop back up) adds nothing, and a
+    folder and a link to it are read under the folder's own name.
+
     Names tell the files apart: with one argument they are relative to it (``kocr predict scans/`` shows
     ``a.png``), with several they start with the argument as given (``twoA/x.png``, ``twoB/x.png``). A
-    path that does not exist raises :class:`InputFileError`, or goes to ``on_missing`` and is skipped.
+    path that does not exist, or an image name whose link leads nowhere, raises :class:`InputFileError`,
+    or goes to ``on_missing`` and is skipped.
     """
     import glob
 
@@ -203,10 +307,12 @@ def iter_image_files(
     for item in items:
         path = Path(item)
         if path.is_dir():
-            pattern = "**/*" if recursive else "*"
-            files = sorted(
-                p for p in path.glob(pattern) if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-            )
+            files, broken = _folder_images(path, recursive)
+            for link in broken:
+                error = InputFileError(link, "a link to nothing (its target does not exist)")
+                if on_missing is None:
+                    raise error
+                on_missing(error)
             found.extend(
                 (p, (path / p.relative_to(path)).as_posix() if prefixed else p.relative_to(path).as_posix())
                 for p in files
@@ -224,6 +330,38 @@ def iter_image_files(
     return found
 
 
+def _folder_images(folder: Path, recursive: bool) -> tuple[list[Path], list[Path]]:
+    """(image files, broken links named like images) in ``folder``, and with ``recursive`` below it:
+    real subfolders first, then the folders symbolic links lead to that were not read yet, each real
+    folder once (by device and inode), so a link loop ends."""
+    files: list[Path] = []
+    broken: list[Path] = []
+    seen: set[tuple[int, int]] = set()
+    links: list[Path] = []
+    pending = [folder]
+    while pending or links:
+        directory = pending.pop() if pending else links.pop(0)
+        try:
+            status = directory.stat()
+            entries = list(os.scandir(directory))
+        except OSError:
+            continue  # vanished or unreadable: nothing to list
+        if (status.st_dev, status.st_ino) in seen:
+            continue
+        seen.add((status.st_dev, status.st_ino))
+        for entry in entries:
+            path = Path(entry.path)
+            if entry.is_dir():  # follows links
+                if recursive:
+                    (links if entry.is_symlink() else pending).append(path)
+            elif path.suffix.lower() in IMAGE_SUFFIXES:
+                if entry.is_file():
+                    files.append(path)
+                elif entry.is_symlink() and not path.exists():
+                    broken.append(path)
+    return sorted(files), sorted(broken)
+
+
 # --- colour ----------------------------------------------------------------------------------------
 
 
@@ -239,8 +377,7 @@ def _to_8bit(image: Image.Image) -> Image.Image:
     if image.mode.startswith("I;16"):
         scaled = pixels.astype(np.float64) / 257.0
     elif image.mode == "F":
-        top = float(pixels.max()) if pixels.size else 0.0
-        scaled = pixels * 255.0 if top <= 1.0 else pixels.astype(np.float64)
+        return Image.fromarray(float_to_8bit(pixels), mode="L")
     else:  # "I": PIL used it for 16-bit PNGs before 10.x; 8-bit data stays as is
         top = int(pixels.max()) if pixels.size else 0
         scaled = pixels / 257.0 if top > 255 else pixels.astype(np.float64)

@@ -34,6 +34,7 @@ from kocr.data.images import SkipUnreadable, canonical_image_path, check_image_m
 from kocr.data.labels.filtering import LabelFilter
 from kocr.data.labels.reader import describe_decode_error, read_label_file
 from kocr.errors import InputFileError
+from kocr.names import listed_file, name_from_printable
 from kocr.text import normalize
 
 logger = logging.getLogger(__name__)
@@ -128,7 +129,7 @@ class LabelFileDataset(SkipUnreadable, Dataset):
         seen: set[str] = set()  # an image listed twice is trained on once, and reported
         for record in parsed.records:
             label, reason = checks.check(record.label)
-            image = self.root / (record.image or "")
+            image = listed_file(self.root, record.image or "")
             if reason is None and not image.is_file():
                 reason = "missing image"
             if reason is None and canonical_image_path(image) in seen:
@@ -172,6 +173,7 @@ class LabelledSample:
     load: Callable[[], bytes]  # the encoded image; raises InputFileError when it cannot be read
     path: str = ""  # the image as a person finds it: the file (data/test/1.png) or LMDB:key
     problem: str | None = None  # why the sample cannot be scored at all (a label that is not UTF-8)
+    listed: bool = False  # an image file named by a label file (which may name it twice), not an LMDB key
     # The part of its dataset it belongs to, for per-part figures: the top folder of its image path in a
     # label file (handwriting/0001.png -> handwriting), the LMDB's folder in a tree of LMDBs; "" if none.
     group: str = ""
@@ -224,14 +226,16 @@ def _label_file_samples(
     for problem in parsed.problems:
         logger.warning("%s: skipped", problem)
     for record in parsed.records:
-        image_path = root / (record.image or "")
-        folders = Path(record.image or "").parent.parts
+        listed = record.image or ""
+        image_path = listed_file(root, listed)
+        folders = Path(listed).parent.parts
         yield LabelledSample(
-            name=record.image or "",
+            name=listed if image_path == root / listed else name_from_printable(listed),
             label=normalize(record.label),
             where=record.where,
             load=functools.partial(_read_file, image_path),
             path=image_path.as_posix(),
+            listed=True,
             group=folders[0] if folders and folders[0] not in ("/", "..") else "",
         )
 

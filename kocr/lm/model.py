@@ -35,6 +35,7 @@ import numpy as np
 
 from kocr.decoding.settings import check_defaults, check_stored
 from kocr.errors import InputFileError, KocrError
+from kocr.names import json_text
 
 FORMAT = "kocr-charlm"
 VERSION = 1
@@ -156,7 +157,7 @@ class CharLM:
         if "decoder" in header:  # what later readers will trust: checked now, not when they decode
             header["decoder"] = check_defaults(header["decoder"])
         arrays = {
-            "header": np.frombuffer(json.dumps(header, ensure_ascii=False).encode("utf-8"), dtype=np.uint8),
+            "header": np.frombuffer(json_text(header).encode("utf-8"), dtype=np.uint8),
             "symbols": np.array([ord(s) for s in self.symbols], dtype=np.uint32),
             "keys": np.diff(self.keys, prepend=np.int64(0)).astype(np.int64),
             "logp": self.logp.astype(np.float32),
@@ -166,7 +167,6 @@ class CharLM:
         }
         from kocr.fileio import atomic_open
 
-        path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_open(path, "wb") as handle:
             np.savez_compressed(handle, **arrays)  # keys are delta-coded: sorted, so the deltas compress
         return path.stat().st_size

@@ -2,7 +2,9 @@
 ``test_log.txt`` with one row per page (its lines joined by ``\\n``, escaped as the log escapes it).
 
 Pages are read one at a time, so memory is one page however large the dataset is. ``on_page`` sees
-each read page with its image (a :class:`ReadPage`): how ``--overlay`` and ``--report`` draw them.
+each read page with its image (a :class:`ReadPage`): how ``--overlay`` and ``--report`` draw them. A page
+that cannot be read (or that the reader fails on) is reported and not scored, and a page a gt.txt lists
+twice is scored once, as line evaluation does (:mod:`kocr.evaluate`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from kocr.data.images import load_image
+from kocr.data.labels.duplicates import DuplicateFinder
 from kocr.errors import KocrError
 from kocr.evaluate import EvalRow, TestLogWriter
 from kocr.fileio import atomic_open
@@ -39,6 +42,7 @@ class PageSummary:
     found: int = 0
     seconds: float = 0.0
     unreadable: int = 0
+    duplicates: int = 0
 
     def add(self, score: PageScore, seconds: float) -> None:
         self.pages += 1
@@ -56,6 +60,7 @@ class PageSummary:
             "lines_found": self.found / self.lines if self.lines else 1.0,
             "pages_per_second": self.pages / self.seconds if self.seconds else 0.0,
             "unreadable": self.unreadable,
+            "duplicates": self.duplicates,
         }
 
 
@@ -107,16 +112,28 @@ def evaluate_pages(
     with atomic_open(log_path) as handle:
         log = TestLogWriter(handle)
         for dataset, summary in zip(datasets, summaries, strict=True):
+            repeats = DuplicateFinder(drop=True)
             for sample in iter_page_samples(dataset):
+                repeated = repeats.check(sample.image, "\n".join(sample.lines), sample.where)
+                if repeated is not None:  # a gt.txt listing a page twice: scored once, as eval does lines
+                    summary.duplicates += 1
+                    combined.duplicates += 1
+                    logger.warning("%s: %s", repeated.kind, repeated)
+                    continue
                 try:
                     image = load_image(sample.image)
-                except KocrError as exc:
+                    start = time.perf_counter()
+                    result = reader.read_page(image)
+                except Exception as exc:  # unreadable, over the pixel limit, or a page the reader fails on
                     summary.unreadable += 1
                     combined.unreadable += 1
-                    logger.warning("%s; not scored", exc)
+                    reason = (
+                        str(exc)
+                        if isinstance(exc, KocrError)
+                        else f"{sample.where}: could not be read ({type(exc).__name__}: {exc})"
+                    )
+                    logger.warning("%s; not scored", reason)
                     continue
-                start = time.perf_counter()
-                result = reader.read_page(image)
                 seconds = time.perf_counter() - start
                 predicted = [line.text for line in result.lines]
                 score = score_page(sample.lines, predicted)

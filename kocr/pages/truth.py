@@ -23,6 +23,7 @@ from kocr.data.images import IMAGE_SUFFIXES
 from kocr.data.labels.reader import read_label_file
 from kocr.data.sources import LABEL_FILE_NAMES
 from kocr.errors import InputFileError
+from kocr.names import listed_file
 from kocr.text import unescape_field
 
 logger = logging.getLogger(__name__)
@@ -92,5 +93,5 @@ def _label_file_pages(label_file: Path) -> Iterator[PageSample]:
         logger.warning("%s: skipped", problem)
     for record in parsed.records:
         lines = [line.strip() for line in unescape_field(record.label).split("\n") if line.strip()]
-        image = label_file.parent / (record.image or "")
+        image = listed_file(label_file.parent, record.image or "")
         yield PageSample(record.image or "", image, lines, record.where)

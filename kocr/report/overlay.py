@@ -145,7 +145,6 @@ def save_overlay(path: str | os.PathLike[str], picture: Any, *, overwrite: bool 
     path = Path(path)
     if path.exists() and not overwrite:
         raise KocrError(f"{path} exists; pass --overwrite to replace it")
-    path.parent.mkdir(parents=True, exist_ok=True)
     return atomic_save_image(path, picture, quality=88)
 
 

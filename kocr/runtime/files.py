@@ -10,9 +10,11 @@
 
 Images are loaded and recognised ``CHUNK`` at a time (fewer when they are large: at most
 ``CHUNK_PIXELS`` pixels are held at once), so memory stays flat on huge folders and on folders of page
-photos. A file that cannot be read is reported (to ``on_skip``, else as a logged warning) and skipped;
-the others go on. Any :class:`~kocr.runtime.base.LineRecognizer` works, and so does a
-:class:`kocr.pages.reader.PageReader`, whose pages come back with their lines (``FilePrediction.page``).
+photos. A file that cannot be read (not an image, truncated, over the pixel limit of
+:func:`kocr.data.images.set_max_pixels`) or, alone, cannot be recognised is reported (to ``on_skip``,
+else as a logged warning) and skipped; the others go on: one bad file never ends a run. Any
+:class:`~kocr.runtime.base.LineRecognizer` works, and so does a :class:`kocr.pages.reader.PageReader`,
+whose pages come back with their lines (``FilePrediction.page``).
 """
 
 from __future__ import annotations
@@ -70,17 +72,49 @@ def predict_files(
             else:
                 logger.warning("skipped: %s", exc)
         if handled == chunk_size or pixels >= CHUNK_PIXELS:
-            yield from _recognise(recognizer, chunk, images)
+            yield from _recognise(recognizer, chunk, images, on_skip)
             if on_chunk is not None:
                 on_chunk(handled)
             chunk, images, handled, pixels = [], [], 0, 0
     if handled:
-        yield from _recognise(recognizer, chunk, images)
+        yield from _recognise(recognizer, chunk, images, on_skip)
         if on_chunk is not None:
             on_chunk(handled)
 
 
-def _recognise(recognizer: Any, names: list[str], images: list[Any]) -> Iterator[FilePrediction]:
-    for name, result in zip(names, recognizer.predict_images(images) if images else [], strict=True):
+def _recognise(
+    recognizer: Any, names: list[str], images: list[Any], on_skip: Callable[[KocrError], None] | None
+) -> Iterator[FilePrediction]:
+    def failed(position: int, exc: Exception) -> None:
+        error = KocrError(f"{names[position]}: could not be read ({type(exc).__name__}: {exc})")
+        if on_skip is not None:
+            on_skip(error)
+        else:
+            logger.warning("skipped: %s", error)
+
+    for position, result in predict_or_skip(recognizer, images, failed):
         page = None if isinstance(result, Prediction) else result
-        yield FilePrediction(name, result.text, result.confidence, page)
+        yield FilePrediction(names[position], result.text, result.confidence, page)
+
+
+def predict_or_skip(
+    recognizer: Any, images: list[Any], on_failure: Callable[[int, Exception], None]
+) -> list[tuple[int, Any]]:
+    """``(position, result)`` for ``images`` in one batch; should the batch fail, each image is read alone
+    and one that fails alone goes to ``on_failure(position, error)`` and is left out, so one image no
+    model or page reader can handle costs that image only. Ctrl-C is never caught."""
+    if not images:
+        return []
+    try:
+        return list(enumerate(recognizer.predict_images(images)))
+    except Exception as exc:  # whatever failed, it is retried image by image below
+        if len(images) == 1:
+            on_failure(0, exc)
+            return []
+    done: list[tuple[int, Any]] = []
+    for position, image in enumerate(images):
+        try:
+            done.append((position, recognizer.predict_images([image])[0]))
+        except Exception as exc:  # this image alone fails: report it, keep the others
+            on_failure(position, exc)
+    return done

@@ -3,16 +3,20 @@
 
 A page (a row whose ``page`` is a :class:`kocr.pages.types.PageResult`) is one record: in JSON its
 ``text`` is its lines in reading order joined by ``\n``, with ``layout: "page"`` and ``lines`` (each
-line's ``box``: four ``[x, y]`` corners in the page's pixels, ``text``, ``confidence``); in TSV and CSV
-its text is escaped as ``test_log.txt`` escapes it (``\n``, ``\t``, ``\\``), so every record stays one
-row. Line rows are written exactly as before pages existed.
+line's ``box``: four ``[x, y]`` corners in the page's pixels, ``text``, ``confidence``).
+
+TSV and CSV hold one row per image, each by its own convention. ``.tsv`` is kocr's one TSV, the one of
+``test_log.txt``: plain, never quoted (``cut -f2`` works), a backslash, tab, newline or carriage return in
+a field written ``\\``, ``\t``, ``\n``, ``\r`` (:func:`kocr.text.escape_field`, undone by
+:func:`kocr.text.unescape_field`), so a page's lines stay in one row. ``.csv`` is RFC 4180: a field holding
+a comma, quote or line break is quoted (``"그는 ""좋다""고 했다"``), a page's text keeps its line breaks
+inside its quotes. File names that are not UTF-8 follow :mod:`kocr.names` in both.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -20,9 +24,11 @@ from typing import Any
 
 from kocr.errors import KocrError
 from kocr.fileio import atomic_write_text
+from kocr.names import json_text, printable_name
 from kocr.text import escape_field
 
 OUTPUT_FORMATS = (".tsv", ".csv", ".json", ".jsonl")
+COLUMNS = ("path", "text", "confidence")
 
 
 def write_predictions(
@@ -47,17 +53,19 @@ def write_predictions(
     records = [_record(row) for row in rows]
     if suffix == ".json":
         document: Any = records if metadata is None else {"metadata": dict(metadata), "predictions": records}
-        content = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+        content = json_text(document, indent=2) + "\n"
     elif suffix == ".jsonl":
-        content = "".join(json.dumps({**r, **(fields or {})}, ensure_ascii=False) + "\n" for r in records)
+        content = "".join(json_text({**r, **(fields or {})}) + "\n" for r in records)
+    elif suffix == ".tsv":
+        rows_text = [
+            [escape_field(r["path"]), escape_field(r["text"]), f"{r['confidence']:.6f}"] for r in records
+        ]
+        content = "".join("\t".join(row) + "\n" for row in [list(COLUMNS), *rows_text])
     else:
         buffer = io.StringIO()
-        writer = csv.writer(buffer, delimiter="\t" if suffix == ".tsv" else ",", lineterminator="\n")
-        writer.writerow(["path", "text", "confidence"])
-        writer.writerows(
-            [r["path"], escape_field(r["text"]) if "lines" in r else r["text"], f"{r['confidence']:.6f}"]
-            for r in records
-        )
+        writer = csv.writer(buffer, lineterminator="\n")  # RFC 4180 quoting, LF line ends
+        writer.writerow(COLUMNS)
+        writer.writerows([printable_name(r["path"]), r["text"], f"{r['confidence']:.6f}"] for r in records)
         content = buffer.getvalue()
     atomic_write_text(path, content)
 
@@ -109,7 +117,6 @@ def write_text_files(
             more = f" (and {len(existing) - 1:,} more)" if len(existing) > 1 else ""
             raise KocrError(f"{existing[0]} exists{more}; pass --overwrite to replace it")
     for target, row in zip(targets, rows, strict=True):
-        target.parent.mkdir(parents=True, exist_ok=True)
         text = row[1]
         atomic_write_text(target, text + "\n" if text else "")
     return targets

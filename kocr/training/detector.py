@@ -11,7 +11,6 @@ the page set's own (:func:`kocr.pages.db_eval.score_pages`).
 
 from __future__ import annotations
 
-import json
 import math
 import signal
 import time
@@ -27,6 +26,7 @@ from kocr.checkpoints.format import atomic_torch_save, read_torch_file
 from kocr.checkpoints.train_state import capture_train_state, restore_train_state
 from kocr.errors import InputFileError, KocrError
 from kocr.fileio import atomic_open, atomic_write_text
+from kocr.names import json_text
 from kocr.pages.db_data import ScaledPage, iter_scaled_pages, training_batch
 from kocr.pages.db_eval import DetectionScore, score_pages
 from kocr.pages.db_finder import DETECTOR_KIND, READ_SCALE, detector_payload, load_detector
@@ -126,9 +126,7 @@ class DetectorTrainer:
         model = load_detector(config.init).model if config.init else LineDetectorNet(DetectorConfig())
         model.train()
         run_dir = new_run_dir(output, name)
-        atomic_write_text(
-            run_dir / "config.json", json.dumps(asdict(config), indent=2, ensure_ascii=False) + "\n"
-        )
+        atomic_write_text(run_dir / "config.json", json_text(asdict(config), indent=2) + "\n")
         with atomic_open(run_dir / "log.csv") as log:
             log.write(",".join(LOG_COLUMNS) + "\n")
         return cls(config, model, run_dir, **kwargs)

@@ -9,7 +9,6 @@ the others log).
 from __future__ import annotations
 
 import csv
-import json
 import logging
 import time
 from pathlib import Path
@@ -19,7 +18,8 @@ import torch
 from torch import nn
 
 from kocr.charsets import Charset
-from kocr.fileio import atomic_write_text
+from kocr.fileio import atomic_write_text, writing
+from kocr.names import json_text
 from kocr.training.config import TrainConfig
 
 # Progress lines keep the logger they had when they came from the trainer, so a handler set on it still
@@ -154,12 +154,12 @@ class CsvLog:
     def __init__(self, path: Path) -> None:
         self.path = path
         if not path.exists():
-            with path.open("w", newline="", encoding="utf-8") as handle:
+            with writing(path), path.open("w", newline="", encoding="utf-8") as handle:
                 csv.writer(handle).writerow(LOG_COLUMNS)
 
     def write(self, **values: Any) -> None:
         row = [_format(values.get(column)) for column in LOG_COLUMNS]
-        with self.path.open("a", newline="", encoding="utf-8") as handle:
+        with writing(self.path), self.path.open("a", newline="", encoding="utf-8") as handle:
             csv.writer(handle).writerow(row)
 
 
@@ -196,4 +196,4 @@ def write_run_record(
         "world_size": world_size,
         "amp": str(dtype) if dtype is not None else "off",
     }
-    atomic_write_text(run_dir / "config.json", json.dumps(record, ensure_ascii=False, indent=2) + "\n")
+    atomic_write_text(run_dir / "config.json", json_text(record, indent=2) + "\n")

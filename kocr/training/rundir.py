@@ -10,16 +10,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kocr.errors import OutputWriteError
+from kocr.fileio import make_folder
+
 
 def new_run_dir(root: str | Path, name: str) -> Path:
     """Create and return a fresh run folder under ``root`` named ``name`` or ``name-N``."""
-    root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
+    root = make_folder(root)  # a file there, or no permission: one OutputWriteError naming it
     for attempt in range(1, 10_000):
         candidate = root / (name if attempt == 1 else f"{name}-{attempt}")
         try:
             candidate.mkdir()
         except FileExistsError:
             continue
+        except OSError as exc:
+            raise OutputWriteError(candidate, exc) from exc
         return candidate
     raise RuntimeError(f"could not find a free run folder name under {root} for {name!r}")

@@ -18,6 +18,7 @@ from kocr.data.labels.problems import Kind, Problem
 from kocr.data.labels.reader import read_label_file
 from kocr.data.labels.samples import Conversion, Sample
 from kocr.errors import InputFileError, KocrError
+from kocr.names import listed_file
 
 InputFormat = Literal["auto", "aihub", "gt", "labels"]
 INPUT_FORMATS: tuple[str, ...] = ("auto", "aihub", "gt", "labels")
@@ -52,7 +53,7 @@ def read_label_samples(
         result.problems.extend(problems)
         if label is None or record.image is None:
             continue
-        image = root / record.image
+        image = listed_file(root, record.image)
         if check_images and not image.is_file():
             result.problems.append(
                 Problem(

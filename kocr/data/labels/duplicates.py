@@ -3,11 +3,13 @@
 An image listed twice is reported wherever a dataset is built: ``convert`` and ``lmdb`` keep its first
 line and drop the repeats, saying so, and an image given two different labels is reported as a
 conflict; ``split`` keeps every line and puts all lines of one image in the same part
-(:func:`kocr.data.labels.split.split_samples`), so no image is in both the training and the test part.
+(:func:`kocr.data.labels.split.split_samples`), so no image is in both the training and the test part;
+``eval`` scores the first line only and reports the others as ``convert`` does (:class:`DuplicateFinder`).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 from kocr.data.images import canonical_image_path
@@ -30,24 +32,41 @@ def find_duplicates(samples: Sequence[Sample], *, drop: bool) -> tuple[list[Samp
     sample stays and the repeats are notes. A repeat with another label is a conflict either way
     (which label is right cannot be told), named with both labels and where each came from.
     """
-    first: dict[str, Sample] = {}
+    finder = DuplicateFinder(drop=drop)
     kept: list[Sample] = []
     problems: list[Problem] = []
     for sample in samples:
-        key = canonical_image_path(sample.image)
-        seen = first.get(key)
+        problem = finder.check(sample.image, sample.label, sample.where)
+        if problem is not None:
+            problems.append(problem)
+        if problem is None or not drop:
+            kept.append(sample)
+    return kept, problems
+
+
+class DuplicateFinder:
+    """The images of one dataset seen so far, for readers that stream (``kocr eval``): :meth:`check` says
+    whether a sample repeats an earlier image, in the words and with the policy of
+    :func:`find_duplicates`, one sample at a time."""
+
+    def __init__(self, *, drop: bool) -> None:
+        self.drop = drop
+        self._first: dict[str, tuple[str, str]] = {}  # canonical image path -> (label, where)
+
+    def check(self, image: str | os.PathLike[str], label: str, where: str) -> Problem | None:
+        """None for the first sample of an image; for a repeat, the problem to report (dropped when
+        ``drop``; a conflict when its label differs from the first one's)."""
+        key = canonical_image_path(image)
+        seen = self._first.get(key)
         if seen is None:
-            first[key] = sample
-            kept.append(sample)
-            continue
-        if not drop:
-            kept.append(sample)
-        if seen.label == sample.label:
-            message = f"{sample.image} was already listed at {seen.where}"
+            self._first[key] = (label, where)
+            return None
+        first_label, first_where = seen
+        if first_label == label:
+            message = f"{image} was already listed at {first_where}"
             kind = Kind.DUPLICATE
         else:
-            message = f"{sample.image} is labelled {sample.label!r} here but {seen.label!r} at {seen.where}"
+            message = f"{image} is labelled {label!r} here but {first_label!r} at {first_where}"
             kind = Kind.CONFLICT
-        effect = "; the first line is kept" if drop else ""
-        problems.append(Problem.at(kind, sample.where, message + effect, dropped=drop))
-    return kept, problems
+        effect = "; the first line is kept" if self.drop else ""
+        return Problem.at(kind, where, message + effect, dropped=self.drop)

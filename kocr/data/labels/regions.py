@@ -20,10 +20,11 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
-from kocr.data.images import image_error
+from kocr.data.images import check_pixels, image_error
 from kocr.data.labels.problems import Kind, Problem
 from kocr.data.labels.samples import Region, Sample
 from kocr.errors import KocrError
+from kocr.fileio import make_folder, writing
 from kocr.iterutils import ordered_map
 
 JPEG_SUFFIXES = frozenset({".jpg", ".jpeg"})
@@ -55,8 +56,7 @@ def crop_regions(
     ``progress`` is called with the number of regions done after each photo.
     """
     check_crop_dir(folder, overwrite)
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = make_folder(folder)
     names = _unique_names(regions)
     by_image: dict[Path, list[int]] = {}
     for position, region in enumerate(regions):
@@ -83,6 +83,7 @@ def _crop_photo(image: Path, jobs: list[tuple[int, Region, Path]]) -> Iterator[t
     (disk full, no permission) is not the data's fault and raises."""
     try:
         photo = Image.open(image)
+        check_pixels(*photo.size)
         photo.load()
     except FileNotFoundError:
         reason = "file not found"
@@ -120,12 +121,18 @@ def _crops(
 
 
 def _save(crop: Image.Image, target: Path) -> None:
-    if target.suffix == ".jpg":
-        if crop.mode not in ("RGB", "L"):
-            crop = crop.convert("RGB")
-        crop.save(target, quality=JPEG_QUALITY)
-    else:
-        crop.save(target)
+    """One crop; a failed write (disk full, no permission) is an OutputWriteError, the part removed."""
+    try:
+        with writing(target):
+            if target.suffix == ".jpg":
+                if crop.mode not in ("RGB", "L"):
+                    crop = crop.convert("RGB")
+                crop.save(target, quality=JPEG_QUALITY)
+            else:
+                crop.save(target)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
 
 
 def _unique_names(regions: Sequence[Region]) -> list[str]:

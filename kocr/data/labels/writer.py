@@ -4,7 +4,8 @@ clovaai's ``create_lmdb_dataset.py``.
 **Paths in gt.txt are relative to the gt file's folder** (POSIX ``/``) when the image lies inside that
 folder, so a dataset folder with its gt.txt stays movable; images elsewhere get absolute paths rather
 than fragile ``../../`` chains. clovaai's ``create_lmdb_dataset.py --inputPath <gt folder>`` reads
-both, since it ``os.path.join``-s the two, and so does ``kocr data lmdb``.
+both, since it ``os.path.join``-s the two, and so does ``kocr data lmdb``. A path's bytes that are not
+UTF-8 (CP949 file names) are written ``\\xNN`` (:mod:`kocr.names`), which kocr's readers map back.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from kocr.data.labels.cleaning import label_defect
 from kocr.data.labels.samples import Sample
 from kocr.errors import KocrError, OutputExistsError
 from kocr.fileio import atomic_write_text
+from kocr.names import printable_name
 
 
 def write_gt(
@@ -37,7 +39,7 @@ def write_gt(
     lines: list[str] = []
     for sample in samples:
         image, label, where = sample[0], sample[1], sample[2]
-        shown = _gt_path(Path(image), folder)
+        shown = printable_name(_gt_path(Path(image), folder))
         for what, text in (("label", label), ("image path", shown)):
             defect = label_defect(text)
             if defect:

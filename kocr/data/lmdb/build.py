@@ -5,8 +5,11 @@ finds, and training crashes on them hours later)."""
 from __future__ import annotations
 
 import contextlib
+import errno
+import functools
 import io
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
@@ -14,12 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from PIL import Image
-
-from kocr.data.images import image_error
+from kocr.data.images import image_error, max_pixels, set_max_pixels, verify_image
 from kocr.data.labels.problems import Kind, Problem
 from kocr.data.lmdb.writer import LmdbWriter
-from kocr.errors import KocrError
+from kocr.errors import KocrError, OutputWriteError
 from kocr.iterutils import chunked, ordered_map
 
 
@@ -69,6 +70,7 @@ def build_lmdb(
     started = time.perf_counter()
     report = BuildReport(output=output)
     items = [(os.fspath(image), label, where) for image, label, where in samples]
+    check_space(output, (image for image, _, _ in items))
     checked = _checked_images((image for image, _, _ in items), workers, pool)
     # closing(): on an error or Ctrl-C the pool is shut down at once, not when the traceback is freed
     with contextlib.closing(checked), LmdbWriter(output, overwrite=overwrite, map_size=map_size) as writer:
@@ -89,6 +91,21 @@ def build_lmdb(
     return report
 
 
+def check_space(output: Path, images: Iterable[str]) -> None:
+    """An :class:`OutputWriteError` before any work when the disk cannot hold even the images' bytes: an
+    LMDB is memory-mapped, and a disk that fills under a map ends the process (SIGBUS on tmpfs) rather
+    than failing one write."""
+    needed = sum(os.path.getsize(image) for image in images if os.path.isfile(image))
+    folder = output.absolute().parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    free = shutil.disk_usage(folder).free
+    if free < needed:
+        raise OutputWriteError(
+            output, f"not enough space ({free:,} bytes free; the images alone take {needed:,})", errno.ENOSPC
+        )
+
+
 def check_image(path: str) -> tuple[bytes | None, str | None]:
     """The file's bytes if PIL can fully decode them, else ``(None, reason)``."""
     try:
@@ -102,9 +119,7 @@ def check_image(path: str) -> tuple[bytes | None, str | None]:
     if not data:
         return None, "empty file"
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            width, height = image.size
+        width, height = verify_image(io.BytesIO(data))
     except Exception as exc:  # PIL raises many types for bad data
         return None, image_error(exc)
     if width == 0 or height == 0:
@@ -112,7 +127,9 @@ def check_image(path: str) -> tuple[bytes | None, str | None]:
     return data, None
 
 
-def _check_batch(paths: list[str]) -> list[tuple[bytes | None, str | None]]:
+def _check_batch(paths: list[str], limit: int | None) -> list[tuple[bytes | None, str | None]]:
+    if limit != max_pixels():  # a spawned worker starts with the default pixel limit
+        set_max_pixels(limit)
     return [check_image(path) for path in paths]
 
 
@@ -124,5 +141,6 @@ def _checked_images(
         yield from map(check_image, paths)
         return
     executor: Executor = ThreadPoolExecutor(workers) if pool == "thread" else ProcessPoolExecutor(workers)
-    for checked in ordered_map(executor, _check_batch, chunked(paths, _BATCH), read_ahead=4 * workers):
+    check = functools.partial(_check_batch, limit=max_pixels())
+    for checked in ordered_map(executor, check, chunked(paths, _BATCH), read_ahead=4 * workers):
         yield from checked

@@ -65,9 +65,10 @@ def open_lmdb(path: str | os.PathLike[str]) -> lmdb.Environment:
                 del _envs[stale]  # replaced on disk; readers still holding it keep it alive
             check_lmdb_data_file(path, data_file)
             try:
-                env = lmdb.open(
-                    real, readonly=True, lock=False, readahead=False, meminit=False, max_readers=256
-                )
+                env = lmdb.open(  # a bytes path: py-lmdb encodes str strictly as UTF-8 (CP949 folders)
+                    os.fsencode(real), readonly=True, lock=False, readahead=False, meminit=False,
+                    max_readers=256,
+                )  # fmt: skip
             except lmdb.Error as exc:
                 raise InputFileError(path, f"cannot open LMDB: {exc}") from None
             try:  # lmdb's own reading of the meta pages, against the file as it is now

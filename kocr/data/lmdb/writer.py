@@ -16,7 +16,8 @@ from pathlib import Path
 import lmdb
 
 from kocr.data.lmdb.layout import NUM_SAMPLES_KEY, REPLACEABLE_FILES, lmdb_image_key, lmdb_label_key
-from kocr.errors import KocrError, OutputExistsError
+from kocr.errors import KocrError, OutputExistsError, OutputWriteError
+from kocr.fileio import make_folder, writing
 
 INITIAL_MAP_SIZE = 64 << 20
 MAX_MAP_STEP = 8 << 30
@@ -64,14 +65,14 @@ class LmdbWriter:
 
     def __enter__(self) -> LmdbWriter:
         check_replaceable(self.path, self.overwrite)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_folder(self.path.parent)
         self._temp = self.path.parent / f".{self.path.name}.partial-{uuid.uuid4().hex[:12]}"
         try:
             # Modes as a plain mkdir / open would give (the umask applies), like every file kocr
             # makes (kocr.fileio): py-lmdb's own default is 0755 for the folder and both files.
             os.mkdir(self._temp, FOLDER_MODE)
             self._env = lmdb.open(
-                str(self._temp),
+                os.fsencode(self._temp),  # bytes: py-lmdb encodes a str path strictly as UTF-8
                 map_size=self.map_size,
                 subdir=True,
                 sync=False,
@@ -81,7 +82,7 @@ class LmdbWriter:
             )
         except (lmdb.Error, OSError) as exc:
             shutil.rmtree(self._temp, ignore_errors=True)
-            raise KocrError(f"{self.path}: cannot create an LMDB there ({exc})") from None
+            raise OutputWriteError(self.path, f"cannot create an LMDB there ({exc})") from None
         return self
 
     def add(self, image_bytes: bytes, label: str) -> int:
@@ -122,7 +123,8 @@ class LmdbWriter:
             shutil.rmtree(temp, ignore_errors=True)
             return
         try:
-            _move_into_place(temp, self.path, self.overwrite)
+            with writing(self.path):
+                _move_into_place(temp, self.path, self.overwrite)
         except BaseException:
             shutil.rmtree(temp, ignore_errors=True)
             raise
@@ -135,7 +137,7 @@ class LmdbWriter:
                 self.map_size += min(self.map_size, MAX_MAP_STEP)
                 env.set_mapsize(self.map_size)
         except lmdb.Error as exc:  # disk full, permissions, address space, ...
-            raise KocrError(f"{self.path}: writing the LMDB failed ({exc})") from exc
+            raise OutputWriteError(self.path, f"writing the LMDB failed ({exc})") from exc
         self._pending.clear()
         self._pending_bytes = 0
 

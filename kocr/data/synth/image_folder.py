@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 
 from kocr.errors import KocrError, OutputExistsError
+from kocr.fileio import make_folder, writing
 
 
 class ImageFolderWriter:
@@ -40,18 +41,20 @@ class ImageFolderWriter:
 
     def __enter__(self) -> ImageFolderWriter:
         self.check()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_folder(self.path.parent)
         self._temp = self.path.parent / f".{self.path.name}.partial-{uuid.uuid4().hex[:12]}"
-        (self._temp / "images").mkdir(parents=True)
-        self._gt = (self._temp / "gt.txt").open("w", encoding="utf-8", newline="\n")
+        with writing(self.path):
+            (self._temp / "images").mkdir(parents=True)
+            self._gt = (self._temp / "gt.txt").open("w", encoding="utf-8", newline="\n")
         return self
 
     def add(self, image_bytes: bytes, label: str, ext: str = "png") -> int:
         assert self._temp is not None and self._gt is not None, "use ImageFolderWriter in a with block"
         self._count += 1
         name = f"images/{self._count:09d}.{ext}"
-        (self._temp / name).write_bytes(image_bytes)
-        self._gt.write(f"{name}\t{label}\n")
+        with writing(self.path):
+            (self._temp / name).write_bytes(image_bytes)
+            self._gt.write(f"{name}\t{label}\n")
         return self._count
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
@@ -59,15 +62,18 @@ class ImageFolderWriter:
         self._temp = self._gt = None
         if temp is None or gt is None:
             return
-        gt.close()
-        if exc_type is not None:
-            shutil.rmtree(temp, ignore_errors=True)
-            return
-        if self.path.exists():
-            self.check()
-            old = self.path.parent / f".{self.path.name}.old-{uuid.uuid4().hex[:12]}"
-            os.rename(self.path, old)
-            os.rename(temp, self.path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(temp, self.path)
+        try:
+            with writing(self.path):
+                gt.close()  # its last buffered lines: a full disk may show only here
+                if exc_type is not None:
+                    return
+                if self.path.exists():
+                    self.check()
+                    old = self.path.parent / f".{self.path.name}.old-{uuid.uuid4().hex[:12]}"
+                    os.rename(self.path, old)
+                    os.rename(temp, self.path)
+                    shutil.rmtree(old, ignore_errors=True)
+                else:
+                    os.rename(temp, self.path)
+        finally:
+            shutil.rmtree(temp, ignore_errors=True)  # gone once renamed; the partial folder otherwise

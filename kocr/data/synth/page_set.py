@@ -30,7 +30,8 @@ from typing import Any
 
 from kocr.data.synth.pages import PageConfig, PagePlan, SyntheticPage, plan_pages, render_page
 from kocr.errors import KocrError, OutputExistsError
-from kocr.fileio import atomic_write_bytes, atomic_write_text
+from kocr.fileio import atomic_write_bytes, atomic_write_text, make_folder, writing
+from kocr.names import json_text
 
 PAGE_FILE = re.compile(r"page-\d{6,}\.(png|jpg|gt\.txt|lines\.json)")
 FORMAT_VERSION = 1
@@ -94,9 +95,10 @@ class PageSetWriter:
 
     def __enter__(self) -> PageSetWriter:
         self.check()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_folder(self.path.parent)
         self._temp = self.path.parent / f".{self.path.name}.partial-{uuid.uuid4().hex[:12]}"
-        self._temp.mkdir()
+        with writing(self.path):
+            self._temp.mkdir()
         return self
 
     def add(self, data: bytes, ext: str, lines: dict[str, Any]) -> str:
@@ -107,13 +109,13 @@ class PageSetWriter:
         atomic_write_bytes(self._temp / f"{stem}.{ext}", data)
         texts = "".join(f"{line['text']}\n" for line in lines["lines"])
         atomic_write_text(self._temp / f"{stem}.gt.txt", texts)
-        atomic_write_text(self._temp / f"{stem}.lines.json", json.dumps(lines, ensure_ascii=False) + "\n")
+        atomic_write_text(self._temp / f"{stem}.lines.json", json_text(lines) + "\n")
         return stem
 
     def finish(self, manifest: dict[str, Any]) -> None:
         """Write the manifest, the last file, marking the set complete."""
         assert self._temp is not None, "use PageSetWriter in a with block"
-        text = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
+        text = json_text(manifest, indent=2) + "\n"
         atomic_write_text(self._temp / "manifest.json", text)
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
@@ -123,14 +125,19 @@ class PageSetWriter:
         if exc_type is not None or not (temp / "manifest.json").is_file():
             shutil.rmtree(temp, ignore_errors=True)
             return
-        if self.path.exists():
-            self.check()
-            old = self.path.parent / f".{self.path.name}.old-{uuid.uuid4().hex[:12]}"
-            os.rename(self.path, old)
-            os.rename(temp, self.path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(temp, self.path)
+        try:
+            with writing(self.path):
+                if self.path.exists():
+                    self.check()
+                    old = self.path.parent / f".{self.path.name}.old-{uuid.uuid4().hex[:12]}"
+                    os.rename(self.path, old)
+                    os.rename(temp, self.path)
+                    shutil.rmtree(old, ignore_errors=True)
+                else:
+                    os.rename(temp, self.path)
+        except BaseException:
+            shutil.rmtree(temp, ignore_errors=True)
+            raise
 
 
 @dataclass
