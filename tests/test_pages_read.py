@@ -116,7 +116,7 @@ def test_eval_layout_page_scores_pages(tmp_path: Path, two_columns: pf.DrawnPage
     rows = log.read_text("utf-8").splitlines()
     assert len(rows) == 2 and rows[1].startswith("p1.png\t안내 말씀\\n")
     refused = run_kocr("eval", "--layout", "page", pages, "--confusions", "--log-file", tmp_path / "x.txt")
-    assert refused.returncode == 2 and "--confusions applies to --layout line only" in refused.stderr
+    assert refused.returncode == 2 and "--layout page contradicts --confusions" in refused.stderr
 
 
 class _Fixed:

@@ -25,7 +25,7 @@ from torch.nn import functional as F
 from kocr.checkpoints.format import atomic_torch_save, read_torch_file
 from kocr.checkpoints.train_state import capture_train_state, restore_train_state
 from kocr.errors import InputFileError, KocrError
-from kocr.fileio import atomic_open, atomic_write_text
+from kocr.fileio import atomic_open, atomic_write_text, writing
 from kocr.names import json_text
 from kocr.pages.db_data import ScaledPage, iter_scaled_pages, training_batch
 from kocr.pages.db_eval import DetectionScore, score_pages
@@ -212,7 +212,8 @@ class DetectorTrainer:
             "valid_f1": score.f1,
             "elapsed_s": elapsed,
         }
-        with open(self.run_dir / "log.csv", "a", encoding="utf-8") as log:
+        log_path = self.run_dir / "log.csv"
+        with writing(log_path), log_path.open("a", encoding="utf-8") as log:
             log.write(
                 ",".join(f"{row[k]:.6g}" if isinstance(row[k], float) else str(row[k]) for k in LOG_COLUMNS)
                 + "\n"
