@@ -125,7 +125,7 @@ def test_cli_trains_resumes_and_refuses_to_rewind(page_set: Path, tmp_path: Path
     result = run_kocr(*args, timeout=600)
     assert result.returncode == 0, result.stderr
     run = tmp_path / "runs" / "lines"
-    assert {p.name for p in run.iterdir()} >= {"best.pt", "last.pt", "log.csv", "config.json"}
+    assert {p.name for p in run.iterdir()} >= {"best.pt", "last.pt", "log.csv", "config.json", "curves.png"}
     rows = list(csv.DictReader((run / "log.csv").open(encoding="utf-8")))
     assert [int(r["step"]) for r in rows] == [2, 4]
     assert json.loads((run / "config.json").read_text(encoding="utf-8"))["iters"] == 4
@@ -148,6 +148,10 @@ def test_cli_trains_resumes_and_refuses_to_rewind(page_set: Path, tmp_path: Path
         assert_no_traceback(outcome)
     assert len(list((tmp_path / "runs").iterdir())) == 1  # refusals made no run folders
 
+    plotted = run_kocr("plot", run, "-o", tmp_path / "curves.svg", timeout=120)
+    assert plotted.returncode == 0, plotted.stderr
+    svg = (tmp_path / "curves.svg").read_text(encoding="utf-8")
+    assert "validation F1" in svg and "not logged yet" not in svg  # a detector's panels, all drawn
     evaluated = run_kocr("detector", "eval", page_set, "--detector", run / "best.pt", timeout=300)
     assert evaluated.returncode == 0 and "F1" in evaluated.stdout, evaluated.stderr
 

@@ -44,6 +44,6 @@ def plot(
         raise KocrError(f"{output} exists; pass --overwrite to replace it")
     curves = read_runs(runs)
     plot_runs(curves, output, overwrite=overwrite)
-    validations = sum(len(run.valid_cer) for run in curves)
+    validations = sum(run.validations for run in curves)
     stderr.print(f"wrote {escape(str(output))} ({len(curves)} run{'s' * (len(curves) != 1)}, "
                  f"{validations:,} validation{'s' * (validations != 1)})")  # fmt: skip

@@ -31,6 +31,7 @@ from kocr.pages.db_data import ScaledPage, iter_scaled_pages, training_batch
 from kocr.pages.db_eval import DetectionScore, score_pages
 from kocr.pages.db_finder import DETECTOR_KIND, READ_SCALE, detector_payload, load_detector
 from kocr.pages.dbnet import DetectorConfig, LineDetectorNet
+from kocr.training.reporting import redraw_run_curves
 from kocr.training.rundir import new_run_dir
 
 LOG_COLUMNS = ("step", "lr", "loss", "valid_precision", "valid_recall", "valid_f1", "elapsed_s")
@@ -112,6 +113,7 @@ class DetectorTrainer:
             self.step, self.best_f1 = restore_train_state(
                 saved_state, self.optimizer, self.scheduler, self.scaler
             )
+        self.draw_curves = True  # curves.png beside log.csv, redrawn at each validation
         self.train_pages: list[ScaledPage] = []
         self.valid_pages: list[ScaledPage] = []
 
@@ -218,6 +220,8 @@ class DetectorTrainer:
                 ",".join(f"{row[k]:.6g}" if isinstance(row[k], float) else str(row[k]) for k in LOG_COLUMNS)
                 + "\n"
             )
+        if self.draw_curves:
+            self.draw_curves = redraw_run_curves(self.run_dir)
         if score.f1 > self.best_f1:
             self.best_f1 = score.f1
             self._save("best.pt", score)

@@ -128,18 +128,8 @@ class RunProgress:
             self._redraw_curves()
 
     def _redraw_curves(self) -> None:
-        """``curves.png`` beside ``log.csv``: a picture is a convenience, so a failure to draw it is
-        warned about once and never stops the run."""
-        if not self._draw_curves or self.log is None:
-            return
-        try:
-            from kocr.report.curves import write_run_curves  # matplotlib: loaded at the first validation
-
-            write_run_curves(self.log.path.parent)
-        except Exception as exc:
-            self._draw_curves = False
-            logger.warning("cannot draw curves.png (%s: %s); training goes on without it",
-                           type(exc).__name__, exc)  # fmt: skip
+        if self._draw_curves and self.log is not None:
+            self._draw_curves = redraw_run_curves(self.log.path.parent)
 
     def message(self, text: str) -> None:
         self.reporter.message(text)
@@ -197,3 +187,17 @@ def write_run_record(
         "amp": str(dtype) if dtype is not None else "off",
     }
     atomic_write_text(run_dir / "config.json", json_text(record, indent=2) + "\n")
+
+
+def redraw_run_curves(run_dir: Path) -> bool:
+    """``curves.png`` beside a run's ``log.csv``, redrawn. A picture is a convenience, so a failure to
+    draw it is a warning and never stops the run; returns whether to keep drawing."""
+    try:
+        from kocr.report.curves import write_run_curves  # matplotlib: loaded at the first validation
+
+        write_run_curves(run_dir)
+        return True
+    except Exception as exc:
+        logger.warning("cannot draw curves.png (%s: %s); training goes on without it",
+                       type(exc).__name__, exc)  # fmt: skip
+        return False
