@@ -103,7 +103,7 @@ def test_training_batches_match_their_pages_and_the_loss_learns(page_set: Path) 
     net = LineDetectorNet(DetectorConfig(long_side=256))
     optimizer = torch.optim.AdamW(net.parameters(), lr=3e-3)
     x, t = torch.from_numpy(inputs), torch.from_numpy(targets)
-    first = float(detection_loss(net(x), t))
+    first = float(detection_loss(net(x), t).detach())
     for _ in range(25):
         loss = detection_loss(net(x), t)
         optimizer.zero_grad()

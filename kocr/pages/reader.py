@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -96,25 +97,46 @@ class PageReader:
             read = self.recognizer.predict_images([images[i] for i in lines])
             for index, prediction in zip(lines, read, strict=True):
                 results[index] = prediction
-        for index, image in enumerate(images):
-            if results[index] is None:
-                results[index] = self.read_page(image)
+        pages = [i for i in range(len(images)) if results[i] is None]
+        if len(pages) < 2:
+            for index in pages:
+                results[index] = self.read_page(images[index])
+            return results  # type: ignore[return-value]
+        # The next page's lines are found and cut out (numpy and PIL, mostly without the GIL) while this
+        # page's lines are read.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kocr-find") as pool:
+            pending = pool.submit(self.layout_page, images[pages[0]])
+            for position, index in enumerate(pages):
+                laid_out = pending.result()
+                if position + 1 < len(pages):
+                    pending = pool.submit(self.layout_page, images[pages[position + 1]])
+                results[index] = self.read_laid_out(images[index], laid_out)
         return results  # type: ignore[return-value]
 
     def read_page(self, image: Image.Image) -> PageResult:
         """A loaded image read as a page, whatever its shape. An image that holds one line filling most
         of it (a line crop) is read whole, exactly as the line recogniser reads a crop."""
-        width, height = image.size
+        return self.read_laid_out(image, self.layout_page(image))
+
+    def layout_page(self, image: Image.Image) -> LaidOutPage:
+        """What reading a page needs before the recogniser: its lines found, ordered and cut out."""
         found = self.find_lines(image)
+        regions = reading_order(found.regions, *found.upright.size)
+        whole = len(regions) == 1 and found.rotation == 0 and _fills_image(regions[0].quad, image.height)
+        crops = [] if whole else crop_lines(found.upright, [region.quad for region in regions], found.rules)
+        return LaidOutPage(found, regions, crops, whole)
+
+    def read_laid_out(self, image: Image.Image, laid_out: LaidOutPage) -> PageResult:
+        """A page whose lines :meth:`layout_page` found, read."""
+        width, height = image.size
+        found, regions, crops = laid_out.found, laid_out.regions, laid_out.crops
         rotation, upright = found.rotation, found.upright
-        regions = reading_order(found.regions, *upright.size)
         if not regions:
             return PageResult([], width, height, rotation)
-        if len(regions) == 1 and rotation == 0 and _fills_image(regions[0].quad, height):
+        if laid_out.whole:
             whole = self.recognizer.predict_images([image])[0]
             lines = [PageLine(quad_from_box(0, 0, width, height), whole.text, whole.confidence)]
             return PageResult(lines if whole.text.strip() else [], width, height)
-        crops = crop_lines(upright, [region.quad for region in regions], found.rules)
         read = self.recognizer.predict_images(crops)
         quads = [region.quad for region in regions]
         # Upside down reads with low confidence; a quarter turn may be either way: try a few lines turned.
@@ -184,6 +206,17 @@ class FoundLines:
     upright: Image.Image
     regions: list[LineRegion]
     rules: RuleMask | None = None
+
+
+@dataclass(frozen=True)
+class LaidOutPage:
+    """A page ready for the recogniser: its lines found, in reading order, and cut out (no crops when
+    the page is one line filling the image: it is read whole)."""
+
+    found: FoundLines
+    regions: list[LineRegion]
+    crops: list[Image.Image]
+    whole: bool
 
 
 def _fills_image(quad: Quad, height: int) -> bool:

@@ -12,6 +12,7 @@ Python, so on two cores the forward and the decoding overlap instead of taking t
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -22,6 +23,8 @@ from kocr.codecs import Decoded
 from kocr.data.transforms import batches_by_width
 
 COLUMNS_PER_LINE = 1024  # a batch pads to at most batch_size x this many columns (lines 32 px high)
+PIPELINE_PIECES = 4  # predict_pipelined reads a call's lines in at least this many batches, so the
+PIPELINE_SMALLEST = 4  # forward of one overlaps the decoding of another; never batches under 4 lines
 
 
 def batch_groups(widths: Sequence[int], batch_size: int, *, variable_width: bool) -> list[list[int]]:
@@ -55,6 +58,15 @@ def predict_batched(
     return results  # type: ignore[return-value]
 
 
+def pipeline_groups(groups: list[list[int]]) -> list[list[int]]:
+    """``groups`` split so that there are about :data:`PIPELINE_PIECES` of them (a page's 30 lines are
+    one batch of 32, which would leave nothing to overlap), none under :data:`PIPELINE_SMALLEST` lines
+    unless it was already; each piece keeps its neighbours in width (batch invariance: same texts)."""
+    total = sum(len(group) for group in groups)
+    size = max(PIPELINE_SMALLEST, math.ceil(total / PIPELINE_PIECES))
+    return [group[start : start + size] for group in groups for start in range(0, len(group), size)]
+
+
 def predict_pipelined(
     tensors: Sequence[torch.Tensor],
     preprocess: Any,
@@ -69,7 +81,7 @@ def predict_pipelined(
     outputs) run one batch ahead in a worker thread, and ``finish`` (raw outputs to decoded rows) here:
     the same batches, the same results, in less time when decoding costs as much as the forward."""
     widths = [t.shape[-1] for t in tensors]
-    groups = batch_groups(widths, batch_size, variable_width=variable_width)
+    groups = pipeline_groups(batch_groups(widths, batch_size, variable_width=variable_width))
 
     def run(group: list[int]) -> Any:
         batch = preprocess.pad_batch([tensors[i] for i in group], extra=context_margin)
