@@ -109,7 +109,7 @@ def test_training_batches_match_their_pages_and_the_loss_learns(page_set: Path) 
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    assert float(detection_loss(net(x), t)) < 0.7 * first
+    assert float(detection_loss(net(x), t).detach()) < 0.7 * first
 
 
 def test_matching_counts_each_line_once() -> None:
