@@ -158,7 +158,8 @@ class PageReader:
         self, crops: Sequence[Image.Image], read: Sequence[Prediction], margin: float
     ) -> list[Prediction] | None:
         """Every crop read turned 180 degrees when the longest few read surer per character that way
-        (by more than ``margin``), else None; the sample's turned readings are kept, not read again."""
+        (by more than ``margin``) and then the whole page does too, else None; the sample's turned
+        readings are kept, not read again."""
         sample = sorted(range(len(crops)), key=lambda i: -crops[i].width)[:FLIP_SAMPLE]
         tried = self.recognizer.predict_images([crops[i].transpose(_HALF_TURN) for i in sample])
         if _per_character(tried) <= _per_character([read[i] for i in sample]) + margin:
@@ -167,10 +168,12 @@ class PageReader:
         for index, prediction in zip(sample, tried, strict=True):
             turned[index] = prediction
         rest = [i for i in range(len(crops)) if turned[i] is None]
-        for index, prediction in zip(
-            rest, self.recognizer.predict_images([crops[i].transpose(_HALF_TURN) for i in rest]), strict=True
-        ):
+        again = self.recognizer.predict_images([crops[i].transpose(_HALF_TURN) for i in rest])
+        for index, prediction in zip(rest, again, strict=True):
             turned[index] = prediction
+        # The whole page decides: a sample of badly cut lines can read as poorly either way.
+        if _per_character(turned) <= _per_character(read) + margin:  # type: ignore[arg-type]
+            return None
         return turned  # type: ignore[return-value]
 
     def find_lines(self, image: Image.Image) -> FoundLines:
