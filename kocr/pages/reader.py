@@ -19,14 +19,15 @@ and a page whose lines run down is turned a quarter before its lines are found. 
 content: text read upside down reads with low confidence per character (about 0.85 on the dev pages,
 where upright pages read at 0.9 to 1.0). So on a quarter-turned page, and on a page read with a
 per-character confidence under ``SURE_PER_CHARACTER``, the ``FLIP_SAMPLE`` longest line crops are read
-turned 180 degrees too; only when they read surer turned is the rest read turned (the lines need not be
-found again, and an upright page costs a few lines' reading, not a second reading of the page).
+turned 180 degrees too; only when they read surer turned is the rest read turned, and the page is turned
+when the whole of it reads surer that way (a sample of badly cut lines can read poorly either way). The
+lines need not be found again, and an upright page costs a few lines' reading, not a second reading.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
@@ -35,6 +36,7 @@ from PIL import Image
 
 from kocr.data.images import ImageInput, load_image
 from kocr.errors import KocrError
+from kocr.iterutils import ordered_map
 from kocr.pages.find import ClassicalLineFinder
 from kocr.pages.order import reading_order
 from kocr.pages.orientation import detect_rotation, detect_rotation_from, flip_quad, quad_to_original, turn
@@ -97,21 +99,18 @@ class PageReader:
             read = self.recognizer.predict_images([images[i] for i in lines])
             for index, prediction in zip(lines, read, strict=True):
                 results[index] = prediction
-        pages = [i for i in range(len(images)) if results[i] is None]
+        pages = [images[i] for i in range(len(images)) if results[i] is None]
         if len(pages) < 2:
-            for index in pages:
-                results[index] = self.read_page(images[index])
-            return results  # type: ignore[return-value]
-        # The next page's lines are found and cut out (numpy and PIL, mostly without the GIL) while this
-        # page's lines are read.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kocr-find") as pool:
-            pending = pool.submit(self.layout_page, images[pages[0]])
-            for position, index in enumerate(pages):
-                laid_out = pending.result()
-                if position + 1 < len(pages):
-                    pending = pool.submit(self.layout_page, images[pages[position + 1]])
-                results[index] = self.read_laid_out(images[index], laid_out)
-        return results  # type: ignore[return-value]
+            laid_out: Iterable[LaidOutPage] = map(self.layout_page, pages)
+        else:
+            # The next page's lines are found and cut out (numpy and PIL, mostly without the GIL) while
+            # this page's lines are read.
+            worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kocr-find")
+            laid_out = ordered_map(worker, self.layout_page, pages, read_ahead=2)
+        pages_read = iter(
+            self.read_laid_out(page, layout) for page, layout in zip(pages, laid_out, strict=True)
+        )
+        return [result if result is not None else next(pages_read) for result in results]
 
     def read_page(self, image: Image.Image) -> PageResult:
         """A loaded image read as a page, whatever its shape. An image that holds one line filling most
@@ -164,17 +163,12 @@ class PageReader:
         tried = self.recognizer.predict_images([crops[i].transpose(_HALF_TURN) for i in sample])
         if _per_character(tried) <= _per_character([read[i] for i in sample]) + margin:
             return None
-        turned: list[Prediction | None] = [None] * len(crops)
-        for index, prediction in zip(sample, tried, strict=True):
-            turned[index] = prediction
-        rest = [i for i in range(len(crops)) if turned[i] is None]
+        rest = [i for i in range(len(crops)) if i not in sample]
         again = self.recognizer.predict_images([crops[i].transpose(_HALF_TURN) for i in rest])
-        for index, prediction in zip(rest, again, strict=True):
-            turned[index] = prediction
+        by_line = dict(zip(sample + rest, tried + again, strict=True))
+        turned = [by_line[i] for i in range(len(crops))]
         # The whole page decides: a sample of badly cut lines can read as poorly either way.
-        if _per_character(turned) <= _per_character(read) + margin:  # type: ignore[arg-type]
-            return None
-        return turned  # type: ignore[return-value]
+        return turned if _per_character(turned) > _per_character(read) + margin else None
 
     def find_lines(self, image: Image.Image) -> FoundLines:
         """The page's lines, in no particular order, on the page turned upright (the lines ran down:

@@ -13,7 +13,7 @@ Python, so on two cores the forward and the decoding overlap instead of taking t
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -21,6 +21,7 @@ import torch
 
 from kocr.codecs import Decoded
 from kocr.data.transforms import batches_by_width
+from kocr.iterutils import ordered_map
 
 COLUMNS_PER_LINE = 1024  # a batch pads to at most batch_size x this many columns (lines 32 px high)
 PIPELINE_PIECES = 4  # predict_pipelined reads a call's lines in at least this many batches, so the
@@ -48,13 +49,30 @@ def predict_batched(
     """Preprocessed lines -> decoded rows in input order: batches of similar width when the model reads any
     width (each padded to its widest line plus ``context_margin``), input order otherwise; ``decode`` maps
     a padded batch and its lines' own widths (None without a margin) to decoded rows."""
-    results: list[Decoded | None] = [None] * len(tensors)
     widths = [t.shape[-1] for t in tensors]
-    for group in batch_groups(widths, batch_size, variable_width=variable_width):
-        batch = preprocess.pad_batch([tensors[i] for i in group], extra=context_margin)
-        own = torch.tensor([widths[i] for i in group], dtype=torch.long) if context_margin else None
-        for index, decoded in zip(group, decode(batch, own), strict=True):
-            results[index] = decoded
+    groups = batch_groups(widths, batch_size, variable_width=variable_width)
+    read = (decode(*_padded(tensors, widths, group, preprocess, context_margin)) for group in groups)
+    return _in_input_order(len(tensors), groups, read)
+
+
+def _padded(
+    tensors: Sequence[torch.Tensor], widths: Sequence[int], group: list[int], preprocess: Any, margin: int
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """One batch: its lines padded together (plus the model's context margin), and their own widths
+    when the model reads them (a margin)."""
+    batch = preprocess.pad_batch([tensors[i] for i in group], extra=margin)
+    own = torch.tensor([widths[i] for i in group], dtype=torch.long) if margin else None
+    return batch, own
+
+
+def _in_input_order(
+    count: int, groups: Sequence[list[int]], decoded: Iterable[Sequence[Decoded]]
+) -> list[Decoded]:
+    """Each group's decoded rows put back where its lines came from."""
+    results: list[Decoded | None] = [None] * count
+    for group, rows in zip(groups, decoded, strict=True):
+        for index, row in zip(group, rows, strict=True):
+            results[index] = row
     return results  # type: ignore[return-value]
 
 
@@ -84,24 +102,13 @@ def predict_pipelined(
     groups = pipeline_groups(batch_groups(widths, batch_size, variable_width=variable_width))
 
     def run(group: list[int]) -> Any:
-        batch = preprocess.pad_batch([tensors[i] for i in group], extra=context_margin)
-        own = torch.tensor([widths[i] for i in group], dtype=torch.long) if context_margin else None
+        batch, own = _padded(tensors, widths, group, preprocess, context_margin)
         with torch.inference_mode():  # thread-local: the caller's inference mode does not reach here
             return forward(batch, own)
 
-    results: list[Decoded | None] = [None] * len(tensors)
     if len(groups) < 2:
-        raws = [run(group) for group in groups]
-        for group, raw in zip(groups, raws, strict=True):
-            for index, decoded in zip(group, finish(raw), strict=True):
-                results[index] = decoded
-        return results  # type: ignore[return-value]
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kocr-forward") as pool:
-        pending = pool.submit(run, groups[0])
-        for position, group in enumerate(groups):
-            raw = pending.result()
-            if position + 1 < len(groups):
-                pending = pool.submit(run, groups[position + 1])
-            for index, decoded in zip(group, finish(raw), strict=True):
-                results[index] = decoded
-    return results  # type: ignore[return-value]
+        raws: Iterable[Any] = map(run, groups)
+    else:
+        worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kocr-forward")
+        raws = ordered_map(worker, run, groups, read_ahead=2)  # one batch runs while the last decodes
+    return _in_input_order(len(tensors), groups, (finish(raw) for raw in raws))
