@@ -139,3 +139,34 @@ def tiny_model(tiny_task: dict[str, Path], tmp_path_factory: pytest.TempPathFact
 
     result = Trainer(tiny_train_config(tiny_task, tmp_path_factory.mktemp("runs"))).run()
     return result.run_dir / "best.pt"
+
+
+# --- Debian's Nanum fonts, for tests that render pages ------------------------------------------------
+
+NANUM_FONTS = (
+    Path("/usr/share/fonts/truetype/nanum/NanumGothic.ttf"),
+    Path("/usr/share/fonts/truetype/nanum/NanumPen.ttf"),
+)
+needs_nanum = pytest.mark.skipif(
+    not all(f.is_file() for f in NANUM_FONTS), reason="needs Debian's fonts-nanum (NanumGothic, NanumPen)"
+)
+
+
+@pytest.fixture(scope="module")
+def module_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Font coverage cached in a folder of the module's own (CLI subprocesses inherit it)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KOCR_CACHE_DIR", str(tmp_path_factory.mktemp("kocr-cache")))
+        yield
+
+
+@pytest.fixture(scope="module")
+def nanum_faces(module_cache: None) -> tuple:
+    """NanumGothic (print) and NanumPen (marked handwriting) as synthetic-text faces."""
+    from kocr.data.synth.fonts import DEFAULT_HANDWRITING_PATTERNS, faces_in_file, mark_handwriting
+
+    if not all(f.is_file() for f in NANUM_FONTS):
+        pytest.skip("needs Debian's fonts-nanum (NanumGothic, NanumPen)")
+    return tuple(
+        mark_handwriting(face, DEFAULT_HANDWRITING_PATTERNS) for f in NANUM_FONTS for face in faces_in_file(f)
+    )

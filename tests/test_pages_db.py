@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from conftest import assert_no_traceback, run_kocr
+from conftest import assert_no_traceback, needs_nanum, run_kocr
 
-from kocr.data.synth.fonts import DEFAULT_HANDWRITING_PATTERNS, faces_in_file, mark_handwriting
 from kocr.data.synth.page_set import write_page_set
 from kocr.data.synth.pages import PageConfig
 from kocr.pages.db_data import iter_scaled_pages, training_batch
@@ -25,30 +23,14 @@ from kocr.pages.db_targets import kernel_map, kernel_quad
 from kocr.pages.dbnet import DetectorConfig, LineDetectorNet, page_input
 from kocr.training.detector import detection_loss
 
-NANUM = Path("/usr/share/fonts/truetype/nanum")
-FONT_FILES = (NANUM / "NanumGothic.ttf", NANUM / "NanumPen.ttf")
-needs_fonts = pytest.mark.skipif(
-    not all(f.is_file() for f in FONT_FILES), reason="needs Debian's fonts-nanum (NanumGothic, NanumPen)"
-)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("KOCR_CACHE_DIR", str(tmp_path_factory.mktemp("kocr-cache")))
-        yield
+pytestmark = pytest.mark.usefixtures("module_cache")
 
 
 @pytest.fixture(scope="module")
-def page_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def page_set(tmp_path_factory: pytest.TempPathFactory, nanum_faces: tuple) -> Path:
     """Three small clean print pages with their line boxes, as kocr data synth --pages writes them."""
-    if not all(f.is_file() for f in FONT_FILES):
-        pytest.skip("needs Debian's fonts-nanum (NanumGothic, NanumPen)")
-    faces = tuple(
-        mark_handwriting(face, DEFAULT_HANDWRITING_PATTERNS) for f in FONT_FILES for face in faces_in_file(f)
-    )
     config = PageConfig(
-        fonts=faces, seed=3, page_size=(420, 600), photo_ratio=0.0, handwriting_ratio=0.0,
+        fonts=nanum_faces, seed=3, page_size=(420, 600), photo_ratio=0.0, handwriting_ratio=0.0,
         layouts={"prose": 1.0, "columns": 1.0}, papers={"white": 1.0},
     )  # fmt: skip
     out = tmp_path_factory.mktemp("pages") / "set"
@@ -90,7 +72,7 @@ def test_the_network_reads_any_page_size_at_half_resolution() -> None:
         assert net(torch.from_numpy(batch)).shape == (1, 1, 96, 128)
 
 
-@needs_fonts
+@needs_nanum
 def test_training_batches_match_their_pages_and_the_loss_learns(page_set: Path) -> None:
     pages = list(iter_scaled_pages(page_set, 256))
     assert len(pages) == 3 and max(pages[0].pixels.shape) == 256
@@ -118,7 +100,7 @@ def test_matching_counts_each_line_once() -> None:
     assert matched_lines(truth, found) == 1  # two boxes on the first line count once; none on the second
 
 
-@needs_fonts
+@needs_nanum
 def test_cli_trains_resumes_and_refuses_to_rewind(page_set: Path, tmp_path: Path) -> None:
     args = ["detector", "train", "--pages", page_set, "--valid-pages", page_set, "-o", tmp_path / "runs",
             "--iters", "4", "--batch-size", "2", "--crop", "64", "--valid-every", "2"]  # fmt: skip
@@ -156,7 +138,7 @@ def test_cli_trains_resumes_and_refuses_to_rewind(page_set: Path, tmp_path: Path
     assert evaluated.returncode == 0 and "F1" in evaluated.stdout, evaluated.stderr
 
 
-@needs_fonts
+@needs_nanum
 def test_the_bundled_detector_finds_the_lines_of_a_page(page_set: Path) -> None:
     loaded = load_detector()
     assert loaded.path == BUNDLED_DETECTOR and loaded.data["kind"] == "kocr-line-detector"
@@ -167,7 +149,7 @@ def test_the_bundled_detector_finds_the_lines_of_a_page(page_set: Path) -> None:
     assert score.recall >= 0.9 and score.precision >= 0.9, score
 
 
-@needs_fonts
+@needs_nanum
 def test_predict_reads_a_page_with_the_db_finder_and_checks_its_options(
     page_set: Path, tmp_path: Path
 ) -> None:

@@ -9,16 +9,15 @@ from __future__ import annotations
 import json
 import os
 import unicodedata
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import assert_no_traceback, run_kocr
+from conftest import NANUM_FONTS, assert_no_traceback, needs_nanum, run_kocr
 from PIL import Image, ImageDraw
 
-from kocr.data.synth.fonts import DEFAULT_HANDWRITING_PATTERNS, FontFace, faces_in_file, mark_handwriting
+from kocr.data.synth.fonts import FontFace
 from kocr.data.synth.page_set import read_page_lines, write_page_set
 from kocr.data.synth.pages import (
     PageConfig,
@@ -32,35 +31,16 @@ from kocr.data.synth.pages import (
 from kocr.data.synth.pages_geometry import apply, turn_matrix
 from kocr.errors import KocrError, OutputExistsError
 
-NANUM = Path("/usr/share/fonts/truetype/nanum")
-FONT_FILES = (NANUM / "NanumGothic.ttf", NANUM / "NanumPen.ttf")
 SIZE = (600, 800)
 TRANSPOSE = {90: Image.Transpose.ROTATE_270, 180: Image.Transpose.ROTATE_180, 270: Image.Transpose.ROTATE_90}
 PRINT_LAYOUTS = {"prose": 1.0, "columns": 1.0, "sections": 1.0, "list": 1.0}
 
-pytestmark = pytest.mark.skipif(
-    not all(f.is_file() for f in FONT_FILES), reason="needs Debian's fonts-nanum (NanumGothic, NanumPen)"
-)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Font coverage cached in a folder of this module's own (the CLI subprocess inherits it)."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("KOCR_CACHE_DIR", str(tmp_path_factory.mktemp("kocr-cache")))
-        yield
+pytestmark = [needs_nanum, pytest.mark.usefixtures("module_cache")]
 
 
 @pytest.fixture(scope="module")
-def faces() -> tuple[FontFace, ...]:
-    return tuple(
-        mark_handwriting(face, DEFAULT_HANDWRITING_PATTERNS) for f in FONT_FILES for face in faces_in_file(f)
-    )
-
-
-@pytest.fixture(scope="module")
-def config(faces: tuple[FontFace, ...]) -> PageConfig:
-    return PageConfig(fonts=faces, seed=7, page_size=SIZE)
+def config(nanum_faces: tuple[FontFace, ...]) -> PageConfig:
+    return PageConfig(fonts=nanum_faces, seed=7, page_size=SIZE)
 
 
 @pytest.fixture(scope="module")
@@ -226,7 +206,7 @@ def test_page_set_files_parse_and_agree(config: PageConfig, the_plan: PagePlan, 
 
 
 def test_cli_writes_a_page_set_and_refuses_to_overwrite(tmp_path: Path) -> None:
-    fonts = [arg for f in FONT_FILES for arg in ("--font", f)]
+    fonts = [arg for f in NANUM_FONTS for arg in ("--font", f)]
     args = ["data", "synth", "--pages", "2", "--page-size", "600x800", "-o", "tmp", *fonts, "-j", "1"]
     result = run_kocr(*args, cwd=tmp_path, timeout=120)
     assert result.returncode == 0, result.stderr
