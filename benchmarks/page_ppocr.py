@@ -149,19 +149,16 @@ def iou(a: Box, b: Box) -> float:
 
 
 def match(found: list[Box], drawn: list[Box]) -> list[bool]:
-    """Which drawn lines a found box matches (IoU ≥ 0.5, best pairs first, each used once)."""
-    pairs = sorted(
-        ((iou(f, d), i, j) for i, f in enumerate(found) for j, d in enumerate(drawn)), reverse=True
-    )
-    used_found: set[int] = set()
-    hit = [False] * len(drawn)
-    for score, i, j in pairs:
-        if score < 0.5:
-            break
-        if i not in used_found and not hit[j]:
-            used_found.add(i)
-            hit[j] = True
-    return hit
+    """Which drawn lines a found box matches (IoU ≥ 0.5, best pairs first, each used once): the
+    detector's own scoring, :func:`kocr.pages.db_eval.truth_matched`."""
+    import numpy as np
+
+    from kocr.pages.db_eval import truth_matched
+
+    def boxes(items: list[Box]) -> np.ndarray:
+        return np.array(items, dtype=np.float64).reshape(-1, 4)
+
+    return truth_matched(boxes(drawn), boxes(found)).tolist()
 
 
 def _peak_rss_mb() -> float:

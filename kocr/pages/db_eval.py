@@ -35,10 +35,16 @@ def box_extents(quads: np.ndarray) -> np.ndarray:
 
 
 def matched_lines(truth: np.ndarray, found: np.ndarray, threshold: float = MATCH_IOU) -> int:
-    """How many truth boxes (N, 4) are matched one to one by found boxes (M, 4) at IoU >= threshold
-    (greedily, best pairs first)."""
+    """How many truth boxes (N, 4) are matched one to one by found boxes (M, 4) at IoU >= threshold."""
+    return int(truth_matched(truth, found, threshold).sum())
+
+
+def truth_matched(truth: np.ndarray, found: np.ndarray, threshold: float = MATCH_IOU) -> np.ndarray:
+    """(N,) bool: which truth boxes (N, 4: x0, y0, x1, y1) a found box (M, 4) matches one to one at
+    IoU >= threshold, best pairs first (greedily), each box used once."""
+    hit = np.zeros(len(truth), dtype=bool)
     if len(truth) == 0 or len(found) == 0:
-        return 0
+        return hit
     x0 = np.maximum(truth[:, None, 0], found[None, :, 0])
     y0 = np.maximum(truth[:, None, 1], found[None, :, 1])
     x1 = np.minimum(truth[:, None, 2], found[None, :, 2])
@@ -48,13 +54,12 @@ def matched_lines(truth: np.ndarray, found: np.ndarray, threshold: float = MATCH
     iou = inter / np.maximum(area(truth)[:, None] + area(found)[None, :] - inter, 1e-9)
     pairs = np.argwhere(iou >= threshold)
     order = np.argsort(-iou[pairs[:, 0], pairs[:, 1]], kind="stable")
-    used_t, used_f, matched = set(), set(), 0
+    used_found: set[int] = set()
     for t, f in pairs[order]:
-        if t not in used_t and f not in used_f:
-            used_t.add(int(t))
-            used_f.add(int(f))
-            matched += 1
-    return matched
+        if not hit[t] and int(f) not in used_found:
+            hit[t] = True
+            used_found.add(int(f))
+    return hit
 
 
 def score_pages(finder: Any, pages: Sequence[ScaledPage]) -> DetectionScore:
