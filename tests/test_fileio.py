@@ -74,7 +74,6 @@ DIRECT_WRITES = {
         'path.open("w"',
     ): "log.csv's header: appended to row by row as training goes",
     ("kocr/training/reporting.py", 'self.path.open("a"'): "log.csv rows: a resumed run continues the log",
-    ("kocr/training/detector.py", 'log_path.open("a"'): "the detector's log.csv rows: resumes continue it",
     (
         "kocr/data/synth/image_folder.py",
         '(self._temp / "gt.txt").open("w"',

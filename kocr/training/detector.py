@@ -25,13 +25,13 @@ from torch.nn import functional as F
 from kocr.checkpoints.format import atomic_torch_save, read_torch_file
 from kocr.checkpoints.train_state import capture_train_state, restore_train_state
 from kocr.errors import InputFileError, KocrError
-from kocr.fileio import atomic_open, atomic_write_text, writing
+from kocr.fileio import atomic_write_text
 from kocr.names import json_text
 from kocr.pages.db_data import ScaledPage, iter_scaled_pages, training_batch
 from kocr.pages.db_eval import DetectionScore, score_pages
 from kocr.pages.db_finder import DETECTOR_KIND, READ_SCALE, detector_payload, load_detector
 from kocr.pages.dbnet import DetectorConfig, LineDetectorNet
-from kocr.training.reporting import redraw_run_curves
+from kocr.training.reporting import CsvLog, redraw_run_curves
 from kocr.training.rundir import new_run_dir
 
 LOG_COLUMNS = ("step", "lr", "loss", "valid_precision", "valid_recall", "valid_f1", "elapsed_s")
@@ -129,8 +129,7 @@ class DetectorTrainer:
         model.train()
         run_dir = new_run_dir(output, name)
         atomic_write_text(run_dir / "config.json", json_text(asdict(config), indent=2) + "\n")
-        with atomic_open(run_dir / "log.csv") as log:
-            log.write(",".join(LOG_COLUMNS) + "\n")
+        CsvLog(run_dir / "log.csv", LOG_COLUMNS)
         return cls(config, model, run_dir, **kwargs)
 
     @classmethod
@@ -214,12 +213,7 @@ class DetectorTrainer:
             "valid_f1": score.f1,
             "elapsed_s": elapsed,
         }
-        log_path = self.run_dir / "log.csv"
-        with writing(log_path), log_path.open("a", encoding="utf-8") as log:
-            log.write(
-                ",".join(f"{row[k]:.6g}" if isinstance(row[k], float) else str(row[k]) for k in LOG_COLUMNS)
-                + "\n"
-            )
+        CsvLog(self.run_dir / "log.csv", LOG_COLUMNS).write(**row)
         if self.draw_curves:
             self.draw_curves = redraw_run_curves(self.run_dir)
         if score.f1 > self.best_f1:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import logging
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -139,16 +140,18 @@ class RunProgress:
 
 
 class CsvLog:
-    """``log.csv``: one row per logged training window and per validation, appended as it goes."""
+    """``log.csv``: one row per logged training window and per validation, appended as it goes (the
+    recogniser's :data:`LOG_COLUMNS`, or a line detector's own)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, columns: Sequence[str] = LOG_COLUMNS) -> None:
         self.path = path
+        self.columns = tuple(columns)
         if not path.exists():
             with writing(path), path.open("w", newline="", encoding="utf-8") as handle:
-                csv.writer(handle).writerow(LOG_COLUMNS)
+                csv.writer(handle).writerow(self.columns)
 
     def write(self, **values: Any) -> None:
-        row = [_format(values.get(column)) for column in LOG_COLUMNS]
+        row = [_format(values.get(column)) for column in self.columns]
         with writing(self.path), self.path.open("a", newline="", encoding="utf-8") as handle:
             csv.writer(handle).writerow(row)
 
