@@ -25,7 +25,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import shutil
 import tempfile
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -92,6 +94,19 @@ def _temporary_beside(path: Path) -> Iterator[Path]:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def move_folder_into_place(temp: str | os.PathLike[str], final: str | os.PathLike[str]) -> None:
+    """Rename a finished folder ``temp`` to ``final``. An existing ``final`` (the caller has checked it
+    may be replaced) is renamed aside first and removed after, so ``final`` is never half-written."""
+    temp, final = Path(temp), Path(final)
+    if not final.exists():
+        os.rename(temp, final)
+        return
+    old = final.parent / f".{final.name}.old-{uuid.uuid4().hex[:12]}"
+    os.rename(final, old)
+    os.rename(temp, final)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:

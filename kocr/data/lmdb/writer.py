@@ -17,7 +17,7 @@ import lmdb
 
 from kocr.data.lmdb.layout import NUM_SAMPLES_KEY, REPLACEABLE_FILES, lmdb_image_key, lmdb_label_key
 from kocr.errors import KocrError, OutputExistsError, OutputWriteError
-from kocr.fileio import make_folder, writing
+from kocr.fileio import make_folder, move_folder_into_place, writing
 
 INITIAL_MAP_SIZE = 64 << 20
 MAX_MAP_STEP = 8 << 30
@@ -168,11 +168,6 @@ def check_replaceable(path: str | os.PathLike[str], overwrite: bool) -> None:
 
 
 def _move_into_place(temp: Path, final: Path, overwrite: bool) -> None:
-    if not final.exists():
-        os.rename(temp, final)
-        return
-    check_replaceable(final, overwrite)
-    old = final.parent / f".{final.name}.old-{uuid.uuid4().hex[:12]}"
-    os.rename(final, old)
-    os.rename(temp, final)
-    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        check_replaceable(final, overwrite)
+    move_folder_into_place(temp, final)

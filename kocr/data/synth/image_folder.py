@@ -9,7 +9,7 @@ import uuid
 from pathlib import Path
 
 from kocr.errors import KocrError, OutputExistsError
-from kocr.fileio import make_folder, writing
+from kocr.fileio import make_folder, move_folder_into_place, writing
 
 
 class ImageFolderWriter:
@@ -69,11 +69,6 @@ class ImageFolderWriter:
                     return
                 if self.path.exists():
                     self.check()
-                    old = self.path.parent / f".{self.path.name}.old-{uuid.uuid4().hex[:12]}"
-                    os.rename(self.path, old)
-                    os.rename(temp, self.path)
-                    shutil.rmtree(old, ignore_errors=True)
-                else:
-                    os.rename(temp, self.path)
+                move_folder_into_place(temp, self.path)
         finally:
             shutil.rmtree(temp, ignore_errors=True)  # gone once renamed; the partial folder otherwise

@@ -30,7 +30,7 @@ from typing import Any
 
 from kocr.data.synth.pages import PageConfig, PagePlan, SyntheticPage, plan_pages, render_page
 from kocr.errors import KocrError, OutputExistsError
-from kocr.fileio import atomic_write_bytes, atomic_write_text, make_folder, writing
+from kocr.fileio import atomic_write_bytes, atomic_write_text, make_folder, move_folder_into_place, writing
 from kocr.names import json_text
 
 PAGE_FILE = re.compile(r"page-\d{6,}\.(png|jpg|gt\.txt|lines\.json)")
@@ -129,12 +129,7 @@ class PageSetWriter:
             with writing(self.path):
                 if self.path.exists():
                     self.check()
-                    old = self.path.parent / f".{self.path.name}.old-{uuid.uuid4().hex[:12]}"
-                    os.rename(self.path, old)
-                    os.rename(temp, self.path)
-                    shutil.rmtree(old, ignore_errors=True)
-                else:
-                    os.rename(temp, self.path)
+                move_folder_into_place(temp, self.path)
         except BaseException:
             shutil.rmtree(temp, ignore_errors=True)
             raise
