@@ -277,6 +277,52 @@ def form_page(width: int = 800, height: int = 1000, size: int = 24) -> DrawnPage
     return page
 
 
+def tight_form(width: int = 1000, height: int = 900, size: int = 22) -> DrawnPage:
+    """A form whose answers follow their labels closely, as printed forms have them: a table with
+    narrow label cells (the answer starts a word space after the border), then ``label: ____`` rows,
+    two to a row, each answer written over its line a little after the line starts. The gaps are
+    narrower than a word space of the handwriting: only the rules part label from answer."""
+    page = blank(width, height)
+    draw = ImageDraw.Draw(page.image)
+    rows = (("성명", "홍길동"), ("소속", "한국대학교 국문과"), ("연락처", "010-2345-6789"))
+    top, row, left, right = 60, 56, 60, width - 60
+    split = left + round(size * 3.6)
+    for number in range(len(rows) + 1):
+        draw.line([(left, top + number * row), (right, top + number * row)], fill=0, width=2)
+    for x in (left, split, right):
+        draw.line([(x, top), (x, top + len(rows) * row)], fill=0, width=2)
+    for number, (label, answer) in enumerate(rows):
+        y = top + number * row + (row - size) / 2 - 2
+        write(page, left + 8, y, label, size)
+        write(page, split + 8, y - 4, answer, round(size * 1.3), "pen")
+    y = top + len(rows) * row + 70
+    pairs = ((("직업:", "회사원"), ("취미:", "등산")), (("주소:", "서울시 종로구"), ("날짜:", "삼월 일일")))
+    for row_pairs in pairs:
+        for pair, (label, answer) in enumerate(row_pairs):
+            x = left + pair * (right - left) / 2
+            drawn = write(page, x, y, label, size)
+            start = drawn.box[2] + size * 0.4
+            end = x + (right - left) / 2 - size * (0.8 if pair == 0 else 0)
+            draw.line([(start, y + size + 3), (end, y + size + 3)], fill=0, width=2)
+            write(page, start + size * 0.3, y - 8, answer, round(size * 1.3), "pen")
+        y += size * 3
+    return page
+
+
+def graph_paper(width: int = 900, height: int = 700, pitch: int = 26, size: int = 30) -> DrawnPage:
+    """Handwriting on graph paper: dark grid lines every ``pitch`` pixels both ways, running through the
+    text; every line of text one line (the grid's lines part nothing)."""
+    page = blank(width, height)
+    draw = ImageDraw.Draw(page.image)
+    for x in range(pitch // 2, width, pitch):
+        draw.line([(x, 0), (x, height)], fill=110, width=1)
+    for y in range(pitch // 2, height, pitch):
+        draw.line([(0, y), (width, y)], fill=110, width=1)
+    for number in range(6):
+        write(page, 50, 60 + number * pitch * 3, SENTENCES[number][:22], size, "pen")
+    return page
+
+
 def write_words(
     page: DrawnPage,
     x: float,

@@ -125,6 +125,30 @@ def test_form_table_borders_and_underlines_go_and_rows_read_label_then_answer(sl
     _in_order(page, FINDER.find(page.image))
 
 
+@pytest.mark.parametrize("slant", [0.0, 3.0])
+def test_labels_and_answers_close_together_are_parted_by_the_forms_rules(slant: float) -> None:
+    # Narrow label cells and answer lines starting just after their labels: the gaps are word spaces
+    # of the handwriting, only the border or the answer line's start parts label from answer.
+    page = pf.tight_form()
+    if slant:
+        page = pf.warped(pf.turned(page, slant), 0.05)
+    _in_order(page, FINDER.find(page.image))
+
+
+def test_graph_paper_lines_are_not_cut_at_its_grid() -> None:
+    page = pf.graph_paper()
+    _in_order(page, FINDER.find(page.image))
+
+
+def test_faint_notebook_rules_on_a_skewed_scan_cut_no_line() -> None:
+    # Thin grey rules a little off level binarise as a staircase of dashes: their gaps are no rule ends.
+    page = pf.blank(900, 700)
+    pf.rule(page, 100, 60, colour=185, width=1)
+    for number in range(8):
+        pf.write(page, 50, 100 + number * 60 - 30, pf.SENTENCES[number][:24], 30, "pen")
+    _in_order(pf.turned(page, 0.4), FINDER.find(pf.turned(page, 0.4).image))
+
+
 def test_skewed_page_quads_follow_the_skew() -> None:
     page = pf.turned(pf.text_page(lines=8), 3)  # counter-clockwise: lines rise to the right
     regions = FINDER.find(page.image)

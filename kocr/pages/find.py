@@ -27,6 +27,7 @@ from kocr.pages.components import Components
 from kocr.pages.field import SlopeField, fit_field
 from kocr.pages.grouping import FULL_SIZE, Boxes, group_lines, line_height
 from kocr.pages.measure import PageText, Syllables, measure_text
+from kocr.pages.separators import Separators, rule_ends, separator_ink
 from kocr.pages.skew import neighbour_pairs, rotate_points
 from kocr.pages.types import LineRegion, Quad
 
@@ -97,11 +98,12 @@ class ClassicalLineFinder:
         level = field.level(u, v)
         half_w, half_h = syllables.width / 2, syllables.height / 2
         boxes = Boxes(u - half_w, level - half_h, u + half_w, level + half_h)
-        grouped = group_lines(boxes, text_height)
+        separated = page_separators(page, text)
+        grouped = group_lines(boxes, text_height, separated)
         measured = line_height(boxes, grouped)
         if measured is not None and abs(measured / text_height - 1) > REGROUP:
             text_height = min(max(measured, text_height / 2), text_height * 2)
-            grouped = group_lines(boxes, text_height)
+            grouped = group_lines(boxes, text_height, separated)
         member = syllables.of_component >= 0
         line[member] = grouped[syllables.of_component[member]]
         local = _local_angles(grouped, u, v, field, skew)
@@ -146,6 +148,17 @@ class ClassicalLineFinder:
             kept_angles.append(float(angles[index]))
             kept.append(index)
         return regions, kept_angles, kept
+
+
+def page_separators(page: AnalysisPage, text: PageText) -> Separators | None:
+    """What parts the page's rows (:mod:`~kocr.pages.separators`): its rules and what touches them,
+    tested between the syllables' boxes; ``None`` on a page without rules."""
+    syllables = text.syllables
+    ink = separator_ink(text.rules, text.components, syllables.of_component >= 0)
+    if ink is None:
+        return None
+    boxes = (syllables.x0, syllables.y0, syllables.x1, syllables.y1)
+    return Separators(ink, rule_ends(ink, page.grey, text.text_height), boxes, text.text_height)
 
 
 def _specks(components: Components, line: np.ndarray, count: int, text_height: float) -> np.ndarray:

@@ -16,10 +16,16 @@ Why these rules (Tesseract's layout analysis does the same in spirit):
 3. **What is not a line**: groups of specks (dotted leaders, noise, stray dots) are dropped: a line
    needs a box at least :data:`MIN_LINE_HEIGHT` text heights tall, or three at least
    :data:`SMALL_PRINT` (a footnote in small print).
+4. **Pieces of one row** further apart than a word space join unless a column gutter is between them
+   (:func:`join_fragments`).
+5. **Rules part a row**: a line is cut where a table's border, or the start or end of an answer
+   line, lies between two of its syllables (:func:`split_rows`, :mod:`~kocr.pages.separators`): a
+   form's label and the answer beside it are two lines however close they are.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -117,8 +123,14 @@ def _slopes(member: np.ndarray, x: np.ndarray, y: np.ndarray, members: np.ndarra
     return np.clip(slope, -0.3, 0.3)
 
 
-def group_lines(boxes: Boxes, text_height: float) -> np.ndarray:
-    """Each box's line number (0 .. lines-1), or -1 for boxes in no line."""
+Separated = Callable[[np.ndarray, np.ndarray], np.ndarray]
+"""Whether each gap between box ``left[i]`` and box ``right[i]`` (on its right) holds a rule that parts
+them (:class:`kocr.pages.separators.Separators`)."""
+
+
+def group_lines(boxes: Boxes, text_height: float, separated: Separated | None = None) -> np.ndarray:
+    """Each box's line number (0 .. lines-1), or -1 for boxes in no line. ``separated`` tells which
+    gaps between boxes a rule parts (none, without it)."""
     n = len(boxes)
     if n == 0:
         return np.zeros(0, np.int64)
@@ -127,6 +139,8 @@ def group_lines(boxes: Boxes, text_height: float) -> np.ndarray:
     chain = _merge_chains(boxes, chain, text_height)
     _, line = np.unique(chain, return_inverse=True)
     line = join_fragments(boxes, line, text_height)
+    if separated is not None:
+        line = split_rows(boxes, line, separated)
     tallest = np.zeros(int(line.max()) + 1)
     np.maximum.at(tallest, line, boxes.height)
     small_print = np.bincount(line, weights=boxes.height >= SMALL_PRINT * text_height, minlength=tallest.size)
@@ -135,6 +149,41 @@ def group_lines(boxes: Boxes, text_height: float) -> np.ndarray:
     renumber = np.full(keep.size, -1, np.int64)
     renumber[keep] = np.arange(int(keep.sum()))
     return renumber[line]
+
+
+def split_rows(boxes: Boxes, line: np.ndarray, separated: Separated) -> np.ndarray:
+    """Rule 5: each line (``line`` numbers the boxes, -1 none) cut at the gaps ``separated`` says a
+    rule parts. A gap is between the box reaching furthest right so far and the next box, left to
+    right, where the next starts clear of it. Lines renumbered 0 .. count-1.
+
+    Cutting where the text's size jumps (a small printed label before big handwriting, with no rule
+    between) was tried and left out: a handwritten line's words differ twice in height too."""
+    member = np.flatnonzero(line >= 0)
+    if member.size < 2:
+        return line
+    order = member[np.lexsort((boxes.x0[member], line[member]))]
+    group = line[order]
+    # A running maximum of right ends that starts again with each line (lines lifted apart by more
+    # than the page is wide), and the box holding it.
+    lift = (group - group.min()) * (float(np.ptp(boxes.x1)) + float(np.ptp(boxes.x0)) + 1.0)
+    right_end = boxes.x1[order] - boxes.x0.min() + lift
+    reach = np.maximum.accumulate(right_end)
+    holder = np.maximum.accumulate(np.where(right_end == reach, np.arange(order.size), 0))
+    clear = boxes.x0[order][1:] - boxes.x0.min() + lift[1:] > reach[:-1]
+    candidates = np.flatnonzero(clear & (group[1:] == group[:-1]))
+    if candidates.size == 0:
+        return line
+    cut = np.zeros(order.size, dtype=bool)
+    cut[candidates + 1] = separated(order[holder[candidates]], order[candidates + 1])
+    if not cut.any():
+        return line
+    # Within each line, the pieces between cuts are numbered on from the line's own number.
+    cuts = np.cumsum(cut)
+    first = np.r_[True, group[1:] != group[:-1]]
+    piece = cuts - np.maximum.accumulate(np.where(first, cuts, 0))
+    split = np.full(line.size, -1, np.int64)
+    _, split[order] = np.unique(group * (order.size + 1) + piece, return_inverse=True)
+    return split
 
 
 def _row_neighbours(boxes: Boxes, text_height: float) -> tuple[np.ndarray, np.ndarray]:
