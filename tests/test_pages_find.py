@@ -149,6 +149,25 @@ def test_faint_notebook_rules_on_a_skewed_scan_cut_no_line() -> None:
     _in_order(pf.turned(page, 0.4), FINDER.find(pf.turned(page, 0.4).image))
 
 
+def test_leaning_columns_are_read_one_after_the_other() -> None:
+    # Two columns of paragraphs whose breaks line up, leaning as on a page photographed off its middle:
+    # over the page the gutter drifts by more than it is wide, so no straight gap runs through it.
+    regions, expected = [], []
+    for column in range(2):
+        y = 100.0
+        for line in range(16):
+            if line and line % 4 == 0:
+                y += 30  # a paragraph break, at the same height in both columns
+            left = 60 + column * 330 + 0.12 * y
+            right = left + (300 if line % 4 != 3 else 180)
+            regions.append(LineRegion(quad_from_box(left, y, right, y + 20), 1.0))
+            expected.append(len(expected))
+            y += 30
+    shuffled = list(reversed(regions))
+    ordered = reading_order(shuffled, 1000, 800)
+    assert [regions.index(region) for region in ordered] == expected
+
+
 def test_skewed_page_quads_follow_the_skew() -> None:
     page = pf.turned(pf.text_page(lines=8), 3)  # counter-clockwise: lines rise to the right
     regions = FINDER.find(page.image)

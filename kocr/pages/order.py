@@ -30,6 +30,9 @@ MARK = 1 / 3  # a finder's score at most this: a lone mark, not a line (kocr.pag
 SPECK = 0.5  # of the median line height: a lone mark shorter than this is a speck
 MARK_REACH = 3.0  # line heights: a mark this close beside a line in its row goes with it
 PROSE = 6.0  # line heights: columns whose lines are this wide (median) are prose, read column by column
+COLUMN_REACH = 3.0  # line heights: lines this far below another, starting with it, show a column's lean
+COLUMN_PAIRS = 6  # such pairs needed to lean the columns upright
+MAX_LEAN = 0.15  # the most a column may lean (x per y)
 MAX_TILT = 20.0  # degrees a line may differ from the page's angle and still count as its slope
 FIT_LENGTH = 4.0  # heights: lines at least this long say how the page's lines slope
 FIT_LINES = 4  # fewer such lines: all lines level in the page's frame
@@ -47,7 +50,7 @@ def reading_order(regions: Sequence[LineRegion], width: int, height: int) -> lis
     row; each is then put beside its row's nearest line, or after the lines above it in its column."""
     if len(regions) < 2:
         return list(regions)
-    boxes = level_boxes(regions, width, height)
+    boxes = upright_columns(level_boxes(regions, width, height))
     typical = float(np.median(boxes[:, 4]))
     small = (boxes[:, 2] - boxes[:, 0] < boxes[:, 4]) | (boxes[:, 4] < SPECK * typical)
     speck = [region.score <= MARK and bool(small[index]) for index, region in enumerate(regions)]
@@ -98,6 +101,31 @@ def level_boxes(regions: Sequence[LineRegion], width: int, height: int) -> np.nd
     field = fit_field(u[fit], v[fit], slope[fit], length[fit], spread, FIT_LINES)
     level = field.level(u, v)
     return np.stack([u - length / 2, level - tall / 2, u + length / 2, level + tall / 2, tall], axis=1)
+
+
+def upright_columns(boxes: np.ndarray) -> np.ndarray:
+    """``boxes`` (x0, y0, x1, y1, height) sheared along x so the page's columns stand upright: on a page
+    photographed at a slant the lines are levelled (:func:`level_boxes`), but the columns' edges still
+    lean, and a gutter that leans by more than its width is no gap across the whole page. The lean is
+    the median drift of the left ends of lines that start together (within a line height) one to
+    :data:`COLUMN_REACH` line heights below another, as left-aligned lines of one column do; no shear
+    with fewer than :data:`COLUMN_PAIRS` such pairs."""
+    if len(boxes) < 2:
+        return boxes
+    typical = float(np.median(boxes[:, 4]))
+    x0 = boxes[:, 0]
+    y = (boxes[:, 1] + boxes[:, 3]) / 2
+    dy = y[None, :] - y[:, None]
+    dx = x0[None, :] - x0[:, None]
+    together = (dy > 0.5 * typical) & (dy <= COLUMN_REACH * typical) & (np.abs(dx) <= typical)
+    if int(together.sum()) < COLUMN_PAIRS:
+        return boxes
+    lean = float(np.clip(np.median(dx[together] / dy[together]), -MAX_LEAN, MAX_LEAN))
+    shift = lean * (y - y.mean())
+    sheared = boxes.copy()
+    sheared[:, 0] -= shift
+    sheared[:, 2] -= shift
+    return sheared
 
 
 def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
