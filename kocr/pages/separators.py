@@ -72,7 +72,7 @@ class Separators:
         self.height, self.width = ink.shape
         # down[y, x]: ink in column x above row y.
         self.down = np.zeros((self.height + 1, self.width), np.int32)
-        np.cumsum(ink, axis=0, out=self.down[1:])
+        np.cumsum(ink, axis=0, dtype=np.int32, out=self.down[1:])
         # Graph paper: its vertical lines run through the text, and part nothing.
         self.borders = self._crossed_share() < GRID_SHARE
 
@@ -169,10 +169,10 @@ def rule_ends(ink: np.ndarray | None, grey: np.ndarray, text_height: float) -> R
         joined = apart <= TOUCH
         left = np.where(x1[i] <= x1[j], i, j)
         right = np.where(x1[i] <= x1[j], j, i)
-        for index in np.flatnonzero(~joined):
-            joined[index] = _faint_between(
-                grey, x1[left[index]], y[left[index]], x0[right[index]], y[right[index]]
-            )
+        apart_ones = ~joined
+        joined[apart_ones] = _faint_between(
+            grey, x1[left[apart_ones]], y[left[apart_ones]], x0[right[apart_ones]], y[right[apart_ones]]
+        )
         firsts.append(i[joined])
         seconds.append(j[joined])
     root = union_roots(x0.size, np.concatenate(firsts), np.concatenate(seconds))
@@ -184,20 +184,34 @@ def rule_ends(ink: np.ndarray | None, grey: np.ndarray, text_height: float) -> R
     return RuleEnds(np.r_[x0[starts], x1[finishes]], np.r_[y[starts], y[finishes]])
 
 
-def _faint_between(grey: np.ndarray, x0: float, y0: float, x1: float, y1: float) -> bool:
-    """Whether a rule runs on from (x0, y0) to (x1, y1) too faint to binarise: the darkest pixel near the
-    line between them (a row either side) is darker than the paper around it in most columns."""
+def _faint_between(
+    grey: np.ndarray, x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray
+) -> np.ndarray:
+    """Whether a rule runs on from each (x0, y0) to (x1, y1) too faint to binarise: the darkest pixel
+    near the line between them (a row either side) is darker than the paper around it in most
+    columns. All pairs at once: their columns laid end to end."""
     height, width = grey.shape
-    columns = np.arange(int(x0), int(np.ceil(x1)))
-    columns = columns[(columns >= 0) & (columns < width)]
-    if columns.size == 0:
-        return True
-    rows = np.round(y0 + (y1 - y0) * (columns - x0) / max(x1 - x0, 1.0)).astype(np.int64)
-    near = np.clip(rows[None, :] + np.arange(-1, 2)[:, None], 0, height - 1)
-    darkest = grey[near, columns[None, :]].min(axis=0).astype(np.int64)
-    around = np.clip(rows[None, :] + np.array([-PAPER_OFFSET, PAPER_OFFSET])[:, None], 0, height - 1)
-    paper = grey[around, columns[None, :]].max(axis=0).astype(np.int64)
-    return bool(np.mean(darkest <= paper - FAINT) >= FAINT_SHARE)
+    first = np.clip(x0.astype(np.int64), 0, width)
+    count = np.maximum(np.clip(np.ceil(x1).astype(np.int64), 0, width) - first, 0)
+    result = np.ones(x0.size, dtype=bool)  # no columns between: touching
+    has = count > 0
+    if not has.any():
+        return result
+    first, count = first[has], count[has]
+    pair = np.repeat(np.arange(count.size), count)
+    columns = first[pair] + np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+    sx0, sy0, sx1, sy1 = x0[has][pair], y0[has][pair], x1[has][pair], y1[has][pair]
+    rows = np.round(sy0 + (sy1 - sy0) * (columns - sx0) / np.maximum(sx1 - sx0, 1.0)).astype(np.int64)
+    darkest = np.full(columns.size, 255, np.int64)
+    for offset in (-1, 0, 1):
+        darkest = np.minimum(darkest, grey[np.clip(rows + offset, 0, height - 1), columns])
+    paper = np.maximum(
+        grey[np.clip(rows - PAPER_OFFSET, 0, height - 1), columns],
+        grey[np.clip(rows + PAPER_OFFSET, 0, height - 1), columns],
+    ).astype(np.int64)
+    faint = np.bincount(pair, weights=darkest <= paper - FAINT, minlength=count.size)
+    result[has] = faint >= FAINT_SHARE * count
+    return result
 
 
 def separator_ink(rules: np.ndarray | None, components: Components, text: np.ndarray) -> np.ndarray | None:
