@@ -28,13 +28,14 @@ import numpy as np
 from kocr.pages.components import Components, find_runs
 from kocr.pages.pairs import overlapping_pairs, union_roots
 
-GRID_SHARE = 0.1  # vertical lines through this share of the syllables: graph paper, whose lines part nothing
+GRID_SHARE = 0.04  # vertical lines through this share of the syllables: graph paper, whose lines part nothing
 GRID_SAMPLE = 400  # syllables looked at for that
 THROUGH = 0.5  # share of a syllable's height a line through it inks (strokes crossing it break it)
 MARGIN = 0.08  # text heights kept clear of each syllable's edge
 BAND = 0.25  # of the taller syllable's height, either side of the row's middle: a border crosses it
 BORDER_COVER = 0.8  # share of that band a border column must ink
-FOOT_ABOVE = 0.4  # of the smaller syllable's height above the row's lower foot: where a rule may end,
+FOOT_ABOVE = 0.4  # of the smaller syllable's height above the row's foot (the lower of the two): where a
+# rule may end (not higher: a big heading's long stroke, taken out as a rule, runs through its middle),
 FOOT_BELOW = 0.8  # down to this much of the taller one's height below the row's higher foot
 MIN_RUN = 0.5  # text heights: the shortest run of separator ink that is a piece of a rule
 CHAIN_GAP = 2.5  # text heights: pieces of a rule at most this far apart end to end are one rule,
@@ -130,7 +131,7 @@ class Separators:
         if self.ends.x.size == 0:
             return found
         h_left, h_right = self.y1[left] - self.y0[left], self.y1[right] - self.y0[right]
-        top = np.minimum(self.y1[left], self.y1[right]) - FOOT_ABOVE * np.minimum(h_left, h_right)
+        top = np.maximum(self.y1[left], self.y1[right]) - FOOT_ABOVE * np.minimum(h_left, h_right)
         bottom = np.maximum(self.y1[left], self.y1[right]) + FOOT_BELOW * np.maximum(h_left, h_right)
         for first in range(0, left.size, 1024):
             part = slice(first, first + 1024)
