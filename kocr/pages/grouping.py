@@ -158,23 +158,16 @@ def split_rows(boxes: Boxes, line: np.ndarray, separated: Separated) -> np.ndarr
 
     Cutting where the text's size jumps (a small printed label before big handwriting, with no rule
     between) was tried and left out: a handwritten line's words differ twice in height too."""
-    member = np.flatnonzero(line >= 0)
-    if member.size < 2:
+    scan = _scan_rows(boxes, line)
+    if scan is None:
         return line
-    order = member[np.lexsort((boxes.x0[member], line[member]))]
-    group = line[order]
-    # A running maximum of right ends that starts again with each line (lines lifted apart by more
-    # than the page is wide), and the box holding it.
-    lift = (group - group.min()) * (float(np.ptp(boxes.x1)) + float(np.ptp(boxes.x0)) + 1.0)
-    right_end = boxes.x1[order] - boxes.x0.min() + lift
-    reach = np.maximum.accumulate(right_end)
-    holder = np.maximum.accumulate(np.where(right_end == reach, np.arange(order.size), 0))
-    clear = boxes.x0[order][1:] - boxes.x0.min() + lift[1:] > reach[:-1]
+    order, group = scan.order, scan.group
+    clear = boxes.x0[order][1:] > scan.reach[:-1]
     candidates = np.flatnonzero(clear & (group[1:] == group[:-1]))
     if candidates.size == 0:
         return line
     cut = np.zeros(order.size, dtype=bool)
-    cut[candidates + 1] = separated(order[holder[candidates]], order[candidates + 1])
+    cut[candidates + 1] = separated(order[scan.holder[candidates]], order[candidates + 1])
     if not cut.any():
         return line
     # Within each line, the pieces between cuts are numbered on from the line's own number.
@@ -184,6 +177,35 @@ def split_rows(boxes: Boxes, line: np.ndarray, separated: Separated) -> np.ndarr
     split = np.full(line.size, -1, np.int64)
     _, split[order] = np.unique(group * (order.size + 1) + piece, return_inverse=True)
     return split
+
+
+@dataclass(frozen=True)
+class _RowScan:
+    """A page's boxes line by line, left to right: their indices (``order``), their lines (``group``), the
+    furthest right end of the boxes so far in their line (``reach``) and where in ``order`` the box
+    holding it is (``holder``)."""
+
+    order: np.ndarray
+    group: np.ndarray
+    reach: np.ndarray
+    holder: np.ndarray
+
+
+def _scan_rows(boxes: Boxes, line: np.ndarray) -> _RowScan | None:
+    """The boxes of ``line``'s lines (numbers per box, -1 none) scanned left to right; ``None`` with
+    fewer than two."""
+    member = np.flatnonzero(line >= 0)
+    if member.size < 2:
+        return None
+    order = member[np.lexsort((boxes.x0[member], line[member]))]
+    group = line[order]
+    # A running maximum that starts again with each line: lines lifted apart by more than the page
+    # is wide.
+    lift = (group - group.min()) * (float(np.ptp(boxes.x1)) + float(np.ptp(boxes.x0)) + 1.0)
+    right_end = boxes.x1[order] - boxes.x0.min() + lift
+    lifted = np.maximum.accumulate(right_end)
+    holder = np.maximum.accumulate(np.where(right_end == lifted, np.arange(order.size), 0))
+    return _RowScan(order, group, lifted - lift + boxes.x0.min(), holder)
 
 
 def _row_neighbours(boxes: Boxes, text_height: float) -> tuple[np.ndarray, np.ndarray]:
@@ -403,16 +425,12 @@ def _widest_spaces(boxes: Boxes, line: np.ndarray, text_height: float) -> np.nda
     0."""
     count = int(line.max()) + 1 if line.size else 0
     widest = np.zeros(count)
-    member = np.flatnonzero(line >= 0)
-    if member.size < 2:
+    scan = _scan_rows(boxes, line)
+    if scan is None:
         return widest
-    order = member[np.lexsort((boxes.x0[member], line[member]))]
-    group = line[order]
-    # Each box's gap to the furthest right end of the boxes before it in its line: a running maximum
-    # that starts again with each line (lines lifted apart by more than the page is wide).
-    lift = (group - group.min()) * (float(np.ptp(boxes.x1)) + float(np.ptp(boxes.x0)) + 1.0)
-    reach = np.maximum.accumulate(boxes.x1[order] - boxes.x0.min() + lift) - lift + boxes.x0.min()
-    gap = boxes.x0[order][1:] - reach[:-1]
+    # Each box's gap to the furthest right end of the boxes before it in its line.
+    group = scan.group
+    gap = boxes.x0[scan.order][1:] - scan.reach[:-1]
     same = group[1:] == group[:-1]
     spaced = same & (gap > WORD_SPACE * text_height)
     np.maximum.at(widest, group[1:][spaced], gap[spaced])
