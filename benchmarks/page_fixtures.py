@@ -309,9 +309,12 @@ def tight_form(width: int = 1000, height: int = 900, size: int = 22) -> DrawnPag
     return page
 
 
-def graph_paper(width: int = 900, height: int = 700, pitch: int = 26, size: int = 30) -> DrawnPage:
+def graph_paper(
+    width: int = 900, height: int = 700, pitch: int = 26, size: int = 30, every: int = 3
+) -> DrawnPage:
     """Handwriting on graph paper: dark grid lines every ``pitch`` pixels both ways, running through the
-    text; every line of text one line (the grid's lines part nothing)."""
+    text, a line of text every ``every`` rows of cells; every line of text one line (the grid's lines
+    part nothing)."""
     page = blank(width, height)
     draw = ImageDraw.Draw(page.image)
     for x in range(pitch // 2, width, pitch):
@@ -319,7 +322,7 @@ def graph_paper(width: int = 900, height: int = 700, pitch: int = 26, size: int 
     for y in range(pitch // 2, height, pitch):
         draw.line([(0, y), (width, y)], fill=110, width=1)
     for number in range(6):
-        write(page, 50, 60 + number * pitch * 3, SENTENCES[number][:22], size, "pen")
+        write(page, 50, 60 + number * pitch * every, SENTENCES[number][:22], size, "pen")
     return page
 
 

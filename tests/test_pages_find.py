@@ -135,8 +135,10 @@ def test_labels_and_answers_close_together_are_parted_by_the_forms_rules(slant: 
     _in_order(page, FINDER.find(page.image))
 
 
-def test_graph_paper_lines_are_not_cut_at_its_grid() -> None:
-    page = pf.graph_paper()
+@pytest.mark.parametrize(("pitch", "every"), [(26, 3), (80, 1)])
+def test_graph_paper_lines_are_not_cut_at_its_grid(pitch: int, every: int) -> None:
+    # Small cells cross most syllables; big ones (a cell two syllables wide) only some.
+    page = pf.graph_paper(pitch=pitch, every=every)
     _in_order(page, FINDER.find(page.image))
 
 
