@@ -31,6 +31,8 @@ def even_shading(line: Image.Image) -> Image.Image:
     pixels = np.asarray(line, dtype=np.float32)
     grey = pixels if pixels.ndim == 2 else pixels.mean(axis=2)
     columns = np.median(np.concatenate([grey[:border], grey[-border:]]), axis=0)
+    if float(columns.max() - columns.min()) <= SPREAD:  # the running median varies less still
+        return line
     window = min(max(3, round(WINDOW * height)) | 1, width - 1 + width % 2)  # odd, at most the width
     padded = np.pad(columns, window // 2, mode="edge")
     level = np.median(np.lib.stride_tricks.sliding_window_view(padded, window), axis=1)
