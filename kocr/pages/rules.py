@@ -53,14 +53,12 @@ def _run_lengths(mask: np.ndarray, slope: float) -> tuple[np.ndarray, np.ndarray
     across = _paint(find_runs(mask.T), (width, height)).T  # column runs: a vertical shear keeps them
     shift = -np.round(np.arange(width) * slope).astype(np.int64)  # row y + x·slope moves back to y
     shift -= shift.min()
-    straight = not shift.any()
-    if straight:
-        sheared = mask.copy()
-    else:
-        rows = np.arange(height)[:, None] + shift[None, :]  # where each pixel lands in the sheared mask
-        columns = np.broadcast_to(np.arange(width)[None, :], (height, width))
-        sheared = np.zeros((height + int(shift.max()), width), dtype=bool)
-        sheared[rows, columns] = mask
+    # Columns sharing a shift move together, as slices (a page's skew gives a few dozen such blocks).
+    starts = np.flatnonzero(np.r_[True, shift[1:] != shift[:-1]])
+    blocks = [(int(a), int(b), int(shift[a])) for a, b in zip(starts, np.r_[starts[1:], width], strict=True)]
+    sheared = np.zeros((height + int(shift.max()), width), dtype=bool)
+    for first, last, down in blocks:
+        sheared[down : down + height, first:last] = mask[:, first:last]
     # The slack: a rule a little off the estimated skew (a photo's perspective) is still one run.
     grown = sheared.copy()
     for shift_by in range(1, SLACK + 1):
@@ -68,7 +66,9 @@ def _run_lengths(mask: np.ndarray, slope: float) -> tuple[np.ndarray, np.ndarray
         grown[:-shift_by] |= sheared[shift_by:]
     sheared = grown
     lengths = _paint(find_runs(sheared), sheared.shape)
-    along = lengths if straight else lengths[rows, columns]
+    along = np.empty((height, width), dtype=lengths.dtype)
+    for first, last, down in blocks:
+        along[:, first:last] = lengths[down : down + height, first:last]
     return np.where(mask, along, 0), across
 
 
