@@ -57,11 +57,14 @@ class Components:
 def find_runs(mask: np.ndarray) -> Runs:
     """Every horizontal run of True in a 2-D boolean mask."""
     height, width = mask.shape
-    padded = np.zeros((height, width + 2), dtype=np.int8)
+    stride = width + 2
+    padded = np.zeros((height, stride), dtype=bool)
     padded[:, 1:-1] = mask
-    change = np.diff(padded, axis=1)  # +1 where a run starts, -1 one past where it ends
-    # In row-major order every row's changes alternate start, end: one pass finds both.
-    rows, columns = np.nonzero(change)
+    flat = padded.ravel()
+    # Where the page changes between ink and paper, read as one long row: each row's padding keeps its
+    # runs from reaching the next, and its changes alternate start, end (one past the last pixel).
+    change = np.flatnonzero(flat[1:] != flat[:-1])
+    rows, columns = np.divmod(change, stride)
     return Runs(rows[0::2].astype(np.int32), columns[0::2].astype(np.int32), columns[1::2].astype(np.int32))
 
 
