@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from PIL import Image, ImageFilter
 
-from kocr.pages.pairs import union_roots
+from kocr.pages.pairs import ragged_arange, union_roots
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,10 @@ class Runs:
 
     def __len__(self) -> int:
         return int(self.row.size)
+
+    def subset(self, chosen: np.ndarray) -> Runs:
+        """The runs ``chosen`` (a mask or indices), in order."""
+        return Runs(self.row[chosen], self.start[chosen], self.end[chosen])
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,27 @@ def find_runs(mask: np.ndarray) -> Runs:
     change = np.flatnonzero(flat[1:] != flat[:-1])
     rows, columns = np.divmod(change, stride)
     return Runs(rows[0::2].astype(np.int32), columns[0::2].astype(np.int32), columns[1::2].astype(np.int32))
+
+
+def run_pixels(runs: Runs, width: int) -> np.ndarray:
+    """Flat indices (row × ``width`` + column) of every pixel of ``runs``, run after run: where to paint
+    runs back into a mask of that width."""
+    lengths = (runs.end - runs.start).astype(np.int64)
+    return np.repeat(runs.row.astype(np.int64) * width + runs.start, lengths) + ragged_arange(lengths)
+
+
+def under_runs(runs: Runs, mask: np.ndarray) -> np.ndarray:
+    """How many pixels of ``mask`` each run covers (from cumulative sums along the rows)."""
+    along = np.zeros((mask.shape[0], mask.shape[1] + 1), np.int32)
+    np.cumsum(mask, axis=1, dtype=np.int32, out=along[:, 1:])
+    return along[runs.row, runs.end] - along[runs.row, runs.start]
+
+
+def grown(mask: np.ndarray) -> np.ndarray:
+    """``mask`` grown by a pixel each way, diagonals included (a 3×3 maximum)."""
+    if not mask.any():
+        return mask
+    return np.asarray(Image.fromarray(mask.astype(np.uint8)).filter(ImageFilter.MaxFilter(3))) > 0
 
 
 def label_runs(runs: Runs) -> Components:
@@ -117,6 +143,5 @@ def _joins(runs: Runs) -> tuple[np.ndarray, np.ndarray]:
     high = np.searchsorted(start_key, above + runs.end, side="right")
     count = np.maximum(high - low, 0)
     below = np.repeat(np.arange(len(runs), dtype=np.int64), count)
-    offsets = np.arange(int(count.sum()), dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
-    upper = np.repeat(low, count) + offsets
+    upper = np.repeat(low, count) + ragged_arange(count)
     return upper, below

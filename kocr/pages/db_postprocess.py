@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kocr.pages.pairs import ragged_arange
+
 
 @dataclass(frozen=True)
 class RotatedRect:
@@ -96,8 +98,7 @@ def label_runs(mask: np.ndarray) -> Runs:
     last = np.searchsorted(key_starts, (rows + 1) * stride + ends, side="right")
     counts = np.maximum(last - first, 0)
     a = np.repeat(np.arange(n), counts)
-    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    b = np.repeat(first, counts) + offsets
+    b = np.repeat(first, counts) + ragged_arange(counts)
 
     parent = np.arange(n)
     while True:

@@ -17,6 +17,7 @@ import numpy as np
 
 from kocr.pages.binarize import AnalysisPage
 from kocr.pages.components import Components, connected_components
+from kocr.pages.pairs import ragged_arange
 from kocr.pages.rules import RULE_LENGTH, RULE_THICKNESS, remove_rules
 from kocr.pages.skew import MAX_SKEW, MIN_POINTS, estimate_skew, neighbour_angle
 from kocr.pages.syllables import stack_pieces, syllable_boxes
@@ -168,7 +169,7 @@ def _rule_skew(components: Components, text_height: float) -> float | None:
         return None
     step = max(1, int(lengths.sum()) // MAX_RULE_POINTS + 1)  # points every `step` pixels along runs
     counts = (lengths + step - 1) // step
-    offsets = (np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)) * step
+    offsets = ragged_arange(counts) * step
     x = np.repeat(runs.start[long], counts) + offsets + 0.5
     y = np.repeat(runs.row[long], counts) + 0.5
     return estimate_skew(x.astype(np.float64), y.astype(np.float64), 2.0)

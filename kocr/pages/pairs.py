@@ -1,6 +1,6 @@
-"""Two vectorised building blocks the page modules share: every pair of intervals that overlap, and
-groups from pairs (union-find). Both work on whole arrays, with no Python loop per item: a page has
-thousands of components and hundreds of thousands of runs."""
+"""Vectorised building blocks the page modules share: every pair of intervals that overlap, groups from
+pairs (union-find), and the positions inside groups laid end to end. All work on whole arrays, with no
+Python loop per item: a page has thousands of components and hundreds of thousands of runs."""
 
 from __future__ import annotations
 
@@ -31,8 +31,7 @@ def overlapping_pairs(
         stop = max(int(np.searchsorted(ends, base + MAX_PAIRS, side="right")), start + 1)
         counts = count[start:stop]
         positions = np.repeat(np.arange(start, stop), counts)
-        offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-        yield order[positions], order[positions + 1 + offsets]
+        yield order[positions], order[positions + 1 + ragged_arange(counts)]
         start = stop
 
 
@@ -55,3 +54,10 @@ def union_roots(n: int, first: np.ndarray, second: np.ndarray) -> np.ndarray:
                 break
             parent = grand
     return parent
+
+
+def ragged_arange(counts: np.ndarray) -> np.ndarray:
+    """0, 1, …, count - 1 for each of ``counts``, laid end to end (int64): each item's position in its
+    group when groups of those sizes are expanded with ``np.repeat``."""
+    counts = np.asarray(counts, dtype=np.int64)
+    return np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)

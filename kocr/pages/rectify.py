@@ -15,11 +15,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image
 
 from kocr.data.images import to_mode
 from kocr.data.line_normalize import analysis_channels
-from kocr.pages.components import connected_components
+from kocr.pages.components import connected_components, grown, run_pixels, under_runs
 from kocr.pages.shading import even_shading
 from kocr.pages.types import Point, quad_bounds
 
@@ -81,7 +81,7 @@ def crop_lines(
             masks.transform(line.size, Image.Transform.QUAD, (*tl, *bl, *br, *tr), Image.Resampling.NEAREST)
         )
         rule, ink = where & RULE_BIT > 0, where & INK_BIT > 0
-        return erase_rules(line, _grown(_apart(rule, ink)) & ~ink)
+        return erase_rules(line, grown(_apart(rule, ink)) & ~ink)  # with the rules' anti-aliased edges
 
     workers = min(CROP_THREADS, os.cpu_count() or 1, len(quads) // CROPS_PER_THREAD)
     if workers < 2:
@@ -98,30 +98,14 @@ def _apart(rules: np.ndarray, ink: np.ndarray) -> np.ndarray:
     if not rules.any():
         return rules
     pieces = connected_components(rules)
-    near = np.asarray(Image.fromarray(ink.astype(np.uint8)).filter(ImageFilter.MaxFilter(3))) > 0
     runs = pieces.runs
-    # Pixels of each run next to ink, from cumulative sums along its row.
-    along = np.concatenate(
-        [np.zeros((near.shape[0], 1), np.int32), np.cumsum(near, axis=1, dtype=np.int32)], axis=1
-    )
-    touched = along[runs.row, runs.end] - along[runs.row, runs.start]
+    # Pixels of each run next to ink.
     touching = np.zeros(pieces.count)
-    np.add.at(touching, pieces.label, touched)
+    np.add.at(touching, pieces.label, under_runs(runs, grown(ink)))
     kept = touching > CONTACT * pieces.area
     keep = np.zeros(rules.size, dtype=bool)
-    chosen = kept[pieces.label]
-    lengths = (runs.end - runs.start)[chosen].astype(np.int64)
-    first = runs.row[chosen].astype(np.int64) * rules.shape[1] + runs.start[chosen]
-    offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    keep[np.repeat(first, lengths) + offsets] = True
+    keep[run_pixels(runs.subset(kept[pieces.label]), rules.shape[1])] = True
     return rules & ~keep.reshape(rules.shape)
-
-
-def _grown(mask: np.ndarray) -> np.ndarray:
-    """``mask`` grown by a pixel each way (a rule's anti-aliased edges)."""
-    if not mask.any():
-        return mask
-    return np.asarray(Image.fromarray(mask.astype(np.uint8)).filter(ImageFilter.MaxFilter(3))) > 0
 
 
 def erase_rules(line: Image.Image, rules: np.ndarray) -> Image.Image:

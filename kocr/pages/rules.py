@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from kocr.pages.components import Runs, find_runs
+from kocr.pages.components import Runs, find_runs, run_pixels
 
 RULE_LENGTH = 3.0  # text heights: the shortest run that counts as a rule
 RULE_THICKNESS = 0.3  # text heights: the thickest a rule may be (a glyph stroke crossing it is thicker)
@@ -76,9 +76,5 @@ def _paint(runs: Runs, shape: tuple[int, int]) -> np.ndarray:
     """An image of ``shape`` holding each run's length on its pixels."""
     lengths = (runs.end - runs.start).astype(np.int64)
     out = np.zeros(shape[0] * shape[1], dtype=np.int32)
-    total = int(lengths.sum())
-    if total:
-        first = runs.row.astype(np.int64) * shape[1] + runs.start
-        offsets = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        out[np.repeat(first, lengths) + offsets] = np.repeat(lengths, lengths)
+    out[run_pixels(runs, shape[1])] = np.repeat(lengths, lengths)
     return out.reshape(shape)

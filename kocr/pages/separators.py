@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kocr.pages.components import Components, find_runs
-from kocr.pages.pairs import overlapping_pairs, union_roots
+from kocr.pages.components import Components, find_runs, grown, run_pixels, under_runs
+from kocr.pages.pairs import overlapping_pairs, ragged_arange, union_roots
 
 GRID_SHARE = 0.04  # vertical lines through this share of the syllables: graph paper, whose lines part nothing
 GRID_SAMPLE = 400  # syllables looked at for that
@@ -133,9 +133,9 @@ class Separators:
         h_left, h_right = self.y1[left] - self.y0[left], self.y1[right] - self.y0[right]
         top = np.maximum(self.y1[left], self.y1[right]) - FOOT_ABOVE * np.minimum(h_left, h_right)
         bottom = np.maximum(self.y1[left], self.y1[right]) + FOOT_BELOW * np.maximum(h_left, h_right)
+        x, y = self.ends.x[None, :], self.ends.y[None, :]
         for first in range(0, left.size, 1024):
             part = slice(first, first + 1024)
-            x, y = self.ends.x[None, :], self.ends.y[None, :]
             inside = (x >= start[part, None]) & (x < end[part, None])
             inside &= (y >= top[part, None]) & (y <= bottom[part, None])
             found[part] = inside.any(axis=1)
@@ -200,7 +200,7 @@ def _faint_between(
         return result
     first, count = first[has], count[has]
     pair = np.repeat(np.arange(count.size), count)
-    columns = first[pair] + np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+    columns = first[pair] + ragged_arange(count)
     sx0, sy0, sx1, sy1 = x0[has][pair], y0[has][pair], x1[has][pair], y1[has][pair]
     rows = np.round(sy0 + (sy1 - sy0) * (columns - sx0) / np.maximum(sx1 - sx0, 1.0)).astype(np.int64)
     darkest = np.full(columns.size, 255, np.int64)
@@ -223,24 +223,9 @@ def separator_ink(rules: np.ndarray | None, components: Components, text: np.nda
     touches no rule, so it parts nothing."""
     if rules is None or not rules.any():
         return None
-    grown = rules.copy()  # the rules and their 8 neighbours
-    grown[1:] |= rules[:-1]
-    grown[:-1] |= rules[1:]
-    wide = grown.copy()
-    wide[:, 1:] |= grown[:, :-1]
-    wide[:, :-1] |= grown[:, 1:]
     runs = components.runs
-    across = np.zeros((wide.shape[0], wide.shape[1] + 1), np.int32)
-    np.cumsum(wide, axis=1, out=across[:, 1:])
-    touching_runs = across[runs.row, runs.end] > across[runs.row, runs.start]
+    touching_runs = under_runs(runs, grown(rules)) > 0  # the rules and their 8 neighbours
     touching = np.bincount(components.label[touching_runs], minlength=components.count) > 0
-    chosen = (touching & ~text)[components.label]
     ink = rules.copy()
-    lengths = (runs.end - runs.start)[chosen].astype(np.int64)
-    total = int(lengths.sum())
-    if total:
-        width = rules.shape[1]
-        first = runs.row[chosen].astype(np.int64) * width + runs.start[chosen]
-        offsets = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        ink.reshape(-1)[np.repeat(first, lengths) + offsets] = True
+    ink.reshape(-1)[run_pixels(runs.subset((touching & ~text)[components.label]), rules.shape[1])] = True
     return ink
