@@ -26,35 +26,31 @@ FONTS="$("$PY" scripts/fontsplit.py train --as-options | tr '\n' ' ') $("$PY" sc
 [ -f "$PAGES/det-valid/manifest.json" ] || "$KOCR" data synth --pages 19 $FONTS --no-system-fonts \
     --corpus data/corpus/ko-docs.txt -o "$PAGES/det-valid" --seed 202 -j 2
 
+# stage NAME ITERS [options...]: one `kocr detector train` run in runs/NAME (8 crops a step, seed 0),
+# skipped once its log reaches ITERS steps, resumed from its last.pt when it stopped before.
+stage() {
+    local name=$1 iters=$2
+    shift 2
+    if [ -f "runs/$name/log.csv" ] && grep -q "^$iters," "runs/$name/log.csv"; then
+        return 0  # finished
+    elif [ -f "runs/$name/last.pt" ]; then
+        "$KOCR" detector train --resume "runs/$name/last.pt"
+    else
+        "$KOCR" detector train --pages "$PAGES/det-train" --valid-pages "$PAGES/det-valid" -o runs --name "$name" \
+            --iters "$iters" --batch-size 8 --seed 0 "$@"
+    fi
+}
+
 # --- stage 1: 101 steps on 384 px crops (the warm-up and the first step at the peak rate) ------------
-if [ -f runs/lines-v1/last.pt ] && ! grep -q '^101,' runs/lines-v1/log.csv; then
-    "$KOCR" detector train --resume runs/lines-v1/last.pt
-elif [ ! -f runs/lines-v1/last.pt ]; then
-    "$KOCR" detector train --pages "$PAGES/det-train" --valid-pages "$PAGES/det-valid" -o runs --name lines-v1 \
-        --iters 101 --batch-size 8 --crop 384 --valid-every 200 --seed 0
-fi
+stage lines-v1 101 --crop 384 --valid-every 200
 
 # --- stage 2: 1,800 steps on 320 px crops from stage 1's weights; the bundled weights are best.pt ----
 # (step 1,050: validation precision 0.969, recall 0.779, F1 0.864; 18 minutes on 2 shared cores)
-if [ -f runs/lines-v2/log.csv ] && grep -q '^1800,' runs/lines-v2/log.csv; then
-    :  # finished
-elif [ -f runs/lines-v2/last.pt ]; then
-    "$KOCR" detector train --resume runs/lines-v2/last.pt
-else
-    "$KOCR" detector train --pages "$PAGES/det-train" --valid-pages "$PAGES/det-valid" -o runs --name lines-v2 \
-        --init runs/lines-v1/last.pt --iters 1800 --batch-size 8 --crop 320 --valid-every 150 --seed 0
-fi
+stage lines-v2 1800 --init runs/lines-v1/last.pt --crop 320 --valid-every 150
 cp runs/lines-v2/best.pt kocr/weights/lines.pt
 
 # --- stage 3 (a candidate, not bundled): 3,000 steps on 384 px crops from stage 2's best, peak lr 1e-3 ---
 # Best validation F1 0.927 at step 1,250 (precision 0.960, recall 0.896) against stage 2's 0.864;
 # 21 minutes on 2 shared cores. It replaces stage 2's weights once page reading with it
 # (kocr eval --layout page --line-finder db --detector runs/lines-v3/best.pt) beats them on the dev pages.
-if [ -f runs/lines-v3/log.csv ] && grep -q '^3000,' runs/lines-v3/log.csv; then
-    :  # finished
-elif [ -f runs/lines-v3/last.pt ]; then
-    "$KOCR" detector train --resume runs/lines-v3/last.pt
-else
-    "$KOCR" detector train --pages "$PAGES/det-train" --valid-pages "$PAGES/det-valid" -o runs --name lines-v3 \
-        --init runs/lines-v2/best.pt --iters 3000 --batch-size 8 --crop 384 --lr 1e-3 --valid-every 250 --seed 0
-fi
+stage lines-v3 3000 --init runs/lines-v2/best.pt --crop 384 --lr 1e-3 --valid-every 250
