@@ -506,5 +506,15 @@ def warped(
     return DrawnPage(image, lines)
 
 
+def photographed(
+    page: DrawnPage, degrees: float, squeeze: float, fill: int | tuple[int, int, int] = 255
+) -> DrawnPage:
+    """The page as photographed: :func:`turned` by ``degrees``, then :func:`warped` by ``squeeze`` (its
+    far edge narrower), the uncovered corners ``fill``; the page itself when ``degrees`` is 0."""
+    if not degrees:
+        return page
+    return warped(turned(page, degrees, fill=fill), squeeze, fill=fill)
+
+
 def _quad(points: list[tuple[float, float]]) -> Quad:
     return (points[0], points[1], points[2], points[3])

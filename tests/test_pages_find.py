@@ -119,9 +119,7 @@ def test_ruled_paper_rules_are_not_lines_and_merge_nothing() -> None:
 
 @pytest.mark.parametrize("slant", [0.0, 3.0, -2.0])
 def test_form_table_borders_and_underlines_go_and_rows_read_label_then_answer(slant: float) -> None:
-    page = pf.form_page()
-    if slant:  # photographed: turned, and the far edge narrower
-        page = pf.warped(pf.turned(page, slant), 0.05)
+    page = pf.photographed(pf.form_page(), slant, 0.05)
     _in_order(page, FINDER.find(page.image))
 
 
@@ -129,9 +127,7 @@ def test_form_table_borders_and_underlines_go_and_rows_read_label_then_answer(sl
 def test_labels_and_answers_close_together_are_parted_by_the_forms_rules(slant: float) -> None:
     # Narrow label cells and answer lines starting just after their labels: the gaps are word spaces
     # of the handwriting, only the border or the answer line's start parts label from answer.
-    page = pf.tight_form()
-    if slant:
-        page = pf.warped(pf.turned(page, slant), 0.05)
+    page = pf.photographed(pf.tight_form(), slant, 0.05)
     _in_order(page, FINDER.find(page.image))
 
 
@@ -198,7 +194,7 @@ def test_photographed_page_on_a_dark_table() -> None:
         columns=2, heading="사진으로 찍은 문서", lines=8, paper=(235, 228, 210), ink=(40, 35, 30)
     )
     pf.shade(page, 0.5)
-    page = pf.warped(pf.turned(page, 2.5, fill=(90, 90, 90)), 0.04, fill=(90, 90, 90))
+    page = pf.photographed(page, 2.5, 0.04, fill=(90, 90, 90))
     pixels = np.asarray(page.image, float) + np.random.default_rng(1).normal(
         0, 8, (*page.image.size[::-1], 3)
     )
@@ -365,9 +361,7 @@ def test_justified_columns_with_wide_word_spaces_one_region_per_line_in_column_o
 ) -> None:
     # Word spaces up to 1.6 text sizes, the gutter 2.4: a line must not come apart at its spaces (nor at
     # spaces that happen to line up down the column), and no line may reach over the gutter.
-    page = pf.justified_columns()
-    if photographed:
-        page = pf.warped(pf.turned(page, -2), 0.06)
+    page = pf.photographed(pf.justified_columns(), -2 if photographed else 0, 0.06)
     _in_order(page, FINDER.find(page.image))
 
 
@@ -384,9 +378,7 @@ def test_lines_converging_on_a_photographed_page_each_found_once() -> None:
 @pytest.mark.parametrize("slant", [0.0, 3.0])
 def test_title_over_a_narrower_form_first_then_rows_label_then_answer(slant: float) -> None:
     # The title does not reach over the gutter between labels and answers, and two rows have no label.
-    page = pf.titled_form()
-    if slant:
-        page = pf.warped(pf.turned(page, slant), 0.1)
+    page = pf.photographed(pf.titled_form(), slant, 0.1)
     _in_order(page, FINDER.find(page.image))
 
 
