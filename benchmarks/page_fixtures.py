@@ -326,6 +326,29 @@ def graph_paper(
     return page
 
 
+def squared_notebook(width: int = 1000, height: int = 800, pitch: int = 26, size: int = 22) -> DrawnPage:
+    """A squared exercise book: a light blue grid of ``pitch`` pixel cells and a handwritten line in
+    every row of cells, so the grid runs through and between the lines (dev pages' worst hand scans)."""
+    page = blank(width, height)
+    page.image = page.image.convert("RGB")
+    draw = ImageDraw.Draw(page.image)
+    for x in range(pitch // 2, width, pitch):
+        draw.line([(x, 0), (x, height)], fill=(150, 185, 235), width=1)
+    for y in range(pitch // 2, height, pitch):
+        draw.line([(0, y), (width, y)], fill=(150, 185, 235), width=1)
+    for number in range(8):
+        write(
+            page,
+            40,
+            pitch // 2 + 4 + number * pitch,
+            SENTENCES[number % len(SENTENCES)][:26],
+            size,
+            "pen",
+            (40, 40, 60),
+        )
+    return page
+
+
 def write_words(
     page: DrawnPage,
     x: float,

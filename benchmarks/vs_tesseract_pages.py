@@ -114,7 +114,7 @@ def main() -> None:
     )
     parser.add_argument("devpages", type=Path, help="the dev pages (scripts/make_devpages.py)")
     parser.add_argument("--split", action="append", help="only these splits (repeatable)")
-    parser.add_argument("--finder", action="append", help="kocr line finders (default: classical, ppocr)")
+    parser.add_argument("--finder", action="append", help="kocr line finders (default: auto, classical)")
     parser.add_argument("--psm", action="append", type=int, help="Tesseract modes (default: 3, 4, 6, 11)")
     parser.add_argument(
         "--jobs", type=int, default=tesseract.DEFAULT_JOBS, help="Tesseract processes at once"
@@ -124,7 +124,7 @@ def main() -> None:
     args = parser.parse_args()
 
     splits = args.split or list(split_names(args.devpages))
-    finders = args.finder or ["classical", "ppocr"]
+    finders = args.finder or ["auto", "classical"]
     modes = args.psm or ([3, 4, 6, 11] if tesseract.available() else [])
     if not tesseract.available():
         print(f"tesseract not found ({tesseract.INSTALL}); kocr only", file=sys.stderr)

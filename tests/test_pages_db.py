@@ -160,6 +160,8 @@ def test_predict_reads_a_page_with_the_db_finder_and_checks_its_options(
     record = json.loads(out.read_text(encoding="utf-8"))
     truth = (page_set / "page-000001.gt.txt").read_text(encoding="utf-8").splitlines()
     assert record["layout"] == "page" and len(record["lines"]) == len(truth)
-    stray = run_kocr("predict", page, "--detector", BUNDLED_DETECTOR, timeout=120)
+    stray = run_kocr(
+        "predict", page, "--line-finder", "classical", "--detector", BUNDLED_DETECTOR, timeout=120
+    )
     assert stray.returncode == 2 and "--line-finder db" in stray.stderr
     assert_no_traceback(stray)

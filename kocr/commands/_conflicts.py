@@ -140,8 +140,8 @@ _LINE_FINDER_FOR_LINES = Conflict(
 _DETECTOR_FOR_DB = Conflict(
     "detector",
     "line_finder",
-    lambda g: g["detector"] is not None and g["line_finder"] != "db",
-    "it is the model of --line-finder db",
+    lambda g: g["detector"] is not None and g["line_finder"] not in ("db", "auto"),
+    "it is the model of --line-finder db (and of auto's second look)",
     verb="needs",
 )
 

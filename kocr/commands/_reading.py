@@ -56,12 +56,13 @@ ENGINE = typer.Option(
     "onnxruntime on the CPU when the checkpoint has an export at hand (the bundled model does), else torch.",
 )
 LINE_FINDER = typer.Option(
-    "classical",
+    "auto",
     "--line-finder",
-    callback=_validate.choice("classical", "ppocr", "db", metavar="FINDER"),
-    help="What finds the text lines on a page: classical (binarisation and connected components, no "
-    "model), db (kocr's own detector, bundled; kocr detector train makes more) or ppocr (PaddleOCR's "
-    "PP-OCRv4 detector; needs the ppocr extra).",
+    callback=_validate.choice("auto", "classical", "ppocr", "db", metavar="FINDER"),
+    help="What finds the text lines on a page: auto (classical, and a page that then reads unsurely is "
+    "found and read again by db, keeping the surer reading), classical (binarisation and connected "
+    "components, no model), db (kocr's own detector, bundled; kocr detector train makes more) or ppocr "
+    "(PaddleOCR's PP-OCRv4 detector; needs the ppocr extra).",
 )
 
 
@@ -86,19 +87,23 @@ MAX_PIXELS = typer.Option(
 DETECTOR = typer.Option(
     None,
     "--detector",
-    help="With --line-finder db: a detector checkpoint from kocr detector train (default: the bundled one).",
+    help="With --line-finder db or auto: a detector checkpoint from kocr detector train (default: the "
+    "bundled one).",
     exists=True,
     dir_okay=False,
 )
 
 
-def line_finder(name: str, detector: Path | None) -> Any:
-    """The page reader's line finder for ``--line-finder`` and ``--detector`` (None: the default)."""
-    if name == "classical":
-        return None
+def line_finders(name: str, detector: Path | None) -> dict[str, Any]:
+    """The page reader's ``finder`` and ``second_finder`` for ``--line-finder`` and ``--detector``
+    (both None: the default pair, classical then db, each made when a page needs it)."""
+    if name == "auto" and detector is None:
+        return {"finder": None, "second_finder": None}
     from kocr.pages.finders import make_finder
 
-    return make_finder(name, model=detector) if name == "db" else make_finder(name)
+    if name == "auto":
+        return {"finder": make_finder("classical"), "second_finder": make_finder("db", model=detector)}
+    return {"finder": make_finder(name, model=detector) if name == "db" else make_finder(name)}
 
 
 BEAM_WIDTH = typer.Option(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.markup import escape
@@ -131,8 +132,8 @@ def evaluate(
     )  # fmt: skip
     stderr.print(escape(_reading.describe(recognizer.describe_decoder())))
     if layout == "page":  # the options page evaluation does not take: kocr.commands._conflicts
-        finder = _reading.line_finder(line_finder, detector)
-        _evaluate_pages(recognizer, datasets, log_file, summary_json, line_finder, finder, failures, report,
+        finders = _reading.line_finders(line_finder, detector)
+        _evaluate_pages(recognizer, datasets, log_file, summary_json, line_finder, finders, failures, report,
                         overlays, overwrite)  # fmt: skip
         return
     columns = (
@@ -208,7 +209,7 @@ def _evaluate_pages(
     log_file,
     summary_json,
     line_finder: str,
-    finder,
+    finders: dict[str, Any],
     failures: int,
     report,
     overlays,
@@ -217,7 +218,7 @@ def _evaluate_pages(
     from kocr.pages.evaluate import evaluate_pages
     from kocr.pages.reader import PageReader
 
-    reader = PageReader(recognizer, finder, layout="page")
+    reader = PageReader(recognizer, layout="page", **finders)
     observers = []
     collector = None
     if report is not None:

@@ -133,7 +133,7 @@ def predict(
         existing = [t for t in text_file_names([name for _, name in files]) if (txt_dir / t).exists()]
         if existing:
             raise KocrError(f"{txt_dir / existing[0]} exists; pass --overwrite to replace files in --txt-dir")
-    finder = _reading.line_finder(line_finder, detector) if layout != "line" else None
+    finders = _reading.line_finders(line_finder, detector) if layout != "line" else {}
     overlays = None
     if overlay is not None:  # before any reading too
         from kocr.report.overlay import OverlayWriter
@@ -149,7 +149,7 @@ def predict(
     if layout != "line":
         from kocr.pages.reader import PageReader
 
-        reader = PageReader(recognizer, finder, layout=layout)
+        reader = PageReader(recognizer, layout=layout, **finders)
     setup = recognizer.describe()
     decoding = recognizer.describe_decoder()
     if verbose:

@@ -26,7 +26,6 @@ lines need not be found again, and an upright page costs a few lines' reading, n
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from kocr.pages.find import ClassicalLineFinder
 from kocr.pages.order import reading_order
 from kocr.pages.orientation import detect_rotation, detect_rotation_from, flip_quad, quad_to_original, turn
 from kocr.pages.rectify import RuleMask, crop_lines
+from kocr.pages.second_look import better_reading, sureness, wants_second_look
 from kocr.pages.types import LineRegion, PageLine, PageResult, Quad, quad_bounds, quad_from_box
 from kocr.runtime.base import LineRecognizer, Prediction
 
@@ -72,12 +72,16 @@ class PageReader:
     """A line recogniser with a line finder in front of it."""
 
     recognizer: LineRecognizer
-    finder: LineFinder | None = None  # None: the default finder, made when the first page comes
+    finder: LineFinder | None = None  # None: the default finders (below), made when a page needs them
     layout: str = "auto"
+    #: Finds again the lines of a page the first finder's lines read unsurely (:mod:`kocr.pages.second_look`).
+    #: With ``finder`` None as well, the default pair: the classical finder first, kocr's detector second.
+    second_finder: LineFinder | None = None
 
     def __post_init__(self) -> None:
         if self.layout not in LAYOUTS:
             raise KocrError(f"layout must be one of {', '.join(LAYOUTS)}, not {self.layout!r}")
+        self._default_second = self.finder is None and self.second_finder is None
 
     def is_page(self, image: Image.Image) -> bool:
         """Whether ``image`` is read as a page under this reader's layout."""
@@ -119,14 +123,35 @@ class PageReader:
 
     def layout_page(self, image: Image.Image) -> LaidOutPage:
         """What reading a page needs before the recogniser: its lines found, ordered and cut out."""
-        found = self.find_lines(image)
+        return self._lay_out(image, self.find_lines(image))
+
+    def _lay_out(self, image: Image.Image, found: FoundLines) -> LaidOutPage:
         regions = reading_order(found.regions, *found.upright.size)
         whole = len(regions) == 1 and found.rotation == 0 and _fills_image(regions[0].quad, image.height)
         crops = [] if whole else crop_lines(found.upright, [region.quad for region in regions], found.rules)
         return LaidOutPage(found, regions, crops, whole)
 
     def read_laid_out(self, image: Image.Image, laid_out: LaidOutPage) -> PageResult:
-        """A page whose lines :meth:`layout_page` found, read."""
+        """A page whose lines :meth:`layout_page` found, read; found and read again by the second
+        finder when it read unsurely, keeping the better reading."""
+        first = self._read_lines(image, laid_out)
+        if laid_out.whole or not wants_second_look(first):
+            return first
+        second_finder = self._second_finder()
+        if second_finder is None:
+            return first
+        found = laid_out.found
+        again = FoundLines(found.rotation, found.upright, second_finder.find(found.upright))
+        return better_reading(first, self._read_lines(image, self._lay_out(image, again)))
+
+    def _second_finder(self) -> LineFinder | None:
+        if self._default_second and self.second_finder is None:
+            from kocr.pages.finders import make_finder
+
+            self.second_finder = make_finder("db")
+        return self.second_finder
+
+    def _read_lines(self, image: Image.Image, laid_out: LaidOutPage) -> PageResult:
         width, height = image.size
         found, regions, crops = laid_out.found, laid_out.regions, laid_out.crops
         rotation, upright = found.rotation, found.upright
@@ -222,10 +247,6 @@ def _fills_image(quad: Quad, height: int) -> bool:
 
 
 def _per_character(predictions: Sequence[Prediction]) -> float:
-    """How surely the lines were read, per character: the geometric mean over characters of each
-    line's confidence spread evenly over its characters (a line's confidence is a product over its
+    """How surely the lines were read, per character (a line's confidence is a product over its
     characters, so long lines read well still have low confidences)."""
-    characters = sum(max(1, len(p.text)) for p in predictions)
-    if not characters:
-        return 1.0
-    return math.exp(sum(math.log(max(p.confidence, 1e-9)) for p in predictions) / characters)
+    return sureness(predictions).per_character
