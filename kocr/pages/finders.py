@@ -1,7 +1,9 @@
 """The line finders page reading can use, by name: ``--line-finder`` on the command line.
 
-The default is the one that won the comparison on the dev pages (README, "Reading pages"); the others
-stay selectable so users can compare on their own pages.
+Each is one finder. ``--line-finder auto``, the default, is a pair: ``DEFAULT_FINDER`` first, and
+``SECOND_FINDER`` for the pages its lines read unsurely (:class:`kocr.pages.reader.PageReader`,
+:mod:`kocr.pages.second_look`). It won the comparison on the dev pages (README, "Reading pages"); the
+single finders stay selectable so users can compare on their own pages.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 from kocr.errors import KocrError
 
 DEFAULT_FINDER = "classical"
+SECOND_FINDER = "db"
 
 
 def finder_names() -> tuple[str, ...]:

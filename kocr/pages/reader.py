@@ -146,9 +146,9 @@ class PageReader:
 
     def _second_finder(self) -> LineFinder | None:
         if self._default_second and self.second_finder is None:
-            from kocr.pages.finders import make_finder
+            from kocr.pages.finders import SECOND_FINDER, make_finder
 
-            self.second_finder = make_finder("db")
+            self.second_finder = make_finder(SECOND_FINDER)
         return self.second_finder
 
     def _read_lines(self, image: Image.Image, laid_out: LaidOutPage) -> PageResult:
