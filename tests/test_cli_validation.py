@@ -253,7 +253,7 @@ _SPECIAL = {
     ("saved_charset", "saved_model"): ["--saved-charset", "ko"],
     ("freeze_features", "saved_model"): ["--freeze-features"],
     ("page_size", "pages"): ["--page-size", "600x800"],
-    ("detector", "line_finder"): ["--layout", "page", "--detector", "{file}"],
+    ("detector", "line_finder"): ["--layout", "page", "--line-finder", "classical", "--detector", "{file}"],
     ("resume", "pages"): ["--resume", "{file}", "--pages", "{dir}"],
 }
 
