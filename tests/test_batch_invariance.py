@@ -155,3 +155,17 @@ def test_beam_search_with_a_language_model_is_batch_invariant(tiny_model: Path, 
     recognizer = load_recognizer(tiny_model, device="cpu", decoder="beam", lm=tmp_path / "tiny.lm")
     assert recognizer.describe_decoder()["decoder"] == "beam"
     assert_batch_invariant(recognizer, _lines())
+
+
+def test_pipelined_pieces_stay_small_and_keep_every_line_once() -> None:
+    # A page's lines, or a dataset's batch of 32, are read in pieces of 4 to 8 lines so the forward of
+    # one overlaps the decoding of the last; each piece keeps its width neighbours.
+    from kocr.runtime.batching import PIPELINE_LARGEST, batch_groups, pipeline_groups
+
+    rng = random.Random(3)
+    widths = [rng.randint(40, 900) for _ in range(70)]
+    groups = batch_groups(widths, 32, variable_width=True)
+    pieces = pipeline_groups(groups)
+    assert all(1 <= len(piece) <= PIPELINE_LARGEST for piece in pieces)
+    assert [i for piece in pieces for i in piece] == [i for group in groups for i in group]
+    assert pipeline_groups([[0, 1, 2]]) == [[0, 1, 2]]  # a small call stays whole

@@ -119,6 +119,28 @@ def test_eval_layout_page_scores_pages(tmp_path: Path, two_columns: pf.DrawnPage
     assert refused.returncode == 2 and "--layout page contradicts --confusions" in refused.stderr
 
 
+def test_eval_layout_page_reports_an_unreadable_page_and_scores_the_rest_in_order(
+    tmp_path: Path, two_columns: pf.DrawnPage
+) -> None:
+    # Pages are laid out a page ahead in a second thread: a page that fails there is still reported in
+    # its place, and the pages around it are scored and logged in order.
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    text = "\n".join(_texts(two_columns)) + "\n"
+    for name in ("a.png", "c.png"):
+        two_columns.image.save(pages / name)
+        (pages / name).with_suffix(".gt.txt").write_text(text, encoding="utf-8")
+    (pages / "b.png").write_bytes(b"\x89PNG\r\n\x1a\n not a picture")
+    (pages / "b.gt.txt").write_text(text, encoding="utf-8")
+    log, summary = tmp_path / "log.txt", tmp_path / "summary.json"
+    result = run_kocr("eval", "--layout", "page", pages, "--log-file", log, "--summary-json", summary)
+    assert result.returncode == 0, result.stderr
+    assert "b.png" in result.stderr and "not scored" in result.stderr and "Traceback" not in result.stderr
+    figures = json.loads(summary.read_text("utf-8"))["combined"]
+    assert (figures["pages"], figures["unreadable"]) == (2, 1) and figures["page_cer"] <= 0.05
+    assert [row.split("\t")[0] for row in log.read_text("utf-8").splitlines()[1:]] == ["a.png", "c.png"]
+
+
 class _Fixed:
     """A stand-in recogniser: every line reads as the same text, surely."""
 

@@ -1,7 +1,8 @@
 """Scoring whole pages (``kocr eval --layout page``): page CER and lines found per dataset, and
 ``test_log.txt`` with one row per page (its lines joined by ``\\n``, escaped as the log escapes it).
 
-Pages are read one at a time, so memory is one page however large the dataset is. ``on_page`` sees
+Pages are read in order; the next one is loaded and its lines found in a second thread while this one is
+read (as ``kocr predict`` does), so memory is two pages however large the dataset is. ``on_page`` sees
 each read page with its image (a :class:`ReadPage`): how ``--overlay`` and ``--report`` draw them. A page
 that cannot be read (or that the reader fails on) is reported and not scored, and a page a gt.txt lists
 twice is scored once, as line evaluation does (:mod:`kocr.evaluate`).
@@ -12,18 +13,23 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
+
+from PIL import Image
 
 from kocr.data.images import load_image
 from kocr.data.labels.duplicates import DuplicateFinder
 from kocr.errors import KocrError
 from kocr.evaluate import EvalRow, TestLogWriter
 from kocr.fileio import atomic_open
+from kocr.iterutils import ordered_map
 from kocr.pages.metrics import PageScore, score_page
-from kocr.pages.reader import PageReader
+from kocr.pages.reader import LaidOutPage, PageReader
 from kocr.pages.truth import PageSample, iter_page_samples
 from kocr.pages.types import PageResult
 
@@ -109,32 +115,45 @@ def evaluate_pages(
     summaries = [PageSummary(str(d)) for d in datasets]
     combined = PageSummary("all")
     rows: list[EvalRow] = []
+
+    def pages_of(dataset: str | os.PathLike[str], summary: PageSummary) -> Iterator[PageSample]:
+        repeats = DuplicateFinder(drop=True)
+        for sample in iter_page_samples(dataset):
+            repeated = repeats.check(sample.image, "\n".join(sample.lines), sample.where)
+            if repeated is not None:  # a gt.txt listing a page twice: scored once, as eval does lines
+                summary.duplicates += 1
+                combined.duplicates += 1
+                logger.warning("%s: %s", repeated.kind, repeated)
+                continue
+            yield sample
+
+    def unreadable(summary: PageSummary, sample: PageSample, exc: Exception) -> None:
+        summary.unreadable += 1
+        combined.unreadable += 1
+        reason = (
+            str(exc)
+            if isinstance(exc, KocrError)
+            else f"{sample.where}: could not be read ({type(exc).__name__}: {exc})"
+        )
+        logger.warning("%s; not scored", reason)
+
     with atomic_open(log_path) as handle:
         log = TestLogWriter(handle)
         for dataset, summary in zip(datasets, summaries, strict=True):
-            repeats = DuplicateFinder(drop=True)
-            for sample in iter_page_samples(dataset):
-                repeated = repeats.check(sample.image, "\n".join(sample.lines), sample.where)
-                if repeated is not None:  # a gt.txt listing a page twice: scored once, as eval does lines
-                    summary.duplicates += 1
-                    combined.duplicates += 1
-                    logger.warning("%s: %s", repeated.kind, repeated)
+            samples = list(pages_of(dataset, summary))
+            worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kocr-find")
+            laid_out = ordered_map(worker, partial(_lay_out, reader), samples, read_ahead=2)
+            for sample, prepared in zip(samples, laid_out, strict=True):
+                if isinstance(prepared, Exception):  # unreadable, over the pixel limit, or the finder failed
+                    unreadable(summary, sample, prepared)
                     continue
                 try:
-                    image = load_image(sample.image)
                     start = time.perf_counter()
-                    result = reader.read_page(image)
-                except Exception as exc:  # unreadable, over the pixel limit, or a page the reader fails on
-                    summary.unreadable += 1
-                    combined.unreadable += 1
-                    reason = (
-                        str(exc)
-                        if isinstance(exc, KocrError)
-                        else f"{sample.where}: could not be read ({type(exc).__name__}: {exc})"
-                    )
-                    logger.warning("%s; not scored", reason)
+                    result = reader.read_laid_out(prepared.image, prepared.page)
+                except Exception as exc:  # a page the recogniser fails on
+                    unreadable(summary, sample, exc)
                     continue
-                seconds = time.perf_counter() - start
+                seconds = prepared.seconds + time.perf_counter() - start
                 predicted = [line.text for line in result.lines]
                 score = score_page(sample.lines, predicted)
                 summary.add(score, seconds)
@@ -143,7 +162,7 @@ def evaluate_pages(
                 log.write(row)
                 rows.append(row)
                 if on_page is not None:
-                    on_page(ReadPage(sample, image, result, row, score, summary.name))
+                    on_page(ReadPage(sample, prepared.image, result, row, score, summary.name))
                 if progress:
                     progress(1)
             if summary.pages == 0:
@@ -151,3 +170,22 @@ def evaluate_pages(
                 raise KocrError(f"{dataset}: no page could be scored{why}; {log_path} not written")
     ranked = sorted(rows, key=lambda row: -row.cer)[:worst] if worst else []
     return PageEvalReport(summaries, combined, log_path, ranked)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A page loaded and laid out (its lines found, ordered and cut out), and how long that took."""
+
+    image: Image.Image
+    page: LaidOutPage
+    seconds: float
+
+
+def _lay_out(reader: PageReader, sample: PageSample) -> _Prepared | Exception:
+    """``sample`` loaded and laid out by ``reader``, or why it could not be (reported in order)."""
+    try:
+        start = time.perf_counter()
+        image = load_image(sample.image)
+        return _Prepared(image, reader.layout_page(image), time.perf_counter() - start)
+    except Exception as exc:  # handed back to the reading loop, which reports it in order
+        return exc
