@@ -20,6 +20,7 @@ from PIL import Image
 from kocr.data.images import to_mode
 from kocr.data.line_normalize import analysis_channels
 from kocr.pages.components import connected_components, grown, run_pixels, under_runs
+from kocr.pages.grids import without_grid
 from kocr.pages.shading import even_shading
 from kocr.pages.types import Point, quad_bounds
 
@@ -59,7 +60,8 @@ def crop_lines(
     image: Image.Image, quads: Sequence[Sequence[Point]], rules: RuleMask | None = None
 ) -> list[Image.Image]:
     """:func:`crop_line` of each quad on one page, its lighting evened along the line
-    (:func:`kocr.pages.shading.even_shading`): the page converted once (not once per line), and
+    (:func:`kocr.pages.shading.even_shading`) and a grid across it taken out
+    (:func:`kocr.pages.grids.without_grid`): the page converted once (not once per line), and
     the lines cut on a few threads (PIL lets go of the GIL while it resamples, and a page's crops cost
     about as much as finding its lines). With ``rules``, the rules in each crop are painted over
     (:func:`erase_rules`), but for those text sits on (more than :data:`CONTACT` of them touching other
@@ -73,7 +75,7 @@ def crop_lines(
         masks = Image.fromarray(both)
 
     def cut(quad: Sequence[Point]) -> Image.Image:
-        line = even_shading(crop_line(image, quad))
+        line = without_grid(even_shading(crop_line(image, quad)))
         if masks is None or rules is None:
             return line
         tl, tr, br, bl = [(x / rules.scale_x, y / rules.scale_y) for x, y in quad]
