@@ -46,17 +46,16 @@ class PageSummary:
     length: int = 0
     lines: int = 0
     found: int = 0
-    seconds: float = 0.0
+    seconds: float = 0.0  # wall time loading, finding and reading the pages (overlapped as they run)
     unreadable: int = 0
     duplicates: int = 0
 
-    def add(self, score: PageScore, seconds: float) -> None:
+    def add(self, score: PageScore) -> None:
         self.pages += 1
         self.distance += score.distance
         self.length += score.length
         self.lines += score.lines
         self.found += score.found
-        self.seconds += seconds
 
     def figures(self) -> dict[str, float]:
         return {
@@ -143,28 +142,31 @@ def evaluate_pages(
             samples = list(pages_of(dataset, summary))
             worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kocr-find")
             laid_out = ordered_map(worker, partial(_lay_out, reader), samples, read_ahead=2)
+            started, observing = time.perf_counter(), 0.0  # the observers' time is not reading time
             for sample, prepared in zip(samples, laid_out, strict=True):
                 if isinstance(prepared, Exception):  # unreadable, over the pixel limit, or the finder failed
                     unreadable(summary, sample, prepared)
                     continue
                 try:
-                    start = time.perf_counter()
                     result = reader.read_laid_out(prepared.image, prepared.page)
                 except Exception as exc:  # a page the recogniser fails on
                     unreadable(summary, sample, exc)
                     continue
-                seconds = prepared.seconds + time.perf_counter() - start
                 predicted = [line.text for line in result.lines]
                 score = score_page(sample.lines, predicted)
-                summary.add(score, seconds)
-                combined.add(score, seconds)
+                summary.add(score)
+                combined.add(score)
                 row = EvalRow(sample.name, "\n".join(sample.lines), result.text, result.confidence, score.cer)
                 log.write(row)
                 rows.append(row)
                 if on_page is not None:
+                    observed = time.perf_counter()
                     on_page(ReadPage(sample, prepared.image, result, row, score, summary.name))
+                    observing += time.perf_counter() - observed
                 if progress:
                     progress(1)
+            summary.seconds = time.perf_counter() - started - observing
+            combined.seconds += summary.seconds
             if summary.pages == 0:
                 why = f" ({summary.unreadable:,} unreadable: see the warnings)" if summary.unreadable else ""
                 raise KocrError(f"{dataset}: no page could be scored{why}; {log_path} not written")
@@ -174,18 +176,16 @@ def evaluate_pages(
 
 @dataclass(frozen=True)
 class _Prepared:
-    """A page loaded and laid out (its lines found, ordered and cut out), and how long that took."""
+    """A page loaded and laid out (its lines found, ordered and cut out)."""
 
     image: Image.Image
     page: LaidOutPage
-    seconds: float
 
 
 def _lay_out(reader: PageReader, sample: PageSample) -> _Prepared | Exception:
     """``sample`` loaded and laid out by ``reader``, or why it could not be (reported in order)."""
     try:
-        start = time.perf_counter()
         image = load_image(sample.image)
-        return _Prepared(image, reader.layout_page(image), time.perf_counter() - start)
+        return _Prepared(image, reader.layout_page(image))
     except Exception as exc:  # handed back to the reading loop, which reports it in order
         return exc
