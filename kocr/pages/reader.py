@@ -14,6 +14,10 @@ least ``LINE_MIN_ASPECT`` times as wide as tall) is a line, anything else a page
 finder sees one line filling most of the image is read as that line crop too, so a crop given as a
 page reads as it always has.
 
+Which finder: by default the classical finder, and a page whose lines then read unsurely is found again
+by kocr's detector and read again, keeping the surer reading (:mod:`kocr.pages.second_look`); a finder
+given to the reader is its only one, unless ``second_finder`` names another.
+
 Turned pages: :func:`kocr.pages.orientation.detect_rotation` says whether the lines run across or down,
 and a page whose lines run down is turned a quarter before its lines are found. Which way up is
 content: text read upside down reads with low confidence per character (about 0.85 on the dev pages,
