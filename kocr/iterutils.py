@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -41,3 +41,11 @@ def ordered_map(
             yield in_flight.popleft().result()
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
+
+
+def one_ahead(function: Callable[[T], R], items: Iterable[T], *, name: str) -> Iterator[R]:
+    """``map(function, items)`` in order, each call made in a worker thread (named ``name``) while the
+    consumer works on the result before: the next page found while this one is read, the next batch's
+    forward while this one decodes."""
+    worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+    return ordered_map(worker, function, items, read_ahead=2)

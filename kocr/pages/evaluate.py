@@ -14,7 +14,6 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -27,7 +26,7 @@ from kocr.data.labels.duplicates import DuplicateFinder
 from kocr.errors import KocrError
 from kocr.evaluate import EvalRow, TestLogWriter
 from kocr.fileio import atomic_open
-from kocr.iterutils import ordered_map
+from kocr.iterutils import one_ahead
 from kocr.pages.metrics import PageScore, score_page
 from kocr.pages.reader import LaidOutPage, PageReader
 from kocr.pages.truth import PageSample, iter_page_samples
@@ -140,8 +139,7 @@ def evaluate_pages(
         log = TestLogWriter(handle)
         for dataset, summary in zip(datasets, summaries, strict=True):
             samples = list(pages_of(dataset, summary))
-            worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kocr-find")
-            laid_out = ordered_map(worker, partial(_lay_out, reader), samples, read_ahead=2)
+            laid_out = one_ahead(partial(_lay_out, reader), samples, name="kocr-find")
             started, observing = time.perf_counter(), 0.0  # the observers' time is not reading time
             for sample, prepared in zip(samples, laid_out, strict=True):
                 if isinstance(prepared, Exception):  # unreadable, over the pixel limit, or the finder failed

@@ -1,8 +1,8 @@
-"""Grid lines taken out of a line crop: squared paper, and a table's borders across a line.
+"""Grid lines taken out of a line crop: squared paper's faint lines through the handwriting.
 
 On squared paper every line crop is crossed from top to bottom by the grid's vertical lines, and along its
 length by the horizontal ones. The recogniser reads a vertical grid line through a word as one more ㅣ or
-1 (dev photo of handwriting on squared paper, hand-photo page 15: 0.44 page CER with the grid, 0.10
+1 (dev photo of handwriting on squared paper, hand-photo page 15: 0.44 page CER with the grid, 0.12
 without). The page's finders cannot take such a grid out: its lines are faint and binarise in pieces, so
 they are neither rules nor ink.
 

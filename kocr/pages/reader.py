@@ -31,7 +31,6 @@ lines need not be found again, and an upright page costs a few lines' reading, n
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -39,7 +38,7 @@ from PIL import Image
 
 from kocr.data.images import ImageInput, load_image
 from kocr.errors import KocrError
-from kocr.iterutils import ordered_map
+from kocr.iterutils import one_ahead
 from kocr.pages.find import ClassicalLineFinder
 from kocr.pages.order import reading_order
 from kocr.pages.orientation import detect_rotation, detect_rotation_from, flip_quad, quad_to_original, turn
@@ -113,8 +112,7 @@ class PageReader:
         else:
             # The next page's lines are found and cut out (numpy and PIL, mostly without the GIL) while
             # this page's lines are read.
-            worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kocr-find")
-            laid_out = ordered_map(worker, self.layout_page, pages, read_ahead=2)
+            laid_out = one_ahead(self.layout_page, pages, name="kocr-find")
         pages_read = iter(
             self.read_laid_out(page, layout) for page, layout in zip(pages, laid_out, strict=True)
         )

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import torch
 
 from kocr.codecs import Decoded
 from kocr.data.transforms import batches_by_width
-from kocr.iterutils import ordered_map
+from kocr.iterutils import one_ahead
 
 COLUMNS_PER_LINE = 1024  # a batch pads to at most batch_size x this many columns (lines 32 px high)
 PIPELINE_PIECES = 4  # predict_pipelined reads a call's lines in at least this many batches, so the
@@ -113,6 +112,5 @@ def predict_pipelined(
     if len(groups) < 2:
         raws: Iterable[Any] = map(run, groups)
     else:
-        worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kocr-forward")
-        raws = ordered_map(worker, run, groups, read_ahead=2)  # one batch runs while the last decodes
+        raws = one_ahead(run, groups, name="kocr-forward")  # one batch runs while the last decodes
     return _in_input_order(len(tensors), groups, (finish(raw) for raw in raws))
