@@ -309,6 +309,25 @@ def tight_form(width: int = 1000, height: int = 900, size: int = 22) -> DrawnPag
     return page
 
 
+def colon_form(width: int = 900, height: int = 700, size: int = 22) -> DrawnPage:
+    """``label: ____`` rows as a printed form has them, the answer line starting right after the colon
+    at the label's foot and a smaller handwritten answer on it: beside the gap are the colon's lower
+    dot and the first piece of a handwritten syllable, far shorter than a line."""
+    page = blank(width, height)
+    draw = ImageDraw.Draw(page.image)
+    rows = (("정렬규칙:", "사용자 권한을"), ("압축오프셋:", "이름 없음"), ("출력 형식 옵션:", "부적절한 탐색 방향"),
+            ("아이콘셋:", "옵션은 끝"), ("시퀀스이름:", "잘못된 수치 설정 값"))  # fmt: skip
+    y, left, right = 60, 60, width - 60
+    for label, answer in rows:
+        drawn = write(page, left, y, label, size)
+        foot = drawn.box[3] + 1
+        start = drawn.box[2] + 2
+        draw.line([(start, foot), (right, foot)], fill=0, width=2)
+        write(page, start + size * 0.9, foot - round(size * 1.1), answer, size, "pen")
+        y += size * 4
+    return page
+
+
 def graph_paper(
     width: int = 900, height: int = 700, pitch: int = 26, size: int = 30, every: int = 3
 ) -> DrawnPage:

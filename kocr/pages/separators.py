@@ -37,6 +37,7 @@ BORDER_COVER = 0.8  # share of that band a border column must ink
 FOOT_ABOVE = 0.4  # of the smaller syllable's height above the row's foot (the lower of the two): where a
 # rule may end (not higher: a big heading's long stroke, taken out as a rule, runs through its middle),
 FOOT_BELOW = 0.8  # down to this much of the taller one's height below the row's higher foot
+FOOT_FLOOR = 1.0  # text heights: the least height of a syllable beside the gap, for those two
 MIN_RUN = 0.5  # text heights: the shortest run of separator ink that is a piece of a rule
 CHAIN_GAP = 2.5  # text heights: pieces of a rule at most this far apart end to end are one rule,
 CHAIN_RISE = 3.0  # pixels (and a tenth of the gap) apart across: lined up
@@ -130,7 +131,10 @@ class Separators:
         found = np.zeros(left.size, dtype=bool)
         if self.ends.x.size == 0:
             return found
-        h_left, h_right = self.y1[left] - self.y0[left], self.y1[right] - self.y0[right]
+        # A colon's dot or a loose stroke beside the gap is no measure of the row: heights floored.
+        floor = FOOT_FLOOR * self.text_height
+        h_left = np.maximum(self.y1[left] - self.y0[left], floor)
+        h_right = np.maximum(self.y1[right] - self.y0[right], floor)
         top = np.maximum(self.y1[left], self.y1[right]) - FOOT_ABOVE * np.minimum(h_left, h_right)
         bottom = np.maximum(self.y1[left], self.y1[right]) + FOOT_BELOW * np.maximum(h_left, h_right)
         x, y = self.ends.x[None, :], self.ends.y[None, :]
