@@ -315,8 +315,13 @@ def colon_form(width: int = 900, height: int = 700, size: int = 22) -> DrawnPage
     dot and the first piece of a handwritten syllable, far shorter than a line."""
     page = blank(width, height)
     draw = ImageDraw.Draw(page.image)
-    rows = (("정렬규칙:", "사용자 권한을"), ("압축오프셋:", "이름 없음"), ("출력 형식 옵션:", "부적절한 탐색 방향"),
-            ("아이콘셋:", "옵션은 끝"), ("시퀀스이름:", "잘못된 수치 설정 값"))  # fmt: skip
+    rows = (
+        ("정렬규칙:", "사용자 권한을"),
+        ("압축오프셋:", "이름 없음"),
+        ("출력 형식 옵션:", "부적절한 탐색 방향"),
+        ("아이콘셋:", "옵션은 끝"),
+        ("시퀀스이름:", "잘못된 수치 설정 값"),
+    )
     y, left, right = 60, 60, width - 60
     for label, answer in rows:
         drawn = write(page, left, y, label, size)
