@@ -472,6 +472,32 @@ def titled_form(
     return page
 
 
+def cell_table(width: int = 1000, height: int = 700, size: int = 22, border: int = 4) -> DrawnPage:
+    """A table of short rows split into cells at other places in each row, the text close to the cell
+    borders, the borders ``border`` pixels wide (a thin border blurred in a photo): a border between
+    two cells is one row tall, under three text heights, too short to be a rule."""
+    page = blank(width, height)
+    draw = ImageDraw.Draw(page.image)
+    rows = (
+        ("페이지 순서", "최소 비트레이트", "벨리즈 달러", "심볼릭 링크"),
+        ("작업 플래그", "정렬한 과 를", "텍스트 열", "이름 없음"),
+        ("휘발성", "단계 크기는", "포르투갈어 사전"),
+    )
+    top, row, left, right = 60, round(size * 2.3), 60, width - 60
+    for number in range(len(rows) + 1):
+        draw.line([(left, top + number * row), (right, top + number * row)], fill=0, width=2)
+    for number, cells in enumerate(rows):
+        y0 = top + number * row
+        step = (right - left) / len(cells)
+        splits = [left] + [left + round(i * step + (number - 1) * size) for i in range(1, len(cells))]
+        for x in (*splits, right):
+            draw.line([(x, y0), (x, y0 + row)], fill=0, width=border)
+        face_name = "pen" if number % 2 else "gothic"
+        for x, text in zip(splits, cells, strict=True):
+            write(page, x + border + 4, y0 + (row - size) / 2 - 2, text, size, face_name)
+    return page
+
+
 def framed_table(width: int = 900, height: int = 1200, size: int = 22) -> DrawnPage:
     """A title over a table with a thick frame, label | answer cells and nothing else on the page: the
     frame holds every line inside it, which must not be stacked into it as one syllable."""

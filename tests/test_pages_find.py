@@ -140,6 +140,15 @@ def test_an_answer_line_starting_at_the_colon_parts_label_from_answer(slant: flo
     _in_order(page, FINDER.find(page.image))
 
 
+@pytest.mark.parametrize("slant", [0.0, 3.0])
+def test_a_tables_cell_borders_one_row_tall_part_its_cells(slant: float) -> None:
+    # Borders too short to be rules, a photo's few pixels thick and leaning on a skewed page, are not
+    # glyphs: each cell is a line of its own.
+    page = pf.cell_table()
+    page = pf.photographed(page, slant, 0.05) if slant else page
+    _in_order(page, FINDER.find(page.image))
+
+
 @pytest.mark.parametrize(("pitch", "every"), [(26, 3), (80, 1)])
 def test_graph_paper_lines_are_not_cut_at_its_grid(pitch: int, every: int) -> None:
     # Small cells cross most syllables; big ones (a cell two syllables wide) only some.

@@ -25,6 +25,9 @@ from kocr.pages.syllables import stack_pieces, syllable_boxes
 HEIGHT_QUANTILE = 80  # the text height: this percentile of the syllables' heights
 SOLID = 0.75  # a thick component filling this share of its box is a blob, not a glyph
 BAR = 1.3  # text heights: a thin vertical stroke this tall is a rule's leftover, not a glyph
+CELL_BAR = 1.7  # text heights: a stroke this tall (taller than brackets, shorter than a table row)
+BAR_WIDTH = 0.25  # text heights: may be this thick (a table's cell border in a blurred photo),
+BAR_LEAN = 0.1  # leaning at most this much (6 degrees: a skewed page)
 MAX_HEIGHT = 6.0  # text heights: taller components are pictures, frames or drop shadows, not text
 DASH = 1.5  # text heights: a piece of a rule this long and a pixel or two thin is no stroke of a glyph
 WIRE = 0.04  # a component filling less of its box than this is a wire frame, if at least
@@ -145,6 +148,14 @@ def text_like(components: Components, text_height: float, width: int, height: in
     huge = h > MAX_HEIGHT * text_height
     rule_piece = (w >= 0.8 * RULE_LENGTH * text_height) & (h <= RULE_THICKNESS * text_height * 1.2)
     rule_piece |= (h >= BAR * text_height) & (w <= np.maximum(2, 0.12 * text_height))  # ㅣ is shorter
+    # A cell's border one row tall, a few pixels thick (a photo blurs it) and on a skewed page
+    # leaning: thin across (its area over its height) and straight (its box no wider than its lean).
+    thickness = area / np.maximum(h, 1)
+    rule_piece |= (
+        (h >= CELL_BAR * text_height)
+        & (thickness <= BAR_WIDTH * text_height)
+        & (w <= thickness + BAR_LEAN * h + 2)
+    )
     # Dashes of a faint rule or grid that binarised in pieces: thinner than any stroke that long (ㅡ
     # is shorter), and wire frames where such pieces cross.
     rule_piece |= (w >= DASH * text_height) & (h <= np.maximum(2, 0.06 * text_height))
