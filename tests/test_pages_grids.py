@@ -7,7 +7,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from benchmarks import page_fixtures as pf
-from kocr.pages.grids import without_grid
+from kocr.pages.grids import grey_levels, without_grid
 
 try:
     pf.face("pen")
@@ -51,3 +51,15 @@ def test_a_crop_without_a_grid_is_left_as_it_is() -> None:
         assert np.array_equal(np.asarray(without_grid(crop)), np.asarray(crop))
     light_on_dark = Image.eval(_crop(True).convert("L"), lambda v: 255 - v)
     assert np.array_equal(np.asarray(without_grid(light_on_dark)), np.asarray(light_on_dark))
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (2, 2), (3, 5), (31, 417)])
+def test_grey_levels_are_numpys_percentiles(shape: tuple[int, int]) -> None:
+    rng = np.random.default_rng(sum(shape))
+    for coarse in (False, True):  # all levels, and a few levels repeated many times
+        levels = rng.integers(0, 256, shape).astype(np.uint8)
+        if coarse:
+            levels = levels // 60 * 60
+        percents = (50, 1, 12.5, 99.5, 0, 100)
+        expected = [float(np.percentile(levels.astype(np.int16), p)) for p in percents]
+        assert grey_levels(levels, percents) == pytest.approx(expected, abs=1e-9)
