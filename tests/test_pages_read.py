@@ -103,6 +103,21 @@ def test_predict_cli_writes_pages_with_their_lines(tmp_path: Path, two_columns: 
     assert table.returncode == 0 and "9 lines" in table.stdout and "안내 말씀" in table.stdout
 
 
+def test_a_page_whose_text_is_too_small_to_read_well_says_so(tmp_path: Path) -> None:
+    # Text 7 px tall reads as scraps: the page's record and the terminal say why; 13 px text reads well.
+    pf.text_page(500, 300, lines=5, size=8, margin=30).image.save(tmp_path / "tiny.png")
+    pf.text_page(700, 400, lines=5, size=14, margin=30).image.save(tmp_path / "fine.png")
+    out = tmp_path / "out.jsonl"
+    result = run_kocr("predict", tmp_path, "--layout", "page", "-o", out)
+    assert result.returncode == 0, result.stderr
+    records = {r["path"]: r for r in map(json.loads, out.read_text("utf-8").splitlines())}
+    (note,) = records["tiny.png"]["notes"]
+    assert "about 7 px tall" in note and "higher resolution" in note
+    assert "notes" not in records["fine.png"]
+    assert "warning: tiny.png: its text is about 7 px tall" in result.stderr
+    assert "fine.png" not in result.stderr
+
+
 def test_eval_layout_page_scores_pages(tmp_path: Path, two_columns: pf.DrawnPage) -> None:
     pages = tmp_path / "pages"
     pages.mkdir()

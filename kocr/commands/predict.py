@@ -162,6 +162,9 @@ def predict(
         task = progress.add_task("predict", total=len(files))
         advance = functools.partial(progress.advance, task)
         rows = list(predict_files(reader, files, on_skip=skipped, on_chunk=advance))
+    for name, _, _, *page in rows:  # what a page's reader noticed (text too small to read well, ...)
+        for note in page[0].notes if page and page[0] is not None else ():
+            print_warning(f"{name}: {note}")
     if failures:
         print_warning(f"{failures:,} of {len(files) + missing:,} files could not be read")
     if not rows:  # nothing to report: no empty table, no empty --output

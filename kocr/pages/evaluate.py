@@ -150,6 +150,8 @@ def evaluate_pages(
                 except Exception as exc:  # a page the recogniser fails on
                     unreadable(summary, sample, exc)
                     continue
+                for note in result.notes:
+                    logger.warning("%s: %s", sample.where, note)
                 predicted = [line.text for line in result.lines]
                 score = score_page(sample.lines, predicted)
                 summary.add(score)

@@ -53,6 +53,7 @@ class PageResult:
     width: int
     height: int
     rotation: int = 0
+    #: What a user should know about how the page read (its text too small to read well, ...).
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -70,8 +71,9 @@ class PageResult:
         return sum(line.confidence * w for line, w in zip(self.lines, weights, strict=True)) / sum(weights)
 
     def to_record(self) -> dict[str, Any]:
-        """The page as ``kocr predict``'s JSON records hold it (boxes rounded to 0.1 px)."""
-        return {
+        """The page as ``kocr predict``'s JSON records hold it (boxes rounded to 0.1 px; ``notes`` only
+        when there are some)."""
+        record = {
             "text": self.text,
             "confidence": round(self.confidence, 6),
             "layout": "page",
@@ -87,3 +89,6 @@ class PageResult:
                 for line in self.lines
             ],
         }
+        if self.notes:
+            record["notes"] = list(self.notes)
+        return record
