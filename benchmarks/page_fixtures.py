@@ -196,6 +196,15 @@ def text_page(
     return page
 
 
+def headed_page(times: float, face_name: str = "gothic", size: int = 24) -> DrawnPage:
+    """A title ``times`` the body's size over four lines of body text: a title's ㅡ and ㄴ are then
+    as long as a rule is against the body's text height."""
+    page = blank(1400, 800)
+    write(page, 60, 40, "한국어 문서 읽기 안내", round(size * times), face_name)
+    column(page, 60, 60 + size * times * 1.8, 880, 4, size, 1.8, "gothic", 0)
+    return page
+
+
 def turned(page: DrawnPage, degrees: float, fill: int | tuple[int, int, int] = 255) -> DrawnPage:
     """The page turned ``degrees`` counter-clockwise about its centre (the canvas grown to hold it),
     its lines' quads turned with it."""

@@ -149,6 +149,13 @@ def test_a_tables_cell_borders_one_row_tall_part_its_cells(slant: float) -> None
     _in_order(page, FINDER.find(page.image))
 
 
+@pytest.mark.parametrize(("times", "face"), [(3.0, "gothic"), (3.5, "gothic"), (3.5, "myeongjo")])
+def test_a_title_several_times_the_body_size_is_one_line(times: float, face: str) -> None:
+    # Its long strokes are as long as rules of the body text: taken out as rules, their ends parted it.
+    page = pf.headed_page(times, face)
+    _in_order(page, FINDER.find(page.image))
+
+
 @pytest.mark.parametrize(("pitch", "every"), [(26, 3), (80, 1)])
 def test_graph_paper_lines_are_not_cut_at_its_grid(pitch: int, every: int) -> None:
     # Small cells cross most syllables; big ones (a cell two syllables wide) only some.

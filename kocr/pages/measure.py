@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from kocr.pages.binarize import AnalysisPage
-from kocr.pages.components import Components, connected_components
-from kocr.pages.pairs import ragged_arange
+from kocr.pages.components import Components, connected_components, run_pixels
+from kocr.pages.pairs import overlapping_pairs, ragged_arange
 from kocr.pages.rules import RULE_LENGTH, RULE_THICKNESS, remove_rules
 from kocr.pages.skew import MAX_SKEW, MIN_POINTS, estimate_skew, neighbour_angle
 from kocr.pages.syllables import stack_pieces, syllable_boxes
@@ -29,6 +29,10 @@ CELL_BAR = 1.7  # text heights: a stroke this tall (taller than brackets, shorte
 BAR_WIDTH = 0.25  # text heights: may be this thick (a table's cell border in a blurred photo),
 BAR_LEAN = 0.1  # leaning at most this much (6 degrees: a skewed page)
 MAX_HEIGHT = 6.0  # text heights: taller components are pictures, frames or drop shadows, not text
+BIG_TEXT = 2.5  # text heights: a syllable this tall is big text (a heading), whose strokes are not rules
+BIG_WIDTH = 2.0  # a big syllable is at most this many times as wide as tall (a frame or a row is wider)
+BIG_FILL = 0.12  # share of its box a big syllable's ink fills at least (a frame or a grid fills less)
+TOUCHING = 1.0  # analysis pixels: a rule's piece this little out of a syllable's box is inside it
 DASH = 1.5  # text heights: a piece of a rule this long and a pixel or two thin is no stroke of a glyph
 WIRE = 0.04  # a component filling less of its box than this is a wire frame, if at least
 WIRE_SIZE = 24  # analysis pixels each way
@@ -78,7 +82,10 @@ def measure_text(page: AnalysisPage) -> tuple[Components, PageText | None]:
     skew = rule_skew if rule_skew is not None else _text_skew(syllables, text_height)
     cleaned = _without_rules(page.mask, components, text_height, skew)
     rules = None if cleaned is None else page.mask & ~cleaned
-    if cleaned is not None:
+    if cleaned is not None and rules is not None:
+        strokes = strokes_of_big_text(rules, components, syllables, text_height)
+        if strokes is not None:  # a heading's long strokes go back: they were never rules
+            cleaned, rules = cleaned | strokes, rules & ~strokes
         components = connected_components(cleaned)
         syllables = find_syllables(components, plausible(components, *page.size))
         text_height = syllables_height(syllables)
@@ -87,6 +94,53 @@ def measure_text(page: AnalysisPage) -> tuple[Components, PageText | None]:
         skew = rule_skew if rule_skew is not None else _text_skew(syllables, text_height)
     text = text_like(components, text_height, *page.size)
     return components, PageText(components, restrict(syllables, components, text), text_height, skew, rules)
+
+
+def strokes_of_big_text(
+    rules: np.ndarray, components: Components, syllables: Syllables, text_height: float
+) -> np.ndarray | None:
+    """The pieces of ``rules`` that are strokes of big text (a heading three times the body's size), as
+    a mask, or ``None`` when there are none. Rules are found against the body's text height, and a big
+    heading's ㅡ, ㅣ or the foot of its ㄴ is as long as a rule of the body's; taken out, the heading
+    reads with strokes missing (문 as 모, 내 as L-) and its stroke ends part it as an answer line's
+    end would. ``syllables`` are those of the page with its rules still in (taken out, a heading's
+    syllable may be left as small pieces). A piece is a stroke when it lies inside a syllable at least
+    :data:`BIG_TEXT` text heights tall (at most :data:`MAX_HEIGHT`, no wider than :data:`BIG_WIDTH`
+    times its height and filling :data:`BIG_FILL` of its box: not a table or a frame) and is shorter
+    than :data:`RULE_LENGTH` of its heights; a table's border or an underline beside normal text is
+    measured against that text, and stays a rule."""
+    height, width = syllables.height, syllables.width
+    member = syllables.of_component >= 0
+    ink = np.bincount(syllables.of_component[member], weights=components.area[member], minlength=height.size)
+    big = (height >= BIG_TEXT * text_height) & (height <= MAX_HEIGHT * text_height)
+    big &= (width <= BIG_WIDTH * height) & (ink >= BIG_FILL * width * height)
+    big = np.flatnonzero(big)
+    if big.size == 0:
+        return None
+    pieces = connected_components(rules)
+    if pieces.count == 0:
+        return None
+    # Pieces inside big syllables' boxes (a pixel of slack): pairs over both sets at once.
+    top = np.r_[pieces.y0, syllables.y0[big]].astype(np.float64)
+    bottom = np.r_[pieces.y1, syllables.y1[big]].astype(np.float64)
+    left = np.r_[pieces.x0, syllables.x0[big]].astype(np.float64)
+    right = np.r_[pieces.x1, syllables.x1[big]].astype(np.float64)
+    tallest = np.zeros(pieces.count)
+    for a, b in overlapping_pairs(top, bottom, TOUCHING):
+        piece, syllable = np.minimum(a, b), np.maximum(a, b)
+        mixed = (piece < pieces.count) & (syllable >= pieces.count)
+        # Inside the syllable's box: a rule's piece between two strokes crossing it reaches out of it.
+        mixed &= (left[piece] >= left[syllable] - TOUCHING) & (right[piece] <= right[syllable] + TOUCHING)
+        mixed &= (top[piece] >= top[syllable] - TOUCHING) & (bottom[piece] <= bottom[syllable] + TOUCHING)
+        piece, syllable = piece[mixed], syllable[mixed]
+        np.maximum.at(tallest, piece, bottom[syllable] - top[syllable])
+    length = np.maximum(pieces.width, pieces.height)
+    stroke = (tallest > 0) & (length < RULE_LENGTH * tallest)
+    if not stroke.any():
+        return None
+    mask = np.zeros(rules.size, dtype=bool)
+    mask[run_pixels(pieces.runs.subset(stroke[pieces.label]), rules.shape[1])] = True
+    return mask.reshape(rules.shape)
 
 
 def estimate_text_height(components: Components, width: int, height: int) -> float | None:
