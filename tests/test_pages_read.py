@@ -103,10 +103,12 @@ def test_predict_cli_writes_pages_with_their_lines(tmp_path: Path, two_columns: 
     assert table.returncode == 0 and "9 lines" in table.stdout and "안내 말씀" in table.stdout
 
 
-@pytest.mark.parametrize("face", ["gothic", "myeongjo"])
-def test_a_title_three_times_the_body_size_keeps_its_strokes(reader: PageReader, face: str) -> None:
+@pytest.mark.parametrize(("times", "face"), [(3.0, "gothic"), (3.0, "myeongjo"), (4.0, "gothic")])
+def test_a_title_several_times_the_body_size_keeps_its_strokes(
+    reader: PageReader, times: float, face: str
+) -> None:
     # Its ㅡ, ㅓ's bar and ㄴ's foot are as long as rules of the body text: erased as rules, 문서 read 모사.
-    page = pf.headed_page(3.0, face)
+    page = pf.headed_page(times, face)
     result = reader.read_page(page.image)
     assert result.lines[0].text == "한국어 문서 읽기 안내"
     assert score_page(_texts(page), [line.text for line in result.lines]).cer <= 0.02

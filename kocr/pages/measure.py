@@ -29,8 +29,10 @@ CELL_BAR = 1.7  # text heights: a stroke this tall (taller than brackets, shorte
 BAR_WIDTH = 0.25  # text heights: may be this thick (a table's cell border in a blurred photo),
 BAR_LEAN = 0.1  # leaning at most this much (6 degrees: a skewed page)
 MAX_HEIGHT = 6.0  # text heights: taller components are pictures, frames or drop shadows, not text
-BIG_TEXT = 2.5  # text heights: a syllable this tall is big text (a heading), whose strokes are not rules
+BIG_TEXT = 1.8  # text heights: a syllable this tall is big text (a heading), whose strokes are not rules
 BIG_WIDTH = 2.0  # a big syllable is at most this many times as wide as tall (a frame or a row is wider)
+STROKE_SHARE = 0.3  # of the big syllable's height: the shortest piece that is a stroke of it (not a
+# rule's dash under a big handwritten word)
 BIG_FILL = 0.12  # share of its box a big syllable's ink fills at least (a frame or a grid fills less)
 TOUCHING = 1.0  # analysis pixels: a rule's piece this little out of a syllable's box is inside it
 DASH = 1.5  # text heights: a piece of a rule this long and a pixel or two thin is no stroke of a glyph
@@ -107,7 +109,7 @@ def strokes_of_big_text(
     syllable may be left as small pieces). A piece is a stroke when it lies inside a syllable at least
     :data:`BIG_TEXT` text heights tall (at most :data:`MAX_HEIGHT`, no wider than :data:`BIG_WIDTH`
     times its height and filling :data:`BIG_FILL` of its box: not a table or a frame) and is shorter
-    than :data:`RULE_LENGTH` of its heights; a table's border or an underline beside normal text is
+    than :data:`RULE_LENGTH` of its heights but at least :data:`STROKE_SHARE` of one; a table's border or an underline beside normal text is
     measured against that text, and stays a rule."""
     height, width = syllables.height, syllables.width
     member = syllables.of_component >= 0
@@ -135,7 +137,7 @@ def strokes_of_big_text(
         piece, syllable = piece[mixed], syllable[mixed]
         np.maximum.at(tallest, piece, bottom[syllable] - top[syllable])
     length = np.maximum(pieces.width, pieces.height)
-    stroke = (tallest > 0) & (length < RULE_LENGTH * tallest)
+    stroke = (tallest > 0) & (length < RULE_LENGTH * tallest) & (length >= STROKE_SHARE * tallest)
     if not stroke.any():
         return None
     mask = np.zeros(rules.size, dtype=bool)
