@@ -109,8 +109,8 @@ def strokes_of_big_text(
     syllable may be left as small pieces). A piece is a stroke when it lies inside a syllable at least
     :data:`BIG_TEXT` text heights tall (at most :data:`MAX_HEIGHT`, no wider than :data:`BIG_WIDTH`
     times its height and filling :data:`BIG_FILL` of its box: not a table or a frame) and is shorter
-    than :data:`RULE_LENGTH` of its heights but at least :data:`STROKE_SHARE` of one; a table's border or an underline beside normal text is
-    measured against that text, and stays a rule."""
+    than :data:`RULE_LENGTH` of its heights but at least :data:`STROKE_SHARE` of one; a table's
+    border or an underline beside normal text is measured against that text, and stays a rule."""
     height, width = syllables.height, syllables.width
     member = syllables.of_component >= 0
     ink = np.bincount(syllables.of_component[member], weights=components.area[member], minlength=height.size)
