@@ -83,8 +83,9 @@ def measure_text(page: AnalysisPage) -> tuple[Components, PageText | None]:
     rule_skew = _rule_skew(components, text_height)
     skew = rule_skew if rule_skew is not None else _text_skew(syllables, text_height)
     cleaned = _without_rules(page.mask, components, text_height, skew)
-    rules = None if cleaned is None else page.mask & ~cleaned
-    if cleaned is not None and rules is not None:
+    rules = None
+    if cleaned is not None:
+        rules = page.mask & ~cleaned
         strokes = strokes_of_big_text(rules, components, syllables, text_height)
         if strokes is not None:  # a heading's long strokes go back: they were never rules
             cleaned, rules = cleaned | strokes, rules & ~strokes

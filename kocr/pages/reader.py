@@ -136,17 +136,19 @@ class PageReader:
 
     def read_laid_out(self, image: Image.Image, laid_out: LaidOutPage) -> PageResult:
         """A page whose lines :meth:`layout_page` found, read; found and read again by the second
-        finder when it read unsurely, keeping the better reading."""
+        finder when it read unsurely, keeping the better reading; with a note if its text is small."""
+        return _with_notes(self._best_reading(image, laid_out), laid_out.found)
+
+    def _best_reading(self, image: Image.Image, laid_out: LaidOutPage) -> PageResult:
         first = self._read_lines(image, laid_out)
         if laid_out.whole or not wants_second_look(first):
-            return _with_notes(first, laid_out.found)
+            return first
         second_finder = self._second_finder()
         if second_finder is None:
-            return _with_notes(first, laid_out.found)
+            return first
         found = laid_out.found
         again = FoundLines(found.rotation, found.upright, second_finder.find(found.upright))
-        second = self._read_lines(image, self._lay_out(image, again))
-        return _with_notes(better_reading(first, second), found)
+        return better_reading(first, self._read_lines(image, self._lay_out(image, again)))
 
     def _second_finder(self) -> LineFinder | None:
         if self._default_second and self.second_finder is None:
