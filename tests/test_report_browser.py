@@ -35,7 +35,9 @@ HANGUL = re.compile("[\uac00-\ud7a3\u3131-\u318e]")
 
 def screenshot(html: Path, out: Path, profile: Path, fonts_conf: Path | None = None) -> np.ndarray:
     """The page at ``html`` as the browser draws it, as an RGB array (with ``fonts_conf`` as fontconfig's
-    configuration, when given)."""
+    configuration, when given). The virtual time budget lets the page finish loading its images and
+    laying out before the shot: without it the browser sometimes shot a page still growing, and the two
+    shots differed at their foot (CI run of 04b20f6)."""
     assert BROWSER is not None
     env = dict(os.environ)
     if fonts_conf is not None:
@@ -44,7 +46,7 @@ def screenshot(html: Path, out: Path, profile: Path, fonts_conf: Path | None = N
         [
             BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
             f"--user-data-dir={profile}", f"--window-size={WINDOW[0]},{WINDOW[1]}",
-            f"--screenshot={out}", html.resolve().as_uri(),
+            "--virtual-time-budget=10000", f"--screenshot={out}", html.resolve().as_uri(),
         ],
         capture_output=True, text=True, timeout=180, check=False, stdin=subprocess.DEVNULL, env=env,
     )  # fmt: skip
