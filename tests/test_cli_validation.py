@@ -249,6 +249,8 @@ _SPECIAL = {
     ("lm", "lm_weight"): ["--lm", "none", "--lm-weight", "0.5"],
     ("layout", "line_finder"): ["--layout", "line", "--line-finder", "ppocr"],
     ("eval", "layout", "line_finder"): ["--line-finder", "ppocr"],  # eval reads lines by default
+    ("layout", "pages_at_once"): ["--layout", "line", "--pages-at-once", "1"],
+    ("eval", "layout", "pages_at_once"): ["--pages-at-once", "1"],
     ("summary_json", "log_file"): ["--summary-json", "same.json", "--log-file", "same.json"],
     ("saved_charset", "saved_model"): ["--saved-charset", "ko"],
     ("freeze_features", "saved_model"): ["--freeze-features"],

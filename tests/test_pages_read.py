@@ -11,6 +11,7 @@ from conftest import REPO_ROOT, run_kocr
 from PIL import Image
 
 from benchmarks import page_fixtures as pf
+from kocr.errors import KocrError
 from kocr.load import load_recognizer
 from kocr.pages.metrics import score_page
 from kocr.pages.reader import PageReader
@@ -195,3 +196,29 @@ def test_a_page_whose_lines_run_across_is_analysed_once(
     calls.clear()
     turned = reader.read_page(two_columns.image.transpose(Image.Transpose.ROTATE_270))
     assert (len(turned.lines), turned.rotation % 180, len(calls)) == (len(two_columns.lines), 90, 2)
+
+
+def test_pages_read_at_once_come_back_in_order_and_as_read_alone(
+    reader: PageReader, two_columns: pf.DrawnPage
+) -> None:
+    """Two pages at a time (threads) give each page exactly what reading it alone gives, in input
+    order, line crops among them kept in place."""
+    crop = Image.open(SAMPLES[0])
+    images = [
+        two_columns.image,
+        pf.blank(800, 1000, 230).image,
+        crop,
+        two_columns.image.rotate(-90, expand=True, fillcolor=255),
+        pf.text_page(700, 500, columns=1, lines=3, size=24).image,
+    ]
+    auto = PageReader(reader.recognizer, layout="auto", pages_at_once=1)
+    alone = auto.predict_images(images)
+    together = PageReader(reader.recognizer, layout="auto", pages_at_once=2).predict_images(images)
+    assert together == alone
+    assert isinstance(together[2], Prediction) and together[1].text == ""
+    assert together[3].rotation == 90 and together[0].text == together[3].text
+
+
+def test_pages_at_once_is_at_least_one(reader: PageReader) -> None:
+    with pytest.raises(KocrError, match="pages_at_once must be at least 1"):
+        PageReader(reader.recognizer, pages_at_once=0)

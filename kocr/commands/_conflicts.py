@@ -136,6 +136,12 @@ _LINE_FINDER_FOR_LINES = Conflict(
     lambda g: g["layout"] == "line" and g.typed("line_finder"),
     "a line finder finds the lines of pages; --layout line reads every image as one line",
 )
+_PAGES_AT_ONCE_FOR_LINES = Conflict(
+    "layout",
+    "pages_at_once",
+    lambda g: g["layout"] == "line" and g.typed("pages_at_once"),
+    "it says how many pages are read at the same time; --layout line reads no pages",
+)
 
 _DETECTOR_FOR_DB = Conflict(
     "detector",
@@ -200,7 +206,14 @@ _TRAINING = (
 
 #: Every contradiction, by command path (``kocr data synth`` → ``"data synth"``).
 CONFLICTS: dict[str, tuple[Conflict, ...]] = {
-    "predict": (*_ONNX_OPTION, *_EXPORTED_MODEL, *_DECODING, _LINE_FINDER_FOR_LINES, _DETECTOR_FOR_DB),
+    "predict": (
+        *_ONNX_OPTION,
+        *_EXPORTED_MODEL,
+        *_DECODING,
+        _LINE_FINDER_FOR_LINES,
+        _PAGES_AT_ONCE_FOR_LINES,
+        _DETECTOR_FOR_DB,
+    ),
     "eval": (
         *_EXPORTED_MODEL,
         *_DECODING,
@@ -212,6 +225,7 @@ CONFLICTS: dict[str, tuple[Conflict, ...]] = {
         ),
         *(_page_eval_refuses(name) for name in _LINE_EVAL_ONLY),
         _LINE_FINDER_FOR_LINES,
+        _PAGES_AT_ONCE_FOR_LINES,
         _DETECTOR_FOR_DB,
     ),
     "detector train": (

@@ -65,6 +65,14 @@ LINE_FINDER = typer.Option(
     "(PaddleOCR's PP-OCRv4 detector; needs the ppocr extra).",
 )
 
+PAGES_AT_ONCE = typer.Option(
+    2,
+    "--pages-at-once",
+    min=1,
+    help="Pages read at the same time, each in its own thread: 2 keeps two cores busy; 1 reads one page "
+    "after another and holds less in memory.",
+)
+
 
 def _apply_max_pixels(limit: int) -> int:
     """The pixel limit is one process-wide setting (:func:`kocr.data.images.set_max_pixels`)."""
@@ -94,16 +102,19 @@ DETECTOR = typer.Option(
 )
 
 
-def line_finders(name: str, detector: Path | None) -> dict[str, Any]:
-    """The page reader's ``finder`` and ``second_finder`` for ``--line-finder`` and ``--detector``
-    (both None: the default pair, classical then db, each made when a page needs it)."""
+def page_reading(name: str, detector: Path | None, pages_at_once: int) -> dict[str, Any]:
+    """The page reader's options for ``--line-finder``, ``--detector`` and ``--pages-at-once``: its
+    ``finder`` and ``second_finder`` (both None: the default pair, classical then db, each made when a
+    page needs it)."""
     if name == "auto" and detector is None:
-        return {"finder": None, "second_finder": None}
+        return {"finder": None, "second_finder": None, "pages_at_once": pages_at_once}
     from kocr.pages.finders import make_finder
 
     if name == "auto":
-        return {"finder": make_finder("classical"), "second_finder": make_finder("db", model=detector)}
-    return {"finder": make_finder(name, model=detector) if name == "db" else make_finder(name)}
+        finders = {"finder": make_finder("classical"), "second_finder": make_finder("db", model=detector)}
+    else:
+        finders = {"finder": make_finder(name, model=detector) if name == "db" else make_finder(name)}
+    return {**finders, "pages_at_once": pages_at_once}
 
 
 BEAM_WIDTH = typer.Option(

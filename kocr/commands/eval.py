@@ -97,6 +97,7 @@ def evaluate(
     ),
     line_finder: str = _reading.LINE_FINDER,
     detector: Path | None = _reading.DETECTOR,
+    pages_at_once: int = _reading.PAGES_AT_ONCE,
 ) -> None:
     """Evaluate a model on labelled images: a summary table and test_log.txt.
 
@@ -132,7 +133,7 @@ def evaluate(
     )  # fmt: skip
     stderr.print(escape(_reading.describe(recognizer.describe_decoder())))
     if layout == "page":  # the options page evaluation does not take: kocr.commands._conflicts
-        finders = _reading.line_finders(line_finder, detector)
+        finders = _reading.page_reading(line_finder, detector, pages_at_once)
         _evaluate_pages(recognizer, datasets, log_file, summary_json, line_finder, finders, failures, report,
                         overlays, overwrite)  # fmt: skip
         return

@@ -49,6 +49,7 @@ def predict(
     ),
     line_finder: str = _reading.LINE_FINDER,
     detector: Path | None = _reading.DETECTOR,
+    pages_at_once: int = _reading.PAGES_AT_ONCE,
     txt_dir: Path | None = typer.Option(
         None,
         "--txt-dir",
@@ -133,7 +134,7 @@ def predict(
         existing = [t for t in text_file_names([name for _, name in files]) if (txt_dir / t).exists()]
         if existing:
             raise KocrError(f"{txt_dir / existing[0]} exists; pass --overwrite to replace files in --txt-dir")
-    finders = _reading.line_finders(line_finder, detector) if layout != "line" else {}
+    finders = _reading.page_reading(line_finder, detector, pages_at_once) if layout != "line" else {}
     overlays = None
     if overlay is not None:  # before any reading too
         from kocr.report.overlay import OverlayWriter

@@ -26,9 +26,8 @@ from kocr.data.labels.duplicates import DuplicateFinder
 from kocr.errors import KocrError
 from kocr.evaluate import EvalRow, TestLogWriter
 from kocr.fileio import atomic_open
-from kocr.iterutils import one_ahead
 from kocr.pages.metrics import PageScore, score_page
-from kocr.pages.reader import LaidOutPage, PageReader
+from kocr.pages.reader import PageReader
 from kocr.pages.truth import PageSample, iter_page_samples
 from kocr.pages.types import PageResult
 
@@ -139,17 +138,13 @@ def evaluate_pages(
         log = TestLogWriter(handle)
         for dataset, summary in zip(datasets, summaries, strict=True):
             samples = list(pages_of(dataset, summary))
-            laid_out = one_ahead(partial(_lay_out, reader), samples, name="kocr-find")
+            pages_read = reader.each_page(partial(_read, reader), samples)
             started, observing = time.perf_counter(), 0.0  # the observers' time is not reading time
-            for sample, prepared in zip(samples, laid_out, strict=True):
-                if isinstance(prepared, Exception):  # unreadable, over the pixel limit, or the finder failed
-                    unreadable(summary, sample, prepared)
+            for sample, read in zip(samples, pages_read, strict=True):
+                if isinstance(read, Exception):  # unreadable, too many pixels, the finder or model failed
+                    unreadable(summary, sample, read)
                     continue
-                try:
-                    result = reader.read_laid_out(prepared.image, prepared.page)
-                except Exception as exc:  # a page the recogniser fails on
-                    unreadable(summary, sample, exc)
-                    continue
+                result = read.result
                 for note in result.notes:
                     logger.warning("%s: %s", sample.where, note)
                 predicted = [line.text for line in result.lines]
@@ -161,7 +156,7 @@ def evaluate_pages(
                 rows.append(row)
                 if on_page is not None:
                     observed = time.perf_counter()
-                    on_page(ReadPage(sample, prepared.image, result, row, score, summary.name))
+                    on_page(ReadPage(sample, read.image, result, row, score, summary.name))
                     observing += time.perf_counter() - observed
                 if progress:
                     progress(1)
@@ -175,17 +170,17 @@ def evaluate_pages(
 
 
 @dataclass(frozen=True)
-class _Prepared:
-    """A page loaded and laid out (its lines found, ordered and cut out)."""
+class _Read:
+    """A page loaded and read."""
 
     image: Image.Image
-    page: LaidOutPage
+    result: PageResult
 
 
-def _lay_out(reader: PageReader, sample: PageSample) -> _Prepared | Exception:
-    """``sample`` loaded and laid out by ``reader``, or why it could not be (reported in order)."""
+def _read(reader: PageReader, sample: PageSample) -> _Read | Exception:
+    """``sample`` loaded and read by ``reader``, or why it could not be (reported in order)."""
     try:
         image = load_image(sample.image)
-        return _Prepared(image, reader.layout_page(image))
+        return _Read(image, reader.read_page(image))
     except Exception as exc:  # handed back to the reading loop, which reports it in order
         return exc
