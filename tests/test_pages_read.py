@@ -222,3 +222,14 @@ def test_pages_read_at_once_come_back_in_order_and_as_read_alone(
 def test_pages_at_once_is_at_least_one(reader: PageReader) -> None:
     with pytest.raises(KocrError, match="pages_at_once must be at least 1"):
         PageReader(reader.recognizer, pages_at_once=0)
+
+
+def test_a_way_up_already_settled_is_read_that_way(reader: PageReader, two_columns: pf.DrawnPage) -> None:
+    """The second look reads its lines the way up the first reading settled, without trying again."""
+    upside_down = two_columns.image.rotate(180, fillcolor=255)
+    laid_out = reader.layout_page(upside_down)
+    found_out = reader._read_lines(upside_down, laid_out)
+    assert found_out.rotation == 180
+    assert reader._read_lines(upside_down, laid_out, turned=True) == found_out
+    as_is = reader._read_lines(upside_down, laid_out, turned=False)
+    assert as_is.rotation == 0 and score_page(_texts(two_columns), [ln.text for ln in as_is.lines]).cer > 0.5

@@ -162,7 +162,9 @@ class PageReader:
             return first
         found = laid_out.found
         again = FoundLines(found.rotation, found.upright, second_finder.find(found.upright))
-        return better_reading(first, self._read_lines(image, self._lay_out(image, again)))
+        # Which way up the page is was settled by the first reading: the second reads its lines that way.
+        turned = first.rotation != found.rotation
+        return better_reading(first, self._read_lines(image, self._lay_out(image, again), turned))
 
     def _second_finder(self) -> LineFinder | None:
         with self._making:  # two pages at once must not both load the detector
@@ -172,7 +174,11 @@ class PageReader:
                 self.second_finder = make_finder(SECOND_FINDER)
         return self.second_finder
 
-    def _read_lines(self, image: Image.Image, laid_out: LaidOutPage) -> PageResult:
+    def _read_lines(
+        self, image: Image.Image, laid_out: LaidOutPage, turned: bool | None = None
+    ) -> PageResult:
+        """The page's lines read, in reading order. ``turned``: whether the page is upside down (of
+        ``found.upright``), when already known; None: found out here, as the module docs say."""
         width, height = image.size
         found, regions, crops = laid_out.found, laid_out.regions, laid_out.crops
         rotation, upright = found.rotation, found.upright
@@ -182,16 +188,22 @@ class PageReader:
             whole = self.recognizer.predict_images([image])[0]
             lines = [PageLine(quad_from_box(0, 0, width, height), whole.text, whole.confidence)]
             return PageResult(lines if whole.text.strip() else [], width, height)
-        read = self.recognizer.predict_images(crops)
         quads = [region.quad for region in regions]
-        # Upside down reads with low confidence; a quarter turn may be either way: try a few lines turned.
+        if turned:
+            read = self.recognizer.predict_images([c.transpose(_HALF_TURN) for c in crops])
+        else:
+            read = self.recognizer.predict_images(crops)
+            # Upside down reads with low confidence; a quarter turn may be either way: try a few lines turned.
+            if turned is None and (rotation or _per_character(read) < SURE_PER_CHARACTER):
+                read_turned = self._read_turned(crops, read, FLIP_MARGIN if rotation == 0 else 0.0)
+                turned = read_turned is not None
+                if read_turned is not None:
+                    read = read_turned
         turned_back = 0
-        if rotation or _per_character(read) < SURE_PER_CHARACTER:
-            turned = self._read_turned(crops, read, FLIP_MARGIN if rotation == 0 else 0.0)
-            if turned is not None:
-                # The same lines read from their other end, and in the reverse order.
-                read, quads = turned[::-1], [flip_quad(quad) for quad in quads[::-1]]
-                turned_back = 180
+        if turned:
+            # The same lines read from their other end, and in the reverse order.
+            read, quads = read[::-1], [flip_quad(quad) for quad in quads[::-1]]
+            turned_back = 180
         page_lines = [
             PageLine(quad_to_original(quad, rotation, upright.size), result.text, result.confidence)
             for quad, result in zip(quads, read, strict=True)
