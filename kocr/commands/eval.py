@@ -126,6 +126,8 @@ def evaluate(
 
         overlays = OverlayWriter(overlay, overwrite=overwrite)
         overlays.check_folder()
+    # Before the model loads: page reading readies the process (kocr.runtime.malloc).
+    finders = _reading.page_reading(line_finder, detector, pages_at_once) if layout == "page" else {}
     options = _reading.decoder_kwargs(decoder, lm, beam_width, lm_weight, length_bonus)
     recognizer = _reading.open_recognizer(
         saved_model, charset=charset, device=device, batch_size=batch_size, normalize=normalize,
@@ -133,7 +135,6 @@ def evaluate(
     )  # fmt: skip
     stderr.print(escape(_reading.describe(recognizer.describe_decoder())))
     if layout == "page":  # the options page evaluation does not take: kocr.commands._conflicts
-        finders = _reading.page_reading(line_finder, detector, pages_at_once)
         _evaluate_pages(recognizer, datasets, log_file, summary_json, line_finder, finders, failures, report,
                         overlays, overwrite)  # fmt: skip
         return
