@@ -45,7 +45,6 @@ def ordered_map(
 
 def one_ahead(function: Callable[[T], R], items: Iterable[T], *, name: str) -> Iterator[R]:
     """``map(function, items)`` in order, each call made in a worker thread (named ``name``) while the
-    consumer works on the result before: the next page found while this one is read, the next batch's
-    forward while this one decodes."""
+    consumer works on the result before: the next batch's forward while this one decodes."""
     worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
     return ordered_map(worker, function, items, read_ahead=2)
