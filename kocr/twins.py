@@ -117,20 +117,22 @@ def record_binding(checkpoint_sha256: str, twin_sha256: str, *, checkpoint: str,
 
 
 def write_bundled_record(checkpoint: Path, twin: Path, record: Path = BUNDLED_RECORD) -> Path:
-    """Bind a packaged checkpoint to its packaged twin (``scripts/package_default.py``): the record
-    ships with kocr, so the bundled twin is trusted offline and with an empty cache."""
+    """Bind a packaged checkpoint to its packaged twin (``scripts/package_default.py`` for the model,
+    ``scripts/package_detector.py`` for the line detector): the record ships with kocr, so the bundled
+    twin is trusted offline and with an empty cache. The other checkpoints' entries stay."""
     entry = {
         "checkpoint": checkpoint.name,
         "checkpoint_sha256": file_sha256(checkpoint),
         "twin": twin.name,
         "twin_sha256": file_sha256(twin),
     }
-    return atomic_write_text(record, json.dumps({"twins": [entry]}, indent=2) + "\n")
+    others = [e for e in _bundled_entries(record) if e.get("checkpoint") != checkpoint.name]
+    return atomic_write_text(record, json.dumps({"twins": [*others, entry]}, indent=2) + "\n")
 
 
-def _bundled_entries() -> list[dict[str, object]]:
+def _bundled_entries(record: Path = BUNDLED_RECORD) -> list[dict[str, object]]:
     try:
-        entries = json.loads(BUNDLED_RECORD.read_text(encoding="utf-8"))["twins"]
+        entries = json.loads(record.read_text(encoding="utf-8"))["twins"]
     except (OSError, ValueError, KeyError, TypeError):
         return []
     return [entry for entry in entries if isinstance(entry, dict)] if isinstance(entries, list) else []

@@ -48,6 +48,7 @@ stage lines-v1 101 --crop 384 --valid-every 200
 # (step 1,050: validation precision 0.969, recall 0.779, F1 0.864; 18 minutes on 2 shared cores)
 stage lines-v2 1800 --init runs/lines-v1/last.pt --crop 320 --valid-every 150
 cp runs/lines-v2/best.pt kocr/weights/lines.pt
+python scripts/package_detector.py kocr/weights/lines.pt  # its ONNX twin, bound in kocr/weights/twins.json
 
 # --- stage 3 (a candidate, not bundled): 3,000 steps on 384 px crops from stage 2's best, peak lr 1e-3 ---
 # Best validation F1 0.927 at step 1,250 (precision 0.960, recall 0.896) against stage 2's 0.864;

@@ -111,10 +111,12 @@ def test_the_bundled_twin_is_bound_by_a_record_in_the_package() -> None:
     from kocr.twins import BUNDLED_RECORD, bound_twin_digests
 
     weights = REPO_ROOT / "kocr" / "weights"
-    (entry,) = json.loads(BUNDLED_RECORD.read_text(encoding="utf-8"))["twins"]
-    assert entry["checkpoint_sha256"] == checkpoint_digest(weights / entry["checkpoint"])
-    assert entry["twin_sha256"] == checkpoint_digest(weights / entry["twin"])  # same sha256 of bytes
-    assert bound_twin_digests(entry["checkpoint_sha256"]) == {entry["twin_sha256"]}
+    entries = json.loads(BUNDLED_RECORD.read_text(encoding="utf-8"))["twins"]
+    assert [e["checkpoint"] for e in entries] == ["default.pt", "lines.pt"]  # the model, the line detector
+    for entry in entries:
+        assert entry["checkpoint_sha256"] == checkpoint_digest(weights / entry["checkpoint"])
+        assert entry["twin_sha256"] == checkpoint_digest(weights / entry["twin"])  # same sha256 of bytes
+        assert bound_twin_digests(entry["checkpoint_sha256"]) == {entry["twin_sha256"]}
 
 
 def test_after_further_training_auto_warns_once_and_onnxruntime_exports_again(

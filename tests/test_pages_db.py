@@ -12,12 +12,14 @@ import numpy as np
 import pytest
 import torch
 from conftest import assert_no_traceback, needs_nanum, run_kocr
+from PIL import Image
 
 from kocr.data.synth.page_set import write_page_set
 from kocr.data.synth.pages import PageConfig
 from kocr.pages.db_data import iter_scaled_pages, training_batch
 from kocr.pages.db_eval import matched_lines
 from kocr.pages.db_finder import BUNDLED_DETECTOR, DBLineFinder, grown_kernel, load_detector
+from kocr.pages.db_onnx import kernel_probabilities
 from kocr.pages.db_postprocess import min_area_rect
 from kocr.pages.db_targets import kernel_map, kernel_quad
 from kocr.pages.dbnet import DetectorConfig, LineDetectorNet, page_input
@@ -165,3 +167,68 @@ def test_predict_reads_a_page_with_the_db_finder_and_checks_its_options(
     )
     assert stray.returncode == 2 and "--line-finder db" in stray.stderr
     assert_no_traceback(stray)
+
+
+# --- the detector on ONNX Runtime (kocr.pages.db_onnx) ---------------------------------------------------
+
+
+@needs_nanum
+def test_the_bundled_twin_finds_what_pytorch_finds_with_an_empty_cache(
+    page_set: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bundled lines.onnx is bound by kocr/weights/twins.json: used offline, nothing exported."""
+    monkeypatch.setenv("KOCR_CACHE_DIR", str(tmp_path / "empty"))
+    onnx, plain = DBLineFinder(), DBLineFinder(engine="torch")
+    assert onnx._session is not None and plain._session is None
+    assert not (tmp_path / "empty").exists()
+    for page in sorted(page_set.glob("page-*.*g")):
+        image = Image.open(page).convert("L")
+        found = onnx.find(image)
+        assert found and [r.quad for r in found] == [r.quad for r in plain.find(image)]
+        a, _ = onnx.probability_map(image)
+        b, _ = plain.probability_map(image)
+        assert np.abs(a - b).max() < 1e-4
+
+
+def _trained_copy(tmp_path: Path) -> Path:
+    """A detector checkpoint of other bytes than the bundled one (its weights nudged)."""
+    data = torch.load(BUNDLED_DETECTOR, weights_only=True)
+    data["state_dict"] = {k: v + 0.01 if v.is_floating_point() else v for k, v in data["state_dict"].items()}
+    path = tmp_path / "mine.pt"
+    torch.save(data, path)
+    return path
+
+
+def test_another_detector_is_exported_once_and_a_tampered_twin_is_not_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KOCR_CACHE_DIR", str(tmp_path / "cache"))
+    mine = _trained_copy(tmp_path)
+    page = torch.rand(1, 1, 96, 128).numpy()
+    first = DBLineFinder(mine)
+    twins = list((tmp_path / "cache" / "onnx").glob("*.onnx"))
+    assert first._session is not None and len(twins) == 1
+    with torch.inference_mode():
+        expected = torch.sigmoid(first.model(torch.from_numpy(page)))[0, 0].numpy()
+    assert np.abs(kernel_probabilities(first._session, page) - expected).max() < 1e-4
+    stamp = twins[0].stat().st_mtime_ns
+    assert DBLineFinder(mine)._session is not None
+    assert twins[0].stat().st_mtime_ns == stamp  # bound: read, not exported again
+
+    beside = mine.with_suffix(".onnx")  # an .onnx beside the checkpoint that kocr did not make
+    beside.write_bytes(BUNDLED_DETECTOR.with_suffix(".onnx").read_bytes())
+    twins[0].write_bytes(BUNDLED_DETECTOR.with_suffix(".onnx").read_bytes())  # and the cached one replaced
+    again = DBLineFinder(mine)
+    assert again._session is not None
+    assert np.abs(kernel_probabilities(again._session, page) - expected).max() < 1e-4  # re-exported
+
+
+def test_a_detector_with_no_writable_cache_runs_on_pytorch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocked = tmp_path / "a file"
+    blocked.write_text("not a folder", encoding="utf-8")
+    monkeypatch.setenv("KOCR_CACHE_DIR", str(blocked))
+    finder = DBLineFinder(_trained_copy(tmp_path))
+    assert finder._session is None
+    assert finder.probability_map(Image.new("L", (200, 150), 255))[0].shape[0] > 0

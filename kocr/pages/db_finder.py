@@ -19,7 +19,7 @@ import torch
 from PIL import Image
 
 from kocr.checkpoints.format import read_torch_file
-from kocr.errors import InputFileError
+from kocr.errors import InputFileError, KocrError
 from kocr.pages.db_postprocess import RotatedRect, boxes_from_map
 from kocr.pages.dbnet import DetectorConfig, LineDetectorNet, page_input
 from kocr.pages.types import LineRegion, Quad
@@ -31,6 +31,7 @@ READ_SCALE = 1.5  # pages are read 1.5 x larger than the network trained on: sma
 # leading merge less (dev pages, recall of lines at IoU 0.5: photos of print 0.22 at 1.0x, 0.97 at 1.5x)
 MARGIN_Y = 0.2  # of a line's height, above and below (as the classical finder's crops)
 MARGIN_X = 0.3  # of a line's height, left and right
+DETECTOR_ENGINES = ("auto", "torch")
 
 
 @dataclass(frozen=True)
@@ -89,12 +90,25 @@ class DBLineFinder:
         margin_y: float = MARGIN_Y,
         long_side: int | None = None,
         threads: int | None = None,
+        engine: str = "auto",
     ) -> None:
         """``model``: a detector checkpoint file (default: the bundled one) or a network in memory
         (training's validation). ``margin_x``, ``margin_y``: crop margins, in line heights.
         ``long_side``: the page's long side as the network reads it (default: ``READ_SCALE`` times
-        the size it trained on)."""
-        self.model = model if isinstance(model, LineDetectorNet) else load_detector(model).model
+        the size it trained on). ``engine``: ``torch``, or ``auto``: ONNX Runtime for a checkpoint file,
+        through its bound twin (:mod:`kocr.pages.db_onnx`), PyTorch where there can be none."""
+        if engine not in DETECTOR_ENGINES:
+            raise KocrError(f"detector engine must be one of {', '.join(DETECTOR_ENGINES)}, not {engine!r}")
+        self._session = None
+        if isinstance(model, LineDetectorNet):
+            self.model = model
+        else:
+            checkpoint = load_detector(model)
+            self.model = checkpoint.model
+            if engine == "auto":
+                from kocr.pages.db_onnx import detector_session
+
+                self._session = detector_session(checkpoint.path, checkpoint.model)
         self.long_side = long_side or round(READ_SCALE * self.model.config.long_side)
         self.threshold = threshold
         self.box_threshold = box_threshold
@@ -110,6 +124,10 @@ class DBLineFinder:
         """The kernel probability map of ``image`` (at half the network's input size) and the scale from
         page pixels to map pixels."""
         batch, scale = page_input(image, self.long_side)
+        if self._session is not None:
+            from kocr.pages.db_onnx import kernel_probabilities
+
+            return kernel_probabilities(self._session, batch), scale / 2
         previous = torch.get_num_threads()
         if self.threads:
             torch.set_num_threads(self.threads)
