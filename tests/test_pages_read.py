@@ -130,6 +130,23 @@ def test_a_page_whose_text_is_too_small_to_read_well_says_so(tmp_path: Path) -> 
     assert "fine.png" not in result.stderr
 
 
+def test_predict_writes_the_same_pages_one_or_two_at_a_time(
+    tmp_path: Path, two_columns: pf.DrawnPage
+) -> None:
+    two_columns.image.save(tmp_path / "a.png")
+    pf.text_page(700, 400, lines=4, size=20, margin=30).image.save(tmp_path / "b.png")
+    two_columns.image.rotate(180).save(tmp_path / "c.png")
+    Image.open(SAMPLES[1]).save(tmp_path / "d.png")
+    outputs = []
+    for at_once in ("1", "2"):
+        out = tmp_path / f"{at_once}.jsonl"
+        result = run_kocr("predict", tmp_path, "--pages-at-once", at_once, "-o", out)
+        assert result.returncode == 0, result.stderr
+        outputs.append(out.read_text("utf-8"))
+    assert outputs[0] == outputs[1]
+    assert [json.loads(r)["path"] for r in outputs[1].splitlines()] == ["a.png", "b.png", "c.png", "d.png"]
+
+
 def test_eval_layout_page_scores_pages(tmp_path: Path, two_columns: pf.DrawnPage) -> None:
     pages = tmp_path / "pages"
     pages.mkdir()
