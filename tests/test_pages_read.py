@@ -250,3 +250,19 @@ def test_a_way_up_already_settled_is_read_that_way(reader: PageReader, two_colum
     assert reader._read_lines(upside_down, laid_out, turned=True) == found_out
     as_is = reader._read_lines(upside_down, laid_out, turned=False)
     assert as_is.rotation == 0 and score_page(_texts(two_columns), [ln.text for ln in as_is.lines]).cer > 0.5
+
+
+def test_read_all_reads_files_lazily_in_order(
+    reader: PageReader, two_columns: pf.DrawnPage, tmp_path: Path
+) -> None:
+    two_columns.image.save(tmp_path / "page.png")
+    Image.open(SAMPLES[0]).save(tmp_path / "line.png")
+    (tmp_path / "broken.png").write_bytes(b"not an image")
+    paths = [tmp_path / "page.png", tmp_path / "line.png", tmp_path / "broken.png"]
+    auto = PageReader(reader.recognizer, layout="auto")
+    results = auto.read_all(p for p in paths)  # a generator: nothing is loaded up front
+    page, line = next(results), next(results)
+    assert page == reader.read_page(two_columns.image)
+    assert line == reader.recognizer.predict_images([Image.open(SAMPLES[0])])[0]
+    with pytest.raises(KocrError, match=r"broken\.png"):
+        next(results)

@@ -6,6 +6,8 @@ them all with a line recogniser in one batched call.
 >>> reader = PageReader(kocr.load_recognizer("default"))
 >>> page = reader.read("scan.jpg")              # PageResult: lines with boxes, text, confidence
 >>> print(page.text)
+>>> for page in reader.read_all(sorted(Path("scans").glob("*.jpg"))):  # two at a time, lazily
+...     print(page.text)
 
 ``layout`` says what an image is: ``line`` (a text-line crop, read as it is, exactly as
 :meth:`~kocr.runtime.base.LineRecognizer.predict_images` reads it), ``page`` (find the lines first), or
@@ -108,6 +110,12 @@ class PageReader:
         """One image (a path, bytes, PIL, numpy or tensor): a :class:`PageResult` for a page, a
         :class:`Prediction` for a line, as ``layout`` decides."""
         return self.predict_images([load_image(image)])[0]
+
+    def read_all(self, images: Iterable[ImageInput]) -> Iterator[PageResult | Prediction]:
+        """Each image read as :meth:`read` reads it, in order, lazily: ``pages_at_once`` images are
+        loaded and read at the same time, so a folder of photos holds only those in memory. An image
+        that cannot be loaded raises its :class:`~kocr.errors.KocrError` when its turn comes."""
+        return self.each_page(self.read, images)
 
     def predict_images(self, images: Sequence[Image.Image]) -> list[PageResult | Prediction]:
         """Loaded images, each read as its layout says, in input order. Line crops go to the recogniser
