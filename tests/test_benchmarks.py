@@ -149,3 +149,12 @@ def test_report_benchmark_builds_a_bounded_report(tmp_path: Path) -> None:
     # 20 worst lines + at most 2 tables x 5 confusions x 3 examples + 2 plots.
     assert html.count("<img") <= 20 + 2 * 5 * 3 + 2
     assert len(html.encode("utf-8")) < 1_500_000
+
+
+def test_startup_times_each_step_in_a_fresh_interpreter() -> None:
+    result = run_benchmark("startup", "--rounds", "1", timeout=300)
+    assert result.returncode == 0, result.stderr
+    rows = {line[:40].strip(): line[40:].split() for line in result.stdout.splitlines()[1:]}
+    assert set(rows) >= {"import torch", "load the default recogniser", "kocr predict data/samples/01.jpg"}
+    seconds = {name: float(values[0]) for name, values in rows.items()}
+    assert 0 < seconds["python itself"] < seconds["import torch"] <= seconds["load the default recogniser"]
