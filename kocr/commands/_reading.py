@@ -105,10 +105,10 @@ DETECTOR = typer.Option(
 def page_reading(name: str, detector: Path | None, pages_at_once: int) -> dict[str, Any]:
     """The page reader's options for ``--line-finder``, ``--detector`` and ``--pages-at-once``: its
     ``finder`` and ``second_finder`` (both None: the default pair, classical then db, each made when a
-    page needs it). The process is readied for reading pages: its malloc arenas are capped."""
-    from kocr.runtime.malloc import cap_malloc_arenas
+    page needs it). The process is readied for reading pages (:mod:`kocr.runtime.memory`)."""
+    from kocr.runtime.memory import ready_for_pages
 
-    cap_malloc_arenas()  # pages read at once on threads: kocr.runtime.malloc says why
+    ready_for_pages()  # pages read at once on threads: kocr.runtime.memory says why
     if name == "auto" and detector is None:
         return {"finder": None, "second_finder": None, "pages_at_once": pages_at_once}
     from kocr.pages.finders import make_finder

@@ -126,7 +126,7 @@ def evaluate(
 
         overlays = OverlayWriter(overlay, overwrite=overwrite)
         overlays.check_folder()
-    # Before the model loads: page reading readies the process (kocr.runtime.malloc).
+    # Before the model loads: page reading readies the process (kocr.runtime.memory).
     finders = _reading.page_reading(line_finder, detector, pages_at_once) if layout == "page" else {}
     options = _reading.decoder_kwargs(decoder, lm, beam_width, lm_weight, length_bonus)
     recognizer = _reading.open_recognizer(

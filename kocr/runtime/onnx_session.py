@@ -33,6 +33,17 @@ def onnx_providers(device: str) -> list[Any] | None:
     return [("CUDAExecutionProvider", {"device_id": int(index or 0)}), "CPUExecutionProvider"]
 
 
+_CPU_ARENA = True  # onnxruntime's CPU memory arena for the sessions opened from now on
+
+
+def set_cpu_arena(enabled: bool) -> None:
+    """Whether sessions opened from now on keep onnxruntime's CPU memory arena, which grows to the
+    largest batch it has run and keeps that memory. Page reading turns it off
+    (:func:`kocr.runtime.memory.ready_for_pages` says why); line reading keeps it."""
+    global _CPU_ARENA
+    _CPU_ARENA = enabled
+
+
 def open_session(
     model: str | bytes,
     providers: Sequence[Any] | None,
@@ -49,6 +60,7 @@ def open_session(
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     if threads is not None:
         options.intra_op_num_threads = threads
+    options.enable_cpu_mem_arena = _CPU_ARENA
     try:
         return ort.InferenceSession(model, options, providers=list(providers))
     except Exception as exc:  # onnxruntime's InvalidProtobuf, NoSuchFile, Fail... derive from Exception only

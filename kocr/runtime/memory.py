@@ -19,6 +19,15 @@ M_ARENA_MAX = -8  # glibc's mallopt parameter number (malloc.h)
 PAGE_READING_ARENAS = 2
 
 
+def ready_for_pages() -> None:
+    """Set the process up to read pages: malloc arenas capped, and sessions opened from now on without
+    onnxruntime's arena (call it before the recogniser loads)."""
+    from kocr.runtime.onnx_session import set_cpu_arena
+
+    cap_malloc_arenas()
+    set_cpu_arena(False)
+
+
 def cap_malloc_arenas(arenas: int = PAGE_READING_ARENAS) -> bool:
     """Cap the process's malloc arenas at ``arenas`` (glibc only; elsewhere, or when the user set
     ``MALLOC_ARENA_MAX`` themselves, nothing changes). Whether the cap was set."""
