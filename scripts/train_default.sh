@@ -155,8 +155,8 @@ fi
 
 # --- stage 7 (a candidate, not shipped): v5 trained further on the v5 recipe with a new seed ------------
 # Run with STAGE7=1. Resumed stretch by stretch; its validation CER against v5's 0.043: 0.058 at step
-# 1,000, 0.052 at 3,000, 0.045 at 5,000 (the warm restart at 2e-4 still being won back), so nothing of it
-# ships yet.
+# 1,000, 0.052 at 3,000, 0.045 at 5,000 and 6,000, 0.0448 at 7,000 (the warm restart at 2e-4 still being
+# won back, now slowly), so nothing of it ships yet.
 if [ "${STAGE7:-0}" = 1 ]; then
     [ -f runs/default-v5.pt ] || "$PY" scripts/package_default.py "$V5_RUN/best.pt" -o runs/default-v5.pt
     if [ -f "$V6_RUN/last.pt" ]; then
