@@ -127,7 +127,7 @@ def evaluate(
         overlays = OverlayWriter(overlay, overwrite=overwrite)
         overlays.check_folder()
     # Before the model loads: page reading readies the process (kocr.runtime.memory).
-    finders = _reading.page_reading(line_finder, detector, pages_at_once) if layout == "page" else {}
+    page_options = _reading.page_reading(line_finder, detector, pages_at_once) if layout == "page" else {}
     options = _reading.decoder_kwargs(decoder, lm, beam_width, lm_weight, length_bonus)
     recognizer = _reading.open_recognizer(
         saved_model, charset=charset, device=device, batch_size=batch_size, normalize=normalize,
@@ -135,8 +135,8 @@ def evaluate(
     )  # fmt: skip
     stderr.print(escape(_reading.describe(recognizer.describe_decoder())))
     if layout == "page":  # the options page evaluation does not take: kocr.commands._conflicts
-        _evaluate_pages(recognizer, datasets, log_file, summary_json, line_finder, finders, failures, report,
-                        overlays, overwrite)  # fmt: skip
+        _evaluate_pages(recognizer, datasets, log_file, summary_json, line_finder, page_options, failures,
+                        report, overlays, overwrite)  # fmt: skip
         return
     columns = (
         TextColumn("[bold]eval"),
@@ -211,7 +211,7 @@ def _evaluate_pages(
     log_file,
     summary_json,
     line_finder: str,
-    finders: dict[str, Any],
+    page_options: dict[str, Any],
     failures: int,
     report,
     overlays,
@@ -220,7 +220,7 @@ def _evaluate_pages(
     from kocr.pages.evaluate import evaluate_pages
     from kocr.pages.reader import PageReader
 
-    reader = PageReader(recognizer, layout="page", **finders)
+    reader = PageReader(recognizer, layout="page", **page_options)
     observers = []
     collector = None
     if report is not None:

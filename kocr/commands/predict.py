@@ -134,7 +134,7 @@ def predict(
         existing = [t for t in text_file_names([name for _, name in files]) if (txt_dir / t).exists()]
         if existing:
             raise KocrError(f"{txt_dir / existing[0]} exists; pass --overwrite to replace files in --txt-dir")
-    finders = _reading.page_reading(line_finder, detector, pages_at_once) if layout != "line" else {}
+    page_options = _reading.page_reading(line_finder, detector, pages_at_once) if layout != "line" else {}
     overlays = None
     if overlay is not None:  # before any reading too
         from kocr.report.overlay import OverlayWriter
@@ -150,7 +150,7 @@ def predict(
     if layout != "line":
         from kocr.pages.reader import PageReader
 
-        reader = PageReader(recognizer, layout=layout, **finders)
+        reader = PageReader(recognizer, layout=layout, **page_options)
     setup = recognizer.describe()
     decoding = recognizer.describe_decoder()
     if verbose:

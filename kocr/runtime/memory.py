@@ -1,11 +1,17 @@
-"""The C allocator's arenas, capped for page reading.
+"""How a process that reads pages holds its memory: fewer C allocator arenas, and no onnxruntime arena.
 
-Why: glibc gives each thread that meets a busy allocator an arena of its own, up to eight per core, and
-memory freed in one arena is not reused by another. Pages read two at a time, each cutting and reading
-its lines on a few threads, spread a run's images over many arenas, and the process kept growing:
-``kocr eval --layout page`` over the 40 dev handwritten photos peaked at 1.12-1.15 GB with glibc's
-arenas, 0.93-0.97 GB with two, at the same speed (three runs each, alternating with
-``MALLOC_ARENA_MAX=16`` set, which this leaves alone).
+Why: pages are read two at a time on threads, each page's lines in batches of its own widths, and
+two allocators kept what they once held. Each was measured with ``kocr eval --layout page`` over the 40
+dev photos of a split, runs alternating with and without the setting, the same texts either way:
+
+- glibc gives each thread that meets a busy allocator an arena of its own (up to eight per core), and
+  memory freed in one is not reused by another. Handwritten photos peaked at 1.12-1.15 GB with glibc's
+  arenas, 0.93-0.97 GB capped at two, at the same speed (three runs each, alternating with
+  ``MALLOC_ARENA_MAX=16`` set; a ``MALLOC_ARENA_MAX`` the user sets is left alone).
+- onnxruntime's CPU arena grows to the largest batch a session has run and keeps it. Without it,
+  printed photos peaked at 1.03-1.12 GB instead of 1.21-1.28 GB, handwritten photos at 0.78-0.91 GB
+  instead of 1.04-1.11 GB, within 2 % of the speed (four runs and two). Reading line crops it is kept:
+  there the arena's reuse saved 45-65 MB (1,200 dev lines).
 """
 
 from __future__ import annotations
